@@ -1,5 +1,6 @@
-// IEEE binary16 and bfloat16 conversions, bit-exact with ggml's reference (round to nearest even,
-// overflow to infinity, subnormals kept, NaN preserved as quiet NaN).
+// IEEE binary16 and bfloat16 conversions, bit-exact with ggml's reference ggml_compute_fp32_to_fp16 /
+// ggml_compute_fp32_to_bf16 (round to nearest even, overflow to infinity, subnormals kept; f16 NaN becomes
+// sign|0x7e00, bf16 NaN keeps its upper bits with the quiet bit set).
 #pragma once
 
 #include <bit>
@@ -25,7 +26,7 @@ inline float fp16_to_fp32(uint16_t h) {
       bits = sign | static_cast<uint32_t>(113 - shift) << 23 | (m & 0x3ffu) << 13;
     }
   } else if (exp == 31) {
-    bits = sign | 0x7f800000u | mant << 13;
+    bits = sign | 0x7f800000u | mant << 13 | (mant != 0 ? 0x400000u : 0u);  // inf, or NaN made quiet
   } else {
     bits = sign | (exp + 112) << 23 | mant << 13;
   }
@@ -36,7 +37,7 @@ inline uint16_t fp32_to_fp16(float f) {
   const uint32_t x = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
   const uint32_t abs = x & 0x7fffffffu;
-  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u | ((abs >> 13) & 0x3ffu));  // NaN
+  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);  // NaN: ggml's canonical quiet NaN
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to >= 65520: inf
   if (abs < 0x38800000u) {  // below the smallest normal half: subnormal or zero
     if (abs < 0x33000000u) return sign;  // < 2^-25 rounds to zero (2^-25 itself ties to even 0)

@@ -1,0 +1,80 @@
+// owl logits: the vocabulary logits of the last position (or every position) as JSON.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "base/error.h"
+#include "base/thread_pool.h"
+#include "commands.h"
+#include "common.h"
+#include "models/decoder.h"
+
+namespace owl::app {
+
+namespace {
+struct LogitsArgs {
+  ModelArg model;
+  std::string prompt;
+  std::string tokens;
+  bool all = false;
+  int threads = 0;
+};
+
+std::vector<int32_t> parse_ids(const std::string& list) {
+  std::vector<int32_t> ids;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string item = list.substr(pos, comma - pos);
+    try {
+      size_t used = 0;
+      const long v = std::stol(item, &used);
+      if (used != item.size() || v < 0 || v > INT32_MAX) throw std::invalid_argument(item);
+      ids.push_back(static_cast<int32_t>(v));
+    } catch (const std::exception&) {
+      fail("--tokens: '{}' is not a token id", item);
+    }
+    pos = comma + 1;
+  }
+  return ids;
+}
+
+void run(const LogitsArgs& a) {
+  LoadedModel m = load_model(a.model.path());
+  const std::vector<int32_t> ids = a.tokens.empty() ? m.tokenizer->encode(a.prompt, true) : parse_ids(a.tokens);
+  ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
+  Decoder decoder(*m.model, pool);
+  KvCache cache(m.model->spec(), static_cast<int64_t>(ids.size()));
+  const std::span<const float> logits = decoder.eval(cache, ids, a.all);
+  const auto n_vocab = static_cast<size_t>(m.model->spec().n_vocab);
+  nlohmann::json out;
+  out["tokens"] = ids;
+  out["n_vocab"] = n_vocab;
+  auto row = [&](size_t i) { return std::vector<float>(logits.begin() + i * n_vocab, logits.begin() + (i + 1) * n_vocab); };
+  if (a.all) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (size_t i = 0; i < ids.size(); ++i) rows.push_back(row(i));
+    out["logits"] = std::move(rows);
+  } else {
+    out["logits"] = row(0);
+  }
+  std::puts(out.dump().c_str());
+}
+}  // namespace
+
+void add_logits(CLI::App& app) {
+  auto a = std::make_shared<LogitsArgs>();
+  CLI::App* cmd = app.add_subcommand("logits", "Print logits as JSON");
+  add_model_option(*cmd, a->model);
+  auto* p = cmd->add_option("-p,--prompt", a->prompt, "Prompt text (BOS is added)");
+  auto* t = cmd->add_option("--tokens", a->tokens, "Comma-separated token ids, e.g. 1,2,3");
+  p->excludes(t);
+  cmd->add_flag("--all", a->all, "Logits of every position, not only the last");
+  cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->callback([a, p, t] {
+    if (p->count() == 0 && t->count() == 0) fail("give -p PROMPT or --tokens IDS");
+    run(*a);
+  });
+}
+
+}  // namespace owl::app

@@ -1,0 +1,15 @@
+// The `owl` subcommands: each file adds one subcommand to the parser and runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace owl::app {
+
+void add_run(CLI::App& app);
+void add_tokenize(CLI::App& app);
+void add_logits(CLI::App& app);
+void add_info(CLI::App& app);
+void add_convert(CLI::App& app);
+void add_quantize(CLI::App& app);
+
+}  // namespace owl::app

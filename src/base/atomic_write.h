@@ -1,0 +1,22 @@
+// Crash-safe file output: write everything to "<path>.tmp", flush it to disk, then rename over path.
+// A crash or an error never leaves a half-written file at path (DESIGN.md, "Files the program writes").
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <ostream>
+#include <span>
+#include <string_view>
+
+namespace owl {
+
+// Writes bytes to path atomically; throws owl::Error naming the path on failure.
+void atomic_write(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+void atomic_write(const std::filesystem::path& path, std::string_view bytes);
+
+// Streams the content through fill(out); an exception from fill removes the temporary file and
+// propagates. Stream failures are reported as owl::Error naming the path.
+void atomic_write(const std::filesystem::path& path, const std::function<void(std::ostream& out)>& fill);
+
+}  // namespace owl

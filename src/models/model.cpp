@@ -1,0 +1,18 @@
+// Model loading: GGUF file -> family spec (registry) -> weight binding.
+#include "models/model.h"
+
+#include "models/registry.h"
+
+namespace owl {
+
+std::unique_ptr<Model> Model::load(const std::string& path) { return from_file(gguf::File::open(path)); }
+
+std::unique_ptr<Model> Model::from_file(std::unique_ptr<gguf::File> file) {
+  std::unique_ptr<Model> m(new Model());
+  m->file_ = std::move(file);
+  m->spec_ = spec_from_gguf(*m->file_);
+  m->weights_ = bind_weights(*m->file_, m->spec_);
+  return m;
+}
+
+}  // namespace owl

@@ -1,0 +1,64 @@
+// The family table and the metadata checks every family shares.
+#include "models/registry.h"
+
+#include <array>
+#include <utility>
+
+#include "base/error.h"
+#include "formats/gguf.h"
+#include "models/arch/families.h"
+
+namespace owl {
+
+namespace {
+struct Family {
+  std::string_view gguf_arch;
+  SpecBuilder build;
+};
+// Mistral 7B, TinyLlama and Llama 2/3 GGUF files all declare "llama".
+constexpr std::array<Family, 1> kFamilies{{{"llama", &llama_spec}}};
+
+void check_spec(const gguf::File& file, const ModelSpec& s) {
+  auto positive = [&](const char* what, int64_t v, int64_t limit) {
+    if (v <= 0 || v > limit) fail("{}: {} = {} is out of range (1..{})", file.path(), what, v, limit);
+  };
+  positive("n_embd", s.n_embd, 1 << 20);
+  positive("n_layer", s.n_layer, 4096);
+  positive("n_head", s.n_head, 1 << 16);
+  positive("n_head_kv", s.n_head_kv, 1 << 16);
+  positive("head_dim", s.head_dim, 1 << 16);
+  positive("n_ff", s.n_ff, 1 << 22);
+  positive("n_ctx_train", s.n_ctx_train, int64_t{1} << 24);
+  if (s.n_head % s.n_head_kv != 0) {
+    fail("{}: n_head {} is not a multiple of n_head_kv {}", file.path(), s.n_head, s.n_head_kv);
+  }
+  if (s.n_rot <= 0 || s.n_rot > s.head_dim || s.n_rot % 2 != 0) {
+    fail("{}: rope dimension count {} must be even and at most head_dim {}", file.path(), s.n_rot, s.head_dim);
+  }
+  if (!(s.norm_eps > 0.0f) || !(s.rope_base > 0.0f) || !(s.rope_freq_scale > 0.0f)) {
+    fail("{}: norm epsilon, RoPE base and RoPE scale must be positive", file.path());
+  }
+}
+}  // namespace
+
+ModelSpec spec_from_gguf(const gguf::File& file) {
+  const std::string arch = file.get_string("general.architecture");
+  for (const Family& f : kFamilies) {
+    if (f.gguf_arch == arch) {
+      ModelSpec spec = f.build(file);
+      spec.arch = arch;
+      spec.name = file.find_string("general.name").value_or("");
+      check_spec(file, spec);
+      return spec;
+    }
+  }
+  fail("{}: architecture '{}' is not supported (supported: llama)", file.path(), arch);
+}
+
+std::vector<std::string_view> supported_architectures() {
+  std::vector<std::string_view> out;
+  for (const Family& f : kFamilies) out.push_back(f.gguf_arch);
+  return out;
+}
+
+}  // namespace owl

@@ -1,0 +1,37 @@
+// The tensors of a decoder, bound by their GGUF names (token_embd, blk.N.attn_q, ...) with every
+// shape checked against the spec. Norm vectors are converted to float32 once at load.
+#pragma once
+
+#include <vector>
+
+#include "models/spec.h"
+#include "tensor/weight.h"
+
+namespace owl {
+namespace gguf {
+class File;
+}
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // (n_embd)
+  Weight attn_q;                 // (n_head*head_dim, n_embd)
+  Weight attn_k;                 // (n_head_kv*head_dim, n_embd)
+  Weight attn_v;                 // (n_head_kv*head_dim, n_embd)
+  Weight attn_output;            // (n_embd, n_head*head_dim)
+  std::vector<float> ffn_norm;   // (n_embd)
+  Weight ffn_gate;               // (n_ff, n_embd)
+  Weight ffn_up;                 // (n_ff, n_embd)
+  Weight ffn_down;               // (n_embd, n_ff)
+};
+
+struct ModelWeights {
+  Weight token_embd;              // (n_vocab, n_embd)
+  std::vector<float> output_norm; // (n_embd)
+  Weight output;                  // (n_vocab, n_embd); token_embd when tied
+  std::vector<LayerWeights> layers;
+};
+
+// Binds the weights; sets spec.n_vocab and spec.tied_output from the tensors found.
+ModelWeights bind_weights(const gguf::File& file, ModelSpec& spec);
+
+}  // namespace owl

@@ -1,0 +1,56 @@
+// Scalar reference of the element-wise ops. RoPE follows llama2.c's run.c arithmetic (float powf,
+// cosf, sinf), the reference the stories260K goldens were produced with.
+#include "ops/elementwise.h"
+
+#include <cmath>
+#include <limits>
+
+namespace owl::ops {
+
+void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps) {
+  float ss = 0.0f;
+  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (scale * x[i]);
+}
+
+void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float base, float freq_scale, bool interleaved) {
+  (void)head_dim;
+  const int64_t half = n_rot / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float freq = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(n_rot));
+    const float angle = static_cast<float>(pos) * freq * freq_scale;
+    const float c = std::cos(angle);
+    const float s = std::sin(angle);
+    const int64_t a = interleaved ? 2 * i : i;
+    const int64_t b = interleaved ? 2 * i + 1 : i + half;
+    const float x0 = x[a];
+    const float x1 = x[b];
+    x[a] = x0 * c - x1 * s;
+    x[b] = x0 * s + x1 * c;
+  }
+}
+
+void swiglu(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g * (1.0f / (1.0f + std::exp(-g))) * up[i];
+  }
+}
+
+void softmax(float* x, int64_t n) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
+  if (std::isinf(max) && max < 0) {  // nothing to attend to: all zero rather than NaN
+    for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
+    return;
+  }
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  for (int64_t i = 0; i < n; ++i) x[i] /= sum;
+}
+
+}  // namespace owl::ops

@@ -1,0 +1,33 @@
+// The scale searches shared by the K-quant reference quantizers (quant_kquants.cpp): ggml's nearest_int,
+// make_qx_quants (rmse_type 1, no importance weights), make_q3_quants (do_rmse) and make_qkx2_quants.
+// Internal to src/tensor; each mirrors the ggml-quants.c function of the same name operation for operation.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+namespace owl {
+
+inline constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS: a group this small is all zero
+
+// Round to nearest, ties to even, through the float32 mantissa (|fval| <= 4194303; larger values give
+// ggml's same meaningless but deterministic result).
+inline int nearest_int(float fval) {
+  const float val = fval + 12582912.f;
+  const int32_t i = std::bit_cast<int32_t>(val);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+// Symmetric levels L[i] in [0, 2*nmax) for x ~ scale*(L - nmax), weights x^2; tries 18 scales around
+// nmax/max and keeps the best weighted least-squares fit. Returns the scale (0 for an all-zero group).
+float make_qx_quants(int n, int nmax, const float* x, int8_t* L);
+
+// Symmetric levels L[i] in [0, 2*nmax), weights x^2, refined by up to 5 rounds of coordinate descent.
+float make_q3_quants(int n, int nmax, const float* x, int8_t* L);
+
+// Affine levels L[i] in [0, nmax] for x ~ scale*L - the_min (the_min >= 0) under the given weights:
+// nstep+1 candidate scales, each refit by weighted least squares; error |diff| when use_mad, else diff^2.
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min,
+                       uint8_t* Laux, float rmin, float rdelta, int nstep, bool use_mad);
+
+}  // namespace owl

@@ -1,0 +1,339 @@
+// SentencePiece-style BPE encode/decode. Mirrors the published SentencePiece BPE algorithm
+// (bpe_model.cc: a priority queue of adjacent pairs keyed by piece score, leftmost first on ties,
+// resegmenting unused pieces, byte fallback) and its decoder's dummy-prefix removal.
+#include "tokenizer/spm_tokenizer.h"
+
+#include <algorithm>
+
+#include "base/error.h"
+#include "tokenizer/utf8.h"
+
+namespace owl {
+
+namespace {
+
+constexpr std::string_view kSpace = "\xE2\x96\x81";         // U+2581, SentencePiece's escaped space
+constexpr std::string_view kUnknownSurface = " \xE2\x81\x87 ";  // " ⁇ ", what SentencePiece prints for <unk>
+
+// Control / user-defined pieces that end a turn in common chat formats, besides eos/eot/eom.
+constexpr std::string_view kEndOfTurnPieces[] = {
+    "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
+    "<|END_OF_TURN_TOKEN|>",
+};
+
+bool is_text_type(TokenType t) {
+  return t == TokenType::normal || t == TokenType::user_defined || t == TokenType::unused ||
+         t == TokenType::undefined;
+}
+
+std::string unescape_spaces(std::string_view piece) {
+  std::string out;
+  out.reserve(piece.size());
+  for (size_t i = 0; i < piece.size();) {
+    if (piece.compare(i, kSpace.size(), kSpace) == 0) {
+      out.push_back(' ');
+      i += kSpace.size();
+    } else {
+      out.push_back(piece[i++]);
+    }
+  }
+  return out;
+}
+
+// True when the piece holds U+2581 right after some other character (at a byte offset > 0 whose
+// preceding three bytes are not U+2581 themselves).
+bool has_inner_space(std::string_view piece) {
+  for (size_t pos = piece.find(kSpace, 1); pos != std::string_view::npos; pos = piece.find(kSpace, pos + 1)) {
+    if (pos < kSpace.size() || piece.compare(pos - kSpace.size(), kSpace.size(), kSpace) != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// Per-call working memory: the symbol list, the merge queue, and the word cache.
+struct SpmTokenizer::Scratch {
+  struct Symbol {
+    uint32_t start;
+    uint32_t len;  // 0 once merged into its left neighbour
+    int32_t prev;
+    int32_t next;
+  };
+  struct Candidate {
+    float score;
+    uint32_t left;  // symbol index of the pair's left half
+    uint32_t len;   // bytes of both halves when queued; a mismatch later means the pair is stale
+  };
+  std::vector<Symbol> symbols;
+  std::vector<Candidate> queue;
+  // (start << 32 | len) of a merged symbol -> byte length of its left half; kept only when the
+  // vocabulary has unused pieces, which are split back into the pieces they were merged from.
+  std::unordered_map<uint64_t, uint32_t> splits;
+  // Word -> (offset, count) into cached_ids, for word-split vocabularies.
+  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> word_cache;
+  std::vector<int32_t> cached_ids;
+};
+
+SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
+  vocab_.validate();
+  const std::string& src = vocab_.source;
+  if (vocab_.scores.empty()) fail("{}: metadata 'tokenizer.ggml.scores': missing (a SentencePiece vocabulary needs piece scores)", src);
+  const int32_t n = vocab_.size();
+  if (vocab_.bos < 0 && n > 2) vocab_.bos = 1;
+  if (vocab_.eos < 0 && n > 2) vocab_.eos = 2;
+  if (vocab_.unk < 0) {
+    for (int32_t i = 0; i < n; ++i) {
+      if (vocab_.type(i) == TokenType::unknown) {
+        vocab_.unk = i;
+        break;
+      }
+    }
+  }
+  add_bos_ = vocab_.add_bos.value_or(true);
+  add_eos_ = vocab_.add_eos.value_or(false);
+  add_space_prefix_ = vocab_.add_space_prefix.value_or(true);
+
+  byte_ids_.fill(-1);
+  pieces_.reserve(static_cast<size_t>(n) * 2);
+  decoded_.resize(static_cast<size_t>(n));
+  strip_space_.assign(static_cast<size_t>(n), 0);
+  end_of_generation_.assign(static_cast<size_t>(n), 0);
+  split_words_ = true;
+  for (int32_t i = 0; i < n; ++i) {
+    const std::string& text = vocab_.tokens[static_cast<size_t>(i)];
+    const TokenType type = vocab_.type(i);
+    auto& decoded = decoded_[static_cast<size_t>(i)];
+    if (type == TokenType::byte) {
+      const uint8_t b = *parse_byte_piece(text);  // validate() checked the form
+      if (byte_ids_[b] < 0) byte_ids_[b] = i;
+      has_byte_fallback_ = true;
+      decoded.assign(1, static_cast<char>(b));
+    } else if (type == TokenType::control) {
+      // Invisible in decoded text.
+    } else if (type == TokenType::unknown) {
+      decoded = kUnknownSurface;
+    } else {
+      if (!text.empty()) pieces_.try_emplace(std::string_view(text), i);  // the first id wins on duplicates
+      if (type == TokenType::unused) has_unused_ = true;
+      if (has_inner_space(text)) split_words_ = false;
+      decoded = unescape_spaces(text);
+      strip_space_[static_cast<size_t>(i)] = text.starts_with(kSpace) ? 1 : 0;
+    }
+    if (type == TokenType::control || type == TokenType::user_defined) {
+      for (std::string_view eot : kEndOfTurnPieces) {
+        if (text == eot) end_of_generation_[static_cast<size_t>(i)] = 1;
+      }
+    }
+  }
+  for (int32_t id : {vocab_.eos, vocab_.eot, vocab_.eom}) {
+    if (id >= 0) end_of_generation_[static_cast<size_t>(id)] = 1;
+  }
+  if (vocab_.unk < 0 && std::count(byte_ids_.begin(), byte_ids_.end(), -1) > 0) {
+    fail("{}: metadata 'tokenizer.ggml.unknown_token_id': missing, and the vocabulary lacks some of the 256 <0xXX> "
+         "byte pieces, so text outside the vocabulary could not be encoded", src);
+  }
+}
+
+void SpmTokenizer::check_id(int32_t id) const {
+  if (id < 0 || id >= vocab_.size()) fail("{}: token id {} is out of range (the vocabulary has {} tokens)", vocab_.source, id, vocab_.size());
+}
+
+std::string SpmTokenizer::token_to_piece(int32_t id) const {
+  check_id(id);
+  return decoded_[static_cast<size_t>(id)];
+}
+
+std::string_view SpmTokenizer::piece(int32_t id) const {
+  check_id(id);
+  return vocab_.tokens[static_cast<size_t>(id)];
+}
+
+TokenType SpmTokenizer::token_type(int32_t id) const {
+  check_id(id);
+  return vocab_.type(id);
+}
+
+float SpmTokenizer::score(int32_t id) const {
+  check_id(id);
+  return vocab_.scores[static_cast<size_t>(id)];
+}
+
+bool SpmTokenizer::is_end_of_generation(int32_t id) const {
+  return id >= 0 && id < vocab_.size() && end_of_generation_[static_cast<size_t>(id)] != 0;
+}
+
+void SpmTokenizer::decode_append(int32_t id, bool& at_start, std::string& out) const {
+  check_id(id);
+  const auto i = static_cast<size_t>(id);
+  const TokenType type = vocab_.types[i];
+  if (type == TokenType::control) return;  // e.g. BOS: the first text piece after it still loses its prefix
+  std::string_view text = decoded_[i];
+  // SentencePiece decoding drops the dummy prefix: the leading U+2581 of the first text piece.
+  if (at_start && add_space_prefix_ && strip_space_[i] != 0) text.remove_prefix(1);
+  at_start = false;
+  out.append(text);
+}
+
+std::string SpmTokenizer::decode(std::span<const int32_t> ids) const {
+  std::string out;
+  bool at_start = true;
+  for (int32_t id : ids) decode_append(id, at_start, out);
+  return out;
+}
+
+std::string SpmTokenizer::normalize(std::string_view text) const {
+  std::string out;
+  if (text.empty()) return out;  // SentencePiece adds no dummy prefix to empty input
+  out.reserve(text.size() + text.size() / 2 + kSpace.size());
+  if (add_space_prefix_) out.append(kSpace);
+  for (char c : text) {
+    if (c == ' ') {
+      out.append(kSpace);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+int32_t SpmTokenizer::find_piece(std::string_view text) const {
+  const auto it = pieces_.find(text);
+  return it == pieces_.end() ? -1 : it->second;
+}
+
+std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) const {
+  std::vector<int32_t> ids;
+  if (add_bos && vocab_.bos >= 0) ids.push_back(vocab_.bos);
+  const std::string s = normalize(text);
+  if (s.empty()) return ids;
+  if (s.size() > 0xFFFFFFFFull / 2) fail("{}: text of {} bytes is too long to tokenize in one piece", vocab_.source, text.size());
+  ids.reserve(ids.size() + s.size() / 3 + 1);
+  Scratch scratch;
+  if (!split_words_) {
+    encode_span(s, scratch, ids);
+    return ids;
+  }
+  // Cut before every U+2581 that follows another character; encode each word once per call.
+  constexpr size_t kMaxCachedWord = 64;
+  constexpr size_t kMaxCacheEntries = size_t{1} << 16;
+  const std::string_view all(s);
+  size_t begin = 0;
+  while (begin < all.size()) {
+    size_t end = begin;
+    while (end < all.size() && all.compare(end, kSpace.size(), kSpace) == 0) end += kSpace.size();  // leading run
+    end = all.find(kSpace, end);
+    if (end == std::string_view::npos) end = all.size();
+    const std::string_view word = all.substr(begin, end - begin);
+    begin = end;
+    if (word.size() > kMaxCachedWord) {
+      encode_span(word, scratch, ids);
+      continue;
+    }
+    if (const auto it = scratch.word_cache.find(word); it != scratch.word_cache.end()) {
+      const auto first = scratch.cached_ids.begin() + it->second.first;
+      ids.insert(ids.end(), first, first + it->second.second);
+      continue;
+    }
+    const size_t before = ids.size();
+    encode_span(word, scratch, ids);
+    if (scratch.word_cache.size() >= kMaxCacheEntries) {
+      scratch.word_cache.clear();
+      scratch.cached_ids.clear();
+    }
+    const auto offset = static_cast<uint32_t>(scratch.cached_ids.size());
+    scratch.cached_ids.insert(scratch.cached_ids.end(), ids.begin() + static_cast<ptrdiff_t>(before), ids.end());
+    scratch.word_cache.emplace(word, std::make_pair(offset, static_cast<uint32_t>(ids.size() - before)));
+  }
+  return ids;
+}
+
+void SpmTokenizer::encode_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const {
+  using Symbol = Scratch::Symbol;
+  using Candidate = Scratch::Candidate;
+  auto& symbols = scratch.symbols;
+  auto& queue = scratch.queue;
+  symbols.clear();
+  queue.clear();
+  scratch.splits.clear();
+
+  // One symbol per character; an invalid byte is a character of its own.
+  for (size_t pos = 0; pos < s.size();) {
+    const size_t len = utf8::char_length(s, pos);
+    const auto index = static_cast<int32_t>(symbols.size());
+    symbols.push_back(Symbol{static_cast<uint32_t>(pos), static_cast<uint32_t>(len), index - 1, index + 1});
+    pos += len;
+  }
+  if (symbols.empty()) return;
+  symbols.back().next = -1;
+
+  // Higher score first; on equal scores the pair further left first.
+  const auto lower_priority = [](const Candidate& a, const Candidate& b) {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  };
+  const auto candidate = [&](int32_t left) -> bool {
+    if (left < 0) return false;
+    const Symbol& l = symbols[static_cast<size_t>(left)];
+    if (l.next < 0) return false;
+    const uint32_t len = l.len + symbols[static_cast<size_t>(l.next)].len;
+    const int32_t id = find_piece(s.substr(l.start, len));
+    if (id < 0) return false;
+    queue.push_back(Candidate{vocab_.scores[static_cast<size_t>(id)], static_cast<uint32_t>(left), len});
+    return true;
+  };
+  for (int32_t i = 0; i + 1 < static_cast<int32_t>(symbols.size()); ++i) candidate(i);
+  std::make_heap(queue.begin(), queue.end(), lower_priority);
+
+  while (!queue.empty()) {
+    std::pop_heap(queue.begin(), queue.end(), lower_priority);
+    const Candidate top = queue.back();
+    queue.pop_back();
+    Symbol& l = symbols[top.left];
+    // Stale when either half has merged since: lengths only grow, so the sum tells.
+    if (l.len == 0 || l.next < 0) continue;
+    Symbol& r = symbols[static_cast<size_t>(l.next)];
+    if (l.len + r.len != top.len) continue;
+    if (has_unused_) scratch.splits[(uint64_t{l.start} << 32) | top.len] = l.len;
+    l.len = top.len;
+    r.len = 0;
+    l.next = r.next;
+    if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = static_cast<int32_t>(top.left);
+    if (candidate(l.prev)) std::push_heap(queue.begin(), queue.end(), lower_priority);
+    if (candidate(static_cast<int32_t>(top.left))) std::push_heap(queue.begin(), queue.end(), lower_priority);
+  }
+
+  bool last_was_unknown = false;  // runs of unknown characters give one <unk> (no byte fallback)
+  for (int32_t i = 0; i >= 0; i = symbols[static_cast<size_t>(i)].next) {
+    const Symbol& sym = symbols[static_cast<size_t>(i)];
+    if (!has_byte_fallback_ && find_piece(s.substr(sym.start, sym.len)) < 0) {
+      if (!last_was_unknown) ids.push_back(vocab_.unk);
+      last_was_unknown = true;
+      continue;
+    }
+    emit_symbol(s, sym.start, sym.len, scratch, ids);
+    last_was_unknown = false;
+  }
+}
+
+void SpmTokenizer::emit_symbol(std::string_view s, uint32_t start, uint32_t len, const Scratch& scratch,
+                               std::vector<int32_t>& ids) const {
+  const int32_t id = find_piece(s.substr(start, len));
+  if (id >= 0) {
+    if (has_unused_ && vocab_.type(id) == TokenType::unused) {
+      // SentencePiece never outputs unused pieces: split back into the pair that formed it.
+      if (const auto it = scratch.splits.find((uint64_t{start} << 32) | len); it != scratch.splits.end()) {
+        emit_symbol(s, start, it->second, scratch, ids);
+        emit_symbol(s, start + it->second, len - it->second, scratch, ids);
+        return;
+      }
+    }
+    ids.push_back(id);
+    return;
+  }
+  // Byte fallback: one <0xXX> piece per byte, <unk> for a byte the vocabulary lacks.
+  for (uint32_t k = 0; k < len; ++k) {
+    const int32_t b = byte_ids_[static_cast<uint8_t>(s[start + k])];
+    ids.push_back(b >= 0 ? b : vocab_.unk);
+  }
+}
+
+}  // namespace owl

@@ -1,0 +1,282 @@
+// The SentencePiece-style tokenizer against reference vectors: llama.cpp's ggml-vocab-*.gguf.{inp,out}
+// (llama-spm, phi-3: ids without BOS), llama2.c test.c prompts (ids with BOS), Baichuan round trips,
+// streaming decode, and the errors from_gguf gives for other tokenizer models and broken metadata.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "fixtures.h"
+#include "formats/gguf.h"
+#include "tokenizer/spm_tokenizer.h"
+#include "tokenizer/tokenizer.h"
+
+namespace owl {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Case {
+  std::string text;
+  std::vector<int32_t> ids;
+};
+
+// .inp: strings each followed by "\n__ggml_vocab_test__\n"; .out: one line of " id id ..." per string.
+std::vector<Case> read_vectors(const fs::path& inp, const fs::path& out) {
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  const std::string in = read_all(inp);
+  std::vector<std::string> texts;
+  size_t pos = 0;
+  while (pos < in.size()) {
+    const size_t next = in.find(sep, pos);
+    if (next == std::string::npos) {
+      texts.push_back(in.substr(pos));
+      break;
+    }
+    texts.push_back(in.substr(pos, next - pos));
+    pos = next + sep.size();
+  }
+  std::vector<Case> cases;
+  std::istringstream lines(read_all(out));
+  std::string line;
+  for (const std::string& text : texts) {
+    if (!std::getline(lines, line)) {
+      ADD_FAILURE() << out << ": fewer lines than strings";
+      break;
+    }
+    Case c{text, {}};
+    std::istringstream ids(line);
+    for (int32_t id = 0; ids >> id;) c.ids.push_back(id);
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+std::unique_ptr<Tokenizer> load(const fs::path& path) {
+  const auto file = gguf::File::open(path.string());
+  return Tokenizer::from_gguf(*file);
+}
+
+std::string streamed(const Tokenizer& tok, const std::vector<int32_t>& ids) {
+  StreamDecoder stream(tok);
+  std::string out;
+  for (int32_t id : ids) out += stream.feed(id);
+  return out + stream.finish();
+}
+
+void check_vectors(const std::string& vocab_name) {
+  OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
+  const fs::path gguf_path = dir / ("ggml-vocab-" + vocab_name + ".gguf");
+  const auto tok = load(gguf_path);
+  const auto cases = read_vectors(fs::path(gguf_path.string() + ".inp"), fs::path(gguf_path.string() + ".out"));
+  ASSERT_EQ(cases.size(), 46u);
+  int passed = 0;
+  for (const Case& c : cases) {
+    const auto ids = tok->encode(c.text, /*add_bos=*/false);
+    EXPECT_EQ(ids, c.ids) << "text: '" << c.text << "'";
+    EXPECT_EQ(tok->decode(c.ids), c.text) << "decode of '" << c.text << "'";
+    EXPECT_EQ(streamed(*tok, c.ids), tok->decode(c.ids)) << "stream decode of '" << c.text << "'";
+    std::vector<int32_t> with_bos{tok->bos()};
+    with_bos.insert(with_bos.end(), c.ids.begin(), c.ids.end());
+    EXPECT_EQ(tok->decode(with_bos), c.text) << "decode after BOS of '" << c.text << "'";
+    EXPECT_EQ(tok->encode(c.text, true), with_bos);
+    passed += ids == c.ids ? 1 : 0;
+  }
+  std::printf("[ %s ] %d/%zu vectors match\n", vocab_name.c_str(), passed, cases.size());
+  EXPECT_EQ(passed, 46);
+}
+
+TEST(SpmTokenizerFixtures, LlamaSpmVectors) { check_vectors("llama-spm"); }
+TEST(SpmTokenizerFixtures, Phi3Vectors) { check_vectors("phi-3"); }
+
+TEST(SpmTokenizerFixtures, LlamaSpmMetadata) {
+  OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-llama-spm.gguf");
+  const auto tok = load(path);
+  EXPECT_EQ(tok->n_vocab(), 32000);
+  EXPECT_EQ(tok->bos(), 1);
+  EXPECT_EQ(tok->eos(), 2);
+  EXPECT_TRUE(tok->add_bos_by_default());
+  EXPECT_TRUE(tok->is_end_of_generation(2));
+  EXPECT_EQ(tok->piece(1), "<s>");
+  EXPECT_EQ(tok->token_type(0), TokenType::unknown);
+  EXPECT_EQ(tok->token_type(3), TokenType::byte);
+  EXPECT_EQ(tok->token_to_piece(3 + 0x0A), "\n");
+  EXPECT_EQ(tok->token_to_piece(15043), " Hello");
+  EXPECT_EQ(tok->token_to_piece(2), "");
+}
+
+TEST(SpmTokenizerFixtures, Phi3EndOfTurn) {
+  OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-phi-3.gguf");
+  const auto tok = load(path);
+  EXPECT_EQ(tok->n_vocab(), 32064);
+  EXPECT_EQ(tok->eos(), 32000);
+  EXPECT_TRUE(tok->is_end_of_generation(32000));  // <|endoftext|>
+  EXPECT_TRUE(tok->is_end_of_generation(32007));  // <|end|>
+  EXPECT_FALSE(tok->is_end_of_generation(32010));  // <|user|>
+  EXPECT_EQ(tok->token_to_piece(32010), "");        // control: invisible
+}
+
+TEST(SpmTokenizerFixtures, Llama2cPrompts) {
+  OWL_REQUIRE_FIXTURES();
+  const fs::path json_path = fixtures / "llama2c-tokenizer/expected_tokens.json";
+  const fs::path gguf_path = fixtures / "llamacpp-vocab/ggml-vocab-llama-spm.gguf";
+  if (!fs::exists(json_path) || !fs::exists(gguf_path)) GTEST_SKIP() << "fixtures not found: " << json_path;
+  const auto tok = load(gguf_path);
+  const auto json = nlohmann::json::parse(read_all(json_path));
+  int passed = 0;
+  int total = 0;
+  for (const auto& c : json.at("cases")) {
+    const std::string text = c.at("text").get<std::string>();
+    const auto want = c.at("ids").get<std::vector<int32_t>>();
+    const auto ids = tok->encode(text, /*add_bos=*/true);
+    EXPECT_EQ(ids, want) << "text: '" << text << "'";
+    EXPECT_EQ(tok->decode(ids), text);
+    EXPECT_EQ(streamed(*tok, ids), text);
+    passed += ids == want ? 1 : 0;
+    ++total;
+  }
+  std::printf("[ llama2c ] %d/%d prompts match\n", passed, total);
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(passed, total);
+}
+
+TEST(SpmTokenizerFixtures, BaichuanLoadsAndRoundTrips) {
+  OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
+  const fs::path path = dir / "ggml-vocab-baichuan.gguf";
+  if (!fs::exists(path)) GTEST_SKIP() << "fixtures not found: " << path;
+  const auto tok = load(path);
+  EXPECT_EQ(tok->n_vocab(), 64000);
+  EXPECT_EQ(tok->bos(), 1);
+  EXPECT_EQ(tok->eos(), 2);
+  // Texts of the llama-spm vectors (CJK, emoji, whitespace runs) plus invalid UTF-8.
+  auto cases = read_vectors(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
+  cases.push_back({"\xFF\xFE broken \xC3 utf8 \xE2\x82", {}});
+  cases.push_back({"百川大模型 是一个开源的中英双语大语言模型。", {}});
+  for (const Case& c : cases) {
+    const auto ids = tok->encode(c.text, true);
+    ASSERT_FALSE(ids.empty());
+    EXPECT_EQ(ids.front(), 1);
+    for (int32_t id : ids) ASSERT_TRUE(id >= 0 && id < tok->n_vocab());
+    EXPECT_EQ(tok->decode(ids), c.text);
+    EXPECT_EQ(streamed(*tok, ids), c.text);
+  }
+}
+
+TEST(SpmTokenizerFixtures, StreamingMatchesDecodeOnEveryPrefix) {
+  OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-llama-spm.gguf");
+  const auto tok = load(path);
+  const std::string text = "Hello, y'all! How are you 😁 ?我想在apple工作1314151天～ Cửa Việt \xF0\x9F\xA6";
+  const auto ids = tok->encode(text, true);
+  StreamDecoder stream(*tok);
+  std::string got;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    got += stream.feed(ids[i]);
+    const std::string full = tok->decode(std::span<const int32_t>(ids.data(), i + 1));
+    // What came out is a prefix of the full decode, short of at most one unfinished character.
+    ASSERT_LE(got.size(), full.size());
+    EXPECT_EQ(full.compare(0, got.size(), got), 0);
+    EXPECT_LE(full.size() - got.size(), 3u);
+  }
+  got += stream.finish();
+  EXPECT_EQ(got, text);
+}
+
+TEST(TokenizerFromGguf, OtherModelsAreNotSupportedYet) {
+  OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
+  for (const auto& [file, model] : std::vector<std::pair<std::string, std::string>>{
+           {"ggml-vocab-gpt-2.gguf", "gpt2"}, {"ggml-vocab-bert-bge.gguf", "bert"}}) {
+    const auto gguf = gguf::File::open((dir / file).string());
+    try {
+      (void)Tokenizer::from_gguf(*gguf);
+      ADD_FAILURE() << file << ": no error";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("'" + model + "'"), std::string::npos) << what;
+      EXPECT_NE(what.find("not supported yet"), std::string::npos) << what;
+      EXPECT_NE(what.find(file), std::string::npos) << what;
+    }
+  }
+}
+
+// Rewrites the llama-spm vocabulary with one key changed and expects an error naming file and key.
+TEST(TokenizerFromGguf, BrokenMetadataNamesFileAndKey) {
+  OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-llama-spm.gguf");
+  const auto original = gguf::File::open(path.string());
+  const fs::path tmp = fs::temp_directory_path() / ("owl_tok_broken_" + std::to_string(::getpid()) + ".gguf");
+  auto expect_error = [&](const std::string& key, auto&& edit) {
+    gguf::Writer w = gguf::Writer::from(*original);
+    edit(w);
+    w.write(tmp.string());
+    const auto broken = gguf::File::open(tmp.string());
+    try {
+      (void)Tokenizer::from_gguf(*broken);
+      ADD_FAILURE() << key << ": no error";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(key), std::string::npos) << what;
+      EXPECT_NE(what.find(tmp.string()), std::string::npos) << what;
+    }
+  };
+  expect_error("tokenizer.ggml.scores", [](gguf::Writer& w) { w.set("tokenizer.ggml.scores", gguf::Value::f32_array({0.f, 1.f})); });
+  expect_error("tokenizer.ggml.token_type", [](gguf::Writer& w) { w.set("tokenizer.ggml.token_type", gguf::Value::i32_array({1, 1, 9})); });
+  expect_error("tokenizer.ggml.token_type", [&](gguf::Writer& w) {
+    std::vector<int32_t> types(32000, 1);
+    types[7] = 42;
+    w.set("tokenizer.ggml.token_type", gguf::Value::i32_array(types));
+  });
+  expect_error("tokenizer.ggml.bos_token_id", [](gguf::Writer& w) { w.set("tokenizer.ggml.bos_token_id", gguf::Value{uint32_t{32000}}); });
+  expect_error("tokenizer.ggml.eos_token_id", [](gguf::Writer& w) { w.set("tokenizer.ggml.eos_token_id", gguf::Value{std::string("2")}); });
+  expect_error("tokenizer.ggml.add_bos_token", [](gguf::Writer& w) { w.set("tokenizer.ggml.add_bos_token", gguf::Value{uint32_t{1}}); });
+  expect_error("tokenizer.ggml.tokens", [](gguf::Writer& w) { w.remove("tokenizer.ggml.tokens"); });
+  expect_error("tokenizer.ggml.tokens", [](gguf::Writer& w) { w.set("tokenizer.ggml.tokens", gguf::Value::f32_array({1.f})); });
+  expect_error("tokenizer.ggml.scores", [](gguf::Writer& w) { w.remove("tokenizer.ggml.scores"); });
+  expect_error("tokenizer.ggml.model", [](gguf::Writer& w) { w.remove("tokenizer.ggml.model"); });
+  fs::remove(tmp);
+}
+
+// Encode speed on a few MB of text (printed, never asserted). Run with --gtest_also_run_disabled_tests.
+TEST(SpmTokenizerFixtures, DISABLED_EncodeSpeed) {
+  OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
+  const auto tok = load(dir / "ggml-vocab-llama-spm.gguf");
+  const auto cases = read_vectors(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
+  std::string text;
+  for (const Case& c : cases) text += c.text + "\n";
+  const std::string english = read_all(dir / "LICENSE");
+  while (text.size() < (4u << 20)) text += english;
+  auto time = [&](const std::string& what, const std::string& input) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto ids = tok->encode(input, true);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t1 = std::chrono::steady_clock::now();
+    const std::string back = tok->decode(ids);
+    const double sd = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    EXPECT_EQ(back, input);
+    std::printf("%s: %.2f MB -> %zu ids, encode %.1f MB/s, decode %.1f MB/s\n", what.c_str(), input.size() / 1e6,
+                ids.size(), input.size() / 1e6 / s, input.size() / 1e6 / sd);
+  };
+  time("mixed text", text);
+  std::string one_word;
+  for (int i = 0; one_word.size() < (2u << 20); ++i) one_word += "abcdefghijklmnopqrstuvwxyz0123456789"[i * 7 % 36];
+  time("2 MB without spaces", one_word);
+  std::string cjk;
+  while (cjk.size() < (2u << 20)) cjk += "我想在apple工作1314151天～百川大模型是一个开源的中英双语大语言模型。";
+  time("CJK, no spaces", cjk);
+}
+
+}  // namespace
+}  // namespace owl
