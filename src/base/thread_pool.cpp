@@ -13,6 +13,10 @@ int resolve_threads(int n) {
 }
 
 void chunk_of(int64_t n, int parts, int index, int64_t& begin, int64_t& end) {
+  if (index >= parts) {
+    begin = end = n;
+    return;
+  }
   const int64_t base = n / parts;
   const int64_t extra = n % parts;
   begin = index * base + std::min<int64_t>(index, extra);
@@ -33,9 +37,11 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
+                              int64_t min_per_thread) {
   if (n <= 0) return;
-  if (n_threads_ == 1 || n == 1) {
+  const int parts = static_cast<int>(std::clamp<int64_t>(n / std::max<int64_t>(min_per_thread, 1), 1, n_threads_));
+  if (parts == 1) {
     fn(0, n, 0);
     return;
   }
@@ -43,6 +49,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     std::lock_guard<std::mutex> lock(mutex_);
     job_ = &fn;
     job_n_ = n;
+    job_parts_ = parts;
     pending_ = n_threads_ - 1;
     error_ = nullptr;
     ++generation_;
@@ -51,7 +58,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   std::exception_ptr mine;
   try {
     int64_t b, e;
-    chunk_of(n, n_threads_, 0, b, e);
+    chunk_of(n, parts, 0, b, e);
     if (b < e) fn(b, e, 0);
   } catch (...) {
     mine = std::current_exception();
@@ -68,6 +75,7 @@ void ThreadPool::worker(int index) {
   for (;;) {
     const std::function<void(int64_t, int64_t, int)>* job;
     int64_t n;
+    int parts;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -75,11 +83,12 @@ void ThreadPool::worker(int index) {
       seen = generation_;
       job = job_;
       n = job_n_;
+      parts = job_parts_;
     }
     std::exception_ptr err;
     try {
       int64_t b, e;
-      chunk_of(n, n_threads_, index, b, e);
+      chunk_of(n, parts, index, b, e);
       if (b < e) (*job)(b, e, index);
     } catch (...) {
       err = std::current_exception();

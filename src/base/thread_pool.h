@@ -23,7 +23,9 @@ class ThreadPool {
 
   // Calls fn(begin, end, thread_index) on disjoint chunks covering [0, n); the calling thread
   // takes chunk 0. Returns when every chunk is done; the first exception is rethrown.
-  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
+  // min_per_thread: fewer threads are used when there is not that much work for each (waking
+  // a thread costs more than a few microseconds of work).
+  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t min_per_thread = 1);
 
  private:
   void worker(int index);
@@ -35,6 +37,7 @@ class ThreadPool {
   std::condition_variable done_cv_;
   const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
+  int job_parts_ = 0;
   uint64_t generation_ = 0;
   int pending_ = 0;
   bool stop_ = false;

@@ -32,7 +32,7 @@ void attention(float* out, const float* q, const float* k_cache, const float* v_
       std::fill(oh, oh + d, 0.0f);
       for (int64_t p = 0; p < n_keys; ++p) kernels::ref::axpy_f32(oh, scores[p], v_cache + p * kv_stride + kv_h * d, d);
     }
-  });
+  }, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, n_ctx_used * d)));
 }
 
 }  // namespace owl::ops

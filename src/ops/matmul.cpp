@@ -13,6 +13,7 @@ namespace owl::ops {
 
 namespace {
 constexpr int64_t kChunk = 1024;  // a multiple of every block size (32, 256)
+constexpr int64_t kMinWorkPerThread = 1 << 16;  // multiply-adds worth waking a thread for
 }
 
 void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool) {
@@ -37,7 +38,7 @@ void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadP
         for (int64_t t = 0; t < n_tokens; ++t) y[t * out + r] += kernels::ref::dot_f32(buf, x + t * in + c, len);
       }
     }
-  });
+  }, std::max<int64_t>(1, kMinWorkPerThread / std::max<int64_t>(1, in * n_tokens)));
 }
 
 void weight_row(float* dst, const Weight& w, int64_t row) {

@@ -21,11 +21,6 @@ constexpr std::string_view kEndOfTurnPieces[] = {
     "<|END_OF_TURN_TOKEN|>",
 };
 
-bool is_text_type(TokenType t) {
-  return t == TokenType::normal || t == TokenType::user_defined || t == TokenType::unused ||
-         t == TokenType::undefined;
-}
-
 std::string unescape_spaces(std::string_view piece) {
   std::string out;
   out.reserve(piece.size());

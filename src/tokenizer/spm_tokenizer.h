@@ -41,6 +41,11 @@ class SpmTokenizer final : public Tokenizer {
   float score(int32_t id) const;
   const Vocab& vocab() const { return vocab_; }
 
+  // Whether encode() cuts text into words (see split_words_); turning it off runs BPE over the whole
+  // text at once, with the same result, for tests and benchmarks.
+  bool splits_words() const { return split_words_; }
+  void disable_word_split() { split_words_ = false; }
+
   // The text SentencePiece merges over: spaces escaped to U+2581, with the dummy prefix.
   std::string normalize(std::string_view text) const;
 

@@ -32,8 +32,8 @@ std::string StreamDecoder::feed(int32_t id) {
   // Only the last few bytes can be an unfinished character; everything before is final.
   const size_t tail = utf8::incomplete_tail(out);
   if (tail > 0) {
-    held_.assign(out, out.size() - tail, tail);
-    out.resize(out.size() - tail);
+    held_ = out.substr(out.size() - tail);
+    out.erase(out.size() - tail);
   }
   return out;
 }

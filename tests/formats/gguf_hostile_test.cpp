@@ -98,7 +98,9 @@ std::filesystem::path temp_path(const std::string& name) {
          ("owl_gguf_h_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + name + ".gguf");
 }
 
+// Removes before writing: truncating a file in place makes ext4 flush it on close (slow in a loop).
 void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
+  std::filesystem::remove(p);
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }

@@ -104,6 +104,24 @@ void check_vectors(const std::string& vocab_name) {
 TEST(SpmTokenizerFixtures, LlamaSpmVectors) { check_vectors("llama-spm"); }
 TEST(SpmTokenizerFixtures, Phi3Vectors) { check_vectors("phi-3"); }
 
+// Word splitting with its per-call cache must not change any id: compare with BPE over whole texts.
+TEST(SpmTokenizerFixtures, WordSplitMatchesWholeTextBpe) {
+  OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
+  const auto split = load(dir / "ggml-vocab-llama-spm.gguf");
+  const auto whole = load(dir / "ggml-vocab-llama-spm.gguf");
+  auto& whole_spm = dynamic_cast<SpmTokenizer&>(*whole);
+  ASSERT_TRUE(whole_spm.splits_words());
+  whole_spm.disable_word_split();
+  const auto cases = read_vectors(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
+  std::string all;
+  for (const Case& c : cases) {
+    EXPECT_EQ(whole->encode(c.text, false), c.ids) << c.text;
+    all += c.text + " \n  ";
+  }
+  all += read_all(dir / "LICENSE");
+  EXPECT_EQ(split->encode(all, true), whole->encode(all, true));
+}
+
 TEST(SpmTokenizerFixtures, LlamaSpmMetadata) {
   OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-llama-spm.gguf");
   const auto tok = load(path);

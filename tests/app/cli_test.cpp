@@ -1,0 +1,148 @@
+// The owl command end to end: exit codes, one-line errors, and the subcommands on stories260K.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "fixtures.h"
+#include "models/model_fixtures.h"
+#include "test_paths.h"
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result owl_cmd(const std::string& args) {
+  static int counter = 0;
+  const auto dir = test_scratch_dir();
+  const auto out = dir / ("cli-" + std::to_string(counter) + ".out");
+  const auto err = dir / ("cli-" + std::to_string(counter++) + ".err");
+  const std::string cmd = std::string(OWL_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
+  const int raw = std::system(cmd.c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+}
+
+size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(Cli, HelpAndVersionExitZero) {
+  EXPECT_EQ(owl_cmd("--help").status, 0);
+  for (const char* sub : {"run", "tokenize", "logits", "info", "convert", "quantize"}) {
+    const Result r = owl_cmd(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_NE(r.out.find(sub), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(owl_cmd("--version").status, 0);
+}
+
+TEST(Cli, BadPathIsOneLineAndExitOne) {
+  const Result r = owl_cmd("run -m /nonexistent/model.gguf -p hi");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/model.gguf"), std::string::npos) << r.err;
+}
+
+TEST(Cli, BadArgumentIsOneLineAndExitOne) {
+  for (const char* args : {"run --no-such-flag", "frobnicate", "run -m x.gguf --temp abc", "quantize a b --type q9_9"}) {
+    const Result r = owl_cmd(args);
+    EXPECT_EQ(r.status, 1) << args;
+    EXPECT_EQ(lines(r.err), 1u) << args << ": " << r.err;
+  }
+}
+
+TEST(Cli, NotAGgufFileIsAnError) {
+  const auto junk = test_scratch_dir() / "junk.gguf";
+  std::ofstream(junk) << "this is not a model";
+  const Result r = owl_cmd("info " + junk.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+}
+
+class CliStories : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto root = owl_fixtures();
+    if (!root || !std::filesystem::exists(*root / "llama2c-stories260K")) {
+      GTEST_SKIP() << "fixtures not found at " << owl_fixtures_wanted();
+    }
+    fixtures_ = *root;
+    model_ = test_scratch_dir() / "cli-stories.gguf";
+    const auto dir = fixtures_ / "llama2c-stories260K";
+    const Result r = owl_cmd("convert --from llama2c " + (dir / "stories260K.bin").string() + " --tokenizer " +
+                             (dir / "tok512.bin").string() + " -o " + model_.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  std::filesystem::path fixtures_;
+  std::filesystem::path model_;
+};
+
+TEST_F(CliStories, RunStreamsTheExpectedGreedyText) {
+  const Result r = owl_cmd("run -m " + model_.string() + " -p Zoo -n 57 --temp 0 -t 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "Zoo was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red "
+            "ball. She wanted to play with it, but she didn't want to play with\n");
+  EXPECT_NE(r.err.find("tok/s"), std::string::npos) << r.err;
+}
+
+TEST_F(CliStories, SameOutputWithOneAndTwoThreads) {
+  const std::string base = "run " + model_.string() + " -p \"Once upon a time\" -n 80 --seed 7 --temp 0.9";
+  const Result one = owl_cmd(base + " -t 1");
+  const Result two = owl_cmd(base + " -t 2");
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(one.out, two.out);
+  const Result greedy1 = owl_cmd("run " + model_.string() + " -p Hello -n 80 --temp 0 -t 1");
+  const Result greedy2 = owl_cmd("run " + model_.string() + " -p Hello -n 80 --temp 0 -t 2");
+  EXPECT_EQ(greedy1.out, greedy2.out);
+}
+
+TEST_F(CliStories, TokenizeLogitsInfo) {
+  const Result tok = owl_cmd("tokenize -m " + model_.string() + " Zoo");
+  ASSERT_EQ(tok.status, 0) << tok.err;
+  EXPECT_EQ(tok.out, "1 410 469 347\n");
+  EXPECT_EQ(owl_cmd("tokenize -m " + model_.string() + " --no-bos Zoo").out, "410 469 347\n");
+
+  const Result last = owl_cmd("logits -m " + model_.string() + " --tokens 1,410,469");
+  ASSERT_EQ(last.status, 0) << last.err;
+  const auto jl = nlohmann::json::parse(last.out);
+  ASSERT_EQ(jl["logits"].size(), 512u);
+  const Result all = owl_cmd("logits " + model_.string() + " --tokens 1,410,469 --all");
+  const auto ja = nlohmann::json::parse(all.out);
+  ASSERT_EQ(ja["logits"].size(), 3u);
+  EXPECT_EQ(ja["logits"][2], jl["logits"]);
+  EXPECT_EQ(owl_cmd("logits -m " + model_.string() + " --tokens 1,99999").status, 1);
+
+  const Result info = owl_cmd("info -m " + model_.string());
+  ASSERT_EQ(info.status, 0) << info.err;
+  EXPECT_NE(info.out.find("architecture:    llama"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("260032"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("context length:  512"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("vocabulary:      512"), std::string::npos) << info.out;
+}
+
+TEST_F(CliStories, QuantizeWritesALoadableModelWithProgress) {
+  const auto out = test_scratch_dir() / "cli-q4_0.gguf";
+  const Result q = owl_cmd("quantize " + model_.string() + " " + out.string() + " --type q4_0 -t 2");
+  ASSERT_EQ(q.status, 0) << q.err;
+  EXPECT_NE(q.err.find("[47/47]"), std::string::npos) << q.err;
+  const auto model = owl::Model::load(out.string());
+  EXPECT_EQ(model->weights().layers[0].attn_q.type, owl::DType::q4_0);
+  EXPECT_EQ(model->file().tensor("blk.0.attn_norm.weight").type, owl::DType::f32);
+  EXPECT_EQ(model->file().tensor("blk.0.ffn_down.weight").type, owl::DType::f16);  // 172 columns: no q4_0 block fit
+  const Result r = owl_cmd("run -m " + out.string() + " -p Zoo -n 10 --temp 0");
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+}  // namespace
