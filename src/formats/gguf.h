@@ -74,6 +74,7 @@ class File {
   const std::string& path() const { return map_.path(); }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
+  // End of the header rounded up to the alignment. A file without tensors (vocab-only) may end before it.
   uint64_t data_offset() const { return data_offset_; }
   size_t file_size() const { return map_.size(); }
 
@@ -112,6 +113,8 @@ class File {
 
 // Builds a GGUF file in memory order: metadata in insertion order, tensors in insertion order,
 // each tensor's data aligned to general.alignment (default 32) and padded, as ggml writes them.
+// A file without tensors ends right after its metadata (as gguf-py writes vocab-only files), so
+// Writer::from(File::open(p)).write(q) reproduces standard-layout files of both kinds byte for byte.
 class Writer {
  public:
   explicit Writer(uint32_t version = 3) : version_(version) {}

@@ -8,6 +8,8 @@
 #include "sampling/sampler.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -107,7 +109,7 @@ int32_t Sampler::finish_single(int32_t id) {
 namespace {
 
 // Strict total order: higher logit first, lower id first among equal logits. Being total, it
-// makes nth_element/partial_sort/sort give the same result with every standard library.
+// makes nth_element/sort/heaps give the same result with every standard library.
 struct Better {
   template <typename C>
   bool operator()(const C& a, const C& b) const {
@@ -115,16 +117,74 @@ struct Better {
   }
 };
 
+// Histogram bucket of a probability p in (0, 1]: the float's bits below those of 1.0, 8 buckets per
+// power of two. Larger p -> smaller bucket (float bit patterns of positive values are monotone).
+constexpr size_t kBuckets = 1024;
+size_t bucket_of(float p) {
+  const uint32_t drop = 0x3F800000u - std::bit_cast<uint32_t>(p);
+  return std::min<size_t>(drop >> 20, kBuckets - 1);
+}
+
 }  // namespace
 
-void Sampler::sort_prefix(size_t& sorted, size_t end) {
-  // Invariant: [0, sorted) is in Better order and better than everything after it.
-  if (end <= sorted) return;
-  auto first = candidates_.begin() + static_cast<ptrdiff_t>(sorted);
-  auto last = candidates_.begin() + static_cast<ptrdiff_t>(end);
-  if (last != candidates_.end()) std::nth_element(first, last - 1, candidates_.end(), Better{});
-  std::sort(first, last, Better{});
-  sorted = end;
+void Sampler::select_top_k(size_t k) {
+  // Work is indexed by id. Small k: one pass with a bounded heap whose top is the worst kept token;
+  // scanning ids upwards, a token enters only with a strictly larger logit than that top (an equal
+  // logit has a larger id, so it is never better). Large k: nth_element over all tokens.
+  candidates_.clear();
+  const size_t n = work_.size();
+  if (k <= 1024) {
+    size_t i = 0;
+    for (; i < n && candidates_.size() < k; ++i) {
+      if (work_[i] != -kInf) {
+        candidates_.push_back({static_cast<int32_t>(i), work_[i], 0.0f});
+        std::push_heap(candidates_.begin(), candidates_.end(), Better{});
+      }
+    }
+    float worst = candidates_.empty() ? kInf : candidates_.front().logit;
+    for (; i < n; ++i) {
+      if (work_[i] > worst) {
+        std::pop_heap(candidates_.begin(), candidates_.end(), Better{});
+        candidates_.back() = {static_cast<int32_t>(i), work_[i], 0.0f};
+        std::push_heap(candidates_.begin(), candidates_.end(), Better{});
+        worst = candidates_.front().logit;
+      }
+    }
+    std::sort_heap(candidates_.begin(), candidates_.end(), Better{});
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (work_[i] != -kInf) candidates_.push_back({static_cast<int32_t>(i), work_[i], 0.0f});
+  }
+  if (k < candidates_.size()) {
+    const auto kth = candidates_.begin() + static_cast<ptrdiff_t>(k);
+    std::nth_element(candidates_.begin(), kth - 1, candidates_.end(), Better{});
+    candidates_.resize(k);
+  }
+  std::sort(candidates_.begin(), candidates_.end(), Better{});
+}
+
+void Sampler::sort_top_p_prefix(double target) {
+  // Only the prefix reaching `target` needs sorting. A histogram of the mass per probability bucket
+  // finds the bucket where the cumulative mass crosses it; tokens in later buckets cannot be in the
+  // prefix, so they are dropped before the sort.
+  if (candidates_.size() > 2048) {
+    std::array<double, kBuckets> mass{};
+    for (const Candidate& c : candidates_) mass[bucket_of(c.p)] += c.p;
+    double cum = 0.0;
+    size_t last = kBuckets - 1;
+    for (size_t b = 0; b < kBuckets; ++b) {
+      cum += mass[b];
+      if (cum >= target) {
+        last = b;
+        break;
+      }
+    }
+    candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(),
+                                     [last](const Candidate& c) { return bucket_of(c.p) > last; }),
+                      candidates_.end());
+  }
+  std::sort(candidates_.begin(), candidates_.end(), Better{});
 }
 
 int32_t Sampler::sample(std::span<const float> logits) {
@@ -134,104 +194,78 @@ int32_t Sampler::sample(std::span<const float> logits) {
     fail("sampling: n_vocab {} does not fit a token id", n_vocab);
   }
 
-  // Working copy, indexed by id until the first filter. NaN is treated as -inf.
-  candidates_.resize(n_vocab);
-  for (size_t i = 0; i < n_vocab; ++i) {
-    const float l = logits[i];
-    candidates_[i] = {static_cast<int32_t>(i), std::isnan(l) ? -kInf : l, 0.0f};
-  }
+  // Working copy indexed by id; NaN counts as -inf. (n_vocab)
+  work_.resize(n_vocab);
+  for (size_t i = 0; i < n_vocab; ++i) work_[i] = std::isnan(logits[i]) ? -kInf : logits[i];
 
   // 1. Penalties.
-  if (penalties_active()) {
-    for (const auto& [token, count] : counts_) {
-      if (static_cast<size_t>(token) < n_vocab) {
-        float& l = candidates_[static_cast<size_t>(token)].logit;
-        l = penalise(l, count, params_);
-      }
-    }
-  }
+  apply_penalties(work_);
 
-  // 2./3. Greedy: top-k never removes the first maximum, so argmax over everything is the answer.
+  // 2./3. Greedy: top-k never removes the first maximum, so the argmax over everything is the answer.
   if (params_.temperature <= 0.0f) {
     size_t best = 0;
     for (size_t i = 1; i < n_vocab; ++i) {
-      if (candidates_[i].logit > candidates_[best].logit) best = i;
+      if (work_[i] > work_[best]) best = i;
     }
     return finish_single(static_cast<int32_t>(best));
   }
 
   const double u = next_uniform();  // drawn first: one draw per non-greedy call, whatever happens
-
-  // Impossible tokens never take part (stable: id order is kept).
-  candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(),
-                                   [](const Candidate& c) { return c.logit == -kInf; }),
-                    candidates_.end());
-  if (candidates_.empty()) return finish_single(0);  // every token impossible: the greedy answer
-
-  // 2. Top-k.
-  size_t sorted = 0;
-  if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < candidates_.size()) {
-    const auto k = static_cast<size_t>(params_.top_k);
-    if (k <= 256) {  // heap selection: for small k most elements cost one comparison
-      std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(k),
-                        candidates_.end(), Better{});
-      sorted = k;
-    } else {
-      sort_prefix(sorted, k);
-    }
-    candidates_.resize(k);
-  }
-
-  // 4. Temperature-scaled softmax (unnormalised: the maximum gets p = 1; z is the sum).
-  float max_logit = -kInf;
-  if (sorted > 0) {
-    max_logit = candidates_[0].logit;
-  } else {
-    for (const Candidate& c : candidates_) max_logit = std::max(max_logit, c.logit);
-  }
-  double z = 0.0;
-  if (max_logit == kInf) {  // +inf logits share all the mass equally
-    for (Candidate& c : candidates_) z += (c.p = c.logit == kInf ? 1.0f : 0.0f);
-  } else {
-    const float t = params_.temperature;
-    for (Candidate& c : candidates_) z += (c.p = std::exp((c.logit - max_logit) / t));
-  }
-
-  // 6. Min-p (before top-p, see below), and tokens whose probability underflowed to 0. Both are
-  // prefixes of the sorted order, so applying min-p first and then top-p with the full z keeps
-  // the same set as top-p then min-p — and top-p then sorts only the survivors.
   const float min_p = std::max(params_.min_p, 0.0f);
-  const size_t before = candidates_.size();
-  candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(),
-                                   [min_p](const Candidate& c) { return !(c.p > 0.0f && c.p >= min_p); }),
-                    candidates_.end());
-  if (sorted == before) sorted = candidates_.size();  // stable removal keeps a sorted list sorted
-  else sorted = 0;
+  const float t = params_.temperature;
+
+  // 2. Top-k, then 4. the temperature-scaled softmax, unnormalised: p = exp((logit - max) / T), so
+  // the maximum has p = 1 and z is the sum. +inf logits share all the mass equally. Tokens with
+  // p = 0 (-inf, or underflow) never take part.
+  //
+  // 6. Min-p is applied here already: it keeps p >= min_p * p_max = min_p, a prefix of the sorted
+  // order, as top-p keeps; applying it first and top-p then with the full z keeps the same set as
+  // top-p then min-p, and top-p then sorts only the survivors.
+  double z = 0.0;
+  bool sorted = false;
+  if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n_vocab) {
+    select_top_k(static_cast<size_t>(params_.top_k));
+    sorted = true;
+    if (candidates_.empty()) return finish_single(0);  // every token impossible: the greedy answer
+    const float max_logit = candidates_.front().logit;
+    size_t m = 0;
+    for (const Candidate& c : candidates_) {
+      const float p = max_logit == kInf ? (c.logit == kInf ? 1.0f : 0.0f) : std::exp((c.logit - max_logit) / t);
+      z += p;
+      if (p > 0.0f && p >= min_p) candidates_[m++] = {c.id, c.logit, p};
+    }
+    candidates_.resize(m);
+  } else {
+    float max_logit = -kInf;
+    for (float l : work_) max_logit = std::max(max_logit, l);
+    if (max_logit == -kInf) return finish_single(0);
+    candidates_.clear();
+    for (size_t i = 0; i < n_vocab; ++i) {
+      const float l = work_[i];
+      if (l == -kInf) continue;
+      const float p = max_logit == kInf ? (l == kInf ? 1.0f : 0.0f) : std::exp((l - max_logit) / t);
+      z += p;
+      if (p > 0.0f && p >= min_p) candidates_.push_back({static_cast<int32_t>(i), l, p});
+    }
+  }
 
   // 5. Top-p: the smallest prefix of the sorted list whose probability reaches top_p (at least one
-  // token). Sorted in growing chunks, so a peaked distribution never sorts the whole vocabulary.
+  // token; if rounding keeps the sum below the target, every survivor stays).
   if (params_.top_p < 1.0f) {
     const double target = static_cast<double>(params_.top_p) * z;
-    const size_t m = candidates_.size();
+    if (!sorted) sort_top_p_prefix(target);
     double cum = 0.0;
-    size_t keep = m;
-    size_t chunk = 64;
-    for (size_t i = 0; i < m && keep == m;) {
-      const size_t end = std::min(m, i + chunk);
-      sort_prefix(sorted, end);
-      for (; i < end; ++i) {
-        cum += candidates_[i].p;
-        if (cum >= target) {
-          keep = i + 1;
-          break;
-        }
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+      cum += candidates_[i].p;
+      if (cum >= target) {
+        candidates_.resize(i + 1);
+        break;
       }
-      chunk *= 4;
     }
-    candidates_.resize(keep);
   }
 
-  // 7./8. Renormalise and draw: walk the list until the cumulative mass passes u * total.
+  // 7./8. Renormalise and draw: walk the list (sorted order, or id order when nothing sorted it)
+  // until the cumulative mass passes u * total.
   double total = 0.0;
   for (const Candidate& c : candidates_) total += c.p;
   const double r = u * total;

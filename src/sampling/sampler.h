@@ -68,7 +68,8 @@ class Sampler {
 
   bool penalties_active() const;
   double next_uniform();                     // [0, 1) from the top 53 bits of one draw
-  void sort_prefix(size_t& sorted, size_t end);  // make candidates_[0, end) sorted, given [0, sorted)
+  void select_top_k(size_t k);               // candidates_ = the k best of work_, sorted
+  void sort_top_p_prefix(double target);     // sort candidates_ enough to cut at mass target
   int32_t finish_single(int32_t id);
 
   SamplingParams params_;
@@ -80,6 +81,7 @@ class Sampler {
   std::unordered_map<int32_t, int32_t> counts_;
 
   // Buffers reused between calls (no allocation once warmed up).
+  std::vector<float> work_;  // (n_vocab) logits after penalties, NaN -> -inf
   std::vector<Candidate> candidates_;
   std::vector<TokenProb> kept_;
 };

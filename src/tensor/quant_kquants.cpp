@@ -53,7 +53,7 @@ inline void pack_2bit(const uint8_t* L, uint8_t* qs) {
 
 // Shared second pass of q4_K and q5_K: re-pick each quant against the stored (f16, 6-bit) scales and mins.
 // Sub-blocks whose scale is zero keep the levels of the search.
-inline void k4_requantize(const float* x, const uint16_t d16, const uint16_t dmin16, const uint8_t* scales, int nmax,
+inline void k4_requantize(const float* x, uint16_t d16, uint16_t dmin16, const uint8_t* scales, int nmax,
                           uint8_t* L) {
   for (int j = 0; j < kQkK / 32; ++j) {
     uint8_t sc;

@@ -4,6 +4,8 @@
 #include "tokenizer/spm_tokenizer.h"
 
 #include <algorithm>
+#include <functional>
+#include <unordered_map>
 
 #include "base/error.h"
 #include "tokenizer/utf8.h"
@@ -46,26 +48,104 @@ bool has_inner_space(std::string_view piece) {
 
 }  // namespace
 
+namespace {
+
+struct Symbol {
+  uint32_t start;
+  uint32_t len;  // 0 once merged into its left neighbour
+  int32_t prev;
+  int32_t next;
+};
+
+// Merge candidates ordered by (rank, left): the best score first, then the leftmost pair. Each
+// carries the byte length of both halves when queued; a different length later means the pair
+// is stale (symbol lengths only grow). Two interchangeable implementations follow.
+
+// A binary heap: best for short spans (words).
+class HeapQueue {
+ public:
+  void clear() { items_.clear(); }
+  void push(uint32_t rank, uint32_t left, uint32_t len) {
+    items_.push_back(Item{rank, left, len});
+    std::push_heap(items_.begin(), items_.end(), lower_priority);
+  }
+  bool pop(uint32_t& left, uint32_t& len) {
+    if (items_.empty()) return false;
+    std::pop_heap(items_.begin(), items_.end(), lower_priority);
+    left = items_.back().left;
+    len = items_.back().len;
+    items_.pop_back();
+    return true;
+  }
+
+ private:
+  struct Item {
+    uint32_t rank;
+    uint32_t left;
+    uint32_t len;
+  };
+  static bool lower_priority(const Item& a, const Item& b) {
+    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+  }
+  std::vector<Item> items_;
+};
+
+// One min-heap of positions per rank plus a two-level bitmap of non-empty ranks: for long spans
+// without spaces, where one big heap would cost a cache miss per level on every pop.
+class BucketQueue {
+ public:
+  explicit BucketQueue(size_t n_ranks)
+      : buckets_(n_ranks), bits_((n_ranks + 63) / 64, 0), summary_((bits_.size() + 63) / 64, 0) {}
+  void push(uint32_t rank, uint32_t left, uint32_t len) {
+    auto& b = buckets_[rank];
+    b.push_back(Item{left, len});
+    std::push_heap(b.begin(), b.end(), later);  // O(1) when pushed left to right
+    bits_[rank / 64] |= uint64_t{1} << (rank % 64);
+    summary_[rank / 4096] |= uint64_t{1} << ((rank / 64) % 64);
+  }
+  bool pop(uint32_t& left, uint32_t& len) {
+    size_t w = 0;
+    while (w < summary_.size() && summary_[w] == 0) ++w;
+    if (w == summary_.size()) return false;
+    const size_t word = w * 64 + static_cast<size_t>(__builtin_ctzll(summary_[w]));
+    const size_t rank = word * 64 + static_cast<size_t>(__builtin_ctzll(bits_[word]));
+    auto& b = buckets_[rank];
+    std::pop_heap(b.begin(), b.end(), later);
+    left = b.back().left;
+    len = b.back().len;
+    b.pop_back();
+    if (b.empty()) {
+      bits_[word] &= ~(uint64_t{1} << (rank % 64));
+      if (bits_[word] == 0) summary_[w] &= ~(uint64_t{1} << (word % 64));
+    }
+    return true;
+  }
+
+ private:
+  struct Item {
+    uint32_t left;
+    uint32_t len;
+  };
+  static bool later(const Item& a, const Item& b) { return a.left > b.left; }
+  std::vector<std::vector<Item>> buckets_;
+  std::vector<uint64_t> bits_;
+  std::vector<uint64_t> summary_;
+};
+
+// Spans with at least this many characters use the BucketQueue.
+constexpr size_t kBucketQueueMinSymbols = 4096;
+
+}  // namespace
+
 // Per-call working memory: the symbol list, the merge queue, and the word cache.
 struct SpmTokenizer::Scratch {
-  struct Symbol {
-    uint32_t start;
-    uint32_t len;  // 0 once merged into its left neighbour
-    int32_t prev;
-    int32_t next;
-  };
-  struct Candidate {
-    float score;
-    uint32_t left;  // symbol index of the pair's left half
-    uint32_t len;   // bytes of both halves when queued; a mismatch later means the pair is stale
-  };
   std::vector<Symbol> symbols;
-  std::vector<Candidate> queue;
+  HeapQueue heap;
   // (start << 32 | len) of a merged symbol -> byte length of its left half; kept only when the
   // vocabulary has unused pieces, which are split back into the pieces they were merged from.
   std::unordered_map<uint64_t, uint32_t> splits;
   // Word -> (offset, count) into cached_ids, for word-split vocabularies.
-  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> word_cache;
+  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash> word_cache;
   std::vector<int32_t> cached_ids;
 };
 
@@ -89,7 +169,6 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
   add_space_prefix_ = vocab_.add_space_prefix.value_or(true);
 
   byte_ids_.fill(-1);
-  pieces_.reserve(static_cast<size_t>(n) * 2);
   decoded_.resize(static_cast<size_t>(n));
   strip_space_.assign(static_cast<size_t>(n), 0);
   end_of_generation_.assign(static_cast<size_t>(n), 0);
@@ -108,7 +187,7 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
     } else if (type == TokenType::unknown) {
       decoded = kUnknownSurface;
     } else {
-      if (!text.empty()) pieces_.try_emplace(std::string_view(text), i);  // the first id wins on duplicates
+      if (!text.empty()) pieces_.insert(text, i);  // the first id wins on duplicates
       if (type == TokenType::unused) has_unused_ = true;
       if (has_inner_space(text)) split_words_ = false;
       decoded = unescape_spaces(text);
@@ -119,6 +198,26 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
         if (text == eot) end_of_generation_[static_cast<size_t>(i)] = 1;
       }
     }
+  }
+  // Rank of each producible piece's score among the distinct scores, 0 = best: merge order.
+  std::vector<float> distinct;
+  distinct.reserve(pieces_.size());
+  const auto producible = [&](int32_t id) {
+    const std::string& text = vocab_.tokens[static_cast<size_t>(id)];
+    return !text.empty() && pieces_.find(text) == id;
+  };
+  for (int32_t id = 0; id < n; ++id) {
+    if (producible(id)) distinct.push_back(vocab_.scores[static_cast<size_t>(id)]);
+  }
+  std::sort(distinct.begin(), distinct.end(), std::greater<>());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  n_ranks_ = distinct.size();
+  ranks_.assign(static_cast<size_t>(n), 0);
+  for (int32_t id = 0; id < n; ++id) {
+    if (!producible(id)) continue;
+    const float score = vocab_.scores[static_cast<size_t>(id)];
+    const auto it = std::lower_bound(distinct.begin(), distinct.end(), score, std::greater<>());
+    ranks_[static_cast<size_t>(id)] = static_cast<uint32_t>(it - distinct.begin());
   }
   for (int32_t id : {vocab_.eos, vocab_.eot, vocab_.eom}) {
     if (id >= 0) end_of_generation_[static_cast<size_t>(id)] = 1;
@@ -191,10 +290,7 @@ std::string SpmTokenizer::normalize(std::string_view text) const {
   return out;
 }
 
-int32_t SpmTokenizer::find_piece(std::string_view text) const {
-  const auto it = pieces_.find(text);
-  return it == pieces_.end() ? -1 : it->second;
-}
+int32_t SpmTokenizer::find_piece(std::string_view text) const { return pieces_.find(text); }
 
 std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) const {
   std::vector<int32_t> ids;
@@ -242,13 +338,39 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) c
   return ids;
 }
 
-void SpmTokenizer::encode_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const {
-  using Symbol = Scratch::Symbol;
-  using Candidate = Scratch::Candidate;
+template <typename Queue>
+void SpmTokenizer::merge(std::string_view s, Scratch& scratch, Queue& queue) const {
   auto& symbols = scratch.symbols;
-  auto& queue = scratch.queue;
+  const auto candidate = [&](int32_t left) {
+    if (left < 0) return;
+    const Symbol& l = symbols[static_cast<size_t>(left)];
+    if (l.next < 0) return;
+    const uint32_t len = l.len + symbols[static_cast<size_t>(l.next)].len;
+    const int32_t id = find_piece(s.substr(l.start, len));
+    if (id >= 0) queue.push(ranks_[static_cast<size_t>(id)], static_cast<uint32_t>(left), len);
+  };
+  for (int32_t i = 0; i + 1 < static_cast<int32_t>(symbols.size()); ++i) candidate(i);
+
+  uint32_t left = 0;
+  uint32_t len = 0;
+  while (queue.pop(left, len)) {
+    Symbol& l = symbols[left];
+    if (l.len == 0 || l.next < 0) continue;
+    Symbol& r = symbols[static_cast<size_t>(l.next)];
+    if (l.len + r.len != len) continue;  // stale: one half has merged since
+    if (has_unused_) scratch.splits[(uint64_t{l.start} << 32) | len] = l.len;
+    l.len = len;
+    r.len = 0;
+    l.next = r.next;
+    if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = static_cast<int32_t>(left);
+    candidate(l.prev);
+    candidate(static_cast<int32_t>(left));
+  }
+}
+
+void SpmTokenizer::encode_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const {
+  auto& symbols = scratch.symbols;
   symbols.clear();
-  queue.clear();
   scratch.splits.clear();
 
   // One symbol per character; an invalid byte is a character of its own.
@@ -261,39 +383,14 @@ void SpmTokenizer::encode_span(std::string_view s, Scratch& scratch, std::vector
   if (symbols.empty()) return;
   symbols.back().next = -1;
 
-  // Higher score first; on equal scores the pair further left first.
-  const auto lower_priority = [](const Candidate& a, const Candidate& b) {
-    return a.score < b.score || (a.score == b.score && a.left > b.left);
-  };
-  const auto candidate = [&](int32_t left) -> bool {
-    if (left < 0) return false;
-    const Symbol& l = symbols[static_cast<size_t>(left)];
-    if (l.next < 0) return false;
-    const uint32_t len = l.len + symbols[static_cast<size_t>(l.next)].len;
-    const int32_t id = find_piece(s.substr(l.start, len));
-    if (id < 0) return false;
-    queue.push_back(Candidate{vocab_.scores[static_cast<size_t>(id)], static_cast<uint32_t>(left), len});
-    return true;
-  };
-  for (int32_t i = 0; i + 1 < static_cast<int32_t>(symbols.size()); ++i) candidate(i);
-  std::make_heap(queue.begin(), queue.end(), lower_priority);
-
-  while (!queue.empty()) {
-    std::pop_heap(queue.begin(), queue.end(), lower_priority);
-    const Candidate top = queue.back();
-    queue.pop_back();
-    Symbol& l = symbols[top.left];
-    // Stale when either half has merged since: lengths only grow, so the sum tells.
-    if (l.len == 0 || l.next < 0) continue;
-    Symbol& r = symbols[static_cast<size_t>(l.next)];
-    if (l.len + r.len != top.len) continue;
-    if (has_unused_) scratch.splits[(uint64_t{l.start} << 32) | top.len] = l.len;
-    l.len = top.len;
-    r.len = 0;
-    l.next = r.next;
-    if (r.next >= 0) symbols[static_cast<size_t>(r.next)].prev = static_cast<int32_t>(top.left);
-    if (candidate(l.prev)) std::push_heap(queue.begin(), queue.end(), lower_priority);
-    if (candidate(static_cast<int32_t>(top.left))) std::push_heap(queue.begin(), queue.end(), lower_priority);
+  const bool buckets = merge_queue_ == MergeQueue::buckets ||
+                       (merge_queue_ == MergeQueue::automatic && symbols.size() >= kBucketQueueMinSymbols);
+  if (buckets) {
+    BucketQueue queue(n_ranks_);
+    merge(s, scratch, queue);
+  } else {
+    scratch.heap.clear();
+    merge(s, scratch, scratch.heap);
   }
 
   bool last_was_unknown = false;  // runs of unknown characters give one <unk> (no byte fallback)

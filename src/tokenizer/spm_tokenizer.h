@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "tokenizer/piece_table.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab.h"
 
@@ -36,7 +36,7 @@ class SpmTokenizer final : public Tokenizer {
   std::string_view piece(int32_t id) const override;
   TokenType token_type(int32_t id) const override;
   bool add_bos_by_default() const override { return add_bos_ && vocab_.bos >= 0; }
-  bool add_eos_by_default() const { return add_eos_ && vocab_.eos >= 0; }
+  bool add_eos_by_default() const override { return add_eos_ && vocab_.eos >= 0; }
   bool add_space_prefix() const { return add_space_prefix_; }
   float score(int32_t id) const;
   const Vocab& vocab() const { return vocab_; }
@@ -45,6 +45,10 @@ class SpmTokenizer final : public Tokenizer {
   // text at once, with the same result, for tests and benchmarks.
   bool splits_words() const { return split_words_; }
   void disable_word_split() { split_words_ = false; }
+  // Which merge queue encode() uses: a binary heap for short spans and a bucket queue (one per
+  // score rank) for long ones. Forcing one is for tests and benchmarks; results are identical.
+  enum class MergeQueue { automatic, heap, buckets };
+  void set_merge_queue(MergeQueue queue) { merge_queue_ = queue; }
 
   // The text SentencePiece merges over: spaces escaped to U+2581, with the dummy prefix.
   std::string normalize(std::string_view text) const;
@@ -54,6 +58,8 @@ class SpmTokenizer final : public Tokenizer {
   void check_id(int32_t id) const;
   // BPE over one normalized span, appending ids.
   void encode_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const;
+  template <typename Queue>
+  void merge(std::string_view s, Scratch& scratch, Queue& queue) const;
   // Appends the ids of one final symbol s[start, start+len): its piece, or byte fallback.
   void emit_symbol(std::string_view s, uint32_t start, uint32_t len, const Scratch& scratch,
                    std::vector<int32_t>& ids) const;
@@ -61,7 +67,7 @@ class SpmTokenizer final : public Tokenizer {
 
   Vocab vocab_;
   // Pieces BPE may produce (normal, user-defined, unused, undefined) -> id; views into vocab_.tokens.
-  std::unordered_map<std::string_view, int32_t> pieces_;
+  PieceTable pieces_;
   std::array<int32_t, 256> byte_ids_{};  // <0xXX> piece of each byte, -1 when absent
   bool has_byte_fallback_ = false;       // some <0xXX> piece exists
   bool has_unused_ = false;              // some unused piece can be produced (needs resegmenting)
@@ -69,6 +75,9 @@ class SpmTokenizer final : public Tokenizer {
   // before a U+2581 that follows another character, so text is cut into words there and repeated
   // words are encoded once per call. Checked on the vocabulary at construction.
   bool split_words_ = false;
+  MergeQueue merge_queue_ = MergeQueue::automatic;
+  std::vector<uint32_t> ranks_;  // id -> rank of its score among producible pieces (0 = best)
+  size_t n_ranks_ = 0;
   bool add_bos_ = true;
   bool add_eos_ = false;
   bool add_space_prefix_ = true;

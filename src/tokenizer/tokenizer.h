@@ -49,6 +49,8 @@ class Tokenizer {
   // Whether the model expects BOS in front of a prompt (tokenizer.ggml.add_bos_token, or the
   // tokenizer model's default when the key is absent).
   virtual bool add_bos_by_default() const { return bos() >= 0; }
+  // Whether the model expects EOS after a prompt (tokenizer.ggml.add_eos_token; rarely on).
+  virtual bool add_eos_by_default() const { return false; }
 };
 
 // Streams decoded text: feeding ids one at a time yields exactly decode(all ids) in pieces, and

@@ -3,6 +3,7 @@
 // spelling of special ids (-1 / 0xFFFFFFFF) follows what llama.cpp's converters write.
 #include "tokenizer/vocab.h"
 
+#include <cmath>
 #include <limits>
 
 #include "base/error.h"
@@ -147,6 +148,9 @@ void Vocab::validate() {
   }
   if (!scores.empty() && scores.size() != tokens.size()) {
     fail("{}: {} scores for {} tokens", key_what(kScores), scores.size(), tokens.size());
+  }
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (std::isnan(scores[i])) fail("{}: element {} is NaN", key_what(kScores), i);
   }
   if (types.empty()) types.assign(tokens.size(), TokenType::normal);
   if (types.size() != tokens.size()) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "base/error.h"
 #include "base/thread_pool.h"
 #include "fixtures.h"
 #include "models/decoder.h"

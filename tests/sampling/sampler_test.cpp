@@ -211,7 +211,7 @@ TEST(Sampler, TopPKeepsSmallestPrefixReachingP) {
   EXPECT_EQ(run(1.0f).size(), 5u);  // off
 }
 
-TEST(Sampler, TopPOnLargeFlatVocabularySortsInChunks) {
+TEST(Sampler, TopPOnLargeFlatVocabularyWithTies) {
   // 5000 tokens: 1000 of weight 4 at scattered ids, 4000 of weight 1; z = 8000. top_p = 0.6 needs
   // 4800 of mass: all 1000 heavy ones (4000) plus 800 light ones, taken lowest id first.
   const size_t n = 5000;
@@ -294,6 +294,69 @@ TEST(Sampler, TopPAndMinPTogetherKeepTheShorterPrefix) {
   auto k = kept(b);
   ASSERT_EQ(k.size(), 2u);
   EXPECT_NEAR(k[0], 0.5 / 0.7, 1e-6);
+}
+
+TEST(Sampler, TopKMatchesBruteForceWithTies) {
+  // Integer logits in a small range: many ties, which must go to the lower id. k <= 1024 takes the
+  // heap path, larger k the nth_element path; both must equal a full sort.
+  std::mt19937 gen(5);
+  std::vector<float> logits(20000);
+  for (float& x : logits) x = static_cast<float>(gen() % 50);
+  logits[17] = -kInf;
+  logits[18] = kNaN;
+  std::vector<int32_t> order(logits.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    const float la = std::isnan(logits[a]) ? -kInf : logits[a];
+    const float lb = std::isnan(logits[b]) ? -kInf : logits[b];
+    return la > lb;
+  });
+  for (int32_t k : {1, 5, 100, 1024, 1025, 5000}) {
+    SamplingParams p = plain();
+    p.top_k = k;
+    Sampler s(p);
+    s.sample(logits);
+    ASSERT_EQ(s.candidates().size(), static_cast<size_t>(k));
+    for (int32_t i = 0; i < k; ++i) ASSERT_EQ(s.candidates()[i].id, order[i]) << "k " << k << " rank " << i;
+  }
+}
+
+TEST(Sampler, TopPMatchesBruteForceOnLargeVocabulary) {
+  // Top-k off: top-p prunes by a probability histogram before sorting; the kept set must equal the
+  // smallest prefix of the fully sorted distribution.
+  const std::vector<float> logits = random_logits(50000, 21, 6.0f);
+  float max_logit = -kInf;
+  for (float l : logits) max_logit = std::max(max_logit, l);
+  std::vector<std::pair<float, int32_t>> ref;  // (p, id) computed as the sampler does
+  double z = 0.0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const float q = std::exp((logits[i] - max_logit) / 0.7f);
+    z += q;
+    ref.emplace_back(q, static_cast<int32_t>(i));
+  }
+  // Sorted by logit (then id), the sampler's order: distinct logits may round to one float p.
+  std::sort(ref.begin(), ref.end(), [&](const auto& a, const auto& b) {
+    const float la = logits[static_cast<size_t>(a.second)], lb = logits[static_cast<size_t>(b.second)];
+    return la > lb || (la == lb && a.second < b.second);
+  });
+  for (float top_p : {0.1f, 0.5f, 0.9f, 0.99f}) {
+    size_t expect = ref.size();
+    double cum = 0.0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      cum += ref[i].first;
+      if (cum >= top_p * z) {
+        expect = i + 1;
+        break;
+      }
+    }
+    SamplingParams p = plain();
+    p.temperature = 0.7f;
+    p.top_p = top_p;
+    Sampler s(p);
+    s.sample(logits);
+    ASSERT_EQ(s.candidates().size(), expect) << "top_p " << top_p;
+    for (size_t i = 0; i < expect; ++i) ASSERT_EQ(s.candidates()[i].id, ref[i].second) << i;
+  }
 }
 
 // ---- penalties ---------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ TEST_P(QuantGoldens, ReferenceNmseAsDocumented) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, QuantGoldens, ::testing::ValuesIn(kTypes),
+INSTANTIATE_TEST_SUITE_P(Quant, QuantGoldens, ::testing::ValuesIn(kTypes),
                          [](const ::testing::TestParamInfo<GoldenType>& p) { return std::string(p.param.name); });
 
 TEST(QuantGoldensF16, InfinitiesWhereDocumented) {

@@ -152,7 +152,7 @@ TEST_P(QuantRoundTrip, DeterministicAndFiniteOnNonFiniteInput) {
   EXPECT_EQ(a, b) << dtype_name(type);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, QuantRoundTrip, ::testing::ValuesIn(kBounds),
+INSTANTIATE_TEST_SUITE_P(Quant, QuantRoundTrip, ::testing::ValuesIn(kBounds),
                          [](const ::testing::TestParamInfo<TypeBound>& p) {
                            std::string s(dtype_name(p.param.type));
                            return s;
