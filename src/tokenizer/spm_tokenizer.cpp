@@ -4,6 +4,7 @@
 #include "tokenizer/spm_tokenizer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <unordered_map>
 
@@ -135,6 +136,21 @@ class BucketQueue {
 // Spans with at least this many characters use the BucketQueue.
 constexpr size_t kBucketQueueMinSymbols = 4096;
 
+// The bytes of one character (1-4) as a number; distinct characters give distinct numbers.
+uint32_t char_code(std::string_view s, size_t pos, size_t len) {
+  uint32_t v = 0;
+  std::memcpy(&v, s.data() + pos, len);
+  return v;
+}
+
+uint64_t pair_hash(uint32_t a, uint32_t b) {
+  uint64_t h = (uint64_t{a} << 32 | b) * 0x9E3779B97F4A7C15ull;
+  return h ^ (h >> 29);
+}
+
+// Spans longer than this many bytes are cut at safe character pairs before merging.
+constexpr size_t kCutSpanBytes = 256;
+
 }  // namespace
 
 // Per-call working memory: the symbol list, the merge queue, and the word cache.
@@ -189,7 +205,7 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
     } else {
       if (!text.empty()) pieces_.insert(text, i);  // the first id wins on duplicates
       if (type == TokenType::unused) has_unused_ = true;
-      if (has_inner_space(text)) split_words_ = false;
+      if (has_inner_space(text)) split_words_ = false;  // see the header
       decoded = unescape_spaces(text);
       strip_space_[static_cast<size_t>(i)] = text.starts_with(kSpace) ? 1 : 0;
     }
@@ -199,6 +215,30 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
       }
     }
   }
+  // The pair filter: about 16 bits per character pair inside producible pieces.
+  size_t n_pairs = 0;
+  for (int32_t id = 0; id < n; ++id) {
+    if (pieces_.find(vocab_.tokens[static_cast<size_t>(id)]) == id) n_pairs += vocab_.tokens[static_cast<size_t>(id)].size();
+  }
+  size_t bits = 1 << 16;
+  while (bits < 16 * n_pairs) bits *= 2;
+  pair_filter_.assign(bits / 64, 0);
+  pair_filter_mask_ = bits - 1;
+  for (int32_t id = 0; id < n; ++id) {
+    const std::string_view text = vocab_.tokens[static_cast<size_t>(id)];
+    if (text.empty() || pieces_.find(text) != id) continue;
+    size_t prev_pos = 0;
+    size_t prev_len = utf8::char_length(text, 0);
+    for (size_t pos = prev_len; pos < text.size();) {
+      const size_t len = utf8::char_length(text, pos);
+      const uint64_t h = pair_hash(char_code(text, prev_pos, prev_len), char_code(text, pos, len)) & pair_filter_mask_;
+      pair_filter_[h / 64] |= uint64_t{1} << (h % 64);
+      prev_pos = pos;
+      prev_len = len;
+      pos += len;
+    }
+  }
+
   // Rank of each producible piece's score among the distinct scores, 0 = best: merge order.
   std::vector<float> distinct;
   distinct.reserve(pieces_.size());
@@ -222,6 +262,8 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
   for (int32_t id : {vocab_.eos, vocab_.eot, vocab_.eom}) {
     if (id >= 0) end_of_generation_[static_cast<size_t>(id)] = 1;
   }
+  // Words never share an unknown run when U+2581 itself is known (see encode_span).
+  if (!has_byte_fallback_ && pieces_.find(kSpace) < 0) split_words_ = false;
   if (vocab_.unk < 0 && std::count(byte_ids_.begin(), byte_ids_.end(), -1) > 0) {
     fail("{}: metadata 'tokenizer.ggml.unknown_token_id': missing, and the vocabulary lacks some of the 256 <0xXX> "
          "byte pieces, so text outside the vocabulary could not be encoded", src);
@@ -300,7 +342,7 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) c
   if (s.size() > 0xFFFFFFFFull / 2) fail("{}: text of {} bytes is too long to tokenize in one piece", vocab_.source, text.size());
   ids.reserve(ids.size() + s.size() / 3 + 1);
   Scratch scratch;
-  if (!split_words_) {
+  if (!split_words_ || !splitting_) {
     encode_span(s, scratch, ids);
     return ids;
   }
@@ -368,7 +410,34 @@ void SpmTokenizer::merge(std::string_view s, Scratch& scratch, Queue& queue) con
   }
 }
 
+bool SpmTokenizer::pair_may_be_inside_piece(std::string_view s, size_t a, size_t a_len, size_t b_len) const {
+  const uint64_t h = pair_hash(char_code(s, a, a_len), char_code(s, a + a_len, b_len)) & pair_filter_mask_;
+  return ((pair_filter_[h / 64] >> (h % 64)) & 1) != 0;
+}
+
 void SpmTokenizer::encode_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const {
+  // Without byte fallback a run of unknown characters must stay together (it gives one <unk>).
+  if (s.size() <= kCutSpanBytes || !splitting_ || !has_byte_fallback_) {
+    merge_span(s, scratch, ids);
+    return;
+  }
+  size_t begin = 0;
+  size_t prev = 0;
+  size_t prev_len = utf8::char_length(s, 0);
+  for (size_t pos = prev_len; pos < s.size();) {
+    const size_t len = utf8::char_length(s, pos);
+    if (!pair_may_be_inside_piece(s, prev, prev_len, len)) {
+      merge_span(s.substr(begin, pos - begin), scratch, ids);
+      begin = pos;
+    }
+    prev = pos;
+    prev_len = len;
+    pos += len;
+  }
+  merge_span(s.substr(begin), scratch, ids);
+}
+
+void SpmTokenizer::merge_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const {
   auto& symbols = scratch.symbols;
   symbols.clear();
   scratch.splits.clear();

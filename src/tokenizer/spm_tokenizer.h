@@ -41,10 +41,11 @@ class SpmTokenizer final : public Tokenizer {
   float score(int32_t id) const;
   const Vocab& vocab() const { return vocab_; }
 
-  // Whether encode() cuts text into words (see split_words_); turning it off runs BPE over the whole
-  // text at once, with the same result, for tests and benchmarks.
-  bool splits_words() const { return split_words_; }
-  void disable_word_split() { split_words_ = false; }
+  // How encode() cuts text before merging (see split_words_ and pair_filter_); the cuts never change
+  // the result. disable_splitting() runs BPE over the whole text at once: the plain reference
+  // algorithm, for tests and benchmarks.
+  bool splits_words() const { return split_words_ && splitting_; }
+  void disable_splitting() { splitting_ = false; }
   // Which merge queue encode() uses: a binary heap for short spans and a bucket queue (one per
   // score rank) for long ones. Forcing one is for tests and benchmarks; results are identical.
   enum class MergeQueue { automatic, heap, buckets };
@@ -56,8 +57,10 @@ class SpmTokenizer final : public Tokenizer {
  private:
   struct Scratch;
   void check_id(int32_t id) const;
-  // BPE over one normalized span, appending ids.
+  // BPE over one normalized span, appending ids; long spans are first cut at safe character pairs.
   void encode_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const;
+  void merge_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const;
+  bool pair_may_be_inside_piece(std::string_view s, size_t a, size_t a_len, size_t b_len) const;
   template <typename Queue>
   void merge(std::string_view s, Scratch& scratch, Queue& queue) const;
   // Appends the ids of one final symbol s[start, start+len): its piece, or byte fallback.
@@ -75,6 +78,12 @@ class SpmTokenizer final : public Tokenizer {
   // before a U+2581 that follows another character, so text is cut into words there and repeated
   // words are encoded once per call. Checked on the vocabulary at construction.
   bool split_words_ = false;
+  // A bit set, by hash, for every pair of adjacent characters inside some producible piece. No
+  // symbol can ever span two adjacent characters whose bit is clear (every merge result is a
+  // piece), so long spans are cut there; a false positive only means one cut fewer.
+  std::vector<uint64_t> pair_filter_;
+  uint64_t pair_filter_mask_ = 0;  // bits - 1
+  bool splitting_ = true;
   MergeQueue merge_queue_ = MergeQueue::automatic;
   std::vector<uint32_t> ranks_;  // id -> rank of its score among producible pieces (0 = best)
   size_t n_ranks_ = 0;

@@ -114,7 +114,7 @@ TEST(SpmTokenizerFixtures, WordSplitAndQueuesAgree) {
     const auto heap = load(dir / ("ggml-vocab-" + vocab + ".gguf"));
     const auto buckets = load(dir / ("ggml-vocab-" + vocab + ".gguf"));
     ASSERT_TRUE(dynamic_cast<SpmTokenizer&>(*split).splits_words());
-    for (auto* t : {heap.get(), buckets.get()}) dynamic_cast<SpmTokenizer&>(*t).disable_word_split();
+    for (auto* t : {heap.get(), buckets.get()}) dynamic_cast<SpmTokenizer&>(*t).disable_splitting();
     dynamic_cast<SpmTokenizer&>(*heap).set_merge_queue(SpmTokenizer::MergeQueue::heap);
     dynamic_cast<SpmTokenizer&>(*buckets).set_merge_queue(SpmTokenizer::MergeQueue::buckets);
     const auto cases = read_vectors(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
@@ -132,8 +132,8 @@ TEST(SpmTokenizerFixtures, WordSplitAndQueuesAgree) {
     texts.push_back("百川大模型是一个开源的中英双语大语言模型我想在apple工作1314151天～ " + no_spaces);
     for (const std::string& text : texts) {
       const auto want = heap->encode(text, true);
-      EXPECT_EQ(split->encode(text, true), want) << vocab << ": " << text.substr(0, 80);
-      EXPECT_EQ(buckets->encode(text, true), want) << vocab << ": " << text.substr(0, 80);
+      EXPECT_TRUE(split->encode(text, true) == want) << vocab << ", word split: " << text.substr(0, 80);
+      EXPECT_TRUE(buckets->encode(text, true) == want) << vocab << ", bucket queue: " << text.substr(0, 80);
     }
   }
 }
@@ -296,6 +296,17 @@ TEST(SpmTokenizerFixtures, DISABLED_EncodeSpeed) {
       corpus += read_all(entry.path());
     }
   }
+  // U+2581 in the input decodes as a space, as in SentencePiece: keep it out so the round trip holds.
+  std::string cleaned;
+  for (size_t pos = 0; pos < corpus.size();) {
+    if (corpus.compare(pos, 3, "\xE2\x96\x81") == 0) {
+      cleaned += '_';
+      pos += 3;
+    } else {
+      cleaned += corpus[pos++];
+    }
+  }
+  corpus = std::move(cleaned);
   std::string text;
   while (text.size() < (4u << 20)) text += corpus;
   // Thread CPU time, best of 3: the machine may be shared.
@@ -304,27 +315,31 @@ TEST(SpmTokenizerFixtures, DISABLED_EncodeSpeed) {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
   };
-  auto time = [&](const std::string& what, const std::string& input) {
+  auto time_with = [&](const Tokenizer& t, const std::string& what, const std::string& input) {
     double encode_s = 1e30;
     double decode_s = 1e30;
     std::vector<int32_t> ids;
     for (int rep = 0; rep < 3; ++rep) {
       const double t0 = cpu_seconds();
-      ids = tok->encode(input, true);
+      ids = t.encode(input, true);
       const double t1 = cpu_seconds();
-      const std::string back = tok->decode(ids);
+      const std::string back = t.decode(ids);
       const double t2 = cpu_seconds();
-      EXPECT_EQ(back, input);
+      EXPECT_TRUE(back == input) << what << ": decode(encode(text)) differs";
       encode_s = std::min(encode_s, t1 - t0);
       decode_s = std::min(decode_s, t2 - t1);
     }
     std::printf("%s: %.2f MB -> %zu ids, encode %.1f MB/s, decode %.1f MB/s\n", what.c_str(), input.size() / 1e6,
                 ids.size(), input.size() / 1e6 / encode_s, input.size() / 1e6 / decode_s);
   };
+  auto time = [&](const std::string& what, const std::string& input) { time_with(*tok, what, input); };
   std::printf("corpus: %.2f MB of distinct text, repeated\n", corpus.size() / 1e6);
   time("fixture text", text);
-  dynamic_cast<SpmTokenizer&>(*tok).disable_word_split();
-  time("fixture text, no word cache", text);
+  {
+    const auto global = load(dir / "ggml-vocab-llama-spm.gguf");
+    dynamic_cast<SpmTokenizer&>(*global).disable_splitting();
+    time_with(*global, "fixture text, one BPE over the whole text (reference)", text);
+  }
   std::string one_word;
   for (int i = 0; one_word.size() < (2u << 20); ++i) one_word += "abcdefghijklmnopqrstuvwxyz0123456789"[i * 7 % 36];
   time("2 MB without spaces", one_word);
