@@ -37,6 +37,29 @@ inline uint64_t hash_bytes(std::string_view s) {
   return h ^ (h >> 31);
 }
 
+// a[0, n) == b[0, n), inlined for the short strings pieces are (memcmp is a call).
+inline bool equal_bytes(const char* a, const char* b, size_t n) {
+  for (; n >= 8; a += 8, b += 8, n -= 8) {
+    uint64_t x = 0;
+    uint64_t y = 0;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return false;
+  }
+  if (n >= 4) {  // two overlapping 4-byte loads cover 4-7 bytes
+    uint32_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, b, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, b + n - 4, 4);
+    return x0 == y0 && x1 == y1;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 struct StringViewHash {
   size_t operator()(std::string_view s) const { return static_cast<size_t>(hash_bytes(s)); }
 };
@@ -66,7 +89,7 @@ class PieceTable {
       if (slot.id < 0) return -1;
       if (slot.tag == tag) {
         const Entry& e = entries_[static_cast<size_t>(slot.id)];
-        if (e.len == text.size() && std::memcmp(arena_.data() + e.offset, text.data(), text.size()) == 0) return slot.id;
+        if (e.len == text.size() && equal_bytes(arena_.data() + e.offset, text.data(), text.size())) return slot.id;
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/error.h"
 #include "tokenizer/utf8.h"
@@ -46,10 +47,6 @@ bool has_inner_space(std::string_view piece) {
   }
   return false;
 }
-
-}  // namespace
-
-namespace {
 
 struct Symbol {
   uint32_t start;
@@ -91,16 +88,26 @@ class HeapQueue {
   std::vector<Item> items_;
 };
 
-// One min-heap of positions per rank plus a two-level bitmap of non-empty ranks: for long spans
-// without spaces, where one big heap would cost a cache miss per level on every pop.
+// One bucket of positions per rank plus a two-level bitmap of non-empty ranks: for long spans,
+// where one big heap would cost a cache miss per level on every pop. Within a rank, positions
+// mostly arrive in increasing order (the initial scan, and each left-to-right sweep of merges),
+// so a bucket is a sorted run read from the front plus a small heap for the few that arrive late.
 class BucketQueue {
  public:
   explicit BucketQueue(size_t n_ranks)
       : buckets_(n_ranks), bits_((n_ranks + 63) / 64, 0), summary_((bits_.size() + 63) / 64, 0) {}
   void push(uint32_t rank, uint32_t left, uint32_t len) {
-    auto& b = buckets_[rank];
-    b.push_back(Item{left, len});
-    std::push_heap(b.begin(), b.end(), later);  // O(1) when pushed left to right
+    Bucket& b = buckets_[rank];
+    if (b.head == b.run.size()) {  // the run is used up: start it again
+      b.run.clear();
+      b.head = 0;
+    }
+    if (b.run.empty() || left >= b.run.back().left) {
+      b.run.push_back(Item{left, len});
+    } else {
+      b.late.push_back(Item{left, len});
+      std::push_heap(b.late.begin(), b.late.end(), later);
+    }
     bits_[rank / 64] |= uint64_t{1} << (rank % 64);
     summary_[rank / 4096] |= uint64_t{1} << ((rank / 64) % 64);
   }
@@ -110,12 +117,19 @@ class BucketQueue {
     if (w == summary_.size()) return false;
     const size_t word = w * 64 + static_cast<size_t>(__builtin_ctzll(summary_[w]));
     const size_t rank = word * 64 + static_cast<size_t>(__builtin_ctzll(bits_[word]));
-    auto& b = buckets_[rank];
-    std::pop_heap(b.begin(), b.end(), later);
-    left = b.back().left;
-    len = b.back().len;
-    b.pop_back();
-    if (b.empty()) {
+    Bucket& b = buckets_[rank];
+    const bool from_run = b.head < b.run.size() && (b.late.empty() || b.run[b.head].left < b.late.front().left);
+    if (from_run) {
+      left = b.run[b.head].left;
+      len = b.run[b.head].len;
+      ++b.head;
+    } else {
+      std::pop_heap(b.late.begin(), b.late.end(), later);
+      left = b.late.back().left;
+      len = b.late.back().len;
+      b.late.pop_back();
+    }
+    if (b.head == b.run.size() && b.late.empty()) {
       bits_[word] &= ~(uint64_t{1} << (rank % 64));
       if (bits_[word] == 0) summary_[w] &= ~(uint64_t{1} << (word % 64));
     }
@@ -127,8 +141,13 @@ class BucketQueue {
     uint32_t left;
     uint32_t len;
   };
+  struct Bucket {
+    std::vector<Item> run;   // sorted by left; run[head..] still queued
+    size_t head = 0;
+    std::vector<Item> late;  // min-heap by left
+  };
   static bool later(const Item& a, const Item& b) { return a.left > b.left; }
-  std::vector<std::vector<Item>> buckets_;
+  std::vector<Bucket> buckets_;
   std::vector<uint64_t> bits_;
   std::vector<uint64_t> summary_;
 };
@@ -148,6 +167,55 @@ uint64_t pair_hash(uint32_t a, uint32_t b) {
   return h ^ (h >> 29);
 }
 
+// Word -> the ids it gave earlier in the same call: open addressing over 24-byte slots, cleared
+// when full, so memory stays bounded on huge inputs.
+class WordCache {
+ public:
+  static constexpr size_t kMaxWordBytes = 64;
+  static constexpr size_t kMaxEntries = size_t{1} << 14;
+
+  // The cached ids of word (count in n), or nullptr.
+  const int32_t* find(std::string_view word, uint64_t hash, uint32_t& n) const {
+    if (slots_.empty()) return nullptr;
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.word == nullptr) return nullptr;
+      if (slot.hash == hash && slot.word_len == word.size() && equal_bytes(slot.word, word.data(), word.size())) {
+        n = slot.n_ids;
+        return ids_.data() + slot.ids_offset;
+      }
+    }
+  }
+
+  // word must outlive the cache (it points into the call's normalized text).
+  void insert(std::string_view word, uint64_t hash, const int32_t* ids, uint32_t n) {
+    if (slots_.empty() || count_ >= kMaxEntries) {
+      slots_.assign(2 * kMaxEntries, Slot{});
+      ids_.clear();
+      mask_ = slots_.size() - 1;
+      count_ = 0;
+    }
+    size_t i = hash & mask_;
+    while (slots_[i].word != nullptr) i = (i + 1) & mask_;
+    slots_[i] = Slot{hash, word.data(), static_cast<uint32_t>(word.size()), static_cast<uint32_t>(ids_.size()), n};
+    ids_.insert(ids_.end(), ids, ids + n);
+    ++count_;
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    const char* word = nullptr;  // nullptr: empty
+    uint32_t word_len = 0;
+    uint32_t ids_offset = 0;
+    uint32_t n_ids = 0;
+  };
+  std::vector<Slot> slots_;
+  std::vector<int32_t> ids_;
+  size_t mask_ = 0;
+  size_t count_ = 0;
+};
+
 // Spans longer than this many bytes are cut at safe character pairs before merging.
 constexpr size_t kCutSpanBytes = 256;
 
@@ -160,9 +228,7 @@ struct SpmTokenizer::Scratch {
   // (start << 32 | len) of a merged symbol -> byte length of its left half; kept only when the
   // vocabulary has unused pieces, which are split back into the pieces they were merged from.
   std::unordered_map<uint64_t, uint32_t> splits;
-  // Word -> (offset, count) into cached_ids, for word-split vocabularies.
-  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash> word_cache;
-  std::vector<int32_t> cached_ids;
+  WordCache word_cache;  // for word-split vocabularies
 };
 
 SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
@@ -215,50 +281,8 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
       }
     }
   }
-  // The pair filter: about 16 bits per character pair inside producible pieces.
-  size_t n_pairs = 0;
-  for (int32_t id = 0; id < n; ++id) {
-    if (pieces_.find(vocab_.tokens[static_cast<size_t>(id)]) == id) n_pairs += vocab_.tokens[static_cast<size_t>(id)].size();
-  }
-  size_t bits = 1 << 16;
-  while (bits < 16 * n_pairs) bits *= 2;
-  pair_filter_.assign(bits / 64, 0);
-  pair_filter_mask_ = bits - 1;
-  for (int32_t id = 0; id < n; ++id) {
-    const std::string_view text = vocab_.tokens[static_cast<size_t>(id)];
-    if (text.empty() || pieces_.find(text) != id) continue;
-    size_t prev_pos = 0;
-    size_t prev_len = utf8::char_length(text, 0);
-    for (size_t pos = prev_len; pos < text.size();) {
-      const size_t len = utf8::char_length(text, pos);
-      const uint64_t h = pair_hash(char_code(text, prev_pos, prev_len), char_code(text, pos, len)) & pair_filter_mask_;
-      pair_filter_[h / 64] |= uint64_t{1} << (h % 64);
-      prev_pos = pos;
-      prev_len = len;
-      pos += len;
-    }
-  }
-
-  // Rank of each producible piece's score among the distinct scores, 0 = best: merge order.
-  std::vector<float> distinct;
-  distinct.reserve(pieces_.size());
-  const auto producible = [&](int32_t id) {
-    const std::string& text = vocab_.tokens[static_cast<size_t>(id)];
-    return !text.empty() && pieces_.find(text) == id;
-  };
-  for (int32_t id = 0; id < n; ++id) {
-    if (producible(id)) distinct.push_back(vocab_.scores[static_cast<size_t>(id)]);
-  }
-  std::sort(distinct.begin(), distinct.end(), std::greater<>());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  n_ranks_ = distinct.size();
-  ranks_.assign(static_cast<size_t>(n), 0);
-  for (int32_t id = 0; id < n; ++id) {
-    if (!producible(id)) continue;
-    const float score = vocab_.scores[static_cast<size_t>(id)];
-    const auto it = std::lower_bound(distinct.begin(), distinct.end(), score, std::greater<>());
-    ranks_[static_cast<size_t>(id)] = static_cast<uint32_t>(it - distinct.begin());
-  }
+  build_pair_filter();
+  build_ranks();
   for (int32_t id : {vocab_.eos, vocab_.eot, vocab_.eom}) {
     if (id >= 0) end_of_generation_[static_cast<size_t>(id)] = 1;
   }
@@ -267,6 +291,55 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
   if (vocab_.unk < 0 && std::count(byte_ids_.begin(), byte_ids_.end(), -1) > 0) {
     fail("{}: metadata 'tokenizer.ggml.unknown_token_id': missing, and the vocabulary lacks some of the 256 <0xXX> "
          "byte pieces, so text outside the vocabulary could not be encoded", src);
+  }
+}
+
+bool SpmTokenizer::producible(int32_t id) const {
+  const std::string& text = vocab_.tokens[static_cast<size_t>(id)];
+  return !text.empty() && pieces_.find(text) == id;
+}
+
+void SpmTokenizer::build_pair_filter() {
+  std::unordered_set<uint64_t> pairs;  // hashes of distinct adjacent character pairs
+  for (int32_t id = 0; id < vocab_.size(); ++id) {
+    if (!producible(id)) continue;
+    const std::string_view text = vocab_.tokens[static_cast<size_t>(id)];
+    size_t prev_pos = 0;
+    size_t prev_len = utf8::char_length(text, 0);
+    for (size_t pos = prev_len; pos < text.size();) {
+      const size_t len = utf8::char_length(text, pos);
+      pairs.insert(pair_hash(char_code(text, prev_pos, prev_len), char_code(text, pos, len)));
+      prev_pos = pos;
+      prev_len = len;
+      pos += len;
+    }
+  }
+  size_t bits = size_t{1} << 12;
+  while (bits < 16 * pairs.size()) bits *= 2;  // about 6% false positives (fewer cuts, same ids)
+  pair_filter_.assign(bits / 64, 0);
+  pair_filter_mask_ = bits - 1;
+  for (uint64_t h : pairs) {
+    const uint64_t bit = h & pair_filter_mask_;
+    pair_filter_[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+}
+
+void SpmTokenizer::build_ranks() {
+  // Rank of each producible piece's score among the distinct scores, 0 = best: the merge order.
+  std::vector<float> distinct;
+  distinct.reserve(pieces_.size());
+  for (int32_t id = 0; id < vocab_.size(); ++id) {
+    if (producible(id)) distinct.push_back(vocab_.scores[static_cast<size_t>(id)]);
+  }
+  std::sort(distinct.begin(), distinct.end(), std::greater<>());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  n_ranks_ = distinct.size();
+  ranks_.assign(static_cast<size_t>(vocab_.size()), 0);
+  for (int32_t id = 0; id < vocab_.size(); ++id) {
+    if (!producible(id)) continue;
+    const float score = vocab_.scores[static_cast<size_t>(id)];
+    const auto it = std::lower_bound(distinct.begin(), distinct.end(), score, std::greater<>());
+    ranks_[static_cast<size_t>(id)] = static_cast<uint32_t>(it - distinct.begin());
   }
 }
 
@@ -320,13 +393,15 @@ std::string SpmTokenizer::decode(std::span<const int32_t> ids) const {
 std::string SpmTokenizer::normalize(std::string_view text) const {
   std::string out;
   if (text.empty()) return out;  // SentencePiece adds no dummy prefix to empty input
-  out.reserve(text.size() + text.size() / 2 + kSpace.size());
-  if (add_space_prefix_) out.append(kSpace);
+  const auto n_spaces = static_cast<size_t>(std::count(text.begin(), text.end(), ' '));
+  out.resize(text.size() + 2 * n_spaces + (add_space_prefix_ ? kSpace.size() : 0));
+  char* p = out.data();
+  if (add_space_prefix_) p = std::copy(kSpace.begin(), kSpace.end(), p);
   for (char c : text) {
     if (c == ' ') {
-      out.append(kSpace);
+      p = std::copy(kSpace.begin(), kSpace.end(), p);
     } else {
-      out.push_back(c);
+      *p++ = c;
     }
   }
   return out;
@@ -347,8 +422,6 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) c
     return ids;
   }
   // Cut before every U+2581 that follows another character; encode each word once per call.
-  constexpr size_t kMaxCachedWord = 64;
-  constexpr size_t kMaxCacheEntries = size_t{1} << 16;
   const std::string_view all(s);
   size_t begin = 0;
   while (begin < all.size()) {
@@ -358,24 +431,19 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) c
     if (end == std::string_view::npos) end = all.size();
     const std::string_view word = all.substr(begin, end - begin);
     begin = end;
-    if (word.size() > kMaxCachedWord) {
+    if (word.size() > WordCache::kMaxWordBytes) {
       encode_span(word, scratch, ids);
       continue;
     }
-    if (const auto it = scratch.word_cache.find(word); it != scratch.word_cache.end()) {
-      const auto first = scratch.cached_ids.begin() + it->second.first;
-      ids.insert(ids.end(), first, first + it->second.second);
+    const uint64_t hash = hash_bytes(word);
+    uint32_t n_cached = 0;
+    if (const int32_t* cached = scratch.word_cache.find(word, hash, n_cached)) {
+      ids.insert(ids.end(), cached, cached + n_cached);
       continue;
     }
     const size_t before = ids.size();
     encode_span(word, scratch, ids);
-    if (scratch.word_cache.size() >= kMaxCacheEntries) {
-      scratch.word_cache.clear();
-      scratch.cached_ids.clear();
-    }
-    const auto offset = static_cast<uint32_t>(scratch.cached_ids.size());
-    scratch.cached_ids.insert(scratch.cached_ids.end(), ids.begin() + static_cast<ptrdiff_t>(before), ids.end());
-    scratch.word_cache.emplace(word, std::make_pair(offset, static_cast<uint32_t>(ids.size() - before)));
+    scratch.word_cache.insert(word, hash, ids.data() + before, static_cast<uint32_t>(ids.size() - before));
   }
   return ids;
 }

@@ -57,6 +57,9 @@ class SpmTokenizer final : public Tokenizer {
  private:
   struct Scratch;
   void check_id(int32_t id) const;
+  bool producible(int32_t id) const;  // a piece BPE may output (the first id of its text)
+  void build_pair_filter();
+  void build_ranks();
   // BPE over one normalized span, appending ids; long spans are first cut at safe character pairs.
   void encode_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const;
   void merge_span(std::string_view s, Scratch& scratch, std::vector<int32_t>& ids) const;

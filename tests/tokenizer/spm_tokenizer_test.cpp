@@ -3,6 +3,7 @@
 // helpers, vocabulary validation and the streaming decoder. Expected ids follow SentencePiece BPE.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,53 @@ TEST(SpmTokenizer, DecodeRules) {
   v.add_space_prefix = false;
   SpmTokenizer raw(std::move(v));
   EXPECT_EQ(raw.decode(std::vector<int32_t>{id_of(raw, kU + "a")}), " a");
+}
+
+// Random vocabularies and texts: cutting text into words and at character pairs no piece contains,
+// and either merge queue, must give exactly what one BPE over the whole text gives.
+TEST(SpmTokenizer, SplittingMatchesWholeTextBpeOnRandomInput) {
+  const std::vector<std::string> alphabet = {"a", "b", "c", "d", kU, "\xC3\xA9", "\xE4\xB8\xAD", "\n"};
+  std::mt19937 rng(1234);
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool space_only_at_start = variant % 2 == 0;  // true: word splitting applies
+    std::vector<Piece> pieces;
+    for (const std::string& c : alphabet) {
+      if (c != "\n") pieces.push_back({c, -50});
+    }
+    for (int i = 0; i < 120; ++i) {
+      std::string text;
+      const size_t len = 2 + pick(4);
+      for (size_t k = 0; k < len; ++k) {
+        const std::string& c = alphabet[pick(alphabet.size())];
+        if (c == kU && space_only_at_start && k > 0) continue;
+        text += c;
+      }
+      // Integer scores give many ties; the leftmost-first rule must then decide.
+      pieces.push_back({text, -static_cast<float>(pick(variant < 2 ? 10 : 1000))});
+    }
+    Vocab v = make_vocab(pieces);
+    SpmTokenizer split{Vocab(v)};
+    SpmTokenizer heap{Vocab(v)};
+    SpmTokenizer buckets(std::move(v));
+    EXPECT_EQ(split.splits_words(), space_only_at_start);
+    heap.disable_splitting();
+    heap.set_merge_queue(SpmTokenizer::MergeQueue::heap);
+    buckets.disable_splitting();
+    buckets.set_merge_queue(SpmTokenizer::MergeQueue::buckets);
+    for (int t = 0; t < 60; ++t) {
+      std::string text;
+      const size_t len = pick(3000);
+      for (size_t k = 0; k < len; ++k) {
+        const size_t r = pick(alphabet.size() + 2);  // U+2581 in text would decode as a space: use " "
+        text += r < alphabet.size() && alphabet[r] != kU ? alphabet[r] : (r == alphabet.size() ? "\xFF" : " ");
+      }
+      const auto want = heap.encode(text, false);
+      ASSERT_TRUE(split.encode(text, false) == want) << "variant " << variant << " text " << t;
+      ASSERT_TRUE(buckets.encode(text, false) == want) << "variant " << variant << " text " << t;
+      ASSERT_TRUE(split.decode(want) == text) << "variant " << variant << " text " << t;
+    }
+  }
 }
 
 TEST(SpmVocab, ValidationNamesTheKey) {

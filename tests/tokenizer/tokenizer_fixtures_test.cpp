@@ -343,8 +343,11 @@ TEST(SpmTokenizerFixtures, DISABLED_EncodeSpeed) {
   std::string one_word;
   for (int i = 0; one_word.size() < (2u << 20); ++i) one_word += "abcdefghijklmnopqrstuvwxyz0123456789"[i * 7 % 36];
   time("2 MB without spaces", one_word);
+  const std::string rule(2u << 20, '=');  // every adjacent pair is inside some piece: no cuts
+  time("2 MB of '='", rule);
   dynamic_cast<SpmTokenizer&>(*tok).set_merge_queue(SpmTokenizer::MergeQueue::heap);
-  time("2 MB without spaces, binary heap", one_word);
+  time("2 MB without spaces, binary heap only", one_word);
+  time("2 MB of '=', binary heap only", rule);
   dynamic_cast<SpmTokenizer&>(*tok).set_merge_queue(SpmTokenizer::MergeQueue::automatic);
   std::string cjk;
   while (cjk.size() < (2u << 20)) cjk += "我想在apple工作1314151天～百川大模型是一个开源的中英双语大语言模型。";

@@ -30,6 +30,9 @@ struct Case {
   owl::DType type;
   double max_nmse;
 };
+std::ostream& operator<<(std::ostream& os, const Case& c) {
+  return os << owl::dtype_name(c.type) << " (NMSE <= " << c.max_nmse << ")";
+}
 
 class QuantizeModel : public ::testing::TestWithParam<Case> {};
 
@@ -63,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{owl::DType::f32, 0}, Case{owl::DType::f16, 1e-5}, Case{owl::DType::bf16, 1e-3},
                       Case{owl::DType::q8_0, 1e-3}, Case{owl::DType::q5_0, 1e-2}, Case{owl::DType::q5_1, 1e-2},
                       Case{owl::DType::q4_0, 3e-2}, Case{owl::DType::q4_1, 3e-2}),
-    [](const auto& info) { return std::string(owl::dtype_name(info.param.type)); });
+    [](const auto& param_info) { return std::string(owl::dtype_name(param_info.param.type)); });
 
 // K-quants need rows of 256: a random model with 256- and 512-wide rows exercises every type.
 class QuantizeWideModel : public ::testing::TestWithParam<Case> {};
@@ -96,7 +99,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{owl::DType::q4_1, 0.1}, Case{owl::DType::q2_k, 0.8}, Case{owl::DType::q3_k, 0.3},
                       Case{owl::DType::q4_k, 0.07}, Case{owl::DType::q5_k, 2e-2}, Case{owl::DType::q6_k, 5e-3},
                       Case{owl::DType::q8_k, 1e-3}),
-    [](const auto& info) { return std::string(owl::dtype_name(info.param.type)); });
+    [](const auto& param_info) { return std::string(owl::dtype_name(param_info.param.type)); });
 
 TEST(QuantizeModelErrors, MissingInputNamesTheFile) {
   owl::QuantizeOptions o;
