@@ -26,13 +26,15 @@ class Tokenizer {
   // missing, inconsistent or names a tokenizer model owl does not support.
   static std::unique_ptr<Tokenizer> from_gguf(const gguf::File& file);
 
-  // add_bos prepends BOS when the vocabulary has one.
+  // add_bos prepends BOS when the vocabulary has one. Text that spells a control or user-defined
+  // piece ("<s>", "<|end|>") is encoded as plain text: special-token matching is not done here.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos) const = 0;
   // The bytes a token stands for when printed (byte tokens give their raw byte, control tokens
   // give nothing). Throws owl::Error for ids out of range.
   virtual std::string token_to_piece(int32_t id) const = 0;
   // Whole-sequence decode: pieces concatenated, with the SentencePiece dummy-prefix space
-  // removed from the first text piece when add_space_prefix is on.
+  // removed from the first text piece when add_space_prefix is on. decode(encode(text)) == text,
+  // except that a U+2581 in text comes back as a space (as in SentencePiece).
   virtual std::string decode(std::span<const int32_t> ids) const = 0;
   // Incremental form of decode(): appends what id adds to the text. at_start is true before the
   // first id of a sequence and is updated here; decode(ids) equals the appends over ids from
@@ -42,6 +44,7 @@ class Tokenizer {
   virtual int32_t n_vocab() const = 0;
   virtual int32_t bos() const = 0;  // -1 when none
   virtual int32_t eos() const = 0;  // -1 when none
+  // eos, eot, eom, and control pieces that end a turn in common chat formats ("<|end|>", ...).
   virtual bool is_end_of_generation(int32_t id) const = 0;
   virtual std::string_view piece(int32_t id) const = 0;  // the vocabulary string itself
   // tokenizer.ggml.token_type of id (normal when the file gives none); throws for ids out of range.
