@@ -27,6 +27,7 @@ struct GoldenType {
   DType type;
   bool exact_bytes;  // the README expects (and owl reaches) byte-identical quantization
 };
+[[maybe_unused]] std::ostream& operator<<(std::ostream& os, const GoldenType& g) { return os << g.name; }
 
 // All 13 are byte-identical with owl's reference quantizers; the README only promises it for the first 9 and
 // q3_K on this data. A type set to false here is checked by round-trip NMSE instead.
