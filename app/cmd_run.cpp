@@ -29,7 +29,6 @@ void run(const RunArgs& a) {
 
   SamplingParams sp = a.sampling;
   sp.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
-  if (a.seed < 0) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
 
   const std::vector<int32_t> prompt = tok.encode(a.prompt, true);
   if (prompt.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
@@ -38,6 +37,7 @@ void run(const RunArgs& a) {
     fail("the prompt has {} tokens, more than the context size {} (use -c)", prompt.size(), n_ctx);
   }
 
+  if (a.seed < 0) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
   Decoder decoder(*m.model, pool);
   KvCache cache(spec, n_ctx);
