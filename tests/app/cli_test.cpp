@@ -8,7 +8,7 @@
 
 #include "fixtures.h"
 #include "models/model_fixtures.h"
-#include "test_paths.h"
+#include "test_files.h"
 
 namespace {
 
@@ -18,13 +18,6 @@ struct Result {
   std::string err;
 };
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Result owl_cmd(const std::string& args) {
   static int counter = 0;
   const auto dir = test_scratch_dir();
@@ -32,7 +25,7 @@ Result owl_cmd(const std::string& args) {
   const auto err = dir / ("cli-" + std::to_string(counter++) + ".err");
   const std::string cmd = std::string(OWL_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
   const int raw = std::system(cmd.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(out), read_file(err)};
 }
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }

@@ -9,28 +9,19 @@
 
 #include "base/error.h"
 #include "fixtures.h"
+#include "test_files.h"
 #include "formats/gguf.h"
 
 namespace owl::gguf {
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("owl_gguf_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + name);
-}
-
 // read -> Writer::from -> write must give back the same bytes.
 void expect_round_trip(const std::filesystem::path& path) {
   const auto file = File::open(path.string());
-  const auto out = temp_path(path.filename().string());
+  const auto out = scratch_path(path.filename().string());
   Writer::from(*file).write(out.string());
-  const std::string a = slurp(path);
-  const std::string b = slurp(out);
+  const std::string a = read_file(path);
+  const std::string b = read_file(out);
   EXPECT_EQ(a.size(), b.size()) << path;
   EXPECT_TRUE(a == b) << path << ": round trip differs";
   std::filesystem::remove(out);

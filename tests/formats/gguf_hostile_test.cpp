@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "test_files.h"
 #include "base/error.h"
 #include "formats/gguf.h"
 
@@ -93,22 +94,10 @@ Builder valid_file() {
   return b;
 }
 
-std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("owl_gguf_h_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + name + ".gguf");
-}
-
-// Removes before writing: truncating a file in place makes ext4 flush it on close (slow in a loop).
-void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
-  std::filesystem::remove(p);
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 // Opens bytes as a file; returns the error message, or nullopt when it parsed.
 std::optional<std::string> open_error(const std::string& bytes, const std::string& name) {
-  const auto p = temp_path(name);
-  write_bytes(p, bytes);
+  const auto p = scratch_path(name + ".gguf");
+  write_file(p, bytes);
   std::optional<std::string> message;
   try {
     (void)File::open(p.string());
@@ -124,7 +113,7 @@ void expect_rejected(const std::string& bytes, const std::string& name, const st
   SCOPED_TRACE(name);
   const auto message = open_error(bytes, name);
   ASSERT_TRUE(message.has_value()) << "accepted a hostile file";
-  EXPECT_NE(message->find(temp_path(name).string()), std::string::npos) << *message;
+  EXPECT_NE(message->find(scratch_path(name + ".gguf").string()), std::string::npos) << *message;
   for (const auto& part : parts) EXPECT_NE(message->find(part), std::string::npos) << "want '" << part << "' in: " << *message;
 }
 
@@ -139,8 +128,8 @@ constexpr uint64_t kHuge = ~uint64_t{0};
 
 TEST(GgufHostile, ValidBaseFileParses) {
   const Builder b = valid_file();
-  const auto p = temp_path("valid");
-  write_bytes(p, b.bytes);
+  const auto p = scratch_path("valid.gguf");
+  write_file(p, b.bytes);
   const auto f = File::open(p.string());
   EXPECT_EQ(f->get_string("general.architecture"), "llama");
   EXPECT_EQ(f->get_array("toks").items.size(), 3u);
@@ -150,7 +139,7 @@ TEST(GgufHostile, ValidBaseFileParses) {
   EXPECT_EQ(f->tensor("b").n_bytes, 18u);
   EXPECT_EQ(f->tensor("a").shape, (std::vector<int64_t>{2, 8}));
   // The last tensor's padding is optional: a file cut right after its data still reads.
-  write_bytes(p, b.bytes.substr(0, b.at.at("data_end")));
+  write_file(p, b.bytes.substr(0, b.at.at("data_end")));
   EXPECT_NO_THROW((void)File::open(p.string()));
   std::filesystem::remove(p);
 }
@@ -163,7 +152,7 @@ TEST(GgufHostile, TruncatedAtEveryOffset) {
     SCOPED_TRACE(name);
     const auto message = open_error(b.bytes.substr(0, n), name);
     ASSERT_TRUE(message.has_value()) << "accepted a file cut at " << n;
-    EXPECT_NE(message->find(temp_path(name).string()), std::string::npos) << *message;
+    EXPECT_NE(message->find(scratch_path(name + ".gguf").string()), std::string::npos) << *message;
     if (n >= 4 && n < header_end) {
       const bool names_place = message->find("header") != std::string::npos ||
                                message->find("metadata key #") != std::string::npos ||
@@ -302,8 +291,8 @@ TEST(GgufHostile, RandomCorruptionNeverCrashes) {
       const size_t at = rng() % header_end;
       bytes[at] = static_cast<char>(rng() % 3 == 0 ? 0xff : rng());
     }
-    const auto p = temp_path("fuzz");
-    write_bytes(p, bytes);
+    const auto p = scratch_path("fuzz.gguf");
+    write_file(p, bytes);
     try {
       const auto f = File::open(p.string());
       for (const TensorInfo& t : f->tensors()) {
@@ -315,7 +304,7 @@ TEST(GgufHostile, RandomCorruptionNeverCrashes) {
     }
   }
   EXPECT_GT(rejected, 1000);
-  std::filesystem::remove(temp_path("fuzz"));
+  std::filesystem::remove(scratch_path("fuzz.gguf"));
 }
 
 TEST(GgufHostile, MissingFile) {

@@ -9,22 +9,13 @@
 #include <iterator>
 #include <limits>
 
+#include "test_files.h"
 #include "base/atomic_write.h"
 #include "base/error.h"
 #include "formats/gguf.h"
 
 namespace owl::gguf {
 namespace {
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("owl_gguf_w_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + name);
-}
 
 // Deep equality; floats compared bit for bit (so NaN payloads and -0.0 count).
 bool same(const Value& a, const Value& b) {
@@ -173,15 +164,15 @@ class GgufWriter : public ::testing::TestWithParam<std::pair<uint32_t, std::opti
 
 TEST_P(GgufWriter, EveryValueTypeRoundTrips) {
   const auto [version, alignment] = GetParam();
-  const auto p1 = temp_path("a.gguf");
-  const auto p2 = temp_path("b.gguf");
+  const auto p1 = scratch_path("a.gguf");
+  const auto p2 = scratch_path("b.gguf");
   build(version, alignment).write(p1.string());
   EXPECT_FALSE(std::filesystem::exists(p1.string() + ".tmp"));
   const auto f = File::open(p1.string());
   check_file(*f, version, alignment.value_or(32));
 
   Writer::from(*f).write(p2.string());
-  EXPECT_TRUE(slurp(p1) == slurp(p2)) << "write -> read -> write differs";
+  EXPECT_TRUE(read_file(p1) == read_file(p2)) << "write -> read -> write differs";
   const auto g = File::open(p2.string());
   check_file(*g, version, alignment.value_or(32));
   std::filesystem::remove(p1);
@@ -203,7 +194,7 @@ TEST(GgufWriterApi, SetReplacesInPlaceAndRemove) {
   w.remove("b");
   w.remove("missing");
   w.set("c", Value{true});
-  const auto p = temp_path("set.gguf");
+  const auto p = scratch_path("set.gguf");
   w.write(p.string());
   const auto f = File::open(p.string());
   ASSERT_EQ(f->metadata().size(), 2u);
@@ -224,7 +215,7 @@ TEST(GgufWriterApi, RejectsBadInput) {
   w.add_tensor("x", {4}, DType::f32, std::vector<uint8_t>(16));
   EXPECT_THROW(w.add_tensor("x", {4}, DType::f32, std::vector<uint8_t>(16)), Error);  // duplicate
 
-  const auto p = temp_path("bad.gguf");
+  const auto p = scratch_path("bad.gguf");
   Writer mixed;
   mixed.set("m", array_of(ValueType::u8, {Value{uint8_t{1}}, Value{int8_t{1}}}));
   EXPECT_THROW(mixed.write(p.string()), Error);
@@ -270,7 +261,7 @@ TEST(GgufValue, FileGettersNameFileAndKey) {
   w.set("s", Value{std::string("text")});
   w.set("u", Value{uint32_t{3}});
   w.set("f", Value{0.25f});
-  const auto p = temp_path("getters.gguf");
+  const auto p = scratch_path("getters.gguf");
   w.write(p.string());
   const auto f = File::open(p.string());
   EXPECT_EQ(f->find_string("s"), "text");
@@ -298,12 +289,12 @@ TEST(GgufValue, FileGettersNameFileAndKey) {
 }
 
 TEST(GgufAtomicWrite, ReplacesAndCleansUp) {
-  const auto p = temp_path("atomic.bin");
+  const auto p = scratch_path("atomic.bin");
   atomic_write(p, std::string_view("first"));
   atomic_write(p, std::string_view("second"));
-  EXPECT_EQ(slurp(p), "second");
+  EXPECT_EQ(read_file(p), "second");
   EXPECT_THROW(atomic_write(p, [](std::ostream&) { throw Error("boom"); }), Error);
-  EXPECT_EQ(slurp(p), "second");  // untouched
+  EXPECT_EQ(read_file(p), "second");  // untouched
   EXPECT_FALSE(std::filesystem::exists(p.string() + ".tmp"));
   std::filesystem::remove(p);
 }

@@ -10,7 +10,7 @@
 #include "engine/generator.h"
 #include "fixtures.h"
 #include "models/decoder.h"
-#include "test_paths.h"
+#include "test_files.h"
 #include "tools/llama2c_import.h"
 
 inline std::filesystem::path stories260k_gguf(const std::filesystem::path& fixtures, owl::DType type) {

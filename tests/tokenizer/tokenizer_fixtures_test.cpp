@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "fixtures.h"
+#include "test_files.h"
 #include "formats/gguf.h"
 #include "tokenizer/spm_tokenizer.h"
 #include "tokenizer/tokenizer.h"
@@ -24,14 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct Case {
   std::string text;
   std::vector<int32_t> ids;
@@ -40,7 +33,7 @@ struct Case {
 // .inp: strings each followed by "\n__ggml_vocab_test__\n"; .out: one line of " id id ..." per string.
 std::vector<Case> read_vectors(const fs::path& inp, const fs::path& out) {
   const std::string sep = "\n__ggml_vocab_test__\n";
-  const std::string in = read_all(inp);
+  const std::string in = read_file(inp);
   std::vector<std::string> texts;
   size_t pos = 0;
   while (pos < in.size()) {
@@ -53,7 +46,7 @@ std::vector<Case> read_vectors(const fs::path& inp, const fs::path& out) {
     pos = next + sep.size();
   }
   std::vector<Case> cases;
-  std::istringstream lines(read_all(out));
+  std::istringstream lines(read_file(out));
   std::string line;
   for (const std::string& text : texts) {
     if (!std::getline(lines, line)) {
@@ -124,7 +117,7 @@ TEST(SpmTokenizerFixtures, WordSplitAndQueuesAgree) {
       texts.push_back(c.text);
       all += c.text + " \n  ";
     }
-    all += read_all(dir / "LICENSE");
+    all += read_file(dir / "LICENSE");
     texts.push_back(all);
     std::string no_spaces;
     for (char c : all) no_spaces += c == ' ' ? '_' : c;
@@ -171,7 +164,7 @@ TEST(SpmTokenizerFixtures, Llama2cPrompts) {
   const fs::path gguf_path = fixtures / "llamacpp-vocab/ggml-vocab-llama-spm.gguf";
   if (!fs::exists(json_path) || !fs::exists(gguf_path)) GTEST_SKIP() << "fixtures not found: " << json_path;
   const auto tok = load(gguf_path);
-  const auto json = nlohmann::json::parse(read_all(json_path));
+  const auto json = nlohmann::json::parse(read_file(json_path));
   int passed = 0;
   int total = 0;
   for (const auto& c : json.at("cases")) {
@@ -251,7 +244,7 @@ TEST(TokenizerFromGguf, OtherModelsAreNotSupportedYet) {
 TEST(TokenizerFromGguf, BrokenMetadataNamesFileAndKey) {
   OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-llama-spm.gguf");
   const auto original = gguf::File::open(path.string());
-  const fs::path tmp = fs::temp_directory_path() / ("owl_tok_broken_" + std::to_string(::getpid()) + ".gguf");
+  const fs::path tmp = scratch_path("tokenizer-broken.gguf");
   auto expect_error = [&](const std::string& key, auto&& edit) {
     gguf::Writer w = gguf::Writer::from(*original);
     edit(w);
@@ -293,7 +286,7 @@ TEST(SpmTokenizerFixtures, DISABLED_EncodeSpeed) {
     const std::string name = entry.path().filename().string();
     const std::string ext = entry.path().extension().string();
     if (entry.is_regular_file() && (ext == ".md" || ext == ".jinja" || ext == ".inp" || name.starts_with("LICENSE"))) {
-      corpus += read_all(entry.path());
+      corpus += read_file(entry.path());
     }
   }
   // U+2581 in the input decodes as a space, as in SentencePiece: keep it out so the round trip holds.

@@ -7,17 +7,10 @@
 #include "base/error.h"
 #include "fixtures.h"
 #include "formats/gguf.h"
-#include "test_paths.h"
+#include "test_files.h"
 #include "tools/llama2c_import.h"
 
 namespace {
-
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_all(const std::filesystem::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
 
 std::string error_of(const owl::Llama2cImport& o) {
   try {
@@ -48,13 +41,13 @@ TEST(Llama2cImport, MetadataAndTensorsOfStories260K) {
 
 TEST(Llama2cImport, MalformedInputsAreNamedErrors) {
   OWL_REQUIRE_FIXTURE(dir, "llama2c-stories260K");
-  const std::string model = read_all(dir / "stories260K.bin");
+  const std::string model = read_file(dir / "stories260K.bin");
   const std::string tok = dir / "tok512.bin";
   const auto scratch = test_scratch_dir();
   const auto out = (scratch / "bad-out.gguf").string();
   auto with_model = [&](const std::string& bytes) {
     const auto p = scratch / "bad-model.bin";
-    write_all(p, bytes);
+    write_file(p, bytes);
     return error_of({p.string(), tok, out, owl::DType::f32, 1});
   };
   EXPECT_NE(with_model(model.substr(0, 10)).find("truncated"), std::string::npos);
@@ -68,15 +61,15 @@ TEST(Llama2cImport, MalformedInputsAreNamedErrors) {
   std::memcpy(bad.data() + 16, &three, 4);  // n_kv_heads does not divide n_heads
   EXPECT_NE(with_model(bad).find("n_kv_heads"), std::string::npos);
 
-  const std::string tok_bytes = read_all(tok);
+  const std::string tok_bytes = read_file(tok);
   const auto bad_tok = scratch / "bad-tok.bin";
-  write_all(bad_tok, tok_bytes.substr(0, tok_bytes.size() / 2));
+  write_file(bad_tok, tok_bytes.substr(0, tok_bytes.size() / 2));
   EXPECT_NE(error_of({(dir / "stories260K.bin").string(), bad_tok.string(), out, owl::DType::f32, 1}).find("truncated"),
             std::string::npos);
   std::string long_token = tok_bytes;
   const int32_t len = 1000;
   std::memcpy(long_token.data() + 8, &len, 4);  // first token's length beyond max_token_length
-  write_all(bad_tok, long_token);
+  write_file(bad_tok, long_token);
   EXPECT_NE(error_of({(dir / "stories260K.bin").string(), bad_tok.string(), out, owl::DType::f32, 1}).find("length"),
             std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(out));

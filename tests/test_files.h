@@ -1,0 +1,40 @@
+// Files for tests: a per-process scratch folder (removed at exit) and whole-file read/write.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+inline std::filesystem::path test_scratch_dir() {
+  struct Dir {
+    std::filesystem::path path;
+    Dir() {
+      path = std::filesystem::temp_directory_path() / ("owl-tests-" + std::to_string(::getpid()));
+      std::filesystem::create_directories(path);
+    }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static Dir dir;
+  return dir.path;
+}
+
+inline std::filesystem::path scratch_path(const std::string& name) { return test_scratch_dir() / name; }
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Removes before writing: truncating a file in place makes ext4 flush it on close (slow in a loop).
+inline void write_file(const std::filesystem::path& p, const std::string& bytes) {
+  std::error_code ec;
+  std::filesystem::remove(p, ec);
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
