@@ -17,6 +17,7 @@ struct LogitsArgs {
   std::string prompt;
   std::string tokens;
   bool all = false;
+  bool use_tokens = false;
   int threads = 0;
 };
 
@@ -41,7 +42,8 @@ std::vector<int32_t> parse_ids(const std::string& list) {
 
 void run(const LogitsArgs& a) {
   LoadedModel m = load_model(a.model.path());
-  const std::vector<int32_t> ids = a.tokens.empty() ? m.tokenizer->encode(a.prompt, true) : parse_ids(a.tokens);
+  const std::vector<int32_t> ids = a.use_tokens ? parse_ids(a.tokens) : m.tokenizer->encode(a.prompt, true);
+  if (ids.empty()) fail("no tokens to evaluate");
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
   Decoder decoder(*m.model, pool);
   KvCache cache(m.model->spec(), static_cast<int64_t>(ids.size()));
@@ -73,6 +75,7 @@ void add_logits(CLI::App& app) {
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->callback([a, p, t] {
     if (p->count() == 0 && t->count() == 0) fail("give -p PROMPT or --tokens IDS");
+    a->use_tokens = t->count() > 0;
     run(*a);
   });
 }

@@ -23,6 +23,7 @@ struct RunArgs {
 };
 
 void run(const RunArgs& a) {
+  validate(a.sampling);  // before the (possibly slow) model load
   LoadedModel m = load_model(a.model.path());
   const ModelSpec& spec = m.model->spec();
   const Tokenizer& tok = *m.tokenizer;
@@ -37,11 +38,11 @@ void run(const RunArgs& a) {
     fail("the prompt has {} tokens, more than the context size {} (use -c)", prompt.size(), n_ctx);
   }
 
-  if (a.seed < 0) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
   Decoder decoder(*m.model, pool);
   KvCache cache(spec, n_ctx);
   Sampler sampler(sp);
+  if (a.seed < 0) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
   StreamDecoder out(tok);
   auto emit = [](const std::string& s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
@@ -77,7 +78,8 @@ void add_run(CLI::App& app) {
   cmd->add_option("-p,--prompt", a->prompt, "Prompt text (may be empty)");
   cmd->add_option("-n,--n-predict", a->n_predict, "Tokens to generate (-1: until end of text or context full)")
       ->capture_default_str();
-  cmd->add_option("-c,--ctx-size", a->n_ctx, "Context size in tokens (default: the model's, at most 4096)");
+  cmd->add_option("-c,--ctx-size", a->n_ctx, "Context size in tokens (default: the model's, at most 4096)")
+      ->check(CLI::Range(0, 1 << 30));
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("--temp", a->sampling.temperature, "Temperature (0: greedy)")->capture_default_str()->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--top-k", a->sampling.top_k, "Top-k (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -87,7 +89,8 @@ void add_run(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.01, 100.0));
   cmd->add_option("--repeat-last-n", a->sampling.penalty_last_n, "Tokens the penalties look back over (-1: all)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 1 << 30));
   cmd->add_option("--presence-penalty", a->sampling.presence_penalty, "Presence penalty (0: off)")->capture_default_str();
   cmd->add_option("--frequency-penalty", a->sampling.frequency_penalty, "Frequency penalty (0: off)")->capture_default_str();
   cmd->add_option("-s,--seed", a->seed, "Random seed (default: random, printed)");

@@ -24,6 +24,10 @@ LoadedModel load_model(const std::string& path) {
   LoadedModel m;
   m.model = Model::load(path);
   m.tokenizer = Tokenizer::from_gguf(m.model->file());
+  if (m.tokenizer->n_vocab() != m.model->spec().n_vocab) {
+    fail("{}: the tokenizer has {} tokens but token_embd.weight has {} rows", path, m.tokenizer->n_vocab(),
+         m.model->spec().n_vocab);
+  }
   return m;
 }
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "base/error.h"
+
 namespace owl {
 
 namespace {
@@ -25,21 +27,30 @@ void chunk_of(int64_t n, int parts, int index, int64_t& begin, int64_t& end) {
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(resolve_threads(n_threads)) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  try {
+    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  } catch (const std::exception& e) {
+    stop_workers();  // the destructor does not run for a half-built pool
+    fail("cannot start {} threads: {}", n_threads_, e.what());
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
                               int64_t min_per_thread) {
   if (n <= 0) return;
+  std::lock_guard<std::mutex> caller(call_mutex_);  // one job at a time; see the header
   const int parts = static_cast<int>(std::clamp<int64_t>(n / std::max<int64_t>(min_per_thread, 1), 1, n_threads_));
   if (parts == 1) {
     fn(0, n, 0);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -126,6 +127,10 @@ class Writer {
   // data must stay valid until write(); its size must equal the tensor's byte size.
   void add_tensor(std::string name, std::vector<int64_t> shape, DType type, const void* data, size_t n_bytes);
   void add_tensor(std::string name, std::vector<int64_t> shape, DType type, std::vector<uint8_t> owned);
+  // Data made at write() time, one tensor at a time, so converting a model never holds more than
+  // one converted tensor in memory. produce() must return exactly the tensor's byte size.
+  using Producer = std::function<std::vector<uint8_t>()>;
+  void add_tensor(std::string name, std::vector<int64_t> shape, DType type, Producer produce);
 
   // Writes to "<path>.tmp" and renames it over path; throws owl::Error on I/O failure.
   void write(const std::string& path) const;
@@ -138,6 +143,7 @@ class Writer {
     const void* data;
     size_t n_bytes;
     std::shared_ptr<std::vector<uint8_t>> owned;
+    Producer produce;
   };
   uint32_t version_;
   std::vector<std::pair<std::string, Value>> metadata_;

@@ -114,6 +114,14 @@ void Writer::add_tensor(std::string name, std::vector<int64_t> shape, DType type
   tensors_.back().owned = std::move(buffer);
 }
 
+void Writer::add_tensor(std::string name, std::vector<int64_t> shape, DType type, Producer produce) {
+  for (const auto& t : tensors_) {
+    if (t.name == name) fail("gguf writer: tensor '{}' added twice", name);
+  }
+  const uint64_t n_bytes = checked_tensor_bytes(name, shape, type);
+  tensors_.push_back(PendingTensor{std::move(name), std::move(shape), type, nullptr, n_bytes, nullptr, std::move(produce)});
+}
+
 void Writer::write(const std::string& path) const {
   if (version_ != 2 && version_ != 3) fail("{}: cannot write GGUF version {} (only 2 and 3)", path, version_);
   uint64_t alignment = kDefaultAlignment;
@@ -152,7 +160,16 @@ void Writer::write(const std::string& path) const {
   atomic_write(path, [&](std::ostream& out) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     for (const PendingTensor& t : tensors_) {
-      out.write(static_cast<const char*>(t.data), static_cast<std::streamsize>(t.n_bytes));
+      std::vector<uint8_t> produced;
+      const void* data = t.data;
+      if (t.produce) {
+        produced = t.produce();
+        if (produced.size() != t.n_bytes) {
+          fail("{}: tensor '{}': {} bytes produced, its shape and type need {}", path, t.name, produced.size(), t.n_bytes);
+        }
+        data = produced.data();
+      }
+      out.write(static_cast<const char*>(data), static_cast<std::streamsize>(t.n_bytes));
       const uint64_t pad = align_up(t.n_bytes, alignment) - t.n_bytes;
       out.write(zeros.data(), static_cast<std::streamsize>(pad));
       if (!out) fail("{}: write failed in tensor '{}'", path, t.name);

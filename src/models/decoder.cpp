@@ -43,6 +43,7 @@ std::span<const float> Decoder::eval(KvCache& cache, std::span<const int32_t> to
   const ModelSpec& s = model_.spec();
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0) fail("nothing to evaluate: the token list is empty");
+  cache.check_fits(s);
   for (int32_t t : tokens) {
     if (t < 0 || t >= s.n_vocab) fail("token id {} is out of range (vocabulary size {})", t, s.n_vocab);
   }
@@ -50,6 +51,7 @@ std::span<const float> Decoder::eval(KvCache& cache, std::span<const int32_t> to
     fail("context full: {} positions used + {} new exceed the context size {}", cache.n_past(), n, cache.n_ctx());
   }
   logits_.resize(static_cast<size_t>((all_logits ? n : 1) * s.n_vocab));
+  reserve(std::min(kMaxBatch, n), cache.n_ctx());  // every allocation before the cache changes
   for (int64_t b = 0; b < n; b += kMaxBatch) {
     const int64_t len = std::min(kMaxBatch, n - b);
     const bool last_batch = b + len == n;
@@ -63,11 +65,11 @@ void Decoder::eval_batch(KvCache& cache, const int32_t* tokens, int64_t n, float
   const ModelSpec& s = model_.spec();
   const ModelWeights& w = model_.weights();
   const int64_t pos0 = cache.n_past();
-  reserve(n, cache.n_ctx());
   const int64_t d = s.n_embd;
   const int64_t q_dim = s.n_head * s.head_dim;
   const int64_t kv_dim = s.n_head_kv * s.head_dim;
   const bool interleaved = s.rope_style == RopeStyle::interleaved;
+  const float* freq_factors = w.rope_freqs.empty() ? nullptr : w.rope_freqs.data();
   const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, 1.0f / std::sqrt(static_cast<float>(s.head_dim))};
 
   for (int64_t t = 0; t < n; ++t) ops::weight_row(x_.data() + t * d, w.token_embd, tokens[t]);
@@ -82,11 +84,11 @@ void Decoder::eval_batch(KvCache& cache, const int32_t* tokens, int64_t n, float
     for (int64_t t = 0; t < n; ++t) {
       const int64_t pos = pos0 + t;
       for (int64_t h = 0; h < s.n_head; ++h) {
-        ops::rope(q_.data() + t * q_dim + h * s.head_dim, s.head_dim, s.n_rot, pos, s.rope_base, s.rope_freq_scale,
+        ops::rope(q_.data() + t * q_dim + h * s.head_dim, s.n_rot, pos, s.rope_base, s.rope_freq_scale, freq_factors,
                   interleaved);
       }
       for (int64_t h = 0; h < s.n_head_kv; ++h) {
-        ops::rope(k_.data() + t * kv_dim + h * s.head_dim, s.head_dim, s.n_rot, pos, s.rope_base, s.rope_freq_scale,
+        ops::rope(k_.data() + t * kv_dim + h * s.head_dim, s.n_rot, pos, s.rope_base, s.rope_freq_scale, freq_factors,
                   interleaved);
       }
       std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * kv_dim);
@@ -104,7 +106,7 @@ void Decoder::eval_batch(KvCache& cache, const int32_t* tokens, int64_t n, float
     ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
     add_in_place(x_.data(), xn_.data(), n * d);
   }
-  cache.set_n_past(pos0 + n);
+  cache.advance(n);
 
   if (logits == nullptr) return;
   const int64_t first = all_logits ? 0 : n - 1;

@@ -2,6 +2,7 @@
 #include "models/registry.h"
 
 #include <array>
+#include <cmath>
 #include <utility>
 
 #include "base/error.h"
@@ -35,9 +36,12 @@ void check_spec(const gguf::File& file, const ModelSpec& s) {
   if (s.n_rot <= 0 || s.n_rot > s.head_dim || s.n_rot % 2 != 0) {
     fail("{}: rope dimension count {} must be even and at most head_dim {}", file.path(), s.n_rot, s.head_dim);
   }
-  if (!(s.norm_eps > 0.0f) || !(s.rope_base > 0.0f) || !(s.rope_freq_scale > 0.0f)) {
-    fail("{}: norm epsilon, RoPE base and RoPE scale must be positive", file.path());
-  }
+  auto finite_positive = [&](const char* what, float v) {
+    if (!std::isfinite(v) || v <= 0.0f) fail("{}: {} = {} must be finite and positive", file.path(), what, v);
+  };
+  finite_positive("rms norm epsilon", s.norm_eps);
+  finite_positive("RoPE frequency base", s.rope_base);
+  finite_positive("RoPE frequency scale", s.rope_freq_scale);
 }
 }  // namespace
 

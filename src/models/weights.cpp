@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "base/error.h"
 #include "formats/gguf.h"
 #include "tensor/quant.h"
@@ -51,6 +53,12 @@ ModelWeights bind_weights(const gguf::File& f, ModelSpec& spec) {
   spec.tied_output = f.find_tensor("output.weight") == nullptr;
   w.output = spec.tied_output ? w.token_embd : matrix(f, "output.weight", spec.n_vocab, spec.n_embd);
 
+  if (f.find_tensor("rope_freqs.weight") != nullptr) {
+    w.rope_freqs = vector_f32(f, "rope_freqs.weight", spec.n_rot / 2);
+    for (float v : w.rope_freqs) {
+      if (!std::isfinite(v) || v <= 0.0f) fail("{}: tensor 'rope_freqs.weight' holds {}, not a positive factor", f.path(), v);
+    }
+  }
   const int64_t q_dim = spec.n_head * spec.head_dim;
   const int64_t kv_dim = spec.n_head_kv * spec.head_dim;
   w.layers.resize(static_cast<size_t>(spec.n_layer));

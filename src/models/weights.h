@@ -28,6 +28,7 @@ struct ModelWeights {
   Weight token_embd;              // (n_vocab, n_embd)
   std::vector<float> output_norm; // (n_embd)
   Weight output;                  // (n_vocab, n_embd); token_embd when tied
+  std::vector<float> rope_freqs;  // (n_rot/2) RoPE frequency divisors (Llama 3.1+), or empty
   std::vector<LayerWeights> layers;
 };
 

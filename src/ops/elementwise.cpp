@@ -14,12 +14,13 @@ void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps) {
   for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (scale * x[i]);
 }
 
-void rope(float* x, int64_t head_dim, int64_t n_rot, int64_t pos, float base, float freq_scale, bool interleaved) {
-  (void)head_dim;
+void rope(float* x, int64_t n_rot, int64_t pos, float base, float freq_scale, const float* freq_factors,
+          bool interleaved) {
   const int64_t half = n_rot / 2;
   for (int64_t i = 0; i < half; ++i) {
     const float freq = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(n_rot));
-    const float angle = static_cast<float>(pos) * freq * freq_scale;
+    float angle = static_cast<float>(pos) * freq * freq_scale;
+    if (freq_factors != nullptr) angle /= freq_factors[i];
     const float c = std::cos(angle);
     const float s = std::sin(angle);
     const int64_t a = interleaved ? 2 * i : i;
@@ -40,8 +41,8 @@ void swiglu(float* gate, const float* up, int64_t n) {
 
 void softmax(float* x, int64_t n) {
   float max = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
-  if (std::isinf(max) && max < 0) {  // nothing to attend to: all zero rather than NaN
+  for (int64_t i = 0; i < n; ++i) max = x[i] > max || std::isnan(x[i]) ? x[i] : max;  // NaN propagates
+  if (max == -std::numeric_limits<float>::infinity()) {  // every entry -inf: nothing to attend to
     for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
     return;
   }

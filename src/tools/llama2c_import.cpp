@@ -184,7 +184,7 @@ void import_llama2c(const Llama2cImport& o) {
     const int64_t cols = shape.back();
     int64_t rows = 1;
     for (size_t i = 0; i + 1 < shape.size(); ++i) rows *= shape[i];
-    w.add_tensor(tname, std::move(shape), type, convert_rows(data, DType::f32, type, rows, cols, pool));
+    w.add_tensor(tname, std::move(shape), type, [=, &pool] { return convert_rows(data, DType::f32, type, rows, cols, pool); });
   };
   // Per-kind arrays over all layers, in the checkpoint's order.
   const float* embd = take(vocab * dim);

@@ -1,5 +1,5 @@
 // owl quantize: every tensor is dequantised to float32 rows and re-quantised with the reference
-// quantizer (tensor/quant.h) on the thread pool; the output is written atomically.
+// quantizer (tensor/quant.h) on the thread pool, while the output is written (atomically).
 #include "tools/quantize.h"
 
 #include "base/error.h"
@@ -24,14 +24,19 @@ QuantizeReport quantize_model(const std::string& in_path, const std::string& out
   ThreadPool pool(o.n_threads);
   QuantizeReport report;
   const size_t total = in->tensors().size();
+  size_t done = 0;
   for (const gguf::TensorInfo& t : in->tensors()) {
     const DType type = storage_type(o.type, t.shape);
     if (t.shape.size() >= 2 && type != o.type) ++report.n_fallback;
-    w.add_tensor(t.name, t.shape, type, convert_rows(t.data, t.type, type, t.rows(), t.cols(), pool));
+    // Converted while the file is written: one tensor in memory at a time.
+    w.add_tensor(t.name, t.shape, type, [&, type] {
+      std::vector<uint8_t> bytes = convert_rows(t.data, t.type, type, t.rows(), t.cols(), pool);
+      if (o.progress) o.progress(++done, total, t.name, type);
+      return bytes;
+    });
     report.bytes_in += t.n_bytes;
     report.bytes_out += row_bytes(type, t.cols()) * static_cast<uint64_t>(t.rows());
     ++report.n_tensors;
-    if (o.progress) o.progress(report.n_tensors, total, t.name, type);
   }
   w.write(out_path);
   return report;

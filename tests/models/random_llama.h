@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -19,7 +21,9 @@ struct RandomLlamaShape {
   int64_t n_head_kv = 2;
 };
 
-inline void write_random_llama(const std::filesystem::path& path, const RandomLlamaShape& s, uint32_t seed = 1) {
+// extra(writer) may add or replace metadata and tensors before the file is written.
+inline void write_random_llama(const std::filesystem::path& path, const RandomLlamaShape& s, uint32_t seed = 1,
+                               const std::function<void(owl::gguf::Writer&)>& extra = {}) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<std::vector<float>> storage;
@@ -57,5 +61,6 @@ inline void write_random_llama(const std::filesystem::path& path, const RandomLl
   }
   add("output_norm.weight", {s.n_embd}, 0.1f, 1.0f);
   add("output.weight", {s.n_vocab, s.n_embd}, in_scale, 0.0f);
+  if (extra) extra(w);
   w.write(path.string());
 }
