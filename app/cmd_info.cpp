@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <map>
 
 #include "commands.h"
@@ -27,6 +28,39 @@ std::string human_count(uint64_t n) {
   if (n >= 1000000) return fmt::format("{:.2f} M", n / 1e6);
   if (n >= 1000) return fmt::format("{:.2f} K", n / 1e3);
   return std::to_string(n);
+}
+// The per-family hyperparameters: what makes this model differ from a plain Llama.
+std::string describe_family(const ModelSpec& s, const ModelWeights& w) {
+  const LayerSpec& first = s.layers.front();
+  std::string out;
+  out += fmt::format("rope:            base {}, {} of {} dims, {}", first.rope_base, s.n_rot, s.head_dim,
+                     s.rope_style == RopeStyle::interleaved ? "interleaved pairs" : "halves (neox)");
+  if (first.rope_freq_scale != 1.0f) out += fmt::format(", linear scale {}", first.rope_freq_scale);
+  if (!w.rope_freqs.empty()) out += ", frequency factors (rope_freqs)";
+  if (!w.rope_factors_short.empty()) out += fmt::format(", LongRoPE (original context {})", s.rope_orig_ctx);
+  out += "\n";
+  int64_t local = 0;
+  for (const LayerSpec& l : s.layers) local += l.sliding_window > 0 ? 1 : 0;
+  if (local > 0) {
+    const auto it = std::find_if(s.layers.begin(), s.layers.end(), [](const LayerSpec& l) { return l.sliding_window > 0; });
+    out += fmt::format("sliding window:  {} tokens on {} of {} layers (local RoPE base {})\n", it->sliding_window, local,
+                       s.n_layer, it->rope_base);
+  }
+  out += fmt::format("feed-forward:    {} gate\n", s.activation == Activation::silu ? "SiLU (SwiGLU)" : "tanh-GELU (GeGLU)");
+  if (s.embd_scale != 1.0f) out += fmt::format("embedding scale: {}\n", s.embd_scale);
+  if (s.attn_scale > 0.0f) out += fmt::format("attention scale: {}\n", s.attn_scale);
+  if (s.attn_softcap > 0.0f || s.final_softcap > 0.0f) {
+    out += fmt::format("soft-capping:    attention {}, final logits {}\n", s.attn_softcap, s.final_softcap);
+  }
+  const LayerWeights& l0 = w.layers.front();
+  std::string extras;
+  if (!l0.attn_q_bias.empty()) extras += " QKV biases,";
+  if (!l0.attn_q_norm.empty()) extras += " q/k norms,";
+  if (!l0.post_attn_norm.empty()) extras += " post-attention and post-FFN norms,";
+  if (!extras.empty()) out += fmt::format("layer extras:   {}\n", extras.substr(0, extras.size() - 1));
+  out += fmt::format("rms norm eps:    {}\n", s.norm_eps);
+  out += fmt::format("output head:     {}\n", s.tied_output ? "tied to token embeddings" : "separate");
+  return out;
 }
 }  // namespace
 
@@ -59,10 +93,7 @@ void add_info(CLI::App& app) {
     out += fmt::format("layers:          {}\n", s.n_layer);
     out += fmt::format("embedding:       {}  feed-forward: {}\n", s.n_embd, s.n_ff);
     out += fmt::format("heads:           {} query, {} key/value, head dim {}\n", s.n_head, s.n_head_kv, s.head_dim);
-    out += fmt::format("rope:            base {}, {} dims, {}\n", s.rope_base, s.n_rot,
-                       s.rope_style == RopeStyle::interleaved ? "interleaved pairs" : "halves (neox)");
-    out += fmt::format("rms norm eps:    {}\n", s.norm_eps);
-    out += fmt::format("output head:     {}\n", s.tied_output ? "tied to token embeddings" : "separate");
+    out += describe_family(s, m.model->weights());
     std::fputs(out.c_str(), stdout);
   });
 }

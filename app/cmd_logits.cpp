@@ -3,6 +3,12 @@
 
 #include <cstdio>
 
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+
+#include "base/atomic_write.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "commands.h"
@@ -18,6 +24,7 @@ struct LogitsArgs {
   std::string tokens;
   bool all = false;
   bool use_tokens = false;
+  std::string dump_dir;
   int threads = 0;
 };
 
@@ -46,6 +53,15 @@ void run(const LogitsArgs& a) {
   if (ids.empty()) fail("no tokens to evaluate");
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
   Decoder decoder(*m.model, pool);
+  // Named activations, gathered over micro-batches: (name, layer) -> (rows, width).
+  std::map<std::pair<std::string, int64_t>, std::pair<std::vector<float>, int64_t>> acts;
+  if (!a.dump_dir.empty()) {
+    decoder.set_observer([&](std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) {
+      auto& [rows, w] = acts[{std::string(name), layer}];
+      rows.insert(rows.end(), data, data + n * width);
+      w = width;
+    });
+  }
   KvCache cache(m.model->spec(), static_cast<int64_t>(ids.size()));
   const std::span<const float> logits = decoder.eval(cache, ids, a.all);
   const auto n_vocab = static_cast<size_t>(m.model->spec().n_vocab);
@@ -60,6 +76,22 @@ void run(const LogitsArgs& a) {
   } else {
     out["logits"] = row(0);
   }
+  if (!a.dump_dir.empty()) {
+    // One raw little-endian float32 file per activation, (n_tokens, width) row-major, and an index.
+    std::filesystem::create_directories(a.dump_dir);
+    nlohmann::json index = nlohmann::json::array();
+    for (const auto& [key, value] : acts) {
+      const auto& [name, layer] = key;
+      const auto& [rows, width] = value;
+      const std::string file = layer < 0 ? fmt::format("{}.f32", name) : fmt::format("{}.{}.f32", name, layer);
+      atomic_write(std::filesystem::path(a.dump_dir) / file,
+                   std::string_view(reinterpret_cast<const char*>(rows.data()), sizeof(float) * rows.size()));
+      const auto n_rows = static_cast<int64_t>(rows.size()) / width;
+      index.push_back({{"file", file}, {"name", name}, {"layer", layer}, {"shape", {n_rows, width}}});
+    }
+    atomic_write(std::filesystem::path(a.dump_dir) / "index.json", index.dump(1));
+    std::fprintf(stderr, "wrote %zu activations to %s\n", acts.size(), a.dump_dir.c_str());
+  }
   std::puts(out.dump().c_str());
 }
 }  // namespace
@@ -72,6 +104,8 @@ void add_logits(CLI::App& app) {
   auto* t = cmd->add_option("--tokens", a->tokens, "Comma-separated token ids, e.g. 1,2,3");
   p->excludes(t);
   cmd->add_flag("--all", a->all, "Logits of every position, not only the last");
+  cmd->add_option("--dump-activations", a->dump_dir,
+                  "Write every named intermediate (attn_norm.0.f32, ffn_out.3.f32, ...) and index.json here");
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->callback([a, p, t] {
     if (p->count() == 0 && t->count() == 0) fail("give -p PROMPT or --tokens IDS");

@@ -1,10 +1,12 @@
-// The decoder forward pass (mirrors llama2.c's run.c forward(), batched over positions so a
-// prompt is processed as matrix-matrix products). Family differences come only from ModelSpec.
+// The decoder forward pass (llama2.c's run.c forward(), batched over positions and sequences so
+// prompts are processed as matrix-matrix products). Family differences come only from ModelSpec
+// and from which optional weights are present.
 #include "models/decoder.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "base/error.h"
 #include "ops/attention.h"
@@ -14,10 +16,21 @@
 namespace owl {
 
 namespace {
-constexpr int64_t kMaxBatch = 64;  // prompt positions per pass: bounds scratch memory
+constexpr int64_t kMaxBatch = 64;  // token positions per pass: bounds scratch memory
 
 void add_in_place(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+void add_bias(float* y, const std::vector<float>& bias, int64_t n_tokens) {
+  if (bias.empty()) return;
+  const auto width = static_cast<int64_t>(bias.size());
+  for (int64_t t = 0; t < n_tokens; ++t) add_in_place(y + t * width, bias.data(), width);
+}
+
+// RMSNorm of n rows of `width` in place (used per head for q/k norms).
+void norm_rows(float* x, const std::vector<float>& w, int64_t n, int64_t width, float eps) {
+  for (int64_t r = 0; r < n; ++r) ops::rms_norm(x + r * width, x + r * width, w.data(), width, eps);
 }
 }  // namespace
 
@@ -34,84 +47,186 @@ void Decoder::reserve(int64_t n, int64_t n_ctx) {
   grow(k_, n * s.n_head_kv * s.head_dim);
   grow(v_, n * s.n_head_kv * s.head_dim);
   grow(att_, n * s.n_head * s.head_dim);
-  grow(gate_, n * std::max(s.n_ff, s.n_embd));
+  grow(gate_, n * s.n_ff);
   grow(up_, n * s.n_ff);
   grow(scores_, pool_.size() * n_ctx);
+  grow(out_rows_, n * s.n_embd);
+}
+
+void Decoder::observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const {
+  if (observer_) observer_(name, layer, data, n, width);
 }
 
 std::span<const float> Decoder::eval(KvCache& cache, std::span<const int32_t> tokens, bool all_logits) {
+  const SequenceInput one{&cache, tokens, all_logits};
+  return eval(std::span<const SequenceInput>(&one, 1));
+}
+
+std::span<const float> Decoder::eval(std::span<const SequenceInput> batch) {
   const ModelSpec& s = model_.spec();
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  if (n == 0) fail("nothing to evaluate: the token list is empty");
-  cache.check_fits(s);
-  for (int32_t t : tokens) {
-    if (t < 0 || t >= s.n_vocab) fail("token id {} is out of range (vocabulary size {})", t, s.n_vocab);
+  // Check everything before anything changes, so an error leaves every cache as it was.
+  int64_t n_rows = 0;
+  int64_t n_ctx_max = 0;
+  std::set<const KvCache*> seen;
+  for (const SequenceInput& in : batch) {
+    const auto n = static_cast<int64_t>(in.tokens.size());
+    if (in.cache == nullptr || n == 0) fail("nothing to evaluate: a sequence has no tokens or no cache");
+    if (!seen.insert(in.cache).second) fail("a batch names the same KV cache twice");
+    in.cache->check_fits(s);
+    for (int32_t t : in.tokens) {
+      if (t < 0 || t >= s.n_vocab) fail("token id {} is out of range (vocabulary size {})", t, s.n_vocab);
+    }
+    if (in.cache->n_past() + n > in.cache->n_ctx()) {
+      fail("context full: {} positions used + {} new exceed the context size {}", in.cache->n_past(), n,
+           in.cache->n_ctx());
+    }
+    n_rows += in.all_logits ? n : 1;
+    n_ctx_max = std::max(n_ctx_max, in.cache->n_ctx());
   }
-  if (cache.n_past() + n > cache.n_ctx()) {
-    fail("context full: {} positions used + {} new exceed the context size {}", cache.n_past(), n, cache.n_ctx());
+  if (batch.empty()) fail("nothing to evaluate: the batch is empty");
+  logits_.resize(static_cast<size_t>(n_rows * s.n_vocab));
+  reserve(kMaxBatch, n_ctx_max);
+
+  // Flatten to (cache, position, logits row) per token, then run micro-batches of kMaxBatch.
+  std::vector<Token> all;
+  std::vector<int32_t> ids;
+  int64_t row = 0;
+  for (const SequenceInput& in : batch) {
+    const auto n = static_cast<int64_t>(in.tokens.size());
+    for (int64_t i = 0; i < n; ++i) {
+      const bool wanted = in.all_logits || i == n - 1;
+      all.push_back({in.cache, in.cache->n_past() + i, wanted ? logits_.data() + (row++) * s.n_vocab : nullptr});
+      ids.push_back(in.tokens[static_cast<size_t>(i)]);
+    }
   }
-  logits_.resize(static_cast<size_t>((all_logits ? n : 1) * s.n_vocab));
-  reserve(std::min(kMaxBatch, n), cache.n_ctx());  // every allocation before the cache changes
-  for (int64_t b = 0; b < n; b += kMaxBatch) {
-    const int64_t len = std::min(kMaxBatch, n - b);
-    const bool last_batch = b + len == n;
-    float* out = all_logits ? logits_.data() + b * s.n_vocab : (last_batch ? logits_.data() : nullptr);
-    eval_batch(cache, tokens.data() + b, len, out, all_logits);
+  for (size_t b = 0; b < all.size(); b += kMaxBatch) {
+    const size_t len = std::min<size_t>(kMaxBatch, all.size() - b);
+    const std::vector<Token> part(all.begin() + static_cast<std::ptrdiff_t>(b),
+                                  all.begin() + static_cast<std::ptrdiff_t>(b + len));
+    eval_micro_batch(part, ids.data() + b);
   }
   return logits_;
 }
 
-void Decoder::eval_batch(KvCache& cache, const int32_t* tokens, int64_t n, float* logits, bool all_logits) {
+void Decoder::eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids) {
   const ModelSpec& s = model_.spec();
   const ModelWeights& w = model_.weights();
-  const int64_t pos0 = cache.n_past();
+  const auto n = static_cast<int64_t>(tokens.size());
+  const int64_t d = s.n_embd;
+
+  for (int64_t t = 0; t < n; ++t) {
+    float* x = x_.data() + t * d;
+    ops::weight_row(x, w.token_embd, ids[t]);
+    if (s.embd_scale != 1.0f) {
+      for (int64_t i = 0; i < d; ++i) x[i] *= s.embd_scale;
+    }
+  }
+  observe("inp_embd", -1, x_.data(), n, d);
+
+  for (int64_t il = 0; il < s.n_layer; ++il) {
+    attention_block(tokens, il);
+    feed_forward_block(n, il);
+  }
+  // Each sequence's cache now holds its tokens of this micro-batch.
+  for (int64_t t = 0; t < n; ++t) {
+    if (t + 1 == n || tokens[t + 1].cache != tokens[t].cache) tokens[t].cache->advance(tokens[t].pos + 1 - tokens[t].cache->n_past());
+  }
+
+  // Vocabulary logits only for the rows asked for.
+  int64_t m = 0;
+  for (int64_t t = 0; t < n; ++t) {
+    if (tokens[t].logits == nullptr) continue;
+    ops::rms_norm(out_rows_.data() + m * d, x_.data() + t * d, w.output_norm.data(), d, s.norm_eps);
+    ++m;
+  }
+  if (m == 0) return;
+  observe("result_norm", -1, out_rows_.data(), m, d);
+  std::vector<float> rows(static_cast<size_t>(m * s.n_vocab));
+  ops::matmul(rows.data(), w.output, out_rows_.data(), m, pool_);
+  if (s.final_softcap > 0.0f) ops::softcap(rows.data(), m * s.n_vocab, s.final_softcap);
+  observe("result_output", -1, rows.data(), m, s.n_vocab);
+  int64_t r = 0;
+  for (int64_t t = 0; t < n; ++t) {
+    if (tokens[t].logits == nullptr) continue;
+    std::memcpy(tokens[t].logits, rows.data() + (r++) * s.n_vocab, sizeof(float) * static_cast<size_t>(s.n_vocab));
+  }
+}
+
+void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
+  const ModelSpec& s = model_.spec();
+  const ModelWeights& w = model_.weights();
+  const LayerWeights& l = w.layers[static_cast<size_t>(il)];
+  const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
+  const auto n = static_cast<int64_t>(tokens.size());
   const int64_t d = s.n_embd;
   const int64_t q_dim = s.n_head * s.head_dim;
   const int64_t kv_dim = s.n_head_kv * s.head_dim;
-  const bool interleaved = s.rope_style == RopeStyle::interleaved;
-  const float* freq_factors = w.rope_freqs.empty() ? nullptr : w.rope_freqs.data();
-  const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, 1.0f / std::sqrt(static_cast<float>(s.head_dim))};
 
-  for (int64_t t = 0; t < n; ++t) ops::weight_row(x_.data() + t * d, w.token_embd, tokens[t]);
+  for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.attn_norm.data(), d, s.norm_eps);
+  observe("attn_norm", il, xn_.data(), n, d);
+  ops::matmul(q_.data(), l.attn_q, xn_.data(), n, pool_);
+  ops::matmul(k_.data(), l.attn_k, xn_.data(), n, pool_);
+  ops::matmul(v_.data(), l.attn_v, xn_.data(), n, pool_);
+  add_bias(q_.data(), l.attn_q_bias, n);
+  add_bias(k_.data(), l.attn_k_bias, n);
+  add_bias(v_.data(), l.attn_v_bias, n);
+  if (!l.attn_q_norm.empty()) norm_rows(q_.data(), l.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
+  if (!l.attn_k_norm.empty()) norm_rows(k_.data(), l.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
 
-  for (int64_t il = 0; il < s.n_layer; ++il) {
-    const LayerWeights& l = w.layers[static_cast<size_t>(il)];
-    // attention block
-    for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.attn_norm.data(), d, s.norm_eps);
-    ops::matmul(q_.data(), l.attn_q, xn_.data(), n, pool_);
-    ops::matmul(k_.data(), l.attn_k, xn_.data(), n, pool_);
-    ops::matmul(v_.data(), l.attn_v, xn_.data(), n, pool_);
-    for (int64_t t = 0; t < n; ++t) {
-      const int64_t pos = pos0 + t;
-      for (int64_t h = 0; h < s.n_head; ++h) {
-        ops::rope(q_.data() + t * q_dim + h * s.head_dim, s.n_rot, pos, s.rope_base, s.rope_freq_scale, freq_factors,
-                  interleaved);
-      }
-      for (int64_t h = 0; h < s.n_head_kv; ++h) {
-        ops::rope(k_.data() + t * kv_dim + h * s.head_dim, s.n_rot, pos, s.rope_base, s.rope_freq_scale, freq_factors,
-                  interleaved);
-      }
-      std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * kv_dim);
-      std::memcpy(cache.v(il) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * kv_dim);
-    }
-    ops::attention(att_.data(), q_.data(), cache.k(il), cache.v(il), pos0, n, shape, scores_.data(), pool_);
-    ops::matmul(xn_.data(), l.attn_output, att_.data(), n, pool_);
-    add_in_place(x_.data(), xn_.data(), n * d);
-
-    // feed-forward block
-    for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.ffn_norm.data(), d, s.norm_eps);
-    ops::matmul(gate_.data(), l.ffn_gate, xn_.data(), n, pool_);
-    ops::matmul(up_.data(), l.ffn_up, xn_.data(), n, pool_);
-    ops::swiglu(gate_.data(), up_.data(), n * s.n_ff);
-    ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
-    add_in_place(x_.data(), xn_.data(), n * d);
+  ops::RopeParams rope{s.n_rot, ls.rope_base, ls.rope_freq_scale, nullptr, s.rope_attn_factor,
+                       s.rope_style == RopeStyle::interleaved};
+  if (ls.rope_factors) {
+    if (!w.rope_freqs.empty()) rope.freq_factors = w.rope_freqs.data();
+    // LongRoPE: the long factors once the context exceeds the original one (llama.cpp's rule).
+    const bool long_ctx = s.rope_orig_ctx > 0 && tokens.front().cache->n_ctx() > s.rope_orig_ctx;
+    const std::vector<float>& factors = long_ctx ? w.rope_factors_long : w.rope_factors_short;
+    if (!factors.empty()) rope.freq_factors = factors.data();
   }
-  cache.advance(n);
+  for (int64_t t = 0; t < n; ++t) {
+    const int64_t pos = tokens[t].pos;
+    for (int64_t h = 0; h < s.n_head; ++h) ops::rope(q_.data() + t * q_dim + h * s.head_dim, pos, rope);
+    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope(k_.data() + t * kv_dim + h * s.head_dim, pos, rope);
+    KvCache& cache = *tokens[t].cache;
+    std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
+    std::memcpy(cache.v(il) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
+  }
 
-  if (logits == nullptr) return;
-  const int64_t first = all_logits ? 0 : n - 1;
-  for (int64_t t = first; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, w.output_norm.data(), d, s.norm_eps);
-  ops::matmul(logits, w.output, xn_.data() + first * d, n - first, pool_);
+  const float scale = s.attn_scale > 0.0f ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+  const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, scale, s.attn_softcap, ls.sliding_window};
+  // One call per run of consecutive tokens of the same sequence.
+  for (int64_t b = 0; b < n;) {
+    int64_t e = b + 1;
+    while (e < n && tokens[e].cache == tokens[b].cache) ++e;
+    KvCache& cache = *tokens[b].cache;
+    ops::attention(att_.data() + b * q_dim, q_.data() + b * q_dim, cache.k(il), cache.v(il), tokens[b].pos, e - b,
+                   shape, scores_.data(), pool_);
+    b = e;
+  }
+  ops::matmul(xn_.data(), l.attn_output, att_.data(), n, pool_);
+  if (!l.post_attn_norm.empty()) norm_rows(xn_.data(), l.post_attn_norm, n, d, s.norm_eps);
+  observe("attn_out", il, xn_.data(), n, d);
+  add_in_place(x_.data(), xn_.data(), n * d);
+  observe("ffn_inp", il, x_.data(), n, d);
+}
+
+void Decoder::feed_forward_block(int64_t n, int64_t il) {
+  const ModelSpec& s = model_.spec();
+  const LayerWeights& l = model_.weights().layers[static_cast<size_t>(il)];
+  const int64_t d = s.n_embd;
+  for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.ffn_norm.data(), d, s.norm_eps);
+  observe("ffn_norm", il, xn_.data(), n, d);
+  ops::matmul(gate_.data(), l.ffn_gate, xn_.data(), n, pool_);
+  ops::matmul(up_.data(), l.ffn_up, xn_.data(), n, pool_);
+  if (s.activation == Activation::gelu_tanh) {
+    ops::geglu(gate_.data(), up_.data(), n * s.n_ff);
+  } else {
+    ops::swiglu(gate_.data(), up_.data(), n * s.n_ff);
+  }
+  ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
+  if (!l.post_ffn_norm.empty()) norm_rows(xn_.data(), l.post_ffn_norm, n, d, s.norm_eps);
+  observe("ffn_out", il, xn_.data(), n, d);
+  add_in_place(x_.data(), xn_.data(), n * d);
+  observe("l_out", il, x_.data(), n, d);
 }
 
 }  // namespace owl

@@ -1,9 +1,11 @@
 // The one decoder forward pass shared by every family: embeddings -> n_layer x (norm, attention,
-// residual, norm, gated feed-forward, residual) -> final norm -> vocabulary logits.
+// [post-norm], residual, norm, gated feed-forward, [post-norm], residual) -> final norm -> logits.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -11,6 +13,19 @@
 #include "models/model.h"
 
 namespace owl {
+
+// One sequence's part of a batch: its cache and the tokens to append to it.
+struct SequenceInput {
+  KvCache* cache = nullptr;
+  std::span<const int32_t> tokens;
+  bool all_logits = false;  // logits of every token, or of the last only
+};
+
+// Sees named intermediate activations (llama.cpp's names: attn_norm, attn_out, ffn_inp, ffn_norm,
+// ffn_out, l_out per layer; inp_embd, result_norm, result_output with layer -1): n_tokens rows of
+// `width` floats, valid only during the call.
+using ActivationObserver =
+    std::function<void(std::string_view name, int64_t layer, const float* data, int64_t n_tokens, int64_t width)>;
 
 class Decoder {
  public:
@@ -22,25 +37,40 @@ class Decoder {
   // id is out of range or the context is full (the cache is then left unchanged).
   std::span<const float> eval(KvCache& cache, std::span<const int32_t> tokens, bool all_logits);
 
+  // Several sequences in one pass: the matrix products run over all their tokens together.
+  // Logit rows come sequence by sequence, in order. The caches must be distinct.
+  std::span<const float> eval(std::span<const SequenceInput> batch);
+
+  void set_observer(ActivationObserver observer) { observer_ = std::move(observer); }
   const Model& model() const { return model_; }
 
  private:
-  void eval_batch(KvCache& cache, const int32_t* tokens, int64_t n, float* logits, bool all_logits);
+  struct Token {
+    KvCache* cache;
+    int64_t pos;
+    float* logits;  // where its logits go, or null
+  };
+  void eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids);
+  void attention_block(const std::vector<Token>& tokens, int64_t il);
+  void feed_forward_block(int64_t n, int64_t il);
+  void observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const;
   void reserve(int64_t n_tokens, int64_t n_ctx);
 
   const Model& model_;
   ThreadPool& pool_;
-  // Scratch, sized for the largest batch seen. Shapes are per token, times the batch size.
-  std::vector<float> x_;      // (B, n_embd) residual stream
-  std::vector<float> xn_;     // (B, n_embd) normalised input of a sub-layer
-  std::vector<float> q_;      // (B, n_head*head_dim)
-  std::vector<float> k_;      // (B, n_head_kv*head_dim)
-  std::vector<float> v_;      // (B, n_head_kv*head_dim)
-  std::vector<float> att_;    // (B, n_head*head_dim)
-  std::vector<float> gate_;   // (B, n_ff)
-  std::vector<float> up_;     // (B, n_ff)
-  std::vector<float> scores_; // (n_threads, n_ctx)
-  std::vector<float> logits_; // (B or 1, n_vocab)
+  ActivationObserver observer_;
+  // Scratch, sized for the largest micro-batch seen. Shapes are per token, times the batch size B.
+  std::vector<float> x_;       // (B, n_embd) residual stream
+  std::vector<float> xn_;      // (B, n_embd) normalised input of a sub-layer, then its output
+  std::vector<float> q_;       // (B, n_head*head_dim)
+  std::vector<float> k_;       // (B, n_head_kv*head_dim)
+  std::vector<float> v_;       // (B, n_head_kv*head_dim)
+  std::vector<float> att_;     // (B, n_head*head_dim)
+  std::vector<float> gate_;    // (B, n_ff)
+  std::vector<float> up_;      // (B, n_ff)
+  std::vector<float> scores_;  // (n_threads, n_ctx)
+  std::vector<float> out_rows_;  // (B, n_embd) final-normed rows whose logits are wanted
+  std::vector<float> logits_;  // (rows requested, n_vocab)
 };
 
 }  // namespace owl

@@ -16,8 +16,16 @@ struct Family {
   std::string_view gguf_arch;
   SpecBuilder build;
 };
-// Mistral 7B, TinyLlama and Llama 2/3 GGUF files all declare "llama".
-constexpr std::array<Family, 1> kFamilies{{{"llama", &llama_spec}}};
+// Mistral 7B, TinyLlama and Llama 2/3 GGUF files all declare "llama"; Qwen 2.5 declares "qwen2".
+constexpr std::array<Family, 7> kFamilies{{
+    {"llama", &llama_spec},
+    {"gemma", &gemma_spec},
+    {"gemma2", &gemma2_spec},
+    {"gemma3", &gemma3_spec},
+    {"qwen2", &qwen2_spec},
+    {"qwen3", &qwen3_spec},
+    {"phi3", &phi3_spec},
+}};
 
 void check_spec(const gguf::File& file, const ModelSpec& s) {
   auto positive = [&](const char* what, int64_t v, int64_t limit) {
@@ -40,8 +48,20 @@ void check_spec(const gguf::File& file, const ModelSpec& s) {
     if (!std::isfinite(v) || v <= 0.0f) fail("{}: {} = {} must be finite and positive", file.path(), what, v);
   };
   finite_positive("rms norm epsilon", s.norm_eps);
-  finite_positive("RoPE frequency base", s.rope_base);
-  finite_positive("RoPE frequency scale", s.rope_freq_scale);
+  finite_positive("RoPE attention factor", s.rope_attn_factor);
+  finite_positive("embedding scale", s.embd_scale);
+  auto finite_non_negative = [&](const char* what, float v) {
+    if (!std::isfinite(v) || v < 0.0f) fail("{}: {} = {} must be finite and not negative", file.path(), what, v);
+  };
+  finite_non_negative("attention scale", s.attn_scale);
+  finite_non_negative("attention soft-cap", s.attn_softcap);
+  finite_non_negative("final logit soft-cap", s.final_softcap);
+  if (s.layers.size() != static_cast<size_t>(s.n_layer)) fail("{}: {} layer specs for {} layers", file.path(), s.layers.size(), s.n_layer);
+  for (const LayerSpec& l : s.layers) {
+    finite_positive("RoPE frequency base", l.rope_base);
+    finite_positive("RoPE frequency scale", l.rope_freq_scale);
+    if (l.sliding_window < 0) fail("{}: sliding window {} is negative", file.path(), l.sliding_window);
+  }
 }
 }  // namespace
 
@@ -56,7 +76,9 @@ ModelSpec spec_from_gguf(const gguf::File& file) {
       return spec;
     }
   }
-  fail("{}: architecture '{}' is not supported (supported: llama)", file.path(), arch);
+  std::string names;
+  for (const Family& f : kFamilies) names += (names.empty() ? "" : ", ") + std::string(f.gguf_arch);
+  fail("{}: architecture '{}' is not supported (supported: {})", file.path(), arch, names);
 }
 
 std::vector<std::string_view> supported_architectures() {

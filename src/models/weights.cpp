@@ -25,6 +25,11 @@ Weight matrix(const gguf::File& f, const std::string& name, int64_t rows, int64_
   return Weight{name, t.type, t.data, rows, cols};
 }
 
+// Rows [first, first + count) of a matrix, as a matrix of its own (rows are contiguous).
+Weight row_slice(const Weight& w, const std::string& name, int64_t first, int64_t count) {
+  return Weight{name, w.type, w.row(first), count, w.cols};
+}
+
 std::vector<float> vector_f32(const gguf::File& f, const std::string& name, int64_t n) {
   const gguf::TensorInfo& t = f.tensor(name);
   if (t.shape.size() != 1 || t.shape[0] != n) {
@@ -36,6 +41,54 @@ std::vector<float> vector_f32(const gguf::File& f, const std::string& name, int6
   std::vector<float> out(static_cast<size_t>(n));
   dequantize_row(t.type, t.data, out.data(), n);
   return out;
+}
+
+std::vector<float> optional_vector(const gguf::File& f, const std::string& name, int64_t n) {
+  return f.find_tensor(name) != nullptr ? vector_f32(f, name, n) : std::vector<float>{};
+}
+
+// RoPE frequency factors divide angles: they must be finite and positive.
+std::vector<float> rope_factors(const gguf::File& f, const std::string& name, int64_t n) {
+  std::vector<float> v = optional_vector(f, name, n);
+  for (float x : v) {
+    if (!std::isfinite(x) || x <= 0.0f) fail("{}: tensor '{}' holds {}, not a positive factor", f.path(), name, x);
+  }
+  return v;
+}
+
+void bind_attention(const gguf::File& f, const ModelSpec& s, const std::string& p, LayerWeights& l) {
+  const int64_t q_dim = s.n_head * s.head_dim;
+  const int64_t kv_dim = s.n_head_kv * s.head_dim;
+  if (f.find_tensor(p + "attn_qkv.weight") != nullptr) {  // Phi-3: rows [Q; K; V]
+    const Weight qkv = matrix(f, p + "attn_qkv.weight", q_dim + 2 * kv_dim, s.n_embd);
+    l.attn_q = row_slice(qkv, p + "attn_qkv.weight[q]", 0, q_dim);
+    l.attn_k = row_slice(qkv, p + "attn_qkv.weight[k]", q_dim, kv_dim);
+    l.attn_v = row_slice(qkv, p + "attn_qkv.weight[v]", q_dim + kv_dim, kv_dim);
+  } else {
+    l.attn_q = matrix(f, p + "attn_q.weight", q_dim, s.n_embd);
+    l.attn_k = matrix(f, p + "attn_k.weight", kv_dim, s.n_embd);
+    l.attn_v = matrix(f, p + "attn_v.weight", kv_dim, s.n_embd);
+  }
+  l.attn_q_bias = optional_vector(f, p + "attn_q.bias", q_dim);
+  l.attn_k_bias = optional_vector(f, p + "attn_k.bias", kv_dim);
+  l.attn_v_bias = optional_vector(f, p + "attn_v.bias", kv_dim);
+  l.attn_q_norm = optional_vector(f, p + "attn_q_norm.weight", s.head_dim);
+  l.attn_k_norm = optional_vector(f, p + "attn_k_norm.weight", s.head_dim);
+  l.attn_output = matrix(f, p + "attn_output.weight", s.n_embd, q_dim);
+  l.post_attn_norm = optional_vector(f, p + "post_attention_norm.weight", s.n_embd);
+}
+
+void bind_feed_forward(const gguf::File& f, const ModelSpec& s, const std::string& p, LayerWeights& l) {
+  if (f.find_tensor(p + "ffn_gate.weight") != nullptr) {
+    l.ffn_gate = matrix(f, p + "ffn_gate.weight", s.n_ff, s.n_embd);
+    l.ffn_up = matrix(f, p + "ffn_up.weight", s.n_ff, s.n_embd);
+  } else {  // Phi-3: ffn_up holds rows [gate; up]
+    const Weight gate_up = matrix(f, p + "ffn_up.weight", 2 * s.n_ff, s.n_embd);
+    l.ffn_gate = row_slice(gate_up, p + "ffn_up.weight[gate]", 0, s.n_ff);
+    l.ffn_up = row_slice(gate_up, p + "ffn_up.weight[up]", s.n_ff, s.n_ff);
+  }
+  l.ffn_down = matrix(f, p + "ffn_down.weight", s.n_embd, s.n_ff);
+  l.post_ffn_norm = optional_vector(f, p + "post_ffw_norm.weight", s.n_embd);
 }
 
 }  // namespace
@@ -52,28 +105,18 @@ ModelWeights bind_weights(const gguf::File& f, ModelSpec& spec) {
   w.output_norm = vector_f32(f, "output_norm.weight", spec.n_embd);
   spec.tied_output = f.find_tensor("output.weight") == nullptr;
   w.output = spec.tied_output ? w.token_embd : matrix(f, "output.weight", spec.n_vocab, spec.n_embd);
+  w.rope_freqs = rope_factors(f, "rope_freqs.weight", spec.n_rot / 2);
+  w.rope_factors_short = rope_factors(f, "rope_factors_short.weight", spec.n_rot / 2);
+  w.rope_factors_long = rope_factors(f, "rope_factors_long.weight", spec.n_rot / 2);
 
-  if (f.find_tensor("rope_freqs.weight") != nullptr) {
-    w.rope_freqs = vector_f32(f, "rope_freqs.weight", spec.n_rot / 2);
-    for (float v : w.rope_freqs) {
-      if (!std::isfinite(v) || v <= 0.0f) fail("{}: tensor 'rope_freqs.weight' holds {}, not a positive factor", f.path(), v);
-    }
-  }
-  const int64_t q_dim = spec.n_head * spec.head_dim;
-  const int64_t kv_dim = spec.n_head_kv * spec.head_dim;
   w.layers.resize(static_cast<size_t>(spec.n_layer));
   for (int64_t i = 0; i < spec.n_layer; ++i) {
     LayerWeights& l = w.layers[static_cast<size_t>(i)];
     const std::string p = fmt::format("blk.{}.", i);
     l.attn_norm = vector_f32(f, p + "attn_norm.weight", spec.n_embd);
-    l.attn_q = matrix(f, p + "attn_q.weight", q_dim, spec.n_embd);
-    l.attn_k = matrix(f, p + "attn_k.weight", kv_dim, spec.n_embd);
-    l.attn_v = matrix(f, p + "attn_v.weight", kv_dim, spec.n_embd);
-    l.attn_output = matrix(f, p + "attn_output.weight", spec.n_embd, q_dim);
+    bind_attention(f, spec, p, l);
     l.ffn_norm = vector_f32(f, p + "ffn_norm.weight", spec.n_embd);
-    l.ffn_gate = matrix(f, p + "ffn_gate.weight", spec.n_ff, spec.n_embd);
-    l.ffn_up = matrix(f, p + "ffn_up.weight", spec.n_ff, spec.n_embd);
-    l.ffn_down = matrix(f, p + "ffn_down.weight", spec.n_embd, spec.n_ff);
+    bind_feed_forward(f, spec, p, l);
   }
   return w;
 }

@@ -22,15 +22,18 @@ void attention(float* out, const float* q, const float* k_cache, const float* v_
       const int64_t t = item / shape.n_head;
       const int64_t h = item % shape.n_head;
       const int64_t kv_h = h / group;
-      const int64_t n_keys = pos0 + t + 1;
+      const int64_t pos = pos0 + t;
+      const int64_t first = shape.window > 0 ? std::max<int64_t>(0, pos - shape.window + 1) : 0;
+      const int64_t n_keys = pos + 1 - first;
       const float* qh = q + t * q_stride + h * d;
-      for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = kernels::ref::dot_f32(qh, k_cache + p * kv_stride + kv_h * d, d) * shape.scale;
-      }
+      const float* k = k_cache + first * kv_stride + kv_h * d;
+      const float* v = v_cache + first * kv_stride + kv_h * d;
+      for (int64_t p = 0; p < n_keys; ++p) scores[p] = kernels::ref::dot_f32(qh, k + p * kv_stride, d) * shape.scale;
+      if (shape.softcap > 0.0f) softcap(scores, n_keys, shape.softcap);
       softmax(scores, n_keys);
       float* oh = out + t * q_stride + h * d;
       std::fill(oh, oh + d, 0.0f);
-      for (int64_t p = 0; p < n_keys; ++p) kernels::ref::axpy_f32(oh, scores[p], v_cache + p * kv_stride + kv_h * d, d);
+      for (int64_t p = 0; p < n_keys; ++p) kernels::ref::axpy_f32(oh, scores[p], v + p * kv_stride, d);
     }
   }, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, n_ctx_used * d)));
 }

@@ -11,12 +11,14 @@ struct AttentionShape {
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
   int64_t head_dim = 0;
-  float scale = 1.0f;  // applied to q·k (1/sqrt(head_dim) for Llama)
+  float scale = 1.0f;       // applied to q·k (1/sqrt(head_dim) for Llama)
+  float softcap = 0.0f;     // Gemma 2: scores = c·tanh(scores/c) after scaling; 0 = off
+  int64_t window = 0;       // sliding window: query i sees keys j with 0 <= i - j < window; 0 = all
 };
 
 // q, out: (n_tokens, n_head*head_dim). k_cache, v_cache: (n_ctx, n_head_kv*head_dim), already
 // holding positions [0, pos0 + n_tokens). Token t sits at position pos0 + t and attends to
-// positions [0, pos0 + t]. scratch: at least pool.size() * (pos0 + n_tokens) floats.
+// positions [0, pos0 + t] (or the last `window` of them). scratch: at least pool.size() * (pos0 + n_tokens) floats.
 void attention(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t pos0,
                int64_t n_tokens, const AttentionShape& shape, float* scratch, ThreadPool& pool);
 

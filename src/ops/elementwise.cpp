@@ -14,17 +14,16 @@ void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps) {
   for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (scale * x[i]);
 }
 
-void rope(float* x, int64_t n_rot, int64_t pos, float base, float freq_scale, const float* freq_factors,
-          bool interleaved) {
-  const int64_t half = n_rot / 2;
+void rope(float* x, int64_t pos, const RopeParams& p) {
+  const int64_t half = p.n_rot / 2;
   for (int64_t i = 0; i < half; ++i) {
-    const float freq = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(n_rot));
-    float angle = static_cast<float>(pos) * freq * freq_scale;
-    if (freq_factors != nullptr) angle /= freq_factors[i];
-    const float c = std::cos(angle);
-    const float s = std::sin(angle);
-    const int64_t a = interleaved ? 2 * i : i;
-    const int64_t b = interleaved ? 2 * i + 1 : i + half;
+    const float freq = 1.0f / std::pow(p.base, static_cast<float>(2 * i) / static_cast<float>(p.n_rot));
+    float angle = static_cast<float>(pos) * freq * p.freq_scale;
+    if (p.freq_factors != nullptr) angle /= p.freq_factors[i];
+    const float c = std::cos(angle) * p.attn_factor;
+    const float s = std::sin(angle) * p.attn_factor;
+    const int64_t a = p.interleaved ? 2 * i : i;
+    const int64_t b = p.interleaved ? 2 * i + 1 : i + half;
     const float x0 = x[a];
     const float x1 = x[b];
     x[a] = x0 * c - x1 * s;
@@ -37,6 +36,18 @@ void swiglu(float* gate, const float* up, int64_t n) {
     const float g = gate[i];
     gate[i] = g * (1.0f / (1.0f + std::exp(-g))) * up[i];
   }
+}
+
+void geglu(float* gate, const float* up, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
+  }
+}
+
+void softcap(float* x, int64_t n, float cap) {
+  for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
 
 void softmax(float* x, int64_t n) {

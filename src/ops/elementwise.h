@@ -8,17 +8,29 @@ namespace owl::ops {
 // y = x / sqrt(mean(x²) + eps) * w   (Llama RMSNorm; y may alias x)
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);
 
-// Rotary position embedding on one head vector of head_dim values; the first n_rot dims rotate.
-// interleaved: pairs (2i, 2i+1) as Meta's Llama and llama.cpp's "normal" mode; otherwise pairs
-// (i, i + n_rot/2) as GPT-NeoX. freq_i = base^(-2i/n_rot) * freq_scale / freq_factors[i], where
-// freq_factors (n_rot/2 values, Llama 3.1's rope_freqs) may be null.
-void rope(float* x, int64_t n_rot, int64_t pos, float base, float freq_scale, const float* freq_factors,
-          bool interleaved);
+struct RopeParams {
+  int64_t n_rot = 0;             // the first n_rot dims of a head rotate
+  float base = 10000.0f;
+  float freq_scale = 1.0f;       // linear scaling: angles times this
+  const float* freq_factors = nullptr;  // n_rot/2 divisors of the angles (Llama 3.1, LongRoPE), or null
+  float attn_factor = 1.0f;      // cos and sin times this (LongRoPE)
+  bool interleaved = true;       // pairs (2i, 2i+1) as Meta's Llama; else (i, i + n_rot/2) as GPT-NeoX
+};
+
+// Rotary position embedding of one head vector at position pos:
+// angle_i = pos * base^(-2i/n_rot) * freq_scale / freq_factors[i].
+void rope(float* x, int64_t pos, const RopeParams& p);
 
 // In place: gate[i] = silu(gate[i]) * up[i]   (SwiGLU)
 void swiglu(float* gate, const float* up, int64_t n);
 
-// In place softmax over n values; -inf entries get probability 0.
+// In place: gate[i] = gelu_tanh(gate[i]) * up[i]   (GeGLU, the tanh approximation of GELU)
+void geglu(float* gate, const float* up, int64_t n);
+
+// In place: x = cap * tanh(x / cap)   (Gemma 2 soft-capping)
+void softcap(float* x, int64_t n, float cap);
+
+// In place softmax over n values; when every entry is -inf the row becomes zeros. NaN propagates.
 void softmax(float* x, int64_t n);
 
 }  // namespace owl::ops

@@ -125,6 +125,25 @@ TEST_F(CliStories, TokenizeLogitsInfo) {
   EXPECT_NE(info.out.find("vocabulary:      512"), std::string::npos) << info.out;
 }
 
+TEST_F(CliStories, DumpActivationsWritesEveryNamedIntermediate) {
+  const auto dir = scratch_path("acts");
+  const Result r = owl_cmd("logits " + model_.string() + " --tokens 1,410,469 --all --dump-activations " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto index = nlohmann::json::parse(read_file(dir / "index.json"));
+  EXPECT_EQ(index.size(), 2u + 5u * 6u + 1u);  // inp_embd, result_norm, result_output + 6 per layer
+  const std::string attn = read_file(dir / "attn_norm.4.f32");
+  EXPECT_EQ(attn.size(), 3u * 64u * sizeof(float));
+  // result_output holds exactly the logits printed.
+  const std::string raw = read_file(dir / "result_output.f32");
+  std::vector<float> dumped(raw.size() / sizeof(float));
+  std::memcpy(dumped.data(), raw.data(), raw.size());
+  const auto printed = nlohmann::json::parse(r.out)["logits"];
+  ASSERT_EQ(dumped.size(), 3u * 512u);
+  for (size_t t = 0; t < 3; ++t) {
+    for (size_t v = 0; v < 512; v += 97) EXPECT_EQ(dumped[t * 512 + v], printed[t][v].get<float>());
+  }
+}
+
 TEST_F(CliStories, QuantizeWritesALoadableModelWithProgress) {
   const auto out = test_scratch_dir() / "cli-q4_0.gguf";
   const Result q = owl_cmd("quantize " + model_.string() + " " + out.string() + " --type q4_0 -t 2");

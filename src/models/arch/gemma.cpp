@@ -1,0 +1,58 @@
+// Gemma 1, 2 and 3 as deltas of Llama (HF modeling_gemma*.py; llama.cpp src/models/gemma*.cpp):
+// GeGLU with tanh-GELU, embeddings times sqrt(n_embd), NeoX RoPE, tied output. The GGUF norm
+// weights already include Gemma's "1 + w". Gemma 2 adds soft-capping and alternating local /
+// global layers; Gemma 3 has q/k norms (tensors) and its own RoPE for local layers.
+#include <cmath>
+
+#include "formats/gguf.h"
+#include "models/arch/families.h"
+
+namespace owl {
+
+ModelSpec gemma_spec(const gguf::File& f) {
+  ModelSpec s = common_spec(f);
+  s.rope_style = RopeStyle::halves;
+  s.activation = Activation::gelu_tanh;
+  s.embd_scale = std::sqrt(static_cast<float>(s.n_embd));
+  const float scale = linear_rope_scale(f);
+  for (LayerSpec& l : s.layers) l.rope_freq_scale = scale;
+  return s;
+}
+
+ModelSpec gemma2_spec(const gguf::File& f) {
+  ModelSpec s = gemma_spec(f);
+  const std::string a = f.get_string("general.architecture");
+  s.attn_softcap = static_cast<float>(f.find_float(a + ".attn_logit_softcapping").value_or(0.0));
+  s.final_softcap = static_cast<float>(f.find_float(a + ".final_logit_softcapping").value_or(0.0));
+  // HF's query_pre_attn_scalar; without it llama.cpp scales by n_embd/n_head only for the
+  // 46-layer 27B model and by head_dim otherwise.
+  if (auto q = f.find_float(a + ".attention.query_pre_attn_scalar")) {
+    s.attn_scale = static_cast<float>(1.0 / std::sqrt(*q));
+  } else if (s.n_layer == 46) {
+    s.attn_scale = 1.0f / std::sqrt(static_cast<float>(s.n_embd / s.n_head));
+  }
+  const int64_t window = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window").value_or(4096));
+  const int64_t period = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window_pattern").value_or(2));
+  alternate_sliding_layers(s, window, period);
+  return s;
+}
+
+ModelSpec gemma3_spec(const gguf::File& f) {
+  ModelSpec s = gemma_spec(f);
+  const std::string a = f.get_string("general.architecture");
+  s.final_softcap = static_cast<float>(f.find_float(a + ".final_logit_softcapping").value_or(0.0));
+  const int64_t window = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window").value_or(512));
+  const int64_t period = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window_pattern").value_or(6));
+  alternate_sliding_layers(s, window, period);
+  // Local layers: their own base, no scaling. Global layers keep freq_base and the linear scale.
+  const float local_base = static_cast<float>(f.find_float(a + ".rope.freq_base_swa").value_or(10000.0));
+  for (LayerSpec& l : s.layers) {
+    if (l.sliding_window > 0) {
+      l.rope_base = local_base;
+      l.rope_freq_scale = 1.0f;
+    }
+  }
+  return s;
+}
+
+}  // namespace owl

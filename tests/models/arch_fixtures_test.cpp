@@ -1,0 +1,177 @@
+// Every family against llama.cpp's reference logits (../shared/fixtures/archs): NMSE <= 1e-5 and
+// the same argmax at every position, and the same 32 greedy tokens; decode one token at a time
+// against prefill; a batch of three sequences against each alone; Q8_0 and Q4_K quantizations.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/thread_pool.h"
+#include "fixtures.h"
+#include "models/decoder.h"
+#include "test_files.h"
+#include "tools/quantize.h"
+
+namespace {
+
+const char* const kModels[] = {"llama", "llama-gqa", "llama-rope-freqs", "gemma", "gemma2",
+                               "gemma3", "qwen2", "qwen3", "phi3", "phi3-longrope"};
+
+struct RefCase {
+  std::vector<int32_t> tokens;
+  std::vector<float> logits;  // (tokens, n_vocab)
+  std::vector<int32_t> greedy;
+};
+
+std::vector<RefCase> load_cases(const std::filesystem::path& dir, const std::string& name) {
+  std::ifstream in(dir / (name + ".ref.json"));
+  const auto j = nlohmann::json::parse(in);
+  std::vector<RefCase> out;
+  for (const auto& c : j["cases"]) {
+    RefCase r;
+    r.tokens = c["tokens"].get<std::vector<int32_t>>();
+    r.greedy = c["greedy_next_32"].get<std::vector<int32_t>>();
+    const std::string bytes = read_file(dir / c["logits_file"].get<std::string>());
+    r.logits.resize(bytes.size() / sizeof(float));
+    std::memcpy(r.logits.data(), bytes.data(), r.logits.size() * sizeof(float));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+double nmse(const float* a, const float* ref, int64_t n) {
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    num += (double(a[i]) - ref[i]) * (double(a[i]) - ref[i]);
+    den += double(ref[i]) * ref[i];
+  }
+  return num / den;
+}
+
+int32_t argmax(const float* x, int64_t n) { return static_cast<int32_t>(std::max_element(x, x + n) - x); }
+
+std::vector<float> prefill(const owl::Model& m, const std::vector<int32_t>& tokens, int threads = 2) {
+  owl::ThreadPool pool(threads);
+  owl::Decoder decoder(m, pool);
+  owl::KvCache cache(m.spec(), 256);
+  const auto l = decoder.eval(cache, tokens, true);
+  return {l.begin(), l.end()};
+}
+
+class ArchFixture : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    const auto root = owl_fixtures();
+    if (!root || !std::filesystem::exists(*root / "archs")) GTEST_SKIP() << "fixtures not found at " << owl_fixtures_wanted();
+    dir_ = *root / "archs";
+    name_ = GetParam();
+    model_ = owl::Model::load((dir_ / (name_ + ".gguf")).string());
+    cases_ = load_cases(dir_, name_);
+  }
+  std::filesystem::path dir_;
+  std::string name_;
+  std::unique_ptr<owl::Model> model_;
+  std::vector<RefCase> cases_;
+};
+
+TEST_P(ArchFixture, LogitsAndGreedyMatchTheReference) {
+  const int64_t V = model_->spec().n_vocab;
+  double worst = 0;
+  for (const RefCase& c : cases_) {
+    const auto n = static_cast<int64_t>(c.tokens.size());
+    ASSERT_EQ(static_cast<int64_t>(c.logits.size()), n * V);
+    const auto got = prefill(*model_, c.tokens);
+    for (int64_t p = 0; p < n; ++p) {
+      const double e = nmse(got.data() + p * V, c.logits.data() + p * V, V);
+      worst = std::max(worst, e);
+      EXPECT_LE(e, 1e-5) << name_ << " position " << p;
+      EXPECT_EQ(argmax(got.data() + p * V, V), argmax(c.logits.data() + p * V, V)) << name_ << " position " << p;
+    }
+    // 32 greedy tokens, decoded one at a time after the prompt.
+    owl::ThreadPool pool(2);
+    owl::Decoder decoder(*model_, pool);
+    owl::KvCache cache(model_->spec(), 256);
+    auto logits = decoder.eval(cache, c.tokens, false);
+    std::vector<int32_t> out;
+    for (int i = 0; i < 32; ++i) {
+      out.push_back(argmax(logits.data(), V));
+      const int32_t next[1] = {out.back()};
+      logits = decoder.eval(cache, next, false);
+    }
+    EXPECT_EQ(out, c.greedy) << name_;
+  }
+  std::printf("[ measured ] %-16s worst NMSE vs llama.cpp %.3g\n", name_.c_str(), worst);
+}
+
+TEST_P(ArchFixture, DecodeOneByOneEqualsPrefill) {
+  const int64_t V = model_->spec().n_vocab;
+  const RefCase& c = cases_.back();
+  const auto all = prefill(*model_, c.tokens);
+  owl::ThreadPool pool(1);
+  owl::Decoder decoder(*model_, pool);
+  owl::KvCache cache(model_->spec(), 256);
+  double max_diff = 0;
+  for (size_t i = 0; i < c.tokens.size(); ++i) {
+    const int32_t one[1] = {c.tokens[i]};
+    const auto l = decoder.eval(cache, one, false);
+    // log-probabilities: logits minus log-sum-exp
+    auto lse = [&](const float* x) {
+      const float mx = *std::max_element(x, x + V);
+      double s = 0;
+      for (int64_t v = 0; v < V; ++v) s += std::exp(double(x[v]) - mx);
+      return mx + std::log(s);
+    };
+    const double a = lse(l.data()), b = lse(all.data() + i * V);
+    for (int64_t v = 0; v < V; ++v) max_diff = std::max(max_diff, std::abs((l[v] - a) - (all[i * V + v] - b)));
+  }
+  EXPECT_LE(max_diff, 1e-4) << name_;
+}
+
+TEST_P(ArchFixture, BatchOfThreeEqualsEachAlone) {
+  const int64_t V = model_->spec().n_vocab;
+  owl::ThreadPool pool(2);
+  owl::Decoder decoder(*model_, pool);
+  std::vector<owl::KvCache> caches;
+  for (int i = 0; i < 3; ++i) caches.emplace_back(model_->spec(), 256);
+  std::vector<owl::SequenceInput> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back({&caches[i], cases_[static_cast<size_t>(i)].tokens, true});
+  const auto together = decoder.eval(batch);
+  const std::vector<float> joint(together.begin(), together.end());
+  size_t row = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto alone = prefill(*model_, cases_[static_cast<size_t>(i)].tokens);
+    const size_t n = cases_[static_cast<size_t>(i)].tokens.size();
+    EXPECT_EQ(std::vector<float>(joint.begin() + row * V, joint.begin() + (row + n) * V), alone) << name_ << " sequence " << i;
+    row += n;
+  }
+}
+
+TEST_P(ArchFixture, QuantizedToQ8_0AndQ4_K) {
+  const int64_t V = model_->spec().n_vocab;
+  const RefCase& c = cases_.back();
+  const auto f32 = prefill(*model_, c.tokens);
+  const std::pair<owl::DType, double> types[] = {{owl::DType::q8_0, 5e-3}, {owl::DType::q4_k, 5e-2}};
+  for (const auto& [type, bound] : types) {
+    const auto path = scratch_path(name_ + "-" + std::string(owl::dtype_name(type)) + ".gguf");
+    owl::QuantizeOptions o;
+    o.type = type;
+    o.n_threads = 2;
+    const auto report = owl::quantize_model((dir_ / (name_ + ".gguf")).string(), path.string(), o);
+    const auto q = owl::Model::load(path.string());
+    const auto got = prefill(*q, c.tokens);
+    const double e = nmse(got.data(), f32.data(), static_cast<int64_t>(f32.size()));
+    std::printf("[ measured ] %-16s %-4s NMSE vs own F32 %.3g (%zu of %zu tensors fell back to f16: rows of %lld)\n",
+                name_.c_str(), std::string(owl::dtype_name(type)).c_str(), e, report.n_fallback, report.n_tensors,
+                static_cast<long long>(model_->spec().n_embd));
+    EXPECT_LE(e, bound) << name_ << " " << owl::dtype_name(type);
+    (void)V;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ArchFixture, ::testing::ValuesIn(kModels), [](const auto& param_info) {
+  std::string s = param_info.param;
+  std::replace(s.begin(), s.end(), '-', '_');
+  return s;
+});
+
+}  // namespace
