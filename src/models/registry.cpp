@@ -14,17 +14,18 @@ namespace owl {
 namespace {
 struct Family {
   std::string_view gguf_arch;
+  std::string_view hf_architectures;  // space-separated HF config.json "architectures[0]" names
   SpecBuilder build;
 };
 // Mistral 7B, TinyLlama and Llama 2/3 GGUF files all declare "llama"; Qwen 2.5 declares "qwen2".
 constexpr std::array<Family, 7> kFamilies{{
-    {"llama", &llama_spec},
-    {"gemma", &gemma_spec},
-    {"gemma2", &gemma2_spec},
-    {"gemma3", &gemma3_spec},
-    {"qwen2", &qwen2_spec},
-    {"qwen3", &qwen3_spec},
-    {"phi3", &phi3_spec},
+    {"llama", "LlamaForCausalLM MistralForCausalLM", &llama_spec},
+    {"gemma", "GemmaForCausalLM", &gemma_spec},
+    {"gemma2", "Gemma2ForCausalLM", &gemma2_spec},
+    {"gemma3", "Gemma3ForCausalLM Gemma3ForConditionalGeneration", &gemma3_spec},
+    {"qwen2", "Qwen2ForCausalLM", &qwen2_spec},
+    {"qwen3", "Qwen3ForCausalLM", &qwen3_spec},
+    {"phi3", "Phi3ForCausalLM", &phi3_spec},
 }};
 
 void check_spec(const gguf::File& file, const ModelSpec& s) {
@@ -79,6 +80,18 @@ ModelSpec spec_from_gguf(const gguf::File& file) {
   std::string names;
   for (const Family& f : kFamilies) names += (names.empty() ? "" : ", ") + std::string(f.gguf_arch);
   fail("{}: architecture '{}' is not supported (supported: {})", file.path(), arch, names);
+}
+
+std::optional<std::string_view> gguf_arch_for_hf(std::string_view hf_architecture) {
+  for (const Family& f : kFamilies) {
+    std::string_view names = f.hf_architectures;
+    while (!names.empty()) {
+      const size_t space = std::min(names.find(' '), names.size());
+      if (names.substr(0, space) == hf_architecture) return f.gguf_arch;
+      names.remove_prefix(std::min(space + 1, names.size()));
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string_view> supported_architectures() {
