@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "common.h"
 #include "engine/generator.h"
+#include "tools/check/check.h"
 
 namespace owl::app {
 
@@ -20,6 +21,7 @@ struct RunArgs {
   SamplingParams sampling;
   int64_t seed = -1;
   bool no_prompt = false;
+  bool force = false;
 };
 
 void run(const RunArgs& a) {
@@ -34,6 +36,10 @@ void run(const RunArgs& a) {
   const std::vector<int32_t> prompt = tok.encode(a.prompt, true);
   if (prompt.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
   const int64_t n_ctx = a.n_ctx > 0 ? a.n_ctx : std::min<int64_t>(spec.n_ctx_train, 4096);
+  // The license line the first time this model is used; refuse a model that would not fit.
+  if (const std::string line = check::check_before_run(*m.model, n_ctx, a.force); !line.empty()) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
   if (static_cast<int64_t>(prompt.size()) > n_ctx) {
     fail("the prompt has {} tokens, more than the context size {} (use -c)", prompt.size(), n_ctx);
   }
@@ -95,6 +101,7 @@ void add_run(CLI::App& app) {
   cmd->add_option("--frequency-penalty", a->sampling.frequency_penalty, "Frequency penalty (0: off)")->capture_default_str();
   cmd->add_option("-s,--seed", a->seed, "Random seed (default: random, printed)");
   cmd->add_flag("--no-prompt", a->no_prompt, "Print only the generated text, not the prompt");
+  cmd->add_flag("--force", a->force, "Run even when the model is predicted not to fit in memory");
   cmd->callback([a] { run(*a); });
 }
 

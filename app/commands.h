@@ -7,9 +7,14 @@ namespace owl::app {
 
 void add_run(CLI::App& app);
 void add_tokenize(CLI::App& app);
+void add_detokenize(CLI::App& app);
 void add_logits(CLI::App& app);
 void add_info(CLI::App& app);
 void add_convert(CLI::App& app);
 void add_quantize(CLI::App& app);
+void add_bench(CLI::App& app);
+void add_template(CLI::App& app);
+void add_check(CLI::App& app);
+void add_inspect(CLI::App& app);
 
 }  // namespace owl::app

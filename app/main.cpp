@@ -11,10 +11,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "owl 0.1.0");
   owl::app::add_run(app);
   owl::app::add_tokenize(app);
+  owl::app::add_detokenize(app);
   owl::app::add_logits(app);
   owl::app::add_info(app);
   owl::app::add_convert(app);
   owl::app::add_quantize(app);
+  owl::app::add_bench(app);
+  owl::app::add_template(app);
+  owl::app::add_check(app);
+  owl::app::add_inspect(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -12,6 +12,7 @@ declare -A allowed=(
   [formats]="formats tensor base"
   [tokenizer]="tokenizer formats base"
   [sampling]="sampling base"
+  [chat]="chat base formats"
   [models]="models ops kernels formats tensor base"
   [engine]="engine models ops kernels formats tensor tokenizer sampling base"
   [tools]="tools formats models ops kernels tensor tokenizer base"

@@ -1,9 +1,17 @@
-// Reference matmul: rows of W are split across threads; each row is dequantised one chunk at a
-// time into a stack buffer and dotted with every token's activations, so a row is read once per
-// batch (prefill reads the weights once, not once per token). Summation order is fixed per row.
+// Matmul: rows of W are split across threads (by whole 16-row groups), so each row is computed by
+// one thread in a fixed order whatever the thread count. Three paths, chosen per weight type and ISA:
+//  - reference (OWL_CPU=ref, or a type without a SIMD path): each row dequantised chunk by chunk
+//    with tensor/quant.h and dotted with every token in float (the original scalar reference);
+//  - float (f32, f16, bf16 weights): the same chunked loop with the ISA's f16/bf16 conversion and dot;
+//  - integer (quantised weights): activations quantised once per call to int8 per 32 values, each
+//    16-row group unpacked to uint8 + per-group scales, interleaved, and multiplied with VNNI
+//    (kernels/cpu/avx512/qgemm_avx512.cpp). Its per-(row, token) arithmetic does not depend on the
+//    batch size, so decoding and prefilling give identical numbers.
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <cstring>
+#include <vector>
 
 #include "base/error.h"
 #include "kernels/cpu/ref/vec.h"
@@ -12,15 +20,22 @@
 namespace owl::ops {
 
 namespace {
-constexpr int64_t kChunk = 1024;  // a multiple of every block size (32, 256)
+constexpr int64_t kChunk = 1024;                // a multiple of every block size (32, 256)
 constexpr int64_t kMinWorkPerThread = 1 << 16;  // multiply-adds worth waking a thread for
+
+int64_t min_items(int64_t work_per_item) { return std::max<int64_t>(1, kMinWorkPerThread / std::max<int64_t>(1, work_per_item)); }
+
+void check_shape(const Weight& w) {
+  const int64_t block = dtype_traits(w.type).block_size;
+  if (w.cols % block != 0) {
+    fail("{}: {} columns are not a multiple of the {} block size", w.name, w.cols, dtype_name(w.type));
+  }
 }
 
-void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool) {
+void matmul_reference(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool) {
   const int64_t in = w.cols;
   const int64_t out = w.rows;
   const int64_t block = dtype_traits(w.type).block_size;
-  if (in % block != 0) fail("{}: {} columns are not a multiple of the {} block size", w.name, in, dtype_name(w.type));
   const size_t bytes_per_value_block = dtype_traits(w.type).block_bytes;
   pool.parallel_for(out, [&](int64_t r0, int64_t r1, int) {
     float buf[kChunk];
@@ -38,7 +53,134 @@ void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadP
         for (int64_t t = 0; t < n_tokens; ++t) y[t * out + r] += kernels::ref::dot_f32(buf, x + t * in + c, len);
       }
     }
-  }, std::max<int64_t>(1, kMinWorkPerThread / std::max<int64_t>(1, in * n_tokens)));
+  }, min_items(in * n_tokens));
+}
+
+void matmul_float(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+                  const kernels::KernelTable& kt) {
+  const int64_t in = w.cols;
+  const int64_t out = w.rows;
+  pool.parallel_for(out, [&](int64_t r0, int64_t r1, int) {
+    float buf[kChunk];
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* row = w.row(r);
+      if (w.type == DType::f32) {
+        const auto* wr = reinterpret_cast<const float*>(row);
+        for (int64_t t = 0; t < n_tokens; ++t) y[t * out + r] = kt.dot_f32(wr, x + t * in, in);
+        continue;
+      }
+      const auto* wr = reinterpret_cast<const uint16_t*>(row);
+      for (int64_t t = 0; t < n_tokens; ++t) y[t * out + r] = 0.0f;
+      for (int64_t c = 0; c < in; c += kChunk) {
+        const int64_t len = std::min(kChunk, in - c);
+        (w.type == DType::f16 ? kt.f16_to_f32 : kt.bf16_to_f32)(wr + c, buf, len);
+        for (int64_t t = 0; t < n_tokens; ++t) y[t * out + r] += kt.dot_f32(buf, x + t * in + c, len);
+      }
+    }
+  }, min_items(in * n_tokens));
+}
+
+// Per-thread scratch of the integer path; grown, never shrunk.
+struct GroupScratch {
+  std::vector<uint8_t> u, u_il;
+  std::vector<float> s, m, s_il, m_il, out;
+};
+
+struct ActScratch {
+  std::vector<int8_t> q;
+  std::vector<float> d16, s16, d32, s32;
+};
+
+template <typename T>
+T* grow(std::vector<T>& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
+void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+                    const kernels::KernelTable& kt) {
+  const int64_t in = w.cols;
+  const int64_t out = w.rows;
+  const int g = kernels::unpack_group(static_cast<uint32_t>(w.type));
+  const kernels::UnpackFn unpack = kt.unpack[static_cast<int>(w.type)];
+  const int64_t kp = (in + 63) / 64 * 64;
+  const int64_t ng = kp / g;      // scale groups per padded row
+  const int64_t ng_in = in / g;   // of which hold data
+
+  thread_local ActScratch acts;
+  int8_t* q = grow(acts.q, n_tokens * kp);
+  float* d16 = grow(acts.d16, n_tokens * kp / 16);
+  float* s16 = grow(acts.s16, n_tokens * kp / 16);
+  float* d32 = grow(acts.d32, n_tokens * kp / 32);
+  float* s32 = grow(acts.s32, n_tokens * kp / 32);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    kt.quantize_acts(x + t * in, in, kp, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
+                     s32 + t * kp / 32);
+  }
+  const kernels::QuantActs qa{q, d16, s16, d32, s32};
+
+  const int64_t n_groups = (out + 15) / 16;
+  constexpr int64_t kMaxDirectTokens = 4;  // beyond this, unpacking once per group and reusing it is faster
+  const kernels::GemmDirectFn direct = n_tokens <= kMaxDirectTokens ? kt.gemm_direct[static_cast<int>(w.type)] : nullptr;
+  pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
+    thread_local GroupScratch sc;
+    uint8_t* u = grow(sc.u, 16 * kp);
+    float* s = grow(sc.s, 16 * ng);
+    float* m = grow(sc.m, 16 * ng);
+    uint8_t* u_il = grow(sc.u_il, 16 * kp);
+    float* s_il = grow(sc.s_il, 16 * ng);
+    float* m_il = grow(sc.m_il, 16 * ng);
+    float* res = grow(sc.out, 16 * n_tokens);
+    for (int64_t grp = g0; grp < g1; ++grp) {
+      const int64_t r0 = grp * 16;
+      const int64_t nr = std::min<int64_t>(16, out - r0);
+      if (direct != nullptr && nr == 16) {  // few tokens: read the blocks straight, same numbers
+        direct(w.row(r0), w.row_stride(), in, kp, qa, n_tokens, res);
+        for (int64_t t = 0; t < n_tokens; ++t) std::memcpy(y + t * out + r0, res + t * 16, sizeof(float) * 16);
+        continue;
+      }
+      for (int64_t i = 0; i < 16; ++i) {
+        uint8_t* ui = u + i * kp;
+        float* si = s + i * ng;
+        float* mi = m + i * ng;
+        int64_t filled_u = 0;
+        int64_t filled_g = 0;
+        if (i < nr) {
+          unpack(w.row(r0 + i), in, ui, si, mi);
+          filled_u = in;
+          filled_g = ng_in;
+        }
+        if (filled_u < kp) std::memset(ui + filled_u, 0, static_cast<size_t>(kp - filled_u));
+        for (int64_t j = filled_g; j < ng; ++j) si[j] = mi[j] = 0.0f;
+      }
+      kt.interleave(u, s, m, kp, g, u_il, s_il, m_il);
+      kt.gemm_q16(u_il, s_il, m_il, kp, g, qa, n_tokens, res);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        std::memcpy(y + t * out + r0, res + t * 16, sizeof(float) * static_cast<size_t>(nr));
+      }
+    }
+  }, min_items(16 * in * n_tokens));
+}
+
+}  // namespace
+
+void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+            const kernels::KernelTable& kt) {
+  check_shape(w);
+  if (n_tokens <= 0) return;
+  if (kt.isa == kernels::Isa::ref) return matmul_reference(y, w, x, n_tokens, pool);
+  if (w.type == DType::f32 || w.type == DType::f16 || w.type == DType::bf16) {
+    return matmul_float(y, w, x, n_tokens, pool, kt);
+  }
+  const int g = kernels::unpack_group(static_cast<uint32_t>(w.type));
+  if (g != 0 && kt.gemm_q16 != nullptr && kt.unpack[static_cast<int>(w.type)] != nullptr) {
+    return matmul_integer(y, w, x, n_tokens, pool, kt);
+  }
+  matmul_reference(y, w, x, n_tokens, pool);
+}
+
+void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool) {
+  matmul(y, w, x, n_tokens, pool, kernels::active());
 }
 
 void weight_row(float* dst, const Weight& w, int64_t row) {

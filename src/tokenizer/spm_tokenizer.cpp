@@ -283,6 +283,7 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
   }
   build_pair_filter();
   build_ranks();
+  add_special_tokens_from_types();
   for (int32_t id : {vocab_.eos, vocab_.eot, vocab_.eom}) {
     if (id >= 0) end_of_generation_[static_cast<size_t>(id)] = 1;
   }
@@ -390,13 +391,14 @@ std::string SpmTokenizer::decode(std::span<const int32_t> ids) const {
   return out;
 }
 
-std::string SpmTokenizer::normalize(std::string_view text) const {
+std::string SpmTokenizer::normalize(std::string_view text, bool dummy_prefix) const {
   std::string out;
   if (text.empty()) return out;  // SentencePiece adds no dummy prefix to empty input
+  const bool prefix = add_space_prefix_ && dummy_prefix;
   const auto n_spaces = static_cast<size_t>(std::count(text.begin(), text.end(), ' '));
-  out.resize(text.size() + 2 * n_spaces + (add_space_prefix_ ? kSpace.size() : 0));
+  out.resize(text.size() + 2 * n_spaces + (prefix ? kSpace.size() : 0));
   char* p = out.data();
-  if (add_space_prefix_) p = std::copy(kSpace.begin(), kSpace.end(), p);
+  if (prefix) p = std::copy(kSpace.begin(), kSpace.end(), p);
   for (char c : text) {
     if (c == ' ') {
       p = std::copy(kSpace.begin(), kSpace.end(), p);
@@ -409,17 +411,15 @@ std::string SpmTokenizer::normalize(std::string_view text) const {
 
 int32_t SpmTokenizer::find_piece(std::string_view text) const { return pieces_.find(text); }
 
-std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) const {
-  std::vector<int32_t> ids;
-  if (add_bos && vocab_.bos >= 0) ids.push_back(vocab_.bos);
-  const std::string s = normalize(text);
-  if (s.empty()) return ids;
+void SpmTokenizer::encode_text(std::string_view text, bool at_start, std::vector<int32_t>& ids) const {
+  const std::string s = normalize(text, at_start);
+  if (s.empty()) return;
   if (s.size() > 0xFFFFFFFFull / 2) fail("{}: text of {} bytes is too long to tokenize in one piece", vocab_.source, text.size());
   ids.reserve(ids.size() + s.size() / 3 + 1);
   Scratch scratch;
   if (!split_words_ || !splitting_) {
     encode_span(s, scratch, ids);
-    return ids;
+    return;
   }
   // Cut before every U+2581 that follows another character; encode each word once per call.
   const std::string_view all(s);
@@ -445,7 +445,6 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) c
     encode_span(word, scratch, ids);
     scratch.word_cache.insert(word, hash, ids.data() + before, static_cast<uint32_t>(ids.size() - before));
   }
-  return ids;
 }
 
 template <typename Queue>

@@ -23,7 +23,6 @@ class SpmTokenizer final : public Tokenizer {
   SpmTokenizer(const SpmTokenizer&) = delete;  // the lookup table points into vocab_
   SpmTokenizer& operator=(const SpmTokenizer&) = delete;
 
-  std::vector<int32_t> encode(std::string_view text, bool add_bos) const override;
   std::string token_to_piece(int32_t id) const override;
   std::string decode(std::span<const int32_t> ids) const override;
   void decode_append(int32_t id, bool& at_start, std::string& out) const override;
@@ -39,6 +38,7 @@ class SpmTokenizer final : public Tokenizer {
   bool add_eos_by_default() const override { return add_eos_ && vocab_.eos >= 0; }
   bool add_space_prefix() const { return add_space_prefix_; }
   float score(int32_t id) const;
+  std::string_view kind() const override { return "spm"; }
   const Vocab& vocab() const { return vocab_; }
 
   // How encode() cuts text before merging (see split_words_ and pair_filter_); the cuts never change
@@ -52,7 +52,10 @@ class SpmTokenizer final : public Tokenizer {
   void set_merge_queue(MergeQueue queue) { merge_queue_ = queue; }
 
   // The text SentencePiece merges over: spaces escaped to U+2581, with the dummy prefix.
-  std::string normalize(std::string_view text) const;
+  std::string normalize(std::string_view text, bool dummy_prefix = true) const;
+
+ protected:
+  void encode_text(std::string_view text, bool at_start, std::vector<int32_t>& ids) const override;
 
  private:
   struct Scratch;

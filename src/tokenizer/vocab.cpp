@@ -132,6 +132,12 @@ Vocab Vocab::from_gguf(const gguf::File& file) {
   vocab.sep = read_special_id(file, "tokenizer.ggml.seperator_token_id");
   vocab.eot = read_special_id(file, "tokenizer.ggml.eot_token_id");
   vocab.eom = read_special_id(file, "tokenizer.ggml.eom_token_id");
+  vocab.cls = read_special_id(file, "tokenizer.ggml.cls_token_id");
+  vocab.mask = read_special_id(file, "tokenizer.ggml.mask_token_id");
+  if (vocab.model == "bert") {  // BERT's BOS / EOS are [CLS] / [SEP] (llama.cpp does the same)
+    if (vocab.bos < 0) vocab.bos = vocab.cls;
+    if (vocab.eos < 0) vocab.eos = vocab.sep;
+  }
   vocab.add_bos = read_bool(file, "tokenizer.ggml.add_bos_token");
   vocab.add_eos = read_bool(file, "tokenizer.ggml.add_eos_token");
   vocab.add_space_prefix = read_bool(file, "tokenizer.ggml.add_space_prefix");
@@ -169,7 +175,8 @@ void Vocab::validate() {
       {bos, "tokenizer.ggml.bos_token_id"},      {eos, "tokenizer.ggml.eos_token_id"},
       {unk, "tokenizer.ggml.unknown_token_id"},  {pad, "tokenizer.ggml.padding_token_id"},
       {sep, "tokenizer.ggml.seperator_token_id"}, {eot, "tokenizer.ggml.eot_token_id"},
-      {eom, "tokenizer.ggml.eom_token_id"},
+      {eom, "tokenizer.ggml.eom_token_id"},      {cls, "tokenizer.ggml.cls_token_id"},
+      {mask, "tokenizer.ggml.mask_token_id"},
   };
   for (const auto& [id, key] : specials) {
     if (id < -1 || id >= size()) fail("{}: token id {} is out of range (the vocabulary has {} tokens)", key_what(key), id, size());

@@ -30,6 +30,8 @@ struct Vocab {
   int32_t sep = -1;  // tokenizer.ggml.seperator_token_id (sic, as in the GGUF spec)
   int32_t eot = -1;  // tokenizer.ggml.eot_token_id
   int32_t eom = -1;  // tokenizer.ggml.eom_token_id
+  int32_t cls = -1;  // tokenizer.ggml.cls_token_id (BERT)
+  int32_t mask = -1;  // tokenizer.ggml.mask_token_id (BERT)
 
   std::optional<bool> add_bos;           // tokenizer.ggml.add_bos_token
   std::optional<bool> add_eos;           // tokenizer.ggml.add_eos_token

@@ -20,6 +20,8 @@ struct Result {
 
 Result owl_cmd(const std::string& args) {
   static int counter = 0;
+  // owl run remembers the models it has seen (for the license line): keep that out of $HOME.
+  ::setenv("OWL_STATE_DIR", scratch_path("state").c_str(), 1);
   const auto dir = test_scratch_dir();
   const auto out = dir / ("cli-" + std::to_string(counter) + ".out");
   const auto err = dir / ("cli-" + std::to_string(counter++) + ".err");

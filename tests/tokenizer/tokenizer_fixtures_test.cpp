@@ -223,21 +223,30 @@ TEST(SpmTokenizerFixtures, StreamingMatchesDecodeOnEveryPrefix) {
   EXPECT_EQ(got, text);
 }
 
-TEST(TokenizerFromGguf, OtherModelsAreNotSupportedYet) {
-  OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
-  for (const auto& [file, model] : std::vector<std::pair<std::string, std::string>>{
-           {"ggml-vocab-gpt-2.gguf", "gpt2"}, {"ggml-vocab-bert-bge.gguf", "bert"}}) {
-    const auto gguf = gguf::File::open((dir / file).string());
-    try {
-      (void)Tokenizer::from_gguf(*gguf);
-      ADD_FAILURE() << file << ": no error";
-    } catch (const Error& e) {
-      const std::string what = e.what();
-      EXPECT_NE(what.find("'" + model + "'"), std::string::npos) << what;
-      EXPECT_NE(what.find("not supported yet"), std::string::npos) << what;
-      EXPECT_NE(what.find(file), std::string::npos) << what;
-    }
+TEST(TokenizerFromGguf, UnknownModelsAreRejected) {
+  OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-gpt-2.gguf");
+  const auto original = gguf::File::open(path.string());
+  const fs::path tmp = scratch_path("tokenizer-rwkv.gguf");
+  gguf::Writer w = gguf::Writer::from(*original);
+  w.set("tokenizer.ggml.model", gguf::Value{std::string("rwkv")});
+  w.write(tmp.string());
+  const auto file = gguf::File::open(tmp.string());
+  try {
+    (void)Tokenizer::from_gguf(*file);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'rwkv'"), std::string::npos) << what;
+    EXPECT_NE(what.find("not supported"), std::string::npos) << what;
+    EXPECT_NE(what.find(tmp.string()), std::string::npos) << what;
   }
+  // An unknown pre-tokenizer name is an error too, naming the key.
+  gguf::Writer w2 = gguf::Writer::from(*original);
+  w2.set("tokenizer.ggml.pre", gguf::Value{std::string("no-such-pre")});
+  w2.write(tmp.string());
+  const auto file2 = gguf::File::open(tmp.string());
+  EXPECT_THROW((void)Tokenizer::from_gguf(*file2), Error);
+  fs::remove(tmp);
 }
 
 // Rewrites the llama-spm vocabulary with one key changed and expects an error naming file and key.

@@ -1,0 +1,394 @@
+// owl bench: prompt-processing (pp) and generation (tg) speed, as llama.cpp's llama-bench reports
+// them (pp: one batched prompt of -p tokens; tg: -n tokens decoded one at a time from an empty
+// context; random token ids, no tokenizer, no sampling), plus this machine's memory read bandwidth
+// and the decode speed it bounds. --synthetic writes a random-weight llama model of real shapes.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/fp16.h"
+#include "base/thread_pool.h"
+#include "commands.h"
+#include "common.h"
+#include "formats/gguf.h"
+#include "kernels/cpu/kernels.h"
+#include "models/decoder.h"
+#include "models/kv_cache.h"
+#include "models/model.h"
+#include "tensor/blocks.h"
+
+namespace owl::app {
+
+namespace {
+
+struct BenchArgs {
+  ModelArg model;
+  int64_t n_prompt = 512;
+  int64_t n_gen = 128;
+  int threads = 0;
+  int reps = 3;
+  bool json = false;
+  std::string synthetic;
+  std::string type = "q4_0";
+  std::string output;
+};
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Stat {
+  double mean = 0;
+  double std = 0;
+};
+
+Stat stats(const std::vector<double>& v) {
+  Stat s;
+  if (v.empty()) return s;
+  for (double x : v) s.mean += x;
+  s.mean /= static_cast<double>(v.size());
+  if (v.size() > 1) {
+    double ss = 0;
+    for (double x : v) ss += (x - s.mean) * (x - s.mean);
+    s.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
+  }
+  return s;
+}
+
+int64_t peak_rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t c = line.find(':');
+      return c == std::string::npos ? line : line.substr(c + 2);
+    }
+  }
+  return "unknown";
+}
+
+// Memory read bandwidth: every thread reads two streams of its own part of a 512 MiB buffer
+// (far beyond the last-level cache) with the kernel table's dot product; best of 5 passes.
+double read_bandwidth_gbs(ThreadPool& pool) {
+  const int64_t n = (int64_t{512} << 20) / static_cast<int64_t>(sizeof(float));
+  std::vector<float> buf(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) buf[static_cast<size_t>(i)] = static_cast<float>(i & 7) * 0.125f;
+  const kernels::KernelTable& kt = kernels::active();
+  const int parts = pool.size();
+  std::vector<float> sink(static_cast<size_t>(parts));
+  double best = 0;
+  for (int pass = 0; pass < 5; ++pass) {
+    const double t0 = now_seconds();
+    pool.parallel_for(parts, [&](int64_t p0, int64_t p1, int) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t len = n / parts / 2;
+        const float* a = buf.data() + p * 2 * len;
+        sink[static_cast<size_t>(p)] = kt.dot_f32(a, a + len, len);
+      }
+    });
+    const double dt = now_seconds() - t0;
+    best = std::max(best, static_cast<double>(n / parts * parts) * sizeof(float) / dt / 1e9);
+  }
+  if (sink[0] == 12345.0f) std::fputs("", stderr);  // keeps the reads
+  return best;
+}
+
+// Bytes of weights one decoded token reads: every tensor but the token embedding (one row of
+// which is read), unless the embedding doubles as the output head.
+void model_bytes(const gguf::File& f, double* total, double* per_token) {
+  *total = 0;
+  bool has_output = false;
+  double embd = 0;
+  for (const auto& t : f.tensors()) {
+    const double b = static_cast<double>(t.n_bytes);
+    *total += b;
+    if (t.name == "output.weight") has_output = true;
+    if (t.name == "token_embd.weight") embd = b;
+  }
+  *per_token = has_output ? *total - embd : *total;
+}
+
+void bench(const BenchArgs& a) {
+  if (a.n_prompt < 0 || a.n_gen < 0 || a.reps < 1) fail("-p and -n must be >= 0 and -r >= 1");
+  const auto model = Model::load(a.model.path());
+  const ModelSpec& spec = model->spec();
+  ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
+  Decoder decoder(*model, pool);
+  KvCache cache(spec, std::max<int64_t>(1, a.n_prompt + a.n_gen));
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(spec.n_vocab - 1));
+  std::vector<int32_t> prompt(static_cast<size_t>(a.n_prompt));
+  for (auto& t : prompt) t = pick(rng);
+
+  // warm-up: page the weights in, grow scratch buffers
+  {
+    const std::vector<int32_t> warm = {1, 2, 3, 4};
+    decoder.eval(cache, warm, false);
+    cache.clear();
+  }
+  std::vector<double> pp, tg;
+  for (int r = 0; r < a.reps; ++r) {
+    if (a.n_prompt > 0) {
+      cache.clear();
+      const double t0 = now_seconds();
+      decoder.eval(cache, prompt, false);
+      pp.push_back(static_cast<double>(a.n_prompt) / (now_seconds() - t0));
+    }
+    if (a.n_gen > 0) {
+      cache.clear();
+      int32_t tok = 1;
+      const double t0 = now_seconds();
+      for (int64_t i = 0; i < a.n_gen; ++i) {
+        const int32_t one[1] = {tok};
+        decoder.eval(cache, one, false);
+        tok = pick(rng);
+      }
+      tg.push_back(static_cast<double>(a.n_gen) / (now_seconds() - t0));
+    }
+  }
+  double total = 0;
+  double per_token = 0;
+  model_bytes(model->file(), &total, &per_token);
+  const double bw = read_bandwidth_gbs(pool);
+  const Stat sp = stats(pp);
+  const Stat sg = stats(tg);
+  const double bound = bw * 1e9 / per_token;
+  const int64_t rss = peak_rss_bytes();
+  const std::string isa(kernels::isa_name(kernels::active().isa));
+  if (a.json) {
+    nlohmann::json j;
+    j["model"] = a.model.path();
+    j["cpu"] = cpu_model();
+    j["isa"] = isa;
+    j["threads"] = pool.size();
+    j["repetitions"] = a.reps;
+    j["n_prompt"] = a.n_prompt;
+    j["n_gen"] = a.n_gen;
+    j["pp_tokens_per_second"] = {{"mean", sp.mean}, {"std", sp.std}, {"runs", pp}};
+    j["tg_tokens_per_second"] = {{"mean", sg.mean}, {"std", sg.std}, {"runs", tg}};
+    j["model_bytes"] = total;
+    j["bytes_per_token"] = per_token;
+    j["peak_rss_bytes"] = rss;
+    j["read_bandwidth_gb_per_s"] = bw;
+    j["decode_bound_tokens_per_second"] = bound;
+    j["tg_percent_of_bound"] = 100.0 * sg.mean / bound;
+    std::puts(j.dump(2).c_str());
+    return;
+  }
+  std::printf("model: %s (%.2f GiB, %.2f GiB read per token)\n", a.model.path().c_str(), total / (1 << 30),
+              per_token / (1 << 30));
+  std::printf("cpu: %s | kernels: %s | threads: %d | repetitions: %d\n", cpu_model().c_str(), isa.c_str(), pool.size(),
+              a.reps);
+  if (a.n_prompt > 0) std::printf("pp%lld: %8.2f ± %.2f tok/s\n", static_cast<long long>(a.n_prompt), sp.mean, sp.std);
+  if (a.n_gen > 0) std::printf("tg%lld: %8.2f ± %.2f tok/s\n", static_cast<long long>(a.n_gen), sg.mean, sg.std);
+  std::printf("memory read bandwidth: %.1f GB/s -> decode bound %.2f tok/s", bw, bound);
+  if (a.n_gen > 0) std::printf(" (tg at %.0f%%)", 100.0 * sg.mean / bound);
+  std::printf("\npeak RSS: %.2f GiB\n", static_cast<double>(rss) / (1 << 30));
+}
+
+// ---- synthetic models ------------------------------------------------------------------------
+
+struct Shape {
+  int64_t n_vocab, n_embd, n_ff, n_layer, n_head, n_head_kv;
+};
+
+Shape shape_named(const std::string& name) {
+  if (name == "llama2-7b") return {32000, 4096, 11008, 32, 32, 32};
+  if (name == "tinyllama") return {32000, 2048, 5632, 22, 32, 4};
+  if (name == "100m") return {32000, 768, 2048, 12, 12, 12};
+  fail("--synthetic {}: unknown shape (llama2-7b, tinyllama, 100m)", name);
+}
+
+// Random blocks of a type: random quant bits, scales set to small sane values (speed is what is
+// measured, and the reference quantisers would take an hour on 7B values).
+std::vector<uint8_t> random_tensor(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+  const DTypeTraits& tr = dtype_traits(type);
+  const size_t bytes = row_bytes(type, cols) * static_cast<size_t>(rows);
+  std::vector<uint8_t> v(bytes);
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    const uint64_t r = rng();
+    std::memcpy(v.data() + i, &r, 8);
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(cols));
+  std::normal_distribution<float> normal(0.0f, scale);
+  const uint16_t d16 = fp32_to_fp16(scale / 8.0f);
+  const uint16_t dm16 = fp32_to_fp16(scale / 64.0f);
+  const size_t nb = bytes / tr.block_bytes;
+  auto put16 = [&](size_t block, size_t offset, uint16_t value) {
+    std::memcpy(v.data() + block * tr.block_bytes + offset, &value, 2);
+  };
+  switch (type) {
+    case DType::f32:
+      for (size_t i = 0; i < nb; ++i) {
+        const float f = normal(rng);
+        std::memcpy(v.data() + 4 * i, &f, 4);
+      }
+      break;
+    case DType::f16:
+      for (size_t i = 0; i < nb; ++i) put16(i, 0, fp32_to_fp16(normal(rng)));
+      break;
+    case DType::bf16:
+      for (size_t i = 0; i < nb; ++i) put16(i, 0, fp32_to_bf16(normal(rng)));
+      break;
+    case DType::q4_0: case DType::q5_0: case DType::q8_0:
+      for (size_t i = 0; i < nb; ++i) put16(i, 0, d16);
+      break;
+    case DType::q4_1: case DType::q5_1:
+      for (size_t i = 0; i < nb; ++i) { put16(i, 0, d16); put16(i, 2, fp32_to_fp16(-scale)); }
+      break;
+    case DType::q2_k:
+      for (size_t i = 0; i < nb; ++i) { put16(i, offsetof(BlockQ2_K, d), dm16); put16(i, offsetof(BlockQ2_K, dmin), dm16); }
+      break;
+    case DType::q3_k:
+      for (size_t i = 0; i < nb; ++i) put16(i, offsetof(BlockQ3_K, d), dm16);
+      break;
+    case DType::q4_k: case DType::q5_k:
+      for (size_t i = 0; i < nb; ++i) { put16(i, 0, dm16); put16(i, 2, dm16); }
+      break;
+    case DType::q6_k:
+      for (size_t i = 0; i < nb; ++i) put16(i, offsetof(BlockQ6_K, d), fp32_to_fp16(scale / 256.0f));
+      break;
+    default:
+      fail("--type {}: not supported for synthetic models", dtype_name(type));
+  }
+  return v;
+}
+
+// llama.cpp's mixes by file type: q4_k_m puts q6_K on output and on attn_v / ffn_down of "more bits"
+// layers; the others use their type everywhere but keep q6_K for the output head (q8_0 keeps q8_0).
+struct Mix {
+  DType base;
+  DType output;
+  bool k_m;
+};
+
+Mix mix_named(const std::string& name) {
+  if (name == "q4_k_m" || name == "Q4_K_M") return {DType::q4_k, DType::q6_k, true};
+  const auto t = dtype_from_name(name);
+  if (!t) fail("--type {}: unknown weight type", name);
+  const bool keep = *t == DType::q8_0 || *t == DType::f16 || *t == DType::bf16 || *t == DType::f32 || *t == DType::q6_k;
+  return {*t, keep ? *t : DType::q6_k, false};
+}
+
+bool more_bits(int64_t layer, int64_t n_layer) {  // llama.cpp's use_more_bits
+  return layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
+}
+
+void write_synthetic(const BenchArgs& a) {
+  if (a.output.empty()) fail("--synthetic needs -o FILE.gguf");
+  const Shape s = shape_named(a.synthetic);
+  const Mix mix = mix_named(a.type);
+  gguf::Writer w;
+  auto u32 = [](int64_t v) { return gguf::Value{static_cast<uint32_t>(v)}; };
+  w.set("general.architecture", {std::string("llama")});
+  w.set("general.name", {std::string("synthetic " + a.synthetic + " " + a.type)});
+  w.set("llama.context_length", u32(4096));
+  w.set("llama.embedding_length", u32(s.n_embd));
+  w.set("llama.block_count", u32(s.n_layer));
+  w.set("llama.feed_forward_length", u32(s.n_ff));
+  w.set("llama.rope.dimension_count", u32(s.n_embd / s.n_head));
+  w.set("llama.attention.head_count", u32(s.n_head));
+  w.set("llama.attention.head_count_kv", u32(s.n_head_kv));
+  w.set("llama.attention.layer_norm_rms_epsilon", {1e-5f});
+  // a minimal SentencePiece vocabulary: <unk> <s> </s>, the 256 byte tokens, then filler pieces
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;
+  tokens = {"<unk>", "<s>", "</s>"};
+  types = {2, 3, 3};
+  for (int b = 0; b < 256; ++b) {
+    tokens.push_back(fmt::format("<0x{:02X}>", b));
+    types.push_back(6);
+  }
+  while (static_cast<int64_t>(tokens.size()) < s.n_vocab) {
+    tokens.push_back(fmt::format("\xe2\x96\x81t{}", tokens.size()));
+    types.push_back(1);
+  }
+  for (size_t i = 0; i < tokens.size(); ++i) scores.push_back(-static_cast<float>(i));
+  w.set("tokenizer.ggml.model", {std::string("llama")});
+  w.set("tokenizer.ggml.tokens", gguf::Value::string_array(tokens));
+  w.set("tokenizer.ggml.scores", gguf::Value::f32_array(scores));
+  w.set("tokenizer.ggml.token_type", gguf::Value::i32_array(types));
+  w.set("tokenizer.ggml.unknown_token_id", u32(0));
+  w.set("tokenizer.ggml.bos_token_id", u32(1));
+  w.set("tokenizer.ggml.eos_token_id", u32(2));
+
+  uint32_t seed = 1;
+  auto add = [&](const std::string& name, int64_t rows, int64_t cols, DType type) {
+    const uint32_t sd = seed++;
+    std::vector<int64_t> shape = rows > 0 ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{cols};
+    w.add_tensor(name, shape, type, [=] { return random_tensor(type, std::max<int64_t>(rows, 1), cols, sd); });
+  };
+  auto add_norm = [&](const std::string& name) {
+    w.add_tensor(name, {s.n_embd}, DType::f32, [n = s.n_embd] {
+      std::vector<uint8_t> v(static_cast<size_t>(n) * 4);
+      const float one = 1.0f;
+      for (int64_t i = 0; i < n; ++i) std::memcpy(v.data() + 4 * i, &one, 4);
+      return v;
+    });
+  };
+  const int64_t hd = s.n_embd / s.n_head;
+  add("token_embd.weight", s.n_vocab, s.n_embd, mix.base);
+  for (int64_t l = 0; l < s.n_layer; ++l) {
+    const std::string p = fmt::format("blk.{}.", l);
+    const DType strong = mix.k_m && more_bits(l, s.n_layer) ? DType::q6_k : mix.base;
+    add_norm(p + "attn_norm.weight");
+    add(p + "attn_q.weight", s.n_head * hd, s.n_embd, mix.base);
+    add(p + "attn_k.weight", s.n_head_kv * hd, s.n_embd, mix.base);
+    add(p + "attn_v.weight", s.n_head_kv * hd, s.n_embd, strong);
+    add(p + "attn_output.weight", s.n_embd, s.n_head * hd, mix.base);
+    add_norm(p + "ffn_norm.weight");
+    add(p + "ffn_gate.weight", s.n_ff, s.n_embd, mix.base);
+    add(p + "ffn_up.weight", s.n_ff, s.n_embd, mix.base);
+    add(p + "ffn_down.weight", s.n_embd, s.n_ff, strong);
+  }
+  add_norm("output_norm.weight");
+  add("output.weight", s.n_vocab, s.n_embd, mix.output);
+  w.write(a.output);
+  std::fprintf(stderr, "wrote %s (%s, %s)\n", a.output.c_str(), a.synthetic.c_str(), a.type.c_str());
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure prompt and generation speed (or write a synthetic model)");
+  add_model_option(*cmd, a->model);
+  cmd->add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens for the pp test (0: skip)")->capture_default_str();
+  cmd->add_option("-n,--n-gen", a->n_gen, "Tokens for the tg test (0: skip)")->capture_default_str();
+  cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->add_option("-r,--repetitions", a->reps, "Repetitions of each test")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_flag("--json", a->json, "Machine-readable results on stdout");
+  cmd->add_option("--synthetic", a->synthetic, "Write a random-weight model of this shape: llama2-7b, tinyllama, 100m");
+  cmd->add_option("--type", a->type, "Weight type of the synthetic model (q4_0, q8_0, q4_k_m, f16 ...)")->capture_default_str();
+  cmd->add_option("-o,--output", a->output, "Output file of --synthetic");
+  cmd->callback([a] {
+    if (!a->synthetic.empty()) {
+      write_synthetic(*a);
+    } else {
+      bench(*a);
+    }
+  });
+}
+
+}  // namespace owl::app

@@ -1,0 +1,33 @@
+// The chat template of a GGUF model: its own (tokenizer.chat_template) or a family fallback, and
+// the special-token strings templates read (bos/eos from tokenizer.ggml.tokens at the
+// tokenizer.ggml.bos_token_id / eos_token_id). The one file of src/chat that reads formats/.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "chat/conversation.h"
+
+namespace owl::gguf {
+class File;
+}
+
+namespace owl::chat {
+
+struct ModelTemplate {
+  std::string source;
+  bool is_fallback = false;
+  std::string fallback_name;  // set when is_fallback
+  std::optional<std::string> bos_token;
+  std::optional<std::string> eos_token;
+
+  // "model's own" or "fallback NAME" (what `owl info` prints).
+  std::string describe() const { return is_fallback ? "fallback " + fallback_name : "model's own"; }
+  // ConversationOptions with the special tokens filled in.
+  ConversationOptions options() const;
+};
+
+// Throws owl::Error naming the file for malformed metadata (a token id out of range, a non-string template).
+ModelTemplate model_template(const gguf::File& file);
+
+}  // namespace owl::chat

@@ -1,0 +1,97 @@
+// The CPU kernel table: one set of function pointers per ISA (ref, avx2, avx512), chosen once at
+// start-up by CPU feature detection (OWL_CPU=ref|avx2|avx512 forces one). Mirrors CTranslate2's
+// per-ISA dispatch; every entry is tested against the scalar reference (tests/kernels).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace owl::kernels {
+
+enum class Isa : int { ref = 0, avx2 = 1, avx512 = 2 };
+
+std::string_view isa_name(Isa isa);
+
+// ---- the integer path (weights unpacked to uint8, activations quantised to int8) -------------
+// A weight row of k values is unpacked to u[k] (uint8) and, per group of G values (G = 16 or 32,
+// see unpack_group), a scale s and an offset m: value[i] = s[i/G] * u[i] + m[i/G].
+using UnpackFn = void (*)(const void* row, int64_t k, uint8_t* u, float* s, float* m);
+
+// Activations of one token, quantised per 32 values (d = max|x| / 127, q = round(x / d)) and padded
+// with zeros to kp values (kp a multiple of 64). d16/s16: per 16 values the block scale and
+// d * sum(q) over those 16; d32/s32 the same per 32.
+struct QuantActs {
+  const int8_t* q;
+  const float* d16;
+  const float* s16;
+  const float* d32;
+  const float* s32;
+};
+using QuantizeActsFn = void (*)(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32,
+                                float* s32);
+
+// 16 unpacked rows (row-major u (16, kp), s and m (16, kp/G)) rearranged so that 64 bytes hold the
+// same 4 columns of all 16 rows: u_il (kp/4, 16, 4); s_il, m_il (kp/G, 16).
+using InterleaveFn = void (*)(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il,
+                              float* s_il, float* m_il);
+
+// out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of acts, whose
+// arrays hold kp (q) and kp/16, kp/32 (scales) values per token. The per-(row, token) summation
+// order does not depend on n_tokens, so decode and prefill give identical numbers.
+using GemmQ16Fn = void (*)(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g,
+                           const QuantActs& acts, int64_t n_tokens, float* out);
+
+// The same product for 16 consecutive rows read straight from their blocks (row_stride bytes apart),
+// skipping unpack and interleave; bit-identical to unpack + interleave + gemm_q16. k: values per row.
+using GemmDirectFn = void (*)(const void* rows, size_t row_stride, int64_t k, int64_t kp, const QuantActs& acts,
+                              int64_t n_tokens, float* out);
+
+// ---- float paths --------------------------------------------------------------------------------
+using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
+using ToF32Fn = void (*)(const uint16_t* src, float* dst, int64_t n);        // f16 or bf16 bits -> f32
+
+struct KernelTable {
+  Isa isa = Isa::ref;
+  DotF32Fn dot_f32 = nullptr;
+  ToF32Fn f16_to_f32 = nullptr;
+  ToF32Fn bf16_to_f32 = nullptr;
+  // Integer path: null entries mean "use the reference matmul".
+  QuantizeActsFn quantize_acts = nullptr;
+  InterleaveFn interleave = nullptr;
+  GemmQ16Fn gemm_q16 = nullptr;
+  UnpackFn unpack[32] = {};  // indexed by the GGUF type number (DType)
+  GemmDirectFn gemm_direct[32] = {};  // optional, per type
+};
+
+// The table of an ISA (a ref-filled table with that ISA's overrides); isa_supported says whether
+// this CPU and OS can run it.
+const KernelTable& table_for(Isa isa);
+bool isa_supported(Isa isa);
+
+// The best supported ISA, or OWL_CPU's choice (owl::Error when OWL_CPU names an unknown or unsupported
+// ISA). Chosen on first use; thread-safe.
+const KernelTable& active();
+
+// Values per scale group of the unpacked form of a type (16 or 32), 0 when the type has no unpacker.
+int unpack_group(uint32_t type);
+
+namespace ref {
+float dot_f32_row(const float* a, const float* b, int64_t n);  // vec.h dot_f32, out of line
+void f16_to_f32(const uint16_t* src, float* dst, int64_t n);
+void bf16_to_f32(const uint16_t* src, float* dst, int64_t n);
+void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32);
+void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
+                float* m_il);
+void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const QuantActs& acts,
+              int64_t n_tokens, float* out);
+void fill_unpackers(UnpackFn* table);
+}  // namespace ref
+
+namespace avx2 {
+void fill(KernelTable& t);
+}
+namespace avx512 {
+void fill(KernelTable& t);
+}
+
+}  // namespace owl::kernels

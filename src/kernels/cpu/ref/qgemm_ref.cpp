@@ -1,0 +1,84 @@
+// Scalar reference of the integer path: activation quantisation (q8_0-style, per 32 values),
+// the 16-row interleave and the 16-row x n-token integer GEMM. The SIMD versions in avx512/ follow
+// the same arithmetic (int32 sums per group, then one float scale per group) and are tested against these.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "base/fp16.h"
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/ref/vec.h"
+
+namespace owl::kernels::ref {
+
+float dot_f32_row(const float* a, const float* b, int64_t n) { return dot_f32(a, b, n); }
+
+void f16_to_f32(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
+}
+
+void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(src[i]);
+}
+
+void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32) {
+  for (int64_t b = 0; b < kp / 32; ++b) {
+    float amax = 0.0f;
+    const int64_t base = b * 32;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, base + j < k ? std::fabs(x[base + j]) : 0.0f);
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    int32_t sums[2] = {0, 0};
+    for (int j = 0; j < 32; ++j) {
+      const float v = base + j < k ? x[base + j] * id : 0.0f;
+      const auto qi = static_cast<int32_t>(std::nearbyint(v));
+      q[base + j] = static_cast<int8_t>(qi);
+      sums[j / 16] += qi;
+    }
+    d16[2 * b] = d;
+    d16[2 * b + 1] = d;
+    s16[2 * b] = d * static_cast<float>(sums[0]);
+    s16[2 * b + 1] = d * static_cast<float>(sums[1]);
+    d32[b] = d;
+    s32[b] = d * static_cast<float>(sums[0] + sums[1]);
+  }
+}
+
+void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
+                float* m_il) {
+  for (int64_t k4 = 0; k4 < kp / 4; ++k4) {
+    for (int r = 0; r < 16; ++r) std::memcpy(u_il + (k4 * 16 + r) * 4, u + r * kp + k4 * 4, 4);
+  }
+  const int64_t ng = kp / g;
+  for (int64_t j = 0; j < ng; ++j) {
+    for (int r = 0; r < 16; ++r) {
+      s_il[j * 16 + r] = s[r * ng + j];
+      m_il[j * 16 + r] = m[r * ng + j];
+    }
+  }
+}
+
+void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const QuantActs& a,
+              int64_t n_tokens, float* out) {
+  const int64_t ng = kp / g;
+  const float* d = g == 16 ? a.d16 : a.d32;
+  const float* sm = g == 16 ? a.s16 : a.s32;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const int8_t* q = a.q + t * kp;
+    for (int r = 0; r < 16; ++r) {
+      float acc = 0.0f;
+      for (int64_t j = 0; j < ng; ++j) {
+        int32_t isum = 0;
+        for (int64_t k = j * g; k < (j + 1) * g; ++k) {
+          isum += static_cast<int32_t>(u_il[((k / 4) * 16 + r) * 4 + k % 4]) * q[k];
+        }
+        const float scale = s_il[j * 16 + r] * d[t * ng + j];
+        acc = std::fma(static_cast<float>(isum), scale, acc);
+        acc = std::fma(m_il[j * 16 + r], sm[t * ng + j], acc);
+      }
+      out[t * 16 + r] = acc;
+    }
+  }
+}
+
+}  // namespace owl::kernels::ref

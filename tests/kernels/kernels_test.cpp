@@ -1,0 +1,233 @@
+// Every SIMD kernel against the scalar reference (llama.cpp's test-backend-ops idea: fast kernels
+// checked by NMSE against a reference): unpackers, activation quantisation, interleave, the integer
+// GEMM, float conversions, and ops::matmul end to end for every weight type, ISA and thread count.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/kernels.h"
+#include "ops/matmul.h"
+#include "tensor/quant.h"
+
+namespace {
+
+using owl::DType;
+namespace kn = owl::kernels;
+
+std::vector<kn::Isa> simd_isas() {
+  std::vector<kn::Isa> out;
+  for (kn::Isa isa : {kn::Isa::avx2, kn::Isa::avx512}) {
+    if (kn::isa_supported(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+std::vector<float> random_floats(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+double nmse(const std::vector<float>& a, const std::vector<float>& ref) {
+  double num = 0;
+  double den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    num += (static_cast<double>(a[i]) - ref[i]) * (static_cast<double>(a[i]) - ref[i]);
+    den += static_cast<double>(ref[i]) * ref[i];
+  }
+  return den > 0 ? num / den : num;
+}
+
+const std::vector<DType> kQuantTypes = {DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,
+                                        DType::q2_k, DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k};
+
+struct QuantWeight {
+  std::vector<uint8_t> bytes;
+  owl::Weight w;
+};
+
+QuantWeight make_weight(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+  QuantWeight q;
+  const auto f = random_floats(rows * cols, seed);
+  q.bytes.resize(owl::row_bytes(type, cols) * static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    owl::quantize_row(type, f.data() + r * cols, q.bytes.data() + r * owl::row_bytes(type, cols), cols);
+  }
+  q.w.name = "test";
+  q.w.type = type;
+  q.w.data = q.bytes.data();
+  q.w.rows = rows;
+  q.w.cols = cols;
+  return q;
+}
+
+int64_t cols_for(DType type, int variant) {
+  const int64_t block = owl::dtype_traits(type).block_size;
+  if (block == 256) return variant == 0 ? 256 : 768;  // 768: not a multiple of 512
+  return variant == 0 ? 96 : 1056;                    // not multiples of 64: padding paths
+}
+
+// NMSE allowed between the integer path (8-bit activations) and the float reference, per type.
+double threshold(DType type) {
+  switch (type) {
+    case DType::q8_0:
+      return 2e-4;
+    default:
+      return 5e-4;
+  }
+}
+
+TEST(Kernels, UnpackersMatchReferenceAndDequantize) {
+  kn::UnpackFn ref_fns[32] = {};
+  kn::ref::fill_unpackers(ref_fns);
+  for (DType type : kQuantTypes) {
+    const int g = kn::unpack_group(static_cast<uint32_t>(type));
+    ASSERT_GT(g, 0) << owl::dtype_name(type);
+    const int64_t cols = cols_for(type, 1);
+    const auto q = make_weight(type, 1, cols, 7);
+    std::vector<uint8_t> u(static_cast<size_t>(cols));
+    std::vector<float> s(static_cast<size_t>(cols / g)), m(s.size()), deq(static_cast<size_t>(cols));
+    ref_fns[static_cast<int>(type)](q.w.row(0), cols, u.data(), s.data(), m.data());
+    owl::dequantize_row(type, q.w.row(0), deq.data(), cols);
+    for (int64_t i = 0; i < cols; ++i) {
+      const float v = s[static_cast<size_t>(i / g)] * u[static_cast<size_t>(i)] + m[static_cast<size_t>(i / g)];
+      ASSERT_NEAR(v, deq[static_cast<size_t>(i)], 1e-5f * (1.0f + std::fabs(deq[static_cast<size_t>(i)])))
+          << owl::dtype_name(type) << " value " << i;
+    }
+    for (kn::Isa isa : simd_isas()) {
+      std::vector<uint8_t> u2(u.size());
+      std::vector<float> s2(s.size()), m2(m.size());
+      kn::table_for(isa).unpack[static_cast<int>(type)](q.w.row(0), cols, u2.data(), s2.data(), m2.data());
+      EXPECT_EQ(u2, u) << owl::dtype_name(type) << " " << kn::isa_name(isa);
+      EXPECT_EQ(s2, s) << owl::dtype_name(type) << " " << kn::isa_name(isa);
+      EXPECT_EQ(m2, m) << owl::dtype_name(type) << " " << kn::isa_name(isa);
+    }
+  }
+}
+
+TEST(Kernels, IntegerPiecesMatchReferenceBitForBit) {
+  if (!kn::isa_supported(kn::Isa::avx512)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  const kn::KernelTable& t = kn::table_for(kn::Isa::avx512);
+  for (int64_t k : {32, 96, 256, 1056}) {
+    const int64_t kp = (k + 63) / 64 * 64;
+    const int64_t n_tokens = 11;
+    const auto x = random_floats(k * n_tokens, 3, 2.0f);
+    std::vector<int8_t> q[2];
+    std::vector<float> d16[2], s16[2], d32[2], s32[2];
+    for (int v = 0; v < 2; ++v) {
+      q[v].assign(static_cast<size_t>(kp * n_tokens), 0);
+      d16[v].assign(static_cast<size_t>(kp / 16 * n_tokens), 0);
+      s16[v] = d16[v];
+      d32[v].assign(static_cast<size_t>(kp / 32 * n_tokens), 0);
+      s32[v] = d32[v];
+      auto fn = v == 0 ? kn::ref::quantize_acts : t.quantize_acts;
+      for (int64_t i = 0; i < n_tokens; ++i) {
+        fn(x.data() + i * k, k, kp, q[v].data() + i * kp, d16[v].data() + i * kp / 16, s16[v].data() + i * kp / 16,
+           d32[v].data() + i * kp / 32, s32[v].data() + i * kp / 32);
+      }
+    }
+    ASSERT_EQ(q[0], q[1]) << k;
+    ASSERT_EQ(d16[0], d16[1]) << k;
+    ASSERT_EQ(s16[0], s16[1]) << k;
+    ASSERT_EQ(s32[0], s32[1]) << k;
+    for (int g : {16, 32}) {
+      std::mt19937 rng(static_cast<uint32_t>(k + g));
+      std::vector<uint8_t> u(static_cast<size_t>(16 * kp));
+      for (auto& b : u) b = static_cast<uint8_t>(rng());
+      const auto s = random_floats(16 * kp / g, 5, 0.01f);
+      const auto m = random_floats(16 * kp / g, 6, 0.01f);
+      std::vector<uint8_t> u_il[2];
+      std::vector<float> s_il[2], m_il[2], out[2];
+      for (int v = 0; v < 2; ++v) {
+        u_il[v].assign(u.size(), 0);
+        s_il[v].assign(s.size(), 0);
+        m_il[v].assign(m.size(), 0);
+        out[v].assign(static_cast<size_t>(16 * n_tokens), 0);
+        (v == 0 ? kn::ref::interleave : t.interleave)(u.data(), s.data(), m.data(), kp, g, u_il[v].data(),
+                                                     s_il[v].data(), m_il[v].data());
+        const kn::QuantActs a{q[0].data(), d16[0].data(), s16[0].data(), d32[0].data(), s32[0].data()};
+        (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g, a, n_tokens,
+                                                 out[v].data());
+      }
+      EXPECT_EQ(u_il[0], u_il[1]) << "k " << k << " g " << g;
+      EXPECT_EQ(s_il[0], s_il[1]) << "k " << k << " g " << g;
+      EXPECT_EQ(out[0], out[1]) << "k " << k << " g " << g;
+    }
+  }
+}
+
+TEST(Kernels, FloatKernelsMatchReference) {
+  for (kn::Isa isa : simd_isas()) {
+    const kn::KernelTable& t = kn::table_for(isa);
+    for (int64_t n : {1, 7, 16, 33, 100, 1000}) {
+      const auto a = random_floats(n, 1);
+      const auto b = random_floats(n, 2);
+      const float r = kn::ref::dot_f32_row(a.data(), b.data(), n);
+      EXPECT_NEAR(t.dot_f32(a.data(), b.data(), n), r, 1e-5 * std::sqrt(static_cast<double>(n)) * 4) << n;
+      std::vector<uint16_t> h(static_cast<size_t>(n)), bf(static_cast<size_t>(n));
+      std::mt19937 rng(static_cast<uint32_t>(n));
+      for (auto& v : h) v = static_cast<uint16_t>(rng() & 0x7bff);  // no inf/nan
+      for (auto& v : bf) v = static_cast<uint16_t>(rng() & 0x7f7f);
+      std::vector<float> r1(h.size()), r2(h.size());
+      kn::ref::f16_to_f32(h.data(), r1.data(), n);
+      t.f16_to_f32(h.data(), r2.data(), n);
+      EXPECT_EQ(r1, r2) << kn::isa_name(isa) << " f16 n " << n;
+      kn::ref::bf16_to_f32(bf.data(), r1.data(), n);
+      t.bf16_to_f32(bf.data(), r2.data(), n);
+      EXPECT_EQ(r1, r2) << kn::isa_name(isa) << " bf16 n " << n;
+    }
+  }
+}
+
+class MatmulIsa : public ::testing::TestWithParam<DType> {};
+
+TEST_P(MatmulIsa, MatchesReferenceForAnyThreadsAndBatch) {
+  const DType type = GetParam();
+  owl::ThreadPool pool1(1);
+  owl::ThreadPool pool2(2);
+  const kn::KernelTable& ref = kn::table_for(kn::Isa::ref);
+  for (int variant = 0; variant < 2; ++variant) {
+    const int64_t cols = type == DType::f32 || type == DType::f16 || type == DType::bf16 ? (variant ? 1000 : 8)
+                                                                                          : cols_for(type, variant);
+    const int64_t rows = variant ? 53 : 5;  // not multiples of 16
+    const auto q = make_weight(type, rows, cols, 11 + static_cast<uint32_t>(variant));
+    for (int64_t n_tokens : {1, 3, 17}) {
+      const auto x = random_floats(n_tokens * cols, 21);
+      std::vector<float> y_ref(static_cast<size_t>(rows * n_tokens));
+      owl::ops::matmul(y_ref.data(), q.w, x.data(), n_tokens, pool2, ref);
+      for (kn::Isa isa : simd_isas()) {
+        const kn::KernelTable& t = kn::table_for(isa);
+        std::vector<float> y1(y_ref.size()), y2(y_ref.size());
+        owl::ops::matmul(y1.data(), q.w, x.data(), n_tokens, pool1, t);
+        owl::ops::matmul(y2.data(), q.w, x.data(), n_tokens, pool2, t);
+        const std::string what = std::string(owl::dtype_name(type)) + " " + std::string(kn::isa_name(isa)) +
+                                 " rows " + std::to_string(rows) + " cols " + std::to_string(cols) + " tokens " +
+                                 std::to_string(n_tokens);
+        EXPECT_EQ(y1, y2) << what << ": thread count changed the result";
+        const double e = nmse(y1, y_ref);
+        const bool is_float = type == DType::f32 || type == DType::f16 || type == DType::bf16;
+        EXPECT_LE(e, is_float ? 1e-10 : threshold(type)) << what;
+        // One token at a time gives the same numbers as the batch (decode == prefill).
+        std::vector<float> y_one(static_cast<size_t>(rows));
+        for (int64_t tk = 0; tk < n_tokens; ++tk) {
+          owl::ops::matmul(y_one.data(), q.w, x.data() + tk * cols, 1, pool2, t);
+          for (int64_t r = 0; r < rows; ++r) {
+            ASSERT_EQ(y_one[static_cast<size_t>(r)], y1[static_cast<size_t>(tk * rows + r)]) << what << " token " << tk;
+          }
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulIsa,
+                         ::testing::Values(DType::f32, DType::f16, DType::bf16, DType::q4_0, DType::q4_1, DType::q5_0,
+                                           DType::q5_1, DType::q8_0, DType::q2_k, DType::q3_k, DType::q4_k,
+                                           DType::q5_k, DType::q6_k),
+                         [](const ::testing::TestParamInfo<DType>& p) { return std::string(owl::dtype_name(p.param)); });
+
+}  // namespace
