@@ -1,13 +1,16 @@
-// owl run: generate text from a prompt, streaming to stdout; speeds go to stderr.
+// owl run: generate text from a prompt (or one reply to a JSON conversation, rendered with the
+// model's chat template), streaming to stdout; speeds go to stderr.
 #include <cstdio>
-#include <random>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "chat/conversation.h"
+#include "chat/model_template.h"
 #include "commands.h"
 #include "common.h"
 #include "engine/generator.h"
-#include "tools/check/check.h"
 
 namespace owl::app {
 
@@ -15,55 +18,68 @@ namespace {
 struct RunArgs {
   ModelArg model;
   std::string prompt;
-  int64_t n_predict = 128;
-  int64_t n_ctx = 0;
-  int threads = 0;
-  SamplingParams sampling;
-  int64_t seed = -1;
+  std::string messages_file;
+  GenerationArgs gen;
   bool no_prompt = false;
-  bool force = false;
 };
 
+// The conversation in FILE.json ({"messages": [...], "tools": [...]} or a bare message list),
+// rendered with the model's template and a generation prompt.
+std::string render_messages_file(const std::string& path, const Model& model) {
+  std::ifstream in(path);
+  if (!in) fail("{}: cannot open", path);
+  nlohmann::ordered_json j;
+  try {
+    j = nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON: {}", path, e.what());
+  }
+  const chat::ModelTemplate mt = chat::model_template(model.file());
+  chat::ConversationOptions options = mt.options();
+  nlohmann::ordered_json messages = j;
+  if (j.is_object()) {
+    if (!j.contains("messages")) fail("{}: no \"messages\" list", path);
+    messages = j["messages"];
+    if (j.contains("tools")) options.tools = j["tools"];
+  }
+  if (!messages.is_array()) fail("{}: \"messages\" must be a list", path);
+  return chat::render_conversation(chat::Template(mt.source, path), messages, options);
+}
+
 void run(const RunArgs& a) {
-  validate(a.sampling);  // before the (possibly slow) model load
+  validate(a.gen.sampling);  // before the (possibly slow) model load
   LoadedModel m = load_model(a.model.path());
   const ModelSpec& spec = m.model->spec();
   const Tokenizer& tok = *m.tokenizer;
 
-  SamplingParams sp = a.sampling;
-  sp.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
-
-  const std::vector<int32_t> prompt = tok.encode(a.prompt, true);
+  const bool chat = !a.messages_file.empty();
+  const std::vector<int32_t> prompt = chat ? encode_chat_prompt(tok, render_messages_file(a.messages_file, *m.model))
+                                           : tok.encode_with_specials(a.prompt, false);
   if (prompt.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
-  const int64_t n_ctx = a.n_ctx > 0 ? a.n_ctx : std::min<int64_t>(spec.n_ctx_train, 4096);
-  // The license line the first time this model is used; refuse a model that would not fit.
-  if (const std::string line = check::check_before_run(*m.model, n_ctx, a.force); !line.empty()) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-  }
+  const int64_t n_ctx = context_size(a.gen, spec);
+  check_model_before_run(*m.model, n_ctx, a.gen.force);
   if (static_cast<int64_t>(prompt.size()) > n_ctx) {
     fail("the prompt has {} tokens, more than the context size {} (use -c)", prompt.size(), n_ctx);
   }
 
-  ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
+  ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
   Decoder decoder(*m.model, pool);
   KvCache cache(spec, n_ctx);
-  Sampler sampler(sp);
-  if (a.seed < 0) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
+  Sampler sampler(resolve_sampling(a.gen));
   StreamDecoder out(tok);
   auto emit = [](const std::string& s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
   };
-  for (int32_t id : prompt) {
-    const std::string s = out.feed(id);
-    if (!a.no_prompt) emit(s);
+  if (!chat) {  // a reply to a conversation starts fresh; a completion continues the prompt's text
+    for (int32_t id : prompt) {
+      const std::string s = out.feed(id);
+      if (!a.no_prompt) emit(s);
+    }
   }
   GenerateOptions go;
-  go.n_predict = a.n_predict;
-  if (tok.eos() >= 0) go.stop_tokens.push_back(tok.eos());
-  for (int32_t id = 0; id < tok.n_vocab(); ++id) {
-    if (tok.is_end_of_generation(id) && id != tok.eos()) go.stop_tokens.push_back(id);
-  }
+  go.n_predict = a.gen.n_predict;
+  go.stop_tokens = stop_tokens(tok);
   const GenerateStats st = generate(decoder, cache, sampler, prompt, go, [&](int32_t id) {
     emit(out.feed(id));
     return true;
@@ -79,29 +95,14 @@ void run(const RunArgs& a) {
 
 void add_run(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
-  CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt");
+  CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt, or one reply to a conversation");
   add_model_option(*cmd, a->model);
-  cmd->add_option("-p,--prompt", a->prompt, "Prompt text (may be empty)");
-  cmd->add_option("-n,--n-predict", a->n_predict, "Tokens to generate (-1: until end of text or context full)")
-      ->capture_default_str();
-  cmd->add_option("-c,--ctx-size", a->n_ctx, "Context size in tokens (default: the model's, at most 4096)")
-      ->check(CLI::Range(0, 1 << 30));
-  cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--temp", a->sampling.temperature, "Temperature (0: greedy)")->capture_default_str()->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--top-k", a->sampling.top_k, "Top-k (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", a->sampling.top_p, "Top-p (1: off)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--min-p", a->sampling.min_p, "Min-p (0: off)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--repeat-penalty", a->sampling.repeat_penalty, "Repetition penalty (1: off)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 100.0));
-  cmd->add_option("--repeat-last-n", a->sampling.penalty_last_n, "Tokens the penalties look back over (-1: all)")
-      ->capture_default_str()
-      ->check(CLI::Range(-1, 1 << 30));
-  cmd->add_option("--presence-penalty", a->sampling.presence_penalty, "Presence penalty (0: off)")->capture_default_str();
-  cmd->add_option("--frequency-penalty", a->sampling.frequency_penalty, "Frequency penalty (0: off)")->capture_default_str();
-  cmd->add_option("-s,--seed", a->seed, "Random seed (default: random, printed)");
+  auto* p = cmd->add_option("-p,--prompt", a->prompt, "Prompt text (may be empty)");
+  auto* msg = cmd->add_option("--messages", a->messages_file,
+                              "Conversation JSON ({\"messages\": [...]} or a list): generate the assistant's reply");
+  p->excludes(msg);
+  add_generation_options(*cmd, a->gen);
   cmd->add_flag("--no-prompt", a->no_prompt, "Print only the generated text, not the prompt");
-  cmd->add_flag("--force", a->force, "Run even when the model is predicted not to fit in memory");
   cmd->callback([a] { run(*a); });
 }
 

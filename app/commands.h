@@ -6,6 +6,7 @@
 namespace owl::app {
 
 void add_run(CLI::App& app);
+void add_chat(CLI::App& app);
 void add_tokenize(CLI::App& app);
 void add_detokenize(CLI::App& app);
 void add_logits(CLI::App& app);

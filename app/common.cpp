@@ -1,9 +1,12 @@
 // Shared CLI helpers.
 #include "common.h"
 
+#include <cstdio>
+#include <random>
 #include <thread>
 
 #include "base/error.h"
+#include "tools/check/check.h"
 
 namespace owl::app {
 
@@ -29,6 +32,64 @@ LoadedModel load_model(const std::string& path) {
          m.model->spec().n_vocab);
   }
   return m;
+}
+
+void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
+  cmd.add_option("-n,--n-predict", a.n_predict, "Tokens to generate (-1: until end of text or context full)")
+      ->capture_default_str();
+  cmd.add_option("-c,--ctx-size", a.n_ctx, "Context size in tokens (default: the model's, at most 4096)")
+      ->check(CLI::Range(0, 1 << 30));
+  cmd.add_option("-t,--threads", a.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  SamplingParams& s = a.sampling;
+  cmd.add_option("--temp", s.temperature, "Temperature (0: greedy)")->capture_default_str()->check(CLI::Range(0.0, 100.0));
+  cmd.add_option("--top-k", s.top_k, "Top-k (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--top-p", s.top_p, "Top-p (1: off)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--min-p", s.min_p, "Min-p (0: off)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--repeat-penalty", s.repeat_penalty, "Repetition penalty (1: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 100.0));
+  cmd.add_option("--repeat-last-n", s.penalty_last_n, "Tokens the penalties look back over (-1: all)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 1 << 30));
+  cmd.add_option("--presence-penalty", s.presence_penalty, "Presence penalty (0: off)")->capture_default_str();
+  cmd.add_option("--frequency-penalty", s.frequency_penalty, "Frequency penalty (0: off)")->capture_default_str();
+  cmd.add_option("-s,--seed", a.seed, "Random seed (default: random, printed)");
+  cmd.add_flag("--force", a.force, "Run even when the model is predicted not to fit in memory");
+}
+
+SamplingParams resolve_sampling(const GenerationArgs& a) {
+  SamplingParams sp = a.sampling;
+  sp.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
+  validate(sp);
+  if (a.seed < 0) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
+  return sp;
+}
+
+int64_t context_size(const GenerationArgs& a, const ModelSpec& spec) {
+  return a.n_ctx > 0 ? a.n_ctx : std::min<int64_t>(spec.n_ctx_train, 4096);
+}
+
+void check_model_before_run(const Model& model, int64_t n_ctx, bool force) {
+  if (const std::string line = check::check_before_run(model, n_ctx, force); !line.empty()) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
+std::vector<int32_t> stop_tokens(const Tokenizer& tok) {
+  std::vector<int32_t> ids;
+  if (tok.eos() >= 0) ids.push_back(tok.eos());
+  for (int32_t id = 0; id < tok.n_vocab(); ++id) {
+    if (tok.is_end_of_generation(id) && id != tok.eos()) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::vector<int32_t> encode_chat_prompt(const Tokenizer& tok, const std::string& text) {
+  std::vector<int32_t> ids = tok.encode(text, false, true);
+  if (tok.add_bos_by_default() && tok.bos() >= 0 && (ids.empty() || ids.front() != tok.bos())) {
+    ids.insert(ids.begin(), tok.bos());
+  }
+  return ids;
 }
 
 int default_threads() {

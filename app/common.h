@@ -8,6 +8,7 @@
 #include <string>
 
 #include "models/model.h"
+#include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace owl::app {
@@ -29,5 +30,29 @@ struct LoadedModel {
 LoadedModel load_model(const std::string& path);
 
 int default_threads();
+
+// The options every generating command shares (run, chat): -n, -c, -t, sampling, seed, --force.
+struct GenerationArgs {
+  int64_t n_predict = 128;
+  int64_t n_ctx = 0;
+  int threads = 0;
+  SamplingParams sampling;
+  int64_t seed = -1;
+  bool force = false;
+};
+void add_generation_options(CLI::App& cmd, GenerationArgs& args);
+
+// The sampling parameters with the seed resolved (a random one, printed, when none was given).
+SamplingParams resolve_sampling(const GenerationArgs& args);
+// -c, or the model's training context capped at 4096.
+int64_t context_size(const GenerationArgs& args, const ModelSpec& spec);
+// Prints the license line the first time a model is used; refuses a model that would not fit.
+void check_model_before_run(const Model& model, int64_t n_ctx, bool force);
+// The ids that end a reply: EOS and every end-of-generation token of the vocabulary.
+std::vector<int32_t> stop_tokens(const Tokenizer& tokenizer);
+
+// The tokens of a rendered chat prompt: special tokens recognised, BOS prepended only when the
+// vocabulary wants one and the template did not already write it.
+std::vector<int32_t> encode_chat_prompt(const Tokenizer& tokenizer, const std::string& text);
 
 }  // namespace owl::app

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "owl 0.1.0");
   owl::app::add_run(app);
+  owl::app::add_chat(app);
   owl::app::add_tokenize(app);
   owl::app::add_detokenize(app);
   owl::app::add_logits(app);

@@ -103,6 +103,18 @@ TEST_F(CliStories, SameOutputWithOneAndTwoThreads) {
   EXPECT_EQ(greedy1.out, greedy2.out);
 }
 
+TEST_F(CliStories, RunMessagesRendersTheConversationAndReplies) {
+  const auto conv = scratch_path("conversation.json");
+  write_file(conv, R"({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Once upon a time"}]})");
+  const Result r = owl_cmd("run " + model_.string() + " --messages " + conv.string() + " -n 12 --temp 0");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_GT(r.out.size(), 1u);
+  EXPECT_EQ(r.out.find("Be brief"), std::string::npos) << "the prompt is not echoed: " << r.out;
+  write_file(conv, R"({"messages": [5]})");
+  EXPECT_EQ(owl_cmd("run " + model_.string() + " --messages " + conv.string()).status, 1);
+  EXPECT_EQ(owl_cmd("run " + model_.string() + " --messages /nonexistent.json").status, 1);
+}
+
 TEST_F(CliStories, TokenizeLogitsInfo) {
   const Result tok = owl_cmd("tokenize -m " + model_.string() + " Zoo");
   ASSERT_EQ(tok.status, 0) << tok.err;
