@@ -8,22 +8,12 @@
 #include "commands.h"
 #include "common.h"
 #include "chat/model_template.h"
+#include "base/human_units.h"
 #include "formats/gguf.h"
 
 namespace owl::app {
 
 namespace {
-std::string human_bytes(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[u]);
-}
-
 std::string human_count(uint64_t n) {
   if (n >= 1000000000) return fmt::format("{:.2f} B", n / 1e9);
   if (n >= 1000000) return fmt::format("{:.2f} M", n / 1e6);

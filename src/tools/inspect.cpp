@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "base/human_units.h"
 #include "formats/gguf.h"
 #include "tensor/quant.h"
 
@@ -51,17 +52,6 @@ std::string short_text(const nlohmann::json& v, size_t limit) {
   }
   if (s.size() > limit) s = s.substr(0, limit) + "...";
   return s;
-}
-
-std::string human_bytes(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[u]);
 }
 
 }  // namespace

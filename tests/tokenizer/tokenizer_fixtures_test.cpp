@@ -19,65 +19,27 @@
 #include "formats/gguf.h"
 #include "tokenizer/spm_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "vocab_vectors.h"
 
 namespace owl {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Case {
-  std::string text;
-  std::vector<int32_t> ids;
-};
-
-// .inp: strings each followed by "\n__ggml_vocab_test__\n"; .out: one line of " id id ..." per string.
-std::vector<Case> read_vectors(const fs::path& inp, const fs::path& out) {
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  const std::string in = read_file(inp);
-  std::vector<std::string> texts;
-  size_t pos = 0;
-  while (pos < in.size()) {
-    const size_t next = in.find(sep, pos);
-    if (next == std::string::npos) {
-      texts.push_back(in.substr(pos));
-      break;
-    }
-    texts.push_back(in.substr(pos, next - pos));
-    pos = next + sep.size();
-  }
-  std::vector<Case> cases;
-  std::istringstream lines(read_file(out));
-  std::string line;
-  for (const std::string& text : texts) {
-    if (!std::getline(lines, line)) {
-      ADD_FAILURE() << out << ": fewer lines than strings";
-      break;
-    }
-    Case c{text, {}};
-    std::istringstream ids(line);
-    for (int32_t id = 0; ids >> id;) c.ids.push_back(id);
-    cases.push_back(std::move(c));
-  }
-  return cases;
-}
+using test::Case;
+using test::read_pairs;
+using test::streamed;
 
 std::unique_ptr<Tokenizer> load(const fs::path& path) {
   const auto file = gguf::File::open(path.string());
   return Tokenizer::from_gguf(*file);
 }
 
-std::string streamed(const Tokenizer& tok, const std::vector<int32_t>& ids) {
-  StreamDecoder stream(tok);
-  std::string out;
-  for (int32_t id : ids) out += stream.feed(id);
-  return out + stream.finish();
-}
-
 void check_vectors(const std::string& vocab_name) {
   OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
   const fs::path gguf_path = dir / ("ggml-vocab-" + vocab_name + ".gguf");
   const auto tok = load(gguf_path);
-  const auto cases = read_vectors(fs::path(gguf_path.string() + ".inp"), fs::path(gguf_path.string() + ".out"));
+  const auto cases = read_pairs(fs::path(gguf_path.string() + ".inp"), fs::path(gguf_path.string() + ".out"));
   ASSERT_EQ(cases.size(), 46u);
   int passed = 0;
   for (const Case& c : cases) {
@@ -110,7 +72,7 @@ TEST(SpmTokenizerFixtures, WordSplitAndQueuesAgree) {
     for (auto* t : {heap.get(), buckets.get()}) dynamic_cast<SpmTokenizer&>(*t).disable_splitting();
     dynamic_cast<SpmTokenizer&>(*heap).set_merge_queue(SpmTokenizer::MergeQueue::heap);
     dynamic_cast<SpmTokenizer&>(*buckets).set_merge_queue(SpmTokenizer::MergeQueue::buckets);
-    const auto cases = read_vectors(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
+    const auto cases = read_pairs(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
     std::vector<std::string> texts;
     std::string all;
     for (const Case& c : cases) {
@@ -191,7 +153,7 @@ TEST(SpmTokenizerFixtures, BaichuanLoadsAndRoundTrips) {
   EXPECT_EQ(tok->bos(), 1);
   EXPECT_EQ(tok->eos(), 2);
   // Texts of the llama-spm vectors (CJK, emoji, whitespace runs) plus invalid UTF-8.
-  auto cases = read_vectors(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
+  auto cases = read_pairs(dir / "ggml-vocab-llama-spm.gguf.inp", dir / "ggml-vocab-llama-spm.gguf.out");
   cases.push_back({"\xFF\xFE broken \xC3 utf8 \xE2\x82", {}});
   cases.push_back({"百川大模型 是一个开源的中英双语大语言模型。", {}});
   for (const Case& c : cases) {

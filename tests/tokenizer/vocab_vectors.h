@@ -41,7 +41,10 @@ inline std::vector<Case> read_pairs(const fs::path& inp, const fs::path& out) {
   std::istringstream lines(read_file(out));
   std::string line;
   for (const std::string& text : texts) {
-    if (!std::getline(lines, line)) break;
+    if (!std::getline(lines, line)) {
+      ADD_FAILURE() << out << ": fewer lines than strings";
+      break;
+    }
     Case c{text, {}};
     std::istringstream ids(line);
     for (int32_t id = 0; ids >> id;) c.ids.push_back(id);
