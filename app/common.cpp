@@ -61,7 +61,7 @@ SamplingParams resolve_sampling(const GenerationArgs& a) {
   SamplingParams sp = a.sampling;
   sp.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
   validate(sp);
-  if (a.seed < 0) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
+  if (a.seed < 0 && sp.temperature > 0.0f) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
   return sp;
 }
 
