@@ -27,7 +27,9 @@ GenerateStats Session::generate(std::span<const int32_t> tokens, Sampler& sample
   cached_.resize(static_cast<size_t>(common));
   n_reused_ = common;
 
-  // The sampler's penalties see the whole conversation; only the new part is evaluated.
+  // The sampler's penalties see the whole conversation once (not once per turn); only the new
+  // part is evaluated.
+  sampler.clear_history();
   for (int64_t i = 0; i < common; ++i) sampler.accept(tokens[static_cast<size_t>(i)]);
   std::vector<int32_t> generated;
   const GenerateStats stats = owl::generate(decoder_, cache_, sampler, tokens.subspan(static_cast<size_t>(common)),

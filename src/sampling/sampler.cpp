@@ -62,11 +62,15 @@ bool Sampler::penalties_active() const {
 }
 
 void Sampler::reset() {
+  clear_history();
+  rng_.seed(params_.seed);
+  kept_.clear();
+}
+
+void Sampler::clear_history() {
   window_.clear();
   window_next_ = 0;
   counts_.clear();
-  rng_.seed(params_.seed);
-  kept_.clear();
 }
 
 void Sampler::accept(int32_t token) {

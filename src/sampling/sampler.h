@@ -47,6 +47,9 @@ class Sampler {
 
   // Forgets the history and reseeds the RNG with params().seed.
   void reset();
+  // Forgets the history only (the random stream goes on): for a caller that re-accepts a whole
+  // conversation each turn.
+  void clear_history();
 
   // Applies the repeat/presence/frequency penalties of the current history to logits in place
   // (the first stage of sample(); public so callers and tests can see its effect).

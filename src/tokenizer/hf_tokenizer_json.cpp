@@ -1,13 +1,15 @@
 // Hugging Face tokenizer.json: model (BPE / WordPiece), normalizer, pre_tokenizer, post_processor and
 // added_tokens mapped onto owl's tokenizers. SentencePiece-style BPE (Metaspace, or Prepend + Replace
 // "▁") becomes an SpmTokenizer whose piece scores follow the merge ranks; byte-level BPE a
-// BpeTokenizer; WordPiece a WordPieceTokenizer. Mirrors the HF tokenizers serialization format.
+// BpeTokenizer; WordPiece a WordPieceTokenizer; Unigram a UnigramTokenizer. Mirrors the HF
+// tokenizers serialization format.
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/hf_loaders.h"
 #include "tokenizer/spm_tokenizer.h"
+#include "tokenizer/unigram_tokenizer.h"
 #include "tokenizer/wordpiece_tokenizer.h"
 
 namespace owl {
@@ -30,6 +32,11 @@ struct Parsed {
   bool add_prefix_space = false;
   PreTokenizer pre;
   bool has_pre = false;
+  bool metaspace_split = false;   // Metaspace with split on: words are segmented one by one
+  bool precompiled = false;       // a Precompiled (SentencePiece charsmap) normalizer
+  bool collapse_spaces = false;   // Replace " {2,}" -> " "
+  bool whitespace_split = false;  // a WhitespaceSplit pre-tokenizer
+  std::string other_pre;          // the first pre-tokenizer a Unigram model cannot follow
 };
 
 [[noreturn]] void unsupported(const Parsed& p, std::string_view where, std::string_view type) {
@@ -48,6 +55,11 @@ void parse_normalizer(const json& j, Parsed& p) {
   } else if (t == "Prepend") {
     if (j.value("prepend", "") != kSpace) unsupported(p, "normalizer.Prepend", j.value("prepend", ""));
     p.spm_prefix = true;
+  } else if (t == "Precompiled") {
+    p.precompiled = true;
+  } else if (t == "Replace" && j.at("pattern").contains("Regex") && j["pattern"]["Regex"] == " {2,}" &&
+             j.value("content", "") == " ") {
+    p.collapse_spaces = true;
   } else if (t == "Replace") {
     const json& pat = j.at("pattern");
     if (!(pat.contains("String") && pat["String"] == " " && j.value("content", "") == kSpace)) {
@@ -82,6 +94,7 @@ void parse_pre_tokenizer(const json& j, Parsed& p) {
   if (j.is_null()) return;
   p.has_pre = true;
   const std::string t = type_of(j);
+  if (t != "Sequence" && t != "Metaspace" && t != "WhitespaceSplit" && p.other_pre.empty()) p.other_pre = t;
   if (t == "Sequence") {
     for (const json& n : j.at("pretokenizers")) parse_pre_tokenizer(n, p);
   } else if (t == "ByteLevel") {
@@ -105,12 +118,14 @@ void parse_pre_tokenizer(const json& j, Parsed& p) {
     p.pre.add_whitespace();
   } else if (t == "WhitespaceSplit") {
     p.pre.add_whitespace_split();
+    p.whitespace_split = true;
   } else if (t == "BertPreTokenizer") {
     p.pre.add_bert();
   } else if (t == "Metaspace") {
     p.spm_style = true;
     const std::string scheme = j.value("prepend_scheme", j.value("add_prefix_space", true) ? "always" : "never");
     p.spm_prefix = scheme != "never";
+    p.metaspace_split = j.value("split", true);
   } else {
     unsupported(p, "pre_tokenizer", t);
   }
@@ -135,6 +150,8 @@ std::vector<std::pair<std::string, std::string>> read_merges(const Parsed& p, co
   return out;
 }
 
+void read_added_tokens(const json& root, HfConfig& config);
+
 // The vocabulary of model.vocab ({token: id}) with the added tokens on top.
 Vocab read_vocab(const Parsed& p, const json& model, const json& root, HfConfig& config) {
   Vocab v;
@@ -150,6 +167,37 @@ Vocab read_vocab(const Parsed& p, const json& model, const json& root, HfConfig&
     v.tokens[i] = text;
   }
   v.types.assign(v.tokens.size(), TokenType::normal);
+  read_added_tokens(root, config);
+  return v;
+}
+
+// A Unigram model.vocab: [[piece, score], ...] in id order; model.unk_id names the unknown piece.
+Vocab read_unigram_vocab(const Parsed& p, const json& model, const json& root, HfConfig& config) {
+  Vocab v;
+  v.source = p.path;
+  const json& vocab = model.at("vocab");
+  if (!vocab.is_array()) fail("{}: 'model.vocab': expected an array of [piece, score] (a Unigram model)", p.path);
+  for (size_t i = 0; i < vocab.size(); ++i) {
+    const json& e = vocab[i];
+    if (!e.is_array() || e.size() != 2 || !e[0].is_string()) fail("{}: 'model.vocab[{}]': expected [piece, score]", p.path, i);
+    if (!e[1].is_number()) fail("{}: 'model.vocab[{}]': the score {} is not a number", p.path, i, e[1].dump());
+    v.tokens.push_back(e[0].get<std::string>());
+    v.scores.push_back(e[1].get<float>());
+  }
+  if (v.tokens.empty()) fail("{}: 'model.vocab': empty", p.path);
+  v.types.assign(v.tokens.size(), TokenType::normal);
+  if (model.contains("unk_id") && !model["unk_id"].is_null()) {
+    const json& u = model["unk_id"];
+    if (!u.is_number_integer() || u.get<int64_t>() < 0 || u.get<int64_t>() >= static_cast<int64_t>(v.tokens.size())) {
+      fail("{}: 'model.unk_id': {} is not a token id (the vocabulary has {} pieces)", p.path, u.dump(), v.tokens.size());
+    }
+    v.unk = u.get<int32_t>();
+  }
+  read_added_tokens(root, config);
+  return v;
+}
+
+void read_added_tokens(const json& root, HfConfig& config) {
   if (root.contains("added_tokens") && root["added_tokens"].is_array()) {
     for (const json& a : root["added_tokens"]) {
       AddedToken t;
@@ -161,7 +209,6 @@ Vocab read_vocab(const Parsed& p, const json& model, const json& root, HfConfig&
       config.added.push_back(t);
     }
   }
-  return v;
 }
 
 // BOS / EOS from the post-processor: TemplateProcessing's special tokens around $A, BertProcessing.
@@ -214,7 +261,9 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path, const Hf
     parse_normalizer(root.contains("normalizer") ? root["normalizer"] : json(), p);
     parse_pre_tokenizer(root.contains("pre_tokenizer") ? root["pre_tokenizer"] : json(), p);
     HfConfig config;
-    Vocab v = read_vocab(p, model, root, config);
+    const std::string type = type_of(model).empty() ? "BPE" : type_of(model);
+    if (type != "Unigram" && (p.precompiled || p.collapse_spaces)) unsupported(p, "normalizer", "Precompiled / Replace");
+    Vocab v = type == "Unigram" ? read_unigram_vocab(p, model, root, config) : read_vocab(p, model, root, config);
     // The file's own added tokens first; tokenizer_config.json may add more.
     for (const AddedToken& a : file_config.added) config.added.push_back(a);
     config.bos_token = file_config.bos_token;
@@ -228,7 +277,6 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path, const Hf
     apply_hf_config(v, HfConfig{std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, "", config.added});
     if (root.contains("post_processor")) read_post_processor(root["post_processor"], v);
     apply_hf_config(v, HfConfig{config.add_bos, config.add_eos, config.bos_token, config.eos_token, config.unk_token, "", {}});
-    const std::string type = type_of(model).empty() ? "BPE" : type_of(model);
     std::unique_ptr<Tokenizer> tok;
     if (type == "BPE" && p.spm_style) {
       // SentencePiece BPE converted by transformers: every piece a merge forms is ranked by the
@@ -272,6 +320,23 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path, const Hf
         }
       }
       tok = std::make_unique<BpeTokenizer>(std::move(v), std::move(o));
+    } else if (type == "Unigram") {
+      if (!p.other_pre.empty()) unsupported(p, "pre_tokenizer (with a Unigram model)", p.other_pre);
+      if (p.lowercase || p.bert_normalizer) unsupported(p, "normalizer (with a Unigram model)", "lower-casing");
+      v.model = "unigram";
+      UnigramOptions o;
+      o.escape_whitespace = p.spm_style;
+      o.split_on_space = p.metaspace_split;
+      o.remove_extra_whitespaces = p.collapse_spaces || p.whitespace_split;
+      o.nfkc = p.precompiled;  // the SentencePiece charsmap, approximated by NFKC
+      o.byte_fallback = model.value("byte_fallback", false);
+      for (size_t i = 0; i < v.tokens.size(); ++i) {
+        if (v.types[i] == TokenType::normal && o.byte_fallback && parse_byte_piece(v.tokens[i])) v.types[i] = TokenType::byte;
+      }
+      if (v.unk >= 0) v.types[static_cast<size_t>(v.unk)] = TokenType::unknown;
+      v.add_space_prefix = p.spm_style && p.spm_prefix;
+      if (!v.add_bos) v.add_bos = false;
+      tok = std::make_unique<UnigramTokenizer>(std::move(v), o);
     } else if (type == "WordPiece") {
       v.model = "bert";
       WordPieceOptions o = p.wordpiece;

@@ -134,6 +134,7 @@ SentencePieceModel parse_sentencepiece_model(std::string_view bytes, const std::
   if (m.vocab.tokens.empty()) fail("{}: not a valid SentencePiece model: it holds no pieces", path);
   const auto n = static_cast<int32_t>(m.vocab.tokens.size());
   auto id_or_none = [&](int32_t id) { return id >= 0 && id < n ? id : -1; };
+  m.unk_id = unk;
   m.vocab.unk = id_or_none(unk);
   m.vocab.bos = id_or_none(bos);
   m.vocab.eos = id_or_none(eos);

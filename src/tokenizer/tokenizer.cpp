@@ -12,6 +12,7 @@
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/spm_tokenizer.h"
 #include "tokenizer/unicode.h"
+#include "tokenizer/unigram_tokenizer.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab.h"
 #include "tokenizer/wordpiece_tokenizer.h"
@@ -24,7 +25,16 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const gguf::File& file) {
   if (*model == "llama") return std::make_unique<SpmTokenizer>(Vocab::from_gguf(file));
   if (*model == "gpt2") return BpeTokenizer::from_vocab(Vocab::from_gguf(file));
   if (*model == "bert") return std::make_unique<WordPieceTokenizer>(Vocab::from_gguf(file));
-  fail("{}: metadata 'tokenizer.ggml.model': tokenizer model '{}' is not supported (supported: llama, gpt2, bert)",
+  if (*model == "t5") {  // llama.cpp's name for SentencePiece Unigram vocabularies (T5, mT5, ...)
+    Vocab vocab = Vocab::from_gguf(file);
+    UnigramOptions o;
+    o.remove_extra_whitespaces = file.find_bool("tokenizer.ggml.remove_extra_whitespaces").value_or(true);
+    o.nfkc = file.find("tokenizer.ggml.precompiled_charsmap") != nullptr;  // approximated by NFKC
+    for (TokenType t : vocab.types) o.byte_fallback = o.byte_fallback || t == TokenType::byte;
+    if (!vocab.add_bos) vocab.add_bos = false;  // T5 appends EOS, it does not prepend BOS
+    return std::make_unique<UnigramTokenizer>(std::move(vocab), o);
+  }
+  fail("{}: metadata 'tokenizer.ggml.model': tokenizer model '{}' is not supported (supported: llama, gpt2, bert, t5)",
        file.path(), *model);
 }
 

@@ -11,6 +11,7 @@
 #include "tokenizer/hf_loaders.h"
 #include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/spm_tokenizer.h"
+#include "tokenizer/unigram_tokenizer.h"
 
 namespace owl {
 
@@ -192,11 +193,26 @@ void register_added_tokens(Tokenizer& tok, const HfConfig& config) {
 
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::string& path, const HfConfig& config) {
   SentencePieceModel m = parse_sentencepiece_model(read_tokenizer_file(path), path);
-  if (m.model_type != 2) {
-    fail("{}: SentencePiece model type {} is not supported (only BPE, type 2)", path, m.model_type);
+  if (m.model_type != 1 && m.model_type != 2) {
+    fail("{}: SentencePiece model type {} is not supported (only Unigram, type 1, and BPE, type 2)", path, m.model_type);
   }
   apply_hf_config(m.vocab, config);
-  auto tok = std::make_unique<SpmTokenizer>(std::move(m.vocab));
+  std::unique_ptr<Tokenizer> tok;
+  if (m.model_type == 1) {
+    const auto n = static_cast<int32_t>(m.vocab.tokens.size());
+    if (m.unk_id < 0 || m.unk_id >= n) {
+      fail("{}: not a valid SentencePiece model: trainer_spec.unk_id {} is out of range (the model has {} pieces)", path,
+           m.unk_id, n);
+    }
+    UnigramOptions o;
+    o.byte_fallback = m.byte_fallback;
+    o.remove_extra_whitespaces = m.remove_extra_whitespaces;
+    // Named normalizers other than identity use a precompiled character map: approximated by NFKC.
+    o.nfkc = m.normalizer_name != "identity";
+    tok = std::make_unique<UnigramTokenizer>(std::move(m.vocab), o);
+  } else {
+    tok = std::make_unique<SpmTokenizer>(std::move(m.vocab));
+  }
   register_added_tokens(*tok, config);
   return tok;
 }

@@ -50,4 +50,38 @@ TEST(Session, SecondTurnReusesTheCachedPrefix) {
   EXPECT_THROW(run(chat, std::vector<int32_t>(300, 5), 1), owl::Error);
 }
 
+TEST(Session, PenaltiesSeeTheConversationOncePerTurn) {
+  OWL_REQUIRE_FIXTURE(dir, "llama2c-stories260K");
+  const auto model = owl::Model::load(stories260k_gguf(fixtures, owl::DType::f32).string());
+  owl::ThreadPool pool(1);
+  owl::Session chat(*model, pool, 256);
+  owl::SamplingParams sp;
+  sp.temperature = 0;
+  sp.repeat_penalty = 1.3f;
+  sp.frequency_penalty = 0.5f;
+  sp.penalty_last_n = -1;
+  owl::Sampler sampler(sp);
+  owl::GenerateOptions go;
+  go.n_predict = 5;
+  std::vector<int32_t> conversation = {1, 410, 469, 347};
+  std::vector<int32_t> reply;
+  auto keep = [&](int32_t id) {
+    reply.push_back(id);
+    return true;
+  };
+  chat.generate(conversation, sampler, go, keep);
+  conversation.insert(conversation.end(), reply.begin(), reply.end());
+  conversation.push_back(403);
+  reply.clear();
+  chat.generate(conversation, sampler, go, keep);
+
+  owl::Sampler once(sp);  // the conversation and the second reply, each token accepted once
+  for (int32_t t : conversation) once.accept(t);
+  for (int32_t t : reply) once.accept(t);
+  std::vector<float> a(512, 1.0f), b(512, 1.0f);
+  sampler.apply_penalties(a);
+  once.apply_penalties(b);
+  EXPECT_EQ(a, b);
+}
+
 }  // namespace
