@@ -216,20 +216,14 @@ BpeTokenizer::BpeTokenizer(Vocab vocab, BpeOptions options) : vocab_(std::move(v
   add_special_tokens_from_types();
 }
 
-void BpeTokenizer::check_id(int32_t id) const {
-  if (id < 0 || id >= vocab_.size()) {
-    fail("{}: token id {} is out of range (the vocabulary has {} tokens)", vocab_.source, id, vocab_.size());
-  }
-}
-
 std::string BpeTokenizer::token_to_piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   if (vocab_.type(id) == TokenType::control) return {};
   return raw_[static_cast<size_t>(id)];
 }
 
 void BpeTokenizer::decode_append(int32_t id, bool& at_start, std::string& out) const {
-  check_id(id);
+  vocab_.check_id(id);
   if (vocab_.type(id) == TokenType::control) return;
   const std::string& raw = raw_[static_cast<size_t>(id)];
   std::string_view piece = raw;
@@ -240,12 +234,12 @@ void BpeTokenizer::decode_append(int32_t id, bool& at_start, std::string& out) c
 }
 
 std::string_view BpeTokenizer::piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.tokens[static_cast<size_t>(id)];
 }
 
 TokenType BpeTokenizer::token_type(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.type(id);
 }
 

@@ -65,7 +65,6 @@ class BpeTokenizer final : public Tokenizer {
   void encode_text(std::string_view text, bool at_start, std::vector<int32_t>& ids) const override;
 
  private:
-  void check_id(int32_t id) const;
   std::string to_raw(std::string_view spelled, bool& ok) const;
 
   Vocab vocab_;

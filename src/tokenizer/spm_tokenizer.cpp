@@ -344,27 +344,23 @@ void SpmTokenizer::build_ranks() {
   }
 }
 
-void SpmTokenizer::check_id(int32_t id) const {
-  if (id < 0 || id >= vocab_.size()) fail("{}: token id {} is out of range (the vocabulary has {} tokens)", vocab_.source, id, vocab_.size());
-}
-
 std::string SpmTokenizer::token_to_piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return decoded_[static_cast<size_t>(id)];
 }
 
 std::string_view SpmTokenizer::piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.tokens[static_cast<size_t>(id)];
 }
 
 TokenType SpmTokenizer::token_type(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.type(id);
 }
 
 float SpmTokenizer::score(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.scores[static_cast<size_t>(id)];
 }
 
@@ -373,7 +369,7 @@ bool SpmTokenizer::is_end_of_generation(int32_t id) const {
 }
 
 void SpmTokenizer::decode_append(int32_t id, bool& at_start, std::string& out) const {
-  check_id(id);
+  vocab_.check_id(id);
   const auto i = static_cast<size_t>(id);
   const TokenType type = vocab_.types[i];
   if (type == TokenType::control) return;  // e.g. BOS: the first text piece after it still loses its prefix

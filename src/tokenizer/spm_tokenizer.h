@@ -59,7 +59,6 @@ class SpmTokenizer final : public Tokenizer {
 
  private:
   struct Scratch;
-  void check_id(int32_t id) const;
   bool producible(int32_t id) const;  // a piece BPE may output (the first id of its text)
   void build_pair_filter();
   void build_ranks();

@@ -96,22 +96,18 @@ UnigramTokenizer::UnigramTokenizer(Vocab vocab, UnigramOptions options) : vocab_
   }
 }
 
-void UnigramTokenizer::check_id(int32_t id) const {
-  if (id < 0 || id >= vocab_.size()) fail("{}: token id {} is out of range (the vocabulary has {} tokens)", vocab_.source, id, vocab_.size());
-}
-
 std::string UnigramTokenizer::token_to_piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return decoded_[static_cast<size_t>(id)];
 }
 
 std::string_view UnigramTokenizer::piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.tokens[static_cast<size_t>(id)];
 }
 
 TokenType UnigramTokenizer::token_type(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.type(id);
 }
 
@@ -120,7 +116,7 @@ bool UnigramTokenizer::is_end_of_generation(int32_t id) const {
 }
 
 void UnigramTokenizer::decode_append(int32_t id, bool& at_start, std::string& out) const {
-  check_id(id);
+  vocab_.check_id(id);
   const auto i = static_cast<size_t>(id);
   if (vocab_.types[i] == TokenType::control) return;
   std::string_view text = decoded_[i];

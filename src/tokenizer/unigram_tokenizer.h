@@ -54,7 +54,6 @@ class UnigramTokenizer final : public Tokenizer {
   void encode_text(std::string_view text, bool at_start, std::vector<int32_t>& ids) const override;
 
  private:
-  void check_id(int32_t id) const;
   // Best segmentation of one normalized span, appending ids.
   void viterbi(std::string_view s, std::vector<int32_t>& ids) const;
 

@@ -183,4 +183,8 @@ void Vocab::validate() {
   }
 }
 
+void Vocab::check_id(int32_t id) const {
+  if (id < 0 || id >= size()) fail("{}: token id {} is out of range (the vocabulary has {} tokens)", source, id, size());
+}
+
 }  // namespace owl

@@ -39,6 +39,8 @@ struct Vocab {
 
   int32_t size() const { return static_cast<int32_t>(tokens.size()); }
   TokenType type(int32_t id) const { return types[static_cast<size_t>(id)]; }
+  // owl::Error naming the source file when id is not a token of this vocabulary.
+  void check_id(int32_t id) const;
 
   // Reads every tokenizer.ggml.* key above; throws owl::Error "<file>: metadata '<key>': ..." when a
   // key is missing (tokens, model), has the wrong type, or disagrees with the others.

@@ -162,19 +162,13 @@ void WordPieceTokenizer::encode_text(std::string_view text, bool at_start, std::
   for (const std::string& w : words(text)) encode_word(w, ids);
 }
 
-void WordPieceTokenizer::check_id(int32_t id) const {
-  if (id < 0 || id >= vocab_.size()) {
-    fail("{}: token id {} is out of range (the vocabulary has {} tokens)", vocab_.source, id, vocab_.size());
-  }
-}
-
 std::string WordPieceTokenizer::token_to_piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return surface_[static_cast<size_t>(id)];
 }
 
 void WordPieceTokenizer::decode_append(int32_t id, bool& at_start, std::string& out) const {
-  check_id(id);
+  vocab_.check_id(id);
   std::string_view s = surface_[static_cast<size_t>(id)];
   if (s.empty()) return;
   if (at_start && s[0] == ' ') s.remove_prefix(1);
@@ -183,12 +177,12 @@ void WordPieceTokenizer::decode_append(int32_t id, bool& at_start, std::string& 
 }
 
 std::string_view WordPieceTokenizer::piece(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.tokens[static_cast<size_t>(id)];
 }
 
 TokenType WordPieceTokenizer::token_type(int32_t id) const {
-  check_id(id);
+  vocab_.check_id(id);
   return vocab_.type(id);
 }
 

@@ -50,7 +50,6 @@ class WordPieceTokenizer final : public Tokenizer {
   void encode_text(std::string_view text, bool at_start, std::vector<int32_t>& ids) const override;
 
  private:
-  void check_id(int32_t id) const;
   void encode_word(std::string_view word, std::vector<int32_t>& ids) const;
 
   Vocab vocab_;
