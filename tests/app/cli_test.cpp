@@ -8,27 +8,13 @@
 
 #include "fixtures.h"
 #include "models/model_fixtures.h"
+#include "run_owl.h"
 #include "test_files.h"
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Result owl_cmd(const std::string& args) {
-  static int counter = 0;
-  // owl run remembers the models it has seen (for the license line): keep that out of $HOME.
-  ::setenv("OWL_STATE_DIR", scratch_path("state").c_str(), 1);
-  const auto dir = test_scratch_dir();
-  const auto out = dir / ("cli-" + std::to_string(counter) + ".out");
-  const auto err = dir / ("cli-" + std::to_string(counter++) + ".err");
-  const std::string cmd = std::string(OWL_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-  const int raw = std::system(cmd.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(out), read_file(err)};
-}
+using Result = OwlResult;
+OwlResult owl_cmd(const std::string& args) { return run_owl(args); }
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 

@@ -12,19 +12,13 @@
 #include "chat/model_template.h"
 #include "fixtures.h"
 #include "formats/gguf.h"
+#include "run_owl.h"
 #include "test_files.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
 
 using nlohmann::ordered_json;
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // text_vN.txt holds the official token pieces joined ("▁" for a space, "<0x0A>" for a newline byte
 // piece); parallel_calls/text_v2.txt holds plain text. Both read back as plain text.
@@ -143,9 +137,9 @@ const MistralCase kMistralCases[] = {
 };
 
 std::string render_mistral_sample(const std::filesystem::path& root, const MistralCase& c) {
-  const ordered_json sample = ordered_json::parse(slurp(root / "samples" / c.sample / "sample.json"));
+  const ordered_json sample = ordered_json::parse(read_file(root / "samples" / c.sample / "sample.json"));
   const std::string tname = std::string(c.version) + "_spm.jinja";
-  const owl::chat::Template t(slurp(root / "chat_templates" / tname), tname);
+  const owl::chat::Template t(read_file(root / "chat_templates" / tname), tname);
   owl::chat::ConversationOptions o;
   o.add_generation_prompt = false;
   o.tools = sample.value("tools", ordered_json());
@@ -162,7 +156,7 @@ TEST(ChatMistralCommon, SamplesRenderToTheOfficialText) {
   OWL_REQUIRE_FIXTURE(root, "mistral-common");
   for (const MistralCase& c : kMistralCases) {
     const std::string text = render_mistral_sample(root, c);
-    const std::string want = slurp(root / "samples" / c.sample / (std::string("text_") + c.version + ".txt"));
+    const std::string want = read_file(root / "samples" / c.sample / (std::string("text_") + c.version + ".txt"));
     EXPECT_EQ(text, pieces_to_text(want)) << c.sample << " " << c.version;
   }
 }
@@ -176,7 +170,7 @@ TEST(ChatMistralCommon, SamplesTokenizeToTheOfficialIds) {
     const auto tok = owl::Tokenizer::from_file((root / models.at(c.version)).string());
     const std::string text = render_mistral_sample(root, c);
     const ordered_json want = ordered_json::parse(
-        slurp(root / "samples" / c.sample / (std::string("tokens_") + c.version + ".json")))["tokens"];
+        read_file(root / "samples" / c.sample / (std::string("tokens_") + c.version + ".json")))["tokens"];
     const std::vector<int32_t> ids = tok->encode(text, /*add_bos=*/false, /*parse_special=*/true);
     EXPECT_EQ(ordered_json(ids).dump(), want.dump()) << c.sample << " " << c.version;
   }
@@ -242,20 +236,8 @@ TEST(ChatModelTemplate, GgufWithoutTemplateGetsAFallbackAndItsTokens) {
   EXPECT_EQ(text, "<s>[INST] hi [/INST]");
 }
 
-struct CmdResult {
-  int status = -1;
-  std::string out, err;
-};
-
-CmdResult owl_template(const std::string& args) {
-  static int counter = 0;
-  const auto dir = test_scratch_dir();
-  const auto out = dir / ("tmpl-" + std::to_string(counter) + ".out");
-  const auto err = dir / ("tmpl-" + std::to_string(counter++) + ".err");
-  const std::string cmd = std::string(OWL_BINARY) + " template " + args + " >" + out.string() + " 2>" + err.string();
-  const int raw = std::system(cmd.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
-}
+using CmdResult = OwlResult;
+CmdResult owl_template(const std::string& args) { return run_owl("template " + args); }
 
 TEST(TemplateCommand, RendersAGoldenContextAndReportsErrors) {
   OWL_REQUIRE_FIXTURE(goldens, "chat-template-goldens/goldens.jsonl");
