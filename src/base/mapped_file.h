@@ -21,6 +21,10 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Gives back the resident pages wholly inside [p, p + n) (a part of this mapping the process no
+  // longer reads, e.g. weights copied into a packed form); reading them again faults them back in.
+  void drop_pages(const void* p, size_t n) const;
+
  private:
   void release();
   std::string path_;

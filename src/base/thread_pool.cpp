@@ -1,13 +1,16 @@
-// Thread pool: workers sleep on a condition variable between jobs and wake once per parallel_for.
+// Thread pool: workers spin briefly, then sleep on a condition variable, between jobs.
 #include "base/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/error.h"
 
 namespace owl {
 
 namespace {
+constexpr auto kSpin = std::chrono::microseconds(200);
+
 int resolve_threads(int n) {
   if (n > 0) return n;
   const unsigned hw = std::thread::hardware_concurrency();
@@ -23,6 +26,23 @@ void chunk_of(int64_t n, int parts, int index, int64_t& begin, int64_t& end) {
   const int64_t extra = n % parts;
   begin = index * base + std::min<int64_t>(index, extra);
   end = begin + base + (index < extra ? 1 : 0);
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Spins until done() or kSpin has passed; returns done().
+template <typename Done>
+bool spin_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return done();
+  }
 }
 }  // namespace
 
@@ -40,11 +60,21 @@ ThreadPool::~ThreadPool() { stop_workers(); }
 void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
   workers_.clear();
+}
+
+void ThreadPool::run_chunk(int index, std::exception_ptr& err) {
+  try {
+    int64_t b, e;
+    chunk_of(job_n_, job_parts_, index, b, e);
+    if (b < e) (*job_)(b, e, index);
+  } catch (...) {
+    err = std::current_exception();
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
@@ -56,58 +86,51 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n, 0);
     return;
   }
+  // Workers read the job fields only after seeing the new generation (acquire/release).
+  job_ = &fn;
+  job_n_ = n;
+  job_parts_ = parts;
+  error_ = nullptr;
+  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    job_parts_ = parts;
-    pending_ = n_threads_ - 1;
-    error_ = nullptr;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   start_cv_.notify_all();
   std::exception_ptr mine;
-  try {
-    int64_t b, e;
-    chunk_of(n, parts, 0, b, e);
-    if (b < e) fn(b, e, 0);
-  } catch (...) {
-    mine = std::current_exception();
+  run_chunk(0, mine);
+  const auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(all_done)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_cv_.wait(lock, all_done);
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
   job_ = nullptr;
   if (mine) std::rethrow_exception(mine);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (error_) std::rethrow_exception(error_);
 }
 
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int64_t, int64_t, int)>* job;
-    int64_t n;
-    int parts;
-    {
+    const auto started = [&] {
+      return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spin_until(started)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      n = job_n_;
-      parts = job_parts_;
+      start_cv_.wait(lock, started);
     }
+    if (stop_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
     std::exception_ptr err;
-    try {
-      int64_t b, e;
-      chunk_of(n, parts, index, b, e);
-      if (b < e) (*job)(b, e, index);
-    } catch (...) {
-      err = std::current_exception();
-    }
-    {
+    run_chunk(index, err);
+    if (err) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (err && !error_) error_ = err;
-      if (--pending_ == 0) done_cv_.notify_all();
+      if (!error_) error_ = err;
+    }
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mutex_);  // the caller may be between its check and its wait
+      done_cv_.notify_all();
     }
   }
 }

@@ -1,8 +1,13 @@
 // A persistent pool of worker threads: no thread is created per token. parallel_for splits
 // [0, n) into one contiguous chunk per thread, so a given n and thread count always give the
 // same split; kernels that reduce within a chunk stay deterministic.
+//
+// Latency: decoding one token calls parallel_for a few hundred times, so waking a sleeping thread
+// (tens of microseconds) would cost more than the work. Workers and the caller therefore spin for
+// a short while (kSpin) on an atomic before sleeping on a condition variable.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -32,20 +37,21 @@ class ThreadPool {
  private:
   void worker(int index);
   void stop_workers();
+  void run_chunk(int index, std::exception_ptr& err);
 
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // held for a whole parallel_for
-  std::mutex mutex_;
+  std::mutex mutex_;       // guards the sleeping side of the handshakes below
   std::condition_variable start_cv_;
   std::condition_variable done_cv_;
   const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int job_parts_ = 0;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
-  std::exception_ptr error_;
+  std::atomic<uint64_t> generation_{0};  // bumped (under mutex_) to start a job
+  alignas(64) std::atomic<int> pending_{0};  // workers still running the current job
+  std::atomic<bool> stop_{false};
+  std::exception_ptr error_;  // under mutex_
 };
 
 }  // namespace owl

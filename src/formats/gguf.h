@@ -73,6 +73,8 @@ class File {
   static std::unique_ptr<File> open(const std::string& path);
 
   const std::string& path() const { return map_.path(); }
+  // See MappedFile::drop_pages: for tensor data the process has copied and will not read again.
+  void drop_pages(const void* p, size_t n) const { map_.drop_pages(p, n); }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   // End of the header rounded up to the alignment. A file without tensors (vocab-only) may end before it.

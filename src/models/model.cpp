@@ -1,6 +1,7 @@
-// Model loading: GGUF file -> family spec (registry) -> weight binding.
+// Model loading: GGUF file -> family spec (registry) -> weight binding -> packing for the kernels.
 #include "models/model.h"
 
+#include "models/packing.h"
 #include "models/registry.h"
 
 namespace owl {
@@ -12,6 +13,7 @@ std::unique_ptr<Model> Model::from_file(std::unique_ptr<gguf::File> file) {
   m->file_ = std::move(file);
   m->spec_ = spec_from_gguf(*m->file_);
   m->weights_ = bind_weights(*m->file_, m->spec_);
+  pack_weights(m->weights_, *m->file_);
   return m;
 }
 

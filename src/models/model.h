@@ -1,4 +1,5 @@
-// A loaded model: the mapped file, its spec and its bound weights. Weights stay in the mapping.
+// A loaded model: the mapped file, its spec and its bound weights. Weights stay in the mapping,
+// except the matrices packed at load for the kernels (models/packing.h).
 #pragma once
 
 #include <memory>

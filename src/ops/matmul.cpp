@@ -6,7 +6,8 @@
 //  - integer (quantised weights): activations quantised once per call to int8 per 32 values, each
 //    16-row group unpacked to uint8 + per-group scales, interleaved, and multiplied with VNNI
 //    (kernels/cpu/avx512/qgemm_avx512.cpp). Its per-(row, token) arithmetic does not depend on the
-//    batch size, so decoding and prefilling give identical numbers.
+//    batch size, so decoding and prefilling give identical numbers. When the weight was packed at
+//    load (ops/packed_matrix.h) the same arithmetic runs over the packed copy, skipping the unpack.
 #include "ops/matmul.h"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 #include "base/error.h"
 #include "kernels/cpu/ref/vec.h"
+#include "ops/packed_matrix.h"
 #include "tensor/quant.h"
 
 namespace owl::ops {
@@ -97,16 +99,9 @@ T* grow(std::vector<T>& v, int64_t n) {
   return v.data();
 }
 
-void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
-                    const kernels::KernelTable& kt) {
-  const int64_t in = w.cols;
-  const int64_t out = w.rows;
-  const int g = kernels::unpack_group(static_cast<uint32_t>(w.type));
-  const kernels::UnpackFn unpack = kt.unpack[static_cast<int>(w.type)];
-  const int64_t kp = (in + 63) / 64 * 64;
-  const int64_t ng = kp / g;      // scale groups per padded row
-  const int64_t ng_in = in / g;   // of which hold data
-
+// Quantises n_tokens rows of x (in values each) into the calling thread's scratch, padded to kp.
+kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_t in, int64_t kp,
+                                        const kernels::KernelTable& kt) {
   thread_local ActScratch acts;
   int8_t* q = grow(acts.q, n_tokens * kp);
   float* d16 = grow(acts.d16, n_tokens * kp / 16);
@@ -117,7 +112,52 @@ void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens,
     kt.quantize_acts(x + t * in, in, kp, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
                      s32 + t * kp / 32);
   }
-  const kernels::QuantActs qa{q, d16, s16, d32, s32};
+  return kernels::QuantActs{q, d16, s16, d32, s32};
+}
+
+// Tokens [t0, ...) of acts, as acts of their own.
+kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t kp) {
+  return kernels::QuantActs{a.q + t0 * kp, a.d16 + t0 * kp / 16, a.s16 + t0 * kp / 16, a.d32 + t0 * kp / 32,
+                            a.s32 + t0 * kp / 32};
+}
+
+// Packed weights: each thread takes whole 16-row groups. Tokens go in blocks whose activations stay
+// in L2 while the thread's groups stream past.
+void matmul_packed(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+                   const kernels::KernelTable& kt) {
+  const PackedMatrix& p = *w.packed;
+  const int64_t in = w.cols;
+  const int64_t out = w.rows;
+  const int64_t kp = (in + 63) / 64 * 64;
+  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, kt);
+  constexpr int64_t kTokenBlock = 64;
+  const int64_t n_groups = (out + 15) / 16;
+  pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
+    thread_local std::vector<float> res_scratch;
+    float* res = grow(res_scratch, 16 * std::min(n_tokens, kTokenBlock));
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
+      const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
+      const kernels::QuantActs block = tokens_from(qa, t0, kp);
+      for (int64_t grp = g0; grp < g1; ++grp) {
+        const int64_t r0 = grp * 16;
+        const auto nr = static_cast<size_t>(std::min<int64_t>(16, out - r0));
+        kt.gemm_packed(p.group(grp), p.type, in, kp, block, nt, res);
+        for (int64_t t = 0; t < nt; ++t) std::memcpy(y + (t0 + t) * out + r0, res + t * 16, sizeof(float) * nr);
+      }
+    }
+  }, min_items(16 * in * n_tokens));
+}
+
+void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+                    const kernels::KernelTable& kt) {
+  const int64_t in = w.cols;
+  const int64_t out = w.rows;
+  const int g = kernels::unpack_group(static_cast<uint32_t>(w.type));
+  const kernels::UnpackFn unpack = kt.unpack[static_cast<int>(w.type)];
+  const int64_t kp = (in + 63) / 64 * 64;
+  const int64_t ng = kp / g;      // scale groups per padded row
+  const int64_t ng_in = in / g;   // of which hold data
+  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, kt);
 
   const int64_t n_groups = (out + 15) / 16;
   constexpr int64_t kMaxDirectTokens = 4;  // beyond this, unpacking once per group and reusing it is faster
@@ -169,6 +209,9 @@ void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadP
   check_shape(w);
   if (n_tokens <= 0) return;
   if (kt.isa == kernels::Isa::ref) return matmul_reference(y, w, x, n_tokens, pool);
+  if (w.packed != nullptr && kt.gemm_packed != nullptr && kt.quantize_acts != nullptr) {
+    return matmul_packed(y, w, x, n_tokens, pool, kt);
+  }
   if (w.type == DType::f32 || w.type == DType::f16 || w.type == DType::bf16) {
     return matmul_float(y, w, x, n_tokens, pool, kt);
   }

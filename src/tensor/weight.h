@@ -4,11 +4,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "tensor/dtype.h"
 
 namespace owl {
+
+struct PackedMatrix;  // ops/packed_matrix.h: a copy of the rows in the integer kernels' layout
 
 struct Weight {
   std::string name;
@@ -16,6 +19,7 @@ struct Weight {
   const void* data = nullptr;
   int64_t rows = 0;  // out features
   int64_t cols = 0;  // in features (contiguous)
+  std::shared_ptr<const PackedMatrix> packed;  // set at load when the kernels want another layout
 
   size_t row_stride() const { return row_bytes(type, cols); }
   const uint8_t* row(int64_t r) const { return static_cast<const uint8_t*>(data) + r * row_stride(); }

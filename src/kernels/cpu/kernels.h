@@ -46,6 +46,11 @@ using GemmQ16Fn = void (*)(const uint8_t* u_il, const float* s_il, const float* 
 using GemmDirectFn = void (*)(const void* rows, size_t row_stride, int64_t k, int64_t kp, const QuantActs& acts,
                               int64_t n_tokens, float* out);
 
+// The same product over a row group packed at load (kernels/cpu/packed.h) for a type with a packed
+// form: out (n_tokens, 16), bit-identical to unpack + interleave + gemm_q16 of the same 16 rows.
+using GemmPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, int64_t kp, const QuantActs& acts,
+                              int64_t n_tokens, float* out);
+
 // ---- float paths --------------------------------------------------------------------------------
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
 using ToF32Fn = void (*)(const uint16_t* src, float* dst, int64_t n);        // f16 or bf16 bits -> f32
@@ -61,6 +66,7 @@ struct KernelTable {
   GemmQ16Fn gemm_q16 = nullptr;
   UnpackFn unpack[32] = {};  // indexed by the GGUF type number (DType)
   GemmDirectFn gemm_direct[32] = {};  // optional, per type
+  GemmPackedFn gemm_packed = nullptr;  // optional: weights packed at load
 };
 
 // The table of an ISA (a ref-filled table with that ISA's overrides); isa_supported says whether

@@ -16,6 +16,8 @@
 #include "base/system_memory.h"
 #include "formats/gguf.h"
 #include "models/model.h"
+#include "models/packing.h"
+#include "ops/packed_matrix.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/tensor_convert.h"
 
@@ -180,6 +182,35 @@ LoadCost measure_model_load(const std::string& path) {
   return c;
 }
 
+// Matrices packed at load (models/packing.h): their file pages are given back and the packed copies
+// live on the heap. token_embd is packed only as a tied output head, and keeps its pages.
+struct PackedSplit {
+  uint64_t dropped_file_bytes = 0;
+  uint64_t heap_bytes = 0;
+};
+
+PackedSplit packed_split(const gguf::File& f, bool tied_output) {
+  PackedSplit out;
+  if (!packing_enabled()) return out;
+  static constexpr std::string_view kLayerMatrices[] = {".attn_q.weight", ".attn_k.weight", ".attn_v.weight",
+                                                        ".attn_qkv.weight", ".attn_output.weight",
+                                                        ".ffn_gate.weight", ".ffn_up.weight", ".ffn_down.weight"};
+  for (const auto& t : f.tensors()) {
+    const std::string_view name = t.name;
+    bool matrix = name == "output.weight" || (tied_output && name == "token_embd.weight");
+    for (std::string_view suffix : kLayerMatrices) {
+      matrix = matrix || (name.starts_with("blk.") && name.ends_with(suffix));
+    }
+    if (!matrix || t.shape.size() != 2) continue;
+    const Weight w{t.name, t.type, nullptr, t.rows(), t.cols()};
+    if (!ops::packs(w, kernels::active())) continue;
+    out.heap_bytes += ops::packed_bytes(w);
+    // Only whole pages are given back: on average a page per tensor stays.
+    if (name != "token_embd.weight" && t.n_bytes > kPage) out.dropped_file_bytes += t.n_bytes - kPage;
+  }
+  return out;
+}
+
 FitReport predict_fit(const gguf::File& f, const FitParams& p, const FitEnvironment& env) {
   FitReport r;
   r.hyper = hyper_from_gguf(f);
@@ -198,6 +229,7 @@ FitReport predict_fit(const gguf::File& f, const FitParams& p, const FitEnvironm
 
   const gguf::TensorInfo* embd = f.find_tensor("token_embd.weight");
   for (const auto& t : f.tensors()) r.weights_bytes += t.n_bytes;
+  const PackedSplit packed = packed_split(f, h.tied_output);
   const uint64_t data_section = f.file_size() > f.data_offset() ? f.file_size() - f.data_offset() : 0;
   // The header pages are touched by parsing (already in the baseline when the model is loaded).
   const uint64_t header = env.model_loaded ? 0 : round_up(std::min<uint64_t>(f.data_offset(), f.file_size()), kPage);
@@ -212,11 +244,15 @@ FitReport predict_fit(const gguf::File& f, const FitParams& p, const FitEnvironm
       const uint64_t touched = std::min<uint64_t>(embd->n_bytes, rows * (row + kFaultAround));
       untouched = embd->n_bytes - touched;
     }
-    return header + static_cast<uint64_t>(static_cast<double>(data_section - std::min(untouched, data_section)) * scale);
+    const uint64_t gone = std::min(untouched + packed.dropped_file_bytes, data_section);
+    return header + static_cast<uint64_t>(static_cast<double>(data_section - gone) * scale);
   };
-  // Model heap: measured when the caller loaded the model; otherwise norms + rope factors in float32.
+  // Model heap: measured when the caller loaded the model; otherwise norms + rope factors in float32
+  // and the packed matrices.
   uint64_t heap = env.model_load;
-  if (!env.model_loaded && env.model_load == 0) heap = static_cast<uint64_t>(h.n_layer * 2 + 1) * h.n_embd * 4;
+  if (!env.model_loaded && env.model_load == 0) {
+    heap = static_cast<uint64_t>(h.n_layer * 2 + 1) * h.n_embd * 4 + packed.heap_bytes;
+  }
 
   int64_t q_dim = 0;
   int64_t kv_dim = 0;

@@ -57,6 +57,7 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
 void fill_vec(KernelTable& t);
 void fill_unpack(KernelTable& t);
 void fill_qgemm(KernelTable& t);
+void fill_packed(KernelTable& t);
 
 void fill_vec(KernelTable& t) {
   t.dot_f32 = dot_f32;
@@ -68,6 +69,7 @@ void fill(KernelTable& t) {
   fill_vec(t);
   fill_unpack(t);
   fill_qgemm(t);
+  fill_packed(t);
 }
 
 }  // namespace owl::kernels::avx512

@@ -5,28 +5,13 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/ref/kquant_scales.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
 
 namespace owl::kernels::ref {
 
 namespace {
-
-void k4_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {  // ggml's get_scale_min_k4
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
-int q3_k_scale(const uint8_t* scales, int j) {
-  const int low = j < 8 ? scales[j] & 0x0f : scales[j - 8] >> 4;
-  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-  return (low | high << 4) - 32;
-}
 
 // value = d*(q - offset): s = d, m = -offset*d
 void unpack_q4_0(const void* row, int64_t k, uint8_t* u, float* s, float* m) {

@@ -1,0 +1,71 @@
+// Load-time repacking of quantised weights for the integer path. Sixteen consecutive rows become
+// one "row group" laid out so that one 64-byte load brings the same 4 (or 8) values of all 16 rows,
+// keeping each type's bit width: decoding reads no more bytes than the file holds, and the kernel
+// needs neither gathers nor a per-call unpack. The arithmetic is exactly that of unpack + gemm_q16.
+//
+// A row group of k values is [scale area][value units]:
+//  - scale area, per super-block (SB values), 16 lanes each, padded to 64 bytes in all:
+//      d_only     f16 d[16]                                  (s = d,  m = offset * s)
+//      d_and_m    f16 d[16], f16 m[16]                       (s = d,  m = m)
+//      d_dmin_u8  f16 d[16], f16 dmin[16], per group u8 sc[16], then per group u8 mn[16]
+//                                                            (s = d * sc, m = -(dmin * mn))
+//      d_i8       f16 d[16], per group i8 sc[16]            (s = d * sc, m = offset * s)
+//  - value units, one per 32 values, each a whole number of 64-byte chunks. Step s (0..7) of a unit
+//    is values 4s..4s+3, which sit in bytes 4r..4r+3 of a 64-byte vector for row r:
+//      nibbles (every vbits): 4 chunks; chunk c holds step c in the low and step c+4 in the high nibble;
+//      vbits 5: one more chunk whose bit s of each byte is bit 4 of that step-s value;
+//      vbits 6: two more; chunk h holds bits 4-5 of step 4h+i in bits 2i..2i+1;
+//      vbits 8: 8 chunks of whole bytes instead, chunk s holding step s.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace owl::kernels {
+
+enum class PackScale : uint8_t { d_only, d_and_m, d_dmin_u8, d_i8 };
+
+struct PackedFormat {
+  int vbits;         // 4, 5, 6 or 8 bits per value
+  PackScale scale;
+  float offset;      // m = offset * s for d_only and d_i8
+  int group;         // values per scale group: 16 or 32
+  int superblock;    // values per block of the source type: 32 or 256
+};
+
+inline constexpr PackedFormat kPackedQ4_0{4, PackScale::d_only, -8.0f, 32, 32};
+inline constexpr PackedFormat kPackedQ4_1{4, PackScale::d_and_m, 0.0f, 32, 32};
+inline constexpr PackedFormat kPackedQ5_0{5, PackScale::d_only, -16.0f, 32, 32};
+inline constexpr PackedFormat kPackedQ5_1{5, PackScale::d_and_m, 0.0f, 32, 32};
+inline constexpr PackedFormat kPackedQ8_0{8, PackScale::d_only, -128.0f, 32, 32};
+inline constexpr PackedFormat kPackedQ4_K{4, PackScale::d_dmin_u8, 0.0f, 32, 256};
+inline constexpr PackedFormat kPackedQ5_K{5, PackScale::d_dmin_u8, 0.0f, 32, 256};
+inline constexpr PackedFormat kPackedQ6_K{6, PackScale::d_i8, -32.0f, 16, 256};
+
+// Bytes of one super-block's scales in the scale area.
+constexpr size_t packed_superblock_scale_bytes(const PackedFormat& f) {
+  const auto groups = static_cast<size_t>(f.superblock / f.group);
+  switch (f.scale) {
+    case PackScale::d_only: return 32;
+    case PackScale::d_and_m: return 64;
+    case PackScale::d_dmin_u8: return 64 + 32 * groups;
+    case PackScale::d_i8: return 32 + 16 * groups;
+  }
+  return 0;
+}
+
+// nullptr when the type has no packed form. q2_K and q3_K have none: in 4 bits per value they would
+// take a third to three quarters more memory than the file.
+const PackedFormat* packed_format(uint32_t type);
+
+size_t packed_scale_bytes(const PackedFormat& f, int64_t k);  // scale area of one row group
+size_t packed_unit_bytes(const PackedFormat& f);              // one 32-value unit of 16 rows
+size_t packed_group_bytes(const PackedFormat& f, int64_t k);  // a whole row group, a multiple of 64
+
+namespace ref {
+// Packs n_rows (1..16) rows of `type` (row_stride bytes apart, k values each) into one row group at dst
+// (packed_group_bytes long). Missing rows are zero: they contribute nothing.
+void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, int64_t k, uint8_t* dst);
+}  // namespace ref
+
+}  // namespace owl::kernels
