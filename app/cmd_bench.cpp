@@ -25,6 +25,7 @@
 #include "models/decoder.h"
 #include "models/kv_cache.h"
 #include "models/model.h"
+#include "models/packing.h"
 #include "tensor/blocks.h"
 
 namespace owl::app {
@@ -129,11 +130,13 @@ void model_bytes(const gguf::File& f, double* total, double* per_token) {
 
 void bench(const BenchArgs& a) {
   if (a.n_prompt < 0 || a.n_gen < 0 || a.reps < 1) fail("-p and -n must be >= 0 and -r >= 1");
+  const double load_t0 = now_seconds();
   const auto model = Model::load(a.model.path());
+  const double load_seconds = now_seconds() - load_t0;
   const ModelSpec& spec = model->spec();
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
   Decoder decoder(*model, pool);
-  KvCache cache(spec, std::max<int64_t>(1, a.n_prompt + a.n_gen));
+  KvCache cache(spec, std::max<int64_t>(4, a.n_prompt + a.n_gen));  // the warm-up below takes 4
   std::mt19937 rng(42);
   std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(spec.n_vocab - 1));
   std::vector<int32_t> prompt(static_cast<size_t>(a.n_prompt));
@@ -188,6 +191,8 @@ void bench(const BenchArgs& a) {
     j["model_bytes"] = total;
     j["bytes_per_token"] = per_token;
     j["peak_rss_bytes"] = rss;
+    j["load_seconds"] = load_seconds;
+    j["packed"] = packing_enabled();
     j["read_bandwidth_gb_per_s"] = bw;
     j["decode_bound_tokens_per_second"] = bound;
     j["tg_percent_of_bound"] = 100.0 * sg.mean / bound;
@@ -202,7 +207,8 @@ void bench(const BenchArgs& a) {
   if (a.n_gen > 0) std::printf("tg%lld: %8.2f ± %.2f tok/s\n", static_cast<long long>(a.n_gen), sg.mean, sg.std);
   std::printf("memory read bandwidth: %.1f GB/s -> decode bound %.2f tok/s", bw, bound);
   if (a.n_gen > 0) std::printf(" (tg at %.0f%%)", 100.0 * sg.mean / bound);
-  std::printf("\npeak RSS: %.2f GiB\n", static_cast<double>(rss) / (1 << 30));
+  std::printf("\npeak RSS: %.2f GiB | load %.2f s (%s)\n", static_cast<double>(rss) / (1 << 30), load_seconds,
+              packing_enabled() ? "weights packed for the kernels" : "weights used in place");
 }
 
 // ---- synthetic models ------------------------------------------------------------------------

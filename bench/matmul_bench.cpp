@@ -1,6 +1,9 @@
-// Kernel micro-benchmark: ops::matmul on 7B shapes (4096x4096 and 11008x4096) for a weight type,
-// 1 token (decode, GB/s of weights) and 64 tokens (prefill batch, GMAC/s), per ISA table.
-// Run: build-kern/bench/bench_matmul [type] [threads] (target bench_matmul).
+// Kernel micro-benchmark on 7B shapes (11008x4096, the FFN matrices) for one weight type:
+//  - decode: 1 token through 8 different matrices in turn (their weights do not fit in L3, so this
+//    streams from memory like a real decode), in GB/s of weights read;
+//  - prefill: 64 and 512 tokens through one matrix, in GMAC/s;
+// for the scalar reference, the AVX-512 unpacking path and the AVX-512 packed path (weights packed
+// at load, ops/packed_matrix.h). Run: build/bench/bench_matmul [type] [threads].
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -9,42 +12,79 @@
 
 #include "kernels/cpu/kernels.h"
 #include "ops/matmul.h"
+#include "ops/packed_matrix.h"
 #include "tensor/quant.h"
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const std::string type_name = argc > 1 ? argv[1] : "q4_0";
   const int threads = argc > 2 ? std::stoi(argv[2]) : 1;
   const auto type = owl::dtype_from_name(type_name);
-  if (!type) return 1;
+  if (!type) {
+    std::fprintf(stderr, "unknown type %s\n", type_name.c_str());
+    return 1;
+  }
+  constexpr int kMatrices = 8;
   const int64_t rows = 11008, cols = 4096;
-  std::vector<float> f(static_cast<size_t>(cols));
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0, 1);
   const size_t rb = owl::row_bytes(*type, cols);
-  std::vector<uint8_t> data(rb * rows);
+  // 64 distinct random rows, repeated: quantising 11008 rows per matrix would dominate the run.
+  std::vector<uint8_t> seed_rows(rb * 64);
+  std::vector<float> f(static_cast<size_t>(cols));
   for (int64_t r = 0; r < 64; ++r) {
     for (auto& v : f) v = nd(rng);
-    owl::quantize_row(*type, f.data(), data.data() + r * rb, cols);
+    owl::quantize_row(*type, f.data(), seed_rows.data() + r * rb, cols);
   }
-  for (int64_t r = 64; r < rows; ++r) std::copy_n(data.data() + (r % 64) * rb, rb, data.data() + r * rb);
-  owl::Weight w{"w", *type, data.data(), rows, cols};
-  std::vector<float> x(64 * cols), y(64 * rows);
-  for (auto& v : x) v = nd(rng);
+  std::vector<std::vector<uint8_t>> data(kMatrices, std::vector<uint8_t>(rb * rows));
+  std::vector<owl::Weight> plain, packed;
   owl::ThreadPool pool(threads);
-  for (auto isa : {owl::kernels::Isa::ref, owl::kernels::Isa::avx512}) {
-    const auto& kt = owl::kernels::table_for(isa);
-    for (int64_t nt : {1, 64}) {
-      if (isa == owl::kernels::Isa::ref && nt == 64 && rows > 4096) continue;
-      owl::ops::matmul(y.data(), w, x.data(), nt, pool, kt);
-      double best = 1e9;
-      for (int rep = 0; rep < (nt == 1 ? 20 : 3); ++rep) {
+  const auto& avx512 = owl::kernels::table_for(owl::kernels::Isa::avx512);
+  for (int m = 0; m < kMatrices; ++m) {
+    for (int64_t r = 0; r < rows; ++r) std::copy_n(seed_rows.data() + ((r + m) % 64) * rb, rb, data[m].data() + r * rb);
+    plain.push_back(owl::Weight{"w", *type, data[m].data(), rows, cols});
+    packed.push_back(plain.back());
+    packed.back().packed = owl::ops::pack_matrix(packed.back(), avx512, pool);
+  }
+  const double bytes = static_cast<double>(rb * rows);
+  std::vector<float> x(512 * cols), y(512 * rows);
+  for (auto& v : x) v = nd(rng);
+
+  struct Path {
+    const char* name;
+    const owl::kernels::KernelTable& kt;
+    const std::vector<owl::Weight>& w;
+  };
+  std::vector<Path> paths = {{"ref", owl::kernels::table_for(owl::kernels::Isa::ref), plain},
+                             {"unpack", avx512, plain}};
+  if (packed[0].packed) paths.push_back({"packed", avx512, packed});
+  std::printf("%s, 11008x4096, %d thread(s)\n", type_name.c_str(), threads);
+  for (const Path& p : paths) {
+    // decode: best of 5 sweeps over all matrices
+    double best = 1e9;
+    for (int rep = 0; rep < (p.kt.isa == owl::kernels::Isa::ref ? 1 : 5); ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int m = 0; m < kMatrices; ++m) owl::ops::matmul(y.data(), p.w[m], x.data(), 1, pool, p.kt);
+      best = std::min(best, seconds_since(t0) / kMatrices);
+    }
+    std::printf("  %-7s decode   1 token : %8.3f ms  %6.2f GB/s\n", p.name, best * 1e3, bytes / best / 1e9);
+    if (p.kt.isa == owl::kernels::Isa::ref) continue;
+    for (int64_t nt : {64, 512}) {
+      double b = 1e9;
+      for (int rep = 0; rep < 2; ++rep) {
         const auto t0 = std::chrono::steady_clock::now();
-        owl::ops::matmul(y.data(), w, x.data(), nt, pool, kt);
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        owl::ops::matmul(y.data(), p.w[0], x.data(), nt, pool, p.kt);
+        b = std::min(b, seconds_since(t0));
       }
-      std::printf("%-6s %-5s tokens %2lld: %8.3f ms  %7.2f GB/s weights  %8.1f GMAC/s\n",
-                  std::string(owl::kernels::isa_name(isa)).c_str(), type_name.c_str(), static_cast<long long>(nt),
-                  best * 1e3, data.size() / best / 1e9, rows * cols * nt / best / 1e9);
+      std::printf("  %-7s prefill %3lld tokens: %8.3f ms  %6.1f GMAC/s\n", p.name, static_cast<long long>(nt), b * 1e3,
+                  static_cast<double>(rows * cols * nt) / b / 1e9);
     }
   }
 }

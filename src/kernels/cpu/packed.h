@@ -64,7 +64,8 @@ size_t packed_group_bytes(const PackedFormat& f, int64_t k);  // a whole row gro
 
 namespace ref {
 // Packs n_rows (1..16) rows of `type` (row_stride bytes apart, k values each) into one row group at dst
-// (packed_group_bytes long). Missing rows are zero: they contribute nothing.
+// (packed_group_bytes long, zero-filled beforehand: fresh HugeBuffer memory is). Missing rows stay
+// zero and contribute nothing.
 void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, int64_t k, uint8_t* dst);
 }  // namespace ref
 

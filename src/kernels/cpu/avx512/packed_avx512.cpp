@@ -63,6 +63,8 @@ inline void decode_steps(const uint8_t* unit, __m512i* w, std::integer_sequence<
   ((w[Is] = decode_step<F, S0 + Is>(unit)), ...);
 }
 
+constexpr int64_t kPrefetch = 1024;  // bytes ahead of the unit being read
+
 template <PackedFormat F, int NT>
 void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, float* out) {
   constexpr int G = F.group;
@@ -92,6 +94,9 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
     }
     for (int n = 0; n < F.superblock / 32; ++n) {
       const uint8_t* unit = units + (sb * (F.superblock / 32) + n) * unit_bytes;
+      if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
+        for (size_t off = 0; off < unit_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(unit + kPrefetch + off), _MM_HINT_T0);
+      }
       for (int half = 0; half < kGroupsPerUnit; ++half) {
         const int gi = n * kGroupsPerUnit + half;  // group within the super-block
         __m512 sv;
