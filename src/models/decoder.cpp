@@ -51,6 +51,7 @@ void Decoder::reserve(int64_t n, int64_t n_ctx) {
   grow(up_, n * s.n_ff);
   grow(scores_, pool_.size() * n_ctx);
   grow(out_rows_, n * s.n_embd);
+  grow(rope_cos_sin_, s.n_rot);
 }
 
 void Decoder::observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const {
@@ -184,8 +185,9 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
   }
   for (int64_t t = 0; t < n; ++t) {
     const int64_t pos = tokens[t].pos;
-    for (int64_t h = 0; h < s.n_head; ++h) ops::rope(q_.data() + t * q_dim + h * s.head_dim, pos, rope);
-    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope(k_.data() + t * kv_dim + h * s.head_dim, pos, rope);
+    ops::rope_angles(pos, rope, rope_cos_sin_.data());
+    for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(q_.data() + t * q_dim + h * s.head_dim, rope_cos_sin_.data(), rope);
+    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(k_.data() + t * kv_dim + h * s.head_dim, rope_cos_sin_.data(), rope);
     KvCache& cache = *tokens[t].cache;
     std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
     std::memcpy(cache.v(il) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
@@ -220,7 +222,7 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   if (s.activation == Activation::gelu_tanh) {
     ops::geglu(gate_.data(), up_.data(), n * s.n_ff);
   } else {
-    ops::swiglu(gate_.data(), up_.data(), n * s.n_ff);
+    ops::swiglu(gate_.data(), up_.data(), n * s.n_ff, pool_);
   }
   ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
   if (!l.post_ffn_norm.empty()) norm_rows(xn_.data(), l.post_ffn_norm, n, d, s.norm_eps);

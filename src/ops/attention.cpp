@@ -1,10 +1,11 @@
-// Reference attention, one (token, head) pair per work item: scores = q·K / sqrt(d), softmax,
-// weighted sum of V. The arithmetic order mirrors llama2.c's run.c.
+// Attention, one (token, head) pair per work item: scores = q·K / sqrt(d), softmax, weighted sum
+// of V, with the active kernels (kernels/cpu: dot_rows, weighted_sum). Only one row of scores per
+// thread is held: no n² buffer.
 #include "ops/attention.h"
 
 #include <algorithm>
 
-#include "kernels/cpu/ref/vec.h"
+#include "kernels/cpu/kernels.h"
 #include "ops/elementwise.h"
 
 namespace owl::ops {
@@ -16,6 +17,7 @@ void attention(float* out, const float* q, const float* k_cache, const float* v_
   const int64_t kv_stride = shape.n_head_kv * d;
   const int64_t group = shape.n_head / shape.n_head_kv;
   const int64_t n_ctx_used = pos0 + n_tokens;
+  const kernels::KernelTable& kt = kernels::active();
   pool.parallel_for(n_tokens * shape.n_head, [&](int64_t begin, int64_t end, int thread) {
     float* scores = scratch + thread * n_ctx_used;
     for (int64_t item = begin; item < end; ++item) {
@@ -28,12 +30,10 @@ void attention(float* out, const float* q, const float* k_cache, const float* v_
       const float* qh = q + t * q_stride + h * d;
       const float* k = k_cache + first * kv_stride + kv_h * d;
       const float* v = v_cache + first * kv_stride + kv_h * d;
-      for (int64_t p = 0; p < n_keys; ++p) scores[p] = kernels::ref::dot_f32(qh, k + p * kv_stride, d) * shape.scale;
+      kt.dot_rows(qh, k, kv_stride, n_keys, d, shape.scale, scores);
       if (shape.softcap > 0.0f) softcap(scores, n_keys, shape.softcap);
       softmax(scores, n_keys);
-      float* oh = out + t * q_stride + h * d;
-      std::fill(oh, oh + d, 0.0f);
-      for (int64_t p = 0; p < n_keys; ++p) kernels::ref::axpy_f32(oh, scores[p], v + p * kv_stride, d);
+      kt.weighted_sum(scores, v, kv_stride, n_keys, d, out + t * q_stride + h * d);
     }
   }, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, n_ctx_used * d)));
 }

@@ -1,9 +1,13 @@
-// Scalar reference of the element-wise ops. RoPE follows llama2.c's run.c arithmetic (float powf,
+// Element-wise ops: scalar, except SwiGLU, which runs the active kernels' version. RoPE follows llama2.c's run.c arithmetic (float powf,
 // cosf, sinf), the reference the stories260K goldens were produced with.
 #include "ops/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#include "kernels/cpu/kernels.h"
 
 namespace owl::ops {
 
@@ -14,14 +18,22 @@ void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps) {
   for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (scale * x[i]);
 }
 
-void rope(float* x, int64_t pos, const RopeParams& p) {
+void rope_angles(int64_t pos, const RopeParams& p, float* cos_sin) {
   const int64_t half = p.n_rot / 2;
   for (int64_t i = 0; i < half; ++i) {
     const float freq = 1.0f / std::pow(p.base, static_cast<float>(2 * i) / static_cast<float>(p.n_rot));
     float angle = static_cast<float>(pos) * freq * p.freq_scale;
     if (p.freq_factors != nullptr) angle /= p.freq_factors[i];
-    const float c = std::cos(angle) * p.attn_factor;
-    const float s = std::sin(angle) * p.attn_factor;
+    cos_sin[2 * i] = std::cos(angle) * p.attn_factor;
+    cos_sin[2 * i + 1] = std::sin(angle) * p.attn_factor;
+  }
+}
+
+void rope_rotate(float* x, const float* cos_sin, const RopeParams& p) {
+  const int64_t half = p.n_rot / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float c = cos_sin[2 * i];
+    const float s = cos_sin[2 * i + 1];
     const int64_t a = p.interleaved ? 2 * i : i;
     const int64_t b = p.interleaved ? 2 * i + 1 : i + half;
     const float x0 = x[a];
@@ -31,11 +43,17 @@ void rope(float* x, int64_t pos, const RopeParams& p) {
   }
 }
 
-void swiglu(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g * (1.0f / (1.0f + std::exp(-g))) * up[i];
-  }
+void rope(float* x, int64_t pos, const RopeParams& p) {
+  std::vector<float> cos_sin(static_cast<size_t>(p.n_rot));
+  rope_angles(pos, p, cos_sin.data());
+  rope_rotate(x, cos_sin.data(), p);
+}
+
+void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
+  const kernels::SwigluFn fn = kernels::active().swiglu;
+  pool.parallel_for((n + 15) / 16, [&](int64_t b, int64_t e, int) {
+    fn(gate + b * 16, up + b * 16, std::min(n, e * 16) - b * 16);
+  }, 1024);
 }
 
 void geglu(float* gate, const float* up, int64_t n) {

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "base/thread_pool.h"
+
 namespace owl::ops {
 
 // y = x / sqrt(mean(x²) + eps) * w   (Llama RMSNorm; y may alias x)
@@ -21,8 +23,14 @@ struct RopeParams {
 // angle_i = pos * base^(-2i/n_rot) * freq_scale / freq_factors[i].
 void rope(float* x, int64_t pos, const RopeParams& p);
 
-// In place: gate[i] = silu(gate[i]) * up[i]   (SwiGLU)
-void swiglu(float* gate, const float* up, int64_t n);
+// The same in two steps, so that every head of a token shares one set of angles: rope_angles fills
+// cos_sin (n_rot values: cos and sin of each angle, times attn_factor) and rope_rotate applies them.
+// rope() is exactly rope_angles + rope_rotate.
+void rope_angles(int64_t pos, const RopeParams& p, float* cos_sin);
+void rope_rotate(float* x, const float* cos_sin, const RopeParams& p);
+
+// In place: gate[i] = silu(gate[i]) * up[i]   (SwiGLU), with the active kernels, split over the pool.
+void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool);
 
 // In place: gate[i] = gelu_tanh(gate[i]) * up[i]   (GeGLU, the tanh approximation of GELU)
 void geglu(float* gate, const float* up, int64_t n);

@@ -185,6 +185,39 @@ TEST(Kernels, FloatKernelsMatchReference) {
   }
 }
 
+TEST(Kernels, AttentionAndActivationKernelsMatchReference) {
+  const kn::KernelTable& ref = kn::table_for(kn::Isa::ref);
+  for (kn::Isa isa : simd_isas()) {
+    const kn::KernelTable& t = kn::table_for(isa);
+    for (int64_t d : {64, 80, 128, 200}) {
+      for (int64_t n : {1, 3, 17, 100}) {
+        const int64_t stride = d + 24;  // rows of a wider cache, as several KV heads
+        const auto q = random_floats(d, 1);
+        const auto kv = random_floats(n * stride, 2);
+        std::vector<float> s1(static_cast<size_t>(n)), s2(s1.size());
+        ref.dot_rows(q.data(), kv.data(), stride, n, d, 0.125f, s1.data());
+        t.dot_rows(q.data(), kv.data(), stride, n, d, 0.125f, s2.data());
+        EXPECT_LE(nmse(s2, s1), 1e-10) << kn::isa_name(isa) << " dot_rows d " << d << " n " << n;
+        std::vector<float> o1(static_cast<size_t>(d)), o2(o1.size());
+        ref.weighted_sum(s1.data(), kv.data(), stride, n, d, o1.data());
+        t.weighted_sum(s1.data(), kv.data(), stride, n, d, o2.data());
+        EXPECT_LE(nmse(o2, o1), 1e-10) << kn::isa_name(isa) << " weighted_sum d " << d << " n " << n;
+      }
+    }
+    // SwiGLU over ordinary and extreme gates (exp overflow and underflow); 2 ulp of expf.
+    auto gate = random_floats(1000, 3, 4.0f);
+    for (float extreme : {-120.0f, -90.0f, -30.0f, 30.0f, 90.0f, 120.0f}) gate.push_back(extreme);
+    const auto up = random_floats(static_cast<int64_t>(gate.size()), 4);
+    auto g1 = gate;
+    auto g2 = gate;
+    ref.swiglu(g1.data(), up.data(), static_cast<int64_t>(g1.size()));
+    t.swiglu(g2.data(), up.data(), static_cast<int64_t>(g2.size()));
+    for (size_t i = 0; i < g1.size(); ++i) {
+      EXPECT_NEAR(g2[i], g1[i], 4e-7f * std::fabs(g1[i]) + 1e-30f) << kn::isa_name(isa) << " swiglu gate " << gate[i];
+    }
+  }
+}
+
 class MatmulIsa : public ::testing::TestWithParam<DType> {};
 
 TEST_P(MatmulIsa, MatchesReferenceForAnyThreadsAndBatch) {

@@ -63,6 +63,9 @@ struct Tables {
       t[i].dot_f32 = ref::dot_f32_row;
       t[i].f16_to_f32 = ref::f16_to_f32;
       t[i].bf16_to_f32 = ref::bf16_to_f32;
+      t[i].dot_rows = ref::dot_rows;
+      t[i].weighted_sum = ref::weighted_sum;
+      t[i].swiglu = ref::swiglu;
       ref::fill_unpackers(t[i].unpack);
     }
     avx2::fill(t[1]);

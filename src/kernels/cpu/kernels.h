@@ -55,11 +55,23 @@ using GemmPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, in
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
 using ToF32Fn = void (*)(const uint16_t* src, float* dst, int64_t n);        // f16 or bf16 bits -> f32
 
+// ---- attention and activations -------------------------------------------------------------------
+// out[p] = dot(q, k + p*stride over d values) * scale, for p in [0, n): the scores of one query.
+using DotRowsFn = void (*)(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale,
+                           float* out);
+// out[0, d) = sum over p in [0, n) of w[p] * (v + p*stride)[0, d): the attention-weighted values.
+using WeightedSumFn = void (*)(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out);
+// gate[i] = silu(gate[i]) * up[i] (SwiGLU).
+using SwigluFn = void (*)(float* gate, const float* up, int64_t n);
+
 struct KernelTable {
   Isa isa = Isa::ref;
   DotF32Fn dot_f32 = nullptr;
   ToF32Fn f16_to_f32 = nullptr;
   ToF32Fn bf16_to_f32 = nullptr;
+  DotRowsFn dot_rows = nullptr;
+  WeightedSumFn weighted_sum = nullptr;
+  SwigluFn swiglu = nullptr;
   // Integer path: null entries mean "use the reference matmul".
   QuantizeActsFn quantize_acts = nullptr;
   InterleaveFn interleave = nullptr;
@@ -85,6 +97,9 @@ namespace ref {
 float dot_f32_row(const float* a, const float* b, int64_t n);  // vec.h dot_f32, out of line
 void f16_to_f32(const uint16_t* src, float* dst, int64_t n);
 void bf16_to_f32(const uint16_t* src, float* dst, int64_t n);
+void dot_rows(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale, float* out);
+void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out);
+void swiglu(float* gate, const float* up, int64_t n);
 void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32);
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
                 float* m_il);

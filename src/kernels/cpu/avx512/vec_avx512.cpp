@@ -58,6 +58,7 @@ void fill_vec(KernelTable& t);
 void fill_unpack(KernelTable& t);
 void fill_qgemm(KernelTable& t);
 void fill_packed(KernelTable& t);
+void fill_attention(KernelTable& t);
 
 void fill_vec(KernelTable& t) {
   t.dot_f32 = dot_f32;
@@ -70,6 +71,7 @@ void fill(KernelTable& t) {
   fill_unpack(t);
   fill_qgemm(t);
   fill_packed(t);
+  fill_attention(t);
 }
 
 }  // namespace owl::kernels::avx512

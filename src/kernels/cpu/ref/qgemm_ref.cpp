@@ -21,6 +21,22 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(src[i]);
 }
 
+void dot_rows(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale, float* out) {
+  for (int64_t p = 0; p < n; ++p) out[p] = dot_f32(q, k + p * stride, d) * scale;
+}
+
+void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out) {
+  for (int64_t i = 0; i < d; ++i) out[i] = 0.0f;
+  for (int64_t p = 0; p < n; ++p) axpy_f32(out, w[p], v + p * stride, d);
+}
+
+void swiglu(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g * (1.0f / (1.0f + std::exp(-g))) * up[i];
+  }
+}
+
 void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32) {
   for (int64_t b = 0; b < kp / 32; ++b) {
     float amax = 0.0f;
