@@ -58,8 +58,29 @@ void matmul_reference(float* y, const Weight& w, const float* x, int64_t n_token
   }, min_items(in * n_tokens));
 }
 
+// Float weights with a GEMM kernel: each thread takes whole blocks of 16 rows; tokens go in blocks
+// whose activations stay in cache while the thread's rows stream past.
+void matmul_float_gemm(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+                       const kernels::KernelTable& kt) {
+  const int64_t in = w.cols;
+  const int64_t out = w.rows;
+  constexpr int64_t kTokenBlock = 128;
+  const int64_t n_blocks = (out + 15) / 16;
+  pool.parallel_for(n_blocks, [&](int64_t b0, int64_t b1, int) {
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
+      const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t r0 = b * 16;
+        kt.gemm_float(w.row(r0), w.row_stride(), static_cast<uint32_t>(w.type), std::min<int64_t>(16, out - r0), in,
+                      x + t0 * in, nt, y + t0 * out + r0, out);
+      }
+    }
+  }, min_items(16 * in * n_tokens));
+}
+
 void matmul_float(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
                   const kernels::KernelTable& kt) {
+  if (kt.gemm_float != nullptr) return matmul_float_gemm(y, w, x, n_tokens, pool, kt);
   const int64_t in = w.cols;
   const int64_t out = w.rows;
   pool.parallel_for(out, [&](int64_t r0, int64_t r1, int) {

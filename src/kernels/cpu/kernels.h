@@ -3,6 +3,7 @@
 // per-ISA dispatch; every entry is tested against the scalar reference (tests/kernels).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -55,6 +56,11 @@ using GemmPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, in
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
 using ToF32Fn = void (*)(const uint16_t* src, float* dst, int64_t n);        // f16 or bf16 bits -> f32
 
+// y[t * y_stride + r] = row r of w (f32, f16 or bf16; row_stride bytes apart) dotted with token t of x
+// (n_tokens rows of k floats), for r < n_rows. Per (row, token) the order of the sum is fixed.
+using GemmFloatFn = void (*)(const void* w, size_t row_stride, uint32_t type, int64_t n_rows, int64_t k,
+                             const float* x, int64_t n_tokens, float* y, int64_t y_stride);
+
 // ---- attention and activations -------------------------------------------------------------------
 // out[p] = dot(q, k + p*stride over d values) * scale, for p in [0, n): the scores of one query.
 using DotRowsFn = void (*)(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale,
@@ -69,6 +75,7 @@ struct KernelTable {
   DotF32Fn dot_f32 = nullptr;
   ToF32Fn f16_to_f32 = nullptr;
   ToF32Fn bf16_to_f32 = nullptr;
+  GemmFloatFn gemm_float = nullptr;  // optional: null means the chunked dot path
   DotRowsFn dot_rows = nullptr;
   WeightedSumFn weighted_sum = nullptr;
   SwigluFn swiglu = nullptr;

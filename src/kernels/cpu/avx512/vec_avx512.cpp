@@ -59,6 +59,7 @@ void fill_unpack(KernelTable& t);
 void fill_qgemm(KernelTable& t);
 void fill_packed(KernelTable& t);
 void fill_attention(KernelTable& t);
+void fill_gemm_float(KernelTable& t);
 
 void fill_vec(KernelTable& t) {
   t.dot_f32 = dot_f32;
@@ -72,6 +73,7 @@ void fill(KernelTable& t) {
   fill_qgemm(t);
   fill_packed(t);
   fill_attention(t);
+  fill_gemm_float(t);
 }
 
 }  // namespace owl::kernels::avx512
