@@ -3,8 +3,9 @@
 // keeping each type's bit width: decoding reads no more bytes than the file holds, and the kernel
 // needs neither gathers nor a per-call unpack. The arithmetic is exactly that of unpack + gemm_q16.
 //
-// A row group of k values is [scale area][value units]:
-//  - scale area, per super-block (SB values), 16 lanes each, padded to 64 bytes in all:
+// A row group of k values is a run of chunks of 256 values (the last may be shorter), each
+// [scales of its super-blocks, padded to 64 bytes][its value units], so a decode reads one stream:
+//  - scales, per super-block (SB values), 16 lanes each:
 //      d_only     f16 d[16]                                  (s = d,  m = offset * s)
 //      d_and_m    f16 d[16], f16 m[16]                       (s = d,  m = m)
 //      d_dmin_u8  f16 d[16], f16 dmin[16], per group u8 sc[16], then per group u8 mn[16]
@@ -58,9 +59,14 @@ constexpr size_t packed_superblock_scale_bytes(const PackedFormat& f) {
 // take a third to three quarters more memory than the file.
 const PackedFormat* packed_format(uint32_t type);
 
-size_t packed_scale_bytes(const PackedFormat& f, int64_t k);  // scale area of one row group
-size_t packed_unit_bytes(const PackedFormat& f);              // one 32-value unit of 16 rows
-size_t packed_group_bytes(const PackedFormat& f, int64_t k);  // a whole row group, a multiple of 64
+inline constexpr int64_t kPackChunk = 256;  // values per chunk
+
+size_t packed_unit_bytes(const PackedFormat& f);                      // one 32-value unit of 16 rows
+size_t packed_chunk_scale_bytes(const PackedFormat& f, int64_t n);    // scales of a chunk of n values
+size_t packed_group_bytes(const PackedFormat& f, int64_t k);          // a whole row group, a multiple of 64
+// Offset in a row group of the scales of super-block sb, and of the unit holding values 32n..32n+31.
+size_t packed_scale_offset(const PackedFormat& f, int64_t k, int64_t sb);
+size_t packed_unit_offset(const PackedFormat& f, int64_t k, int64_t n);
 
 namespace ref {
 // Packs n_rows (1..16) rows of `type` (row_stride bytes apart, k values each) into one row group at dst

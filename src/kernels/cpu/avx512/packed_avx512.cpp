@@ -4,6 +4,7 @@
 // are those of unpack + gemm_q16, operation for operation, so the results are bit-identical.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -73,7 +74,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   constexpr int kGroupsPerSb = F.superblock / G;
   constexpr size_t kSbBytes = packed_superblock_scale_bytes(F);
   const size_t unit_bytes = packed_unit_bytes(F);
-  const uint8_t* units = grp + packed_scale_bytes(F, k);
+  const size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
   const int64_t ng = kp / G;  // activation scale groups per token
   const float* ad = G == 16 ? a.d16 : a.d32;
   const float* as = G == 16 ? a.s16 : a.s32;
@@ -84,57 +85,64 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
     acc[t] = _mm512_setzero_ps();
     q[t] = a.q + (t0 + t) * kp;
   }
-  for (int64_t sb = 0; sb < k / F.superblock; ++sb) {
-    const uint8_t* area = grp + sb * kSbBytes;
-    const __m512 dv = load_f16x16(area);
-    __m512 second = _mm512_setzero_ps();  // m, or -dmin
-    if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
-    if constexpr (F.scale == PackScale::d_dmin_u8) {
-      second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
-    }
-    for (int n = 0; n < F.superblock / 32; ++n) {
-      const uint8_t* unit = units + (sb * (F.superblock / 32) + n) * unit_bytes;
-      if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
-        for (size_t off = 0; off < unit_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(unit + kPrefetch + off), _MM_HINT_T0);
+  for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
+    const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
+    const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
+    const uint8_t* units = chunk + packed_chunk_scale_bytes(F, n_values);
+    for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
+      const uint8_t* area = chunk + sbl * kSbBytes;
+      const __m512 dv = load_f16x16(area);
+      __m512 second = _mm512_setzero_ps();  // m, or -dmin
+      if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
+      if constexpr (F.scale == PackScale::d_dmin_u8) {
+        second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
       }
-      for (int half = 0; half < kGroupsPerUnit; ++half) {
-        const int gi = n * kGroupsPerUnit + half;  // group within the super-block
-        __m512 sv;
-        __m512 mv;
-        if constexpr (F.scale == PackScale::d_only) {
-          sv = dv;
-          mv = _mm512_mul_ps(offset, dv);
-        } else if constexpr (F.scale == PackScale::d_and_m) {
-          sv = dv;
-          mv = second;
-        } else if constexpr (F.scale == PackScale::d_dmin_u8) {
-          sv = _mm512_mul_ps(dv, load_u8x16(area + 64 + gi * 16));
-          mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
-        } else {
-          sv = _mm512_mul_ps(dv, load_i8x16(area + 32 + gi * 16));
-          mv = _mm512_mul_ps(offset, sv);
-        }
-        __m512i w[kSteps];
-        if constexpr (kGroupsPerUnit == 1) {
-          decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, kSteps>{});
-        } else if (half == 0) {
-          decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, kSteps>{});
-        } else {
-          decode_steps<F, 4>(unit, w, std::make_integer_sequence<int, kSteps>{});
-        }
-        const int64_t col = sb * F.superblock + n * 32 + half * G;  // first value of the group
-        const int64_t gidx = col / G;
-        for (int t = 0; t < NT; ++t) {
-          __m512i s0 = _mm512_setzero_si512();
-          __m512i s1 = _mm512_setzero_si512();
-          for (int i = 0; i < kSteps; i += 2) {
-            s0 = _mm512_dpbusd_epi32(s0, w[i], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i)));
-            s1 = _mm512_dpbusd_epi32(s1, w[i + 1], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i + 4)));
+      for (int n = 0; n < F.superblock / 32; ++n) {
+        const uint8_t* unit = units + (sbl * (F.superblock / 32) + n) * unit_bytes;
+        if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
+          for (size_t off = 0; off < unit_bytes; off += 64) {
+            _mm_prefetch(reinterpret_cast<const char*>(unit + kPrefetch + off), _MM_HINT_T0);
           }
-          const int64_t idx = (t0 + t) * ng + gidx;
-          const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(ad[idx]));
-          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale, acc[t]);
-          acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(as[idx]), acc[t]);
+        }
+        for (int half = 0; half < kGroupsPerUnit; ++half) {
+          const int gi = n * kGroupsPerUnit + half;  // group within the super-block
+          __m512 sv;
+          __m512 mv;
+          if constexpr (F.scale == PackScale::d_only) {
+            sv = dv;
+            mv = _mm512_mul_ps(offset, dv);
+          } else if constexpr (F.scale == PackScale::d_and_m) {
+            sv = dv;
+            mv = second;
+          } else if constexpr (F.scale == PackScale::d_dmin_u8) {
+            sv = _mm512_mul_ps(dv, load_u8x16(area + 64 + gi * 16));
+            mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
+          } else {
+            sv = _mm512_mul_ps(dv, load_i8x16(area + 32 + gi * 16));
+            mv = _mm512_mul_ps(offset, sv);
+          }
+          __m512i w[kSteps];
+          if constexpr (kGroupsPerUnit == 1) {
+            decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, kSteps>{});
+          } else if (half == 0) {
+            decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, kSteps>{});
+          } else {
+            decode_steps<F, 4>(unit, w, std::make_integer_sequence<int, kSteps>{});
+          }
+          const int64_t col = c0 + sbl * F.superblock + n * 32 + half * G;  // first value of the group
+          const int64_t gidx = col / G;
+          for (int t = 0; t < NT; ++t) {
+            __m512i s0 = _mm512_setzero_si512();
+            __m512i s1 = _mm512_setzero_si512();
+            for (int i = 0; i < kSteps; i += 2) {
+              s0 = _mm512_dpbusd_epi32(s0, w[i], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i)));
+              s1 = _mm512_dpbusd_epi32(s1, w[i + 1], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i + 4)));
+            }
+            const int64_t idx = (t0 + t) * ng + gidx;
+            const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(ad[idx]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale, acc[t]);
+            acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(as[idx]), acc[t]);
+          }
         }
       }
     }

@@ -1,5 +1,6 @@
 // The load-time packer (layout in kernels/cpu/packed.h): values come from the scalar unpackers,
 // scales straight from the blocks, so the SIMD kernel can redo the unpackers' float arithmetic.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -79,10 +80,9 @@ uint8_t fifth_bits(uint32_t qh, int b) {
 }
 
 // The values u (k of them) of row r into the unit chunks: row r owns bytes 4r..4r+3 of every chunk.
-void place_values(const PackedFormat& f, const uint8_t* u, int64_t k, int r, uint8_t* units) {
-  const size_t unit_bytes = packed_unit_bytes(f);
+void place_values(const PackedFormat& f, const uint8_t* u, int64_t k, int r, uint8_t* group) {
   for (int64_t n = 0; n < k / 32; ++n) {
-    uint8_t* unit = units + n * unit_bytes + 4 * r;
+    uint8_t* unit = group + packed_unit_offset(f, k, n) + 4 * r;
     const uint8_t* v = u + n * 32;
     if (f.vbits == 8) {
       for (int s = 0; s < 8; ++s) std::memcpy(unit + s * 64, v + 4 * s, 4);
@@ -109,15 +109,15 @@ void place_values(const PackedFormat& f, const uint8_t* u, int64_t k, int r, uin
 // The legacy 32-value types straight from their blocks (their qs bytes already pair value j with
 // value j + 16, as the nibble chunks do): loading a 7B model packs in a fraction of the unpack route.
 // Unit by unit, all rows at once, so the writes stay within a few cache lines.
-bool place_legacy_values(DType type, const uint8_t* rows, size_t row_stride, int n_rows, int64_t k, uint8_t* units,
-                         size_t unit_bytes) {
+bool place_legacy_values(const PackedFormat& f, DType type, const uint8_t* rows, size_t row_stride, int n_rows,
+                         int64_t k, uint8_t* group) {
   if (type != DType::q4_0 && type != DType::q4_1 && type != DType::q5_0 && type != DType::q5_1 && type != DType::q8_0) {
     return false;
   }
   for (int64_t n = 0; n < k / 32; ++n) {
     for (int r = 0; r < n_rows; ++r) {
       const uint8_t* row = rows + r * row_stride;
-      uint8_t* unit = units + n * unit_bytes + 4 * r;
+      uint8_t* unit = group + packed_unit_offset(f, k, n) + 4 * r;
       const uint8_t* qs = nullptr;
       const uint8_t* qh = nullptr;
       switch (type) {
@@ -179,26 +179,43 @@ const PackedFormat* packed_format(uint32_t type) {
   }
 }
 
-size_t packed_scale_bytes(const PackedFormat& f, int64_t k) {
-  const size_t bytes = packed_superblock_scale_bytes(f) * static_cast<size_t>(k / f.superblock);
-  return (bytes + 63) / 64 * 64;
-}
-
 size_t packed_unit_bytes(const PackedFormat& f) {
   switch (f.vbits) {
-    case 8:
-      return 512;
-    case 5:
-      return 320;
-    case 6:
-      return 384;
-    default:
-      return 256;
+    case 8: return 512;
+    case 5: return 320;
+    case 6: return 384;
+    default: return 256;
   }
 }
 
+size_t packed_chunk_scale_bytes(const PackedFormat& f, int64_t n) {
+  const size_t bytes = packed_superblock_scale_bytes(f) * static_cast<size_t>(n / f.superblock);
+  return (bytes + 63) / 64 * 64;
+}
+
+namespace {
+size_t chunk_bytes(const PackedFormat& f, int64_t n) {
+  return packed_chunk_scale_bytes(f, n) + packed_unit_bytes(f) * static_cast<size_t>(n / 32);
+}
+size_t chunk_offset(const PackedFormat& f, int64_t c) { return static_cast<size_t>(c) * chunk_bytes(f, kPackChunk); }
+}  // namespace
+
 size_t packed_group_bytes(const PackedFormat& f, int64_t k) {
-  return packed_scale_bytes(f, k) + packed_unit_bytes(f) * static_cast<size_t>(k / 32);
+  return chunk_offset(f, k / kPackChunk) + chunk_bytes(f, k % kPackChunk);
+}
+
+size_t packed_scale_offset(const PackedFormat& f, int64_t k, int64_t sb) {
+  (void)k;
+  const int64_t c = sb * f.superblock / kPackChunk;
+  const int64_t first = c * kPackChunk / f.superblock;
+  return chunk_offset(f, c) + packed_superblock_scale_bytes(f) * static_cast<size_t>(sb - first);
+}
+
+size_t packed_unit_offset(const PackedFormat& f, int64_t k, int64_t n) {
+  const int64_t c = n * 32 / kPackChunk;
+  const int64_t in_chunk = std::min<int64_t>(kPackChunk, k - c * kPackChunk);
+  return chunk_offset(f, c) + packed_chunk_scale_bytes(f, in_chunk) +
+         packed_unit_bytes(f) * static_cast<size_t>(n - c * (kPackChunk / 32));
 }
 
 namespace ref {
@@ -208,19 +225,17 @@ void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, 
   const auto dtype = static_cast<DType>(type);
   static const KernelTable& table = table_for(Isa::ref);
   const UnpackFn unpack = table.unpack[type];
-  uint8_t* units = dst + packed_scale_bytes(f, k);
-  const size_t sb_bytes = packed_superblock_scale_bytes(f);
   const int groups = f.superblock / f.group;
   std::vector<uint8_t> u(static_cast<size_t>(k));
   std::vector<float> s(static_cast<size_t>(k / 16));
   std::vector<float> m(static_cast<size_t>(k / 16));
   const bool legacy =
-      place_legacy_values(dtype, static_cast<const uint8_t*>(rows), row_stride, n_rows, k, units, packed_unit_bytes(f));
+      place_legacy_values(f, dtype, static_cast<const uint8_t*>(rows), row_stride, n_rows, k, dst);
   for (int r = 0; r < n_rows; ++r) {
     const auto* row = static_cast<const uint8_t*>(rows) + r * row_stride;
     if (!legacy) {
       unpack(row, k, u.data(), s.data(), m.data());
-      place_values(f, u.data(), k, r, units);
+      place_values(f, u.data(), k, r, dst);
     }
     for (int64_t sb = 0; sb < k / f.superblock; ++sb) {
       uint16_t d = 0;
@@ -228,7 +243,7 @@ void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, 
       uint8_t sc[16] = {};
       uint8_t mn[16] = {};
       raw_scales(dtype, row, sb, d, d2, sc, mn);
-      uint8_t* area = dst + sb * sb_bytes;
+      uint8_t* area = dst + packed_scale_offset(f, k, sb);
       put_f16(area, r, d);
       switch (f.scale) {
         case PackScale::d_only:
