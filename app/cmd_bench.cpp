@@ -173,11 +173,11 @@ void bench(const BenchArgs& a) {
   double total = 0;
   double per_token = 0;
   model_bytes(model->file(), &total, &per_token);
+  const int64_t rss = peak_rss_bytes();  // before the probe's 512 MiB buffer
   const double bw = read_bandwidth_gbs(pool);
   const Stat sp = stats(pp);
   const Stat sg = stats(tg);
   const double bound = bw * 1e9 / per_token;
-  const int64_t rss = peak_rss_bytes();
   const std::string isa(kernels::isa_name(kernels::active().isa));
   if (a.json) {
     nlohmann::json j;

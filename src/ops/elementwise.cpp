@@ -1,4 +1,5 @@
-// Element-wise ops: scalar, except SwiGLU, which runs the active kernels' version. RoPE follows llama2.c's run.c arithmetic (float powf,
+// Element-wise ops: RMSNorm, softmax and SwiGLU run the active kernels (kernels/cpu); RoPE, GeGLU and
+// soft-capping are scalar here. RoPE follows llama2.c's run.c arithmetic (float powf,
 // cosf, sinf), the reference the stories260K goldens were produced with.
 #include "ops/elementwise.h"
 
@@ -12,10 +13,7 @@
 namespace owl::ops {
 
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps) {
-  float ss = 0.0f;
-  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
-  const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
-  for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (scale * x[i]);
+  kernels::active().rms_norm(y, x, w, n, eps);
 }
 
 void rope_angles(int64_t pos, const RopeParams& p, float* cos_sin) {
@@ -68,19 +66,6 @@ void softcap(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
 
-void softmax(float* x, int64_t n) {
-  float max = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max = x[i] > max || std::isnan(x[i]) ? x[i] : max;  // NaN propagates
-  if (max == -std::numeric_limits<float>::infinity()) {  // every entry -inf: nothing to attend to
-    for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
-    return;
-  }
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  for (int64_t i = 0; i < n; ++i) x[i] /= sum;
-}
+void softmax(float* x, int64_t n) { kernels::active().softmax(x, n); }
 
 }  // namespace owl::ops

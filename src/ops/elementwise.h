@@ -1,4 +1,4 @@
-// Normalisation, rotary embedding and activation ops on float32 rows (scalar reference).
+// Normalisation, rotary embedding and activation ops on float32 rows.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -204,6 +205,27 @@ TEST(Kernels, AttentionAndActivationKernelsMatchReference) {
         EXPECT_LE(nmse(o2, o1), 1e-10) << kn::isa_name(isa) << " weighted_sum d " << d << " n " << n;
       }
     }
+    // RMSNorm and softmax, including softmax's special rows (NaN propagates, all -inf gives zeros).
+    for (int64_t n : {5, 64, 1000}) {
+      const auto x = random_floats(n, 5, 3.0f);
+      const auto w = random_floats(n, 6);
+      std::vector<float> r1(static_cast<size_t>(n)), r2(r1.size());
+      ref.rms_norm(r1.data(), x.data(), w.data(), n, 1e-5f);
+      t.rms_norm(r2.data(), x.data(), w.data(), n, 1e-5f);
+      EXPECT_LE(nmse(r2, r1), 1e-12) << kn::isa_name(isa) << " rms_norm n " << n;
+      auto p1 = x;
+      auto p2 = x;
+      ref.softmax(p1.data(), n);
+      t.softmax(p2.data(), n);
+      EXPECT_LE(nmse(p2, p1), 1e-12) << kn::isa_name(isa) << " softmax n " << n;
+    }
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<float> all_ninf(20, -inf), with_nan(20, 1.0f);
+    with_nan[7] = std::nanf("");
+    t.softmax(all_ninf.data(), 20);
+    t.softmax(with_nan.data(), 20);
+    for (float v : all_ninf) EXPECT_EQ(v, 0.0f) << kn::isa_name(isa);
+    for (float v : with_nan) EXPECT_TRUE(std::isnan(v)) << kn::isa_name(isa);
     // SwiGLU over ordinary and extreme gates (exp overflow and underflow); 2 ulp of expf.
     auto gate = random_floats(1000, 3, 4.0f);
     for (float extreme : {-120.0f, -90.0f, -30.0f, 30.0f, 90.0f, 120.0f}) gate.push_back(extreme);
@@ -286,6 +308,10 @@ TEST_P(MatmulIsa, PackedWeightsMatchUnpackedBitForBit) {
                                std::to_string(cols) + " tokens " + std::to_string(n_tokens);
       EXPECT_EQ(y1, y) << what;
       EXPECT_EQ(y2, y) << what;
+      // The AVX2 kernel (vpmaddubsw instead of vpdpbusd) reaches the same integer sums and floats.
+      std::vector<float> y3(y.size());
+      owl::ops::matmul(y3.data(), packed, x.data(), n_tokens, pool2, kn::table_for(kn::Isa::avx2));
+      EXPECT_EQ(y3, y) << what << " avx2";
     }
   }
 }

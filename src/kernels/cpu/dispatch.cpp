@@ -66,6 +66,8 @@ struct Tables {
       t[i].dot_rows = ref::dot_rows;
       t[i].weighted_sum = ref::weighted_sum;
       t[i].swiglu = ref::swiglu;
+      t[i].rms_norm = ref::rms_norm;
+      t[i].softmax = ref::softmax;
       ref::fill_unpackers(t[i].unpack);
     }
     avx2::fill(t[1]);

@@ -69,6 +69,10 @@ using DotRowsFn = void (*)(const float* q, const float* k, int64_t stride, int64
 using WeightedSumFn = void (*)(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out);
 // gate[i] = silu(gate[i]) * up[i] (SwiGLU).
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);
+// y = x / sqrt(mean(x²) + eps) * w (y may alias x).
+using RmsNormFn = void (*)(float* y, const float* x, const float* w, int64_t n, float eps);
+// In place softmax; all -inf gives zeros, a NaN makes every entry NaN.
+using SoftmaxFn = void (*)(float* x, int64_t n);
 
 struct KernelTable {
   Isa isa = Isa::ref;
@@ -79,6 +83,8 @@ struct KernelTable {
   DotRowsFn dot_rows = nullptr;
   WeightedSumFn weighted_sum = nullptr;
   SwigluFn swiglu = nullptr;
+  RmsNormFn rms_norm = nullptr;
+  SoftmaxFn softmax = nullptr;
   // Integer path: null entries mean "use the reference matmul".
   QuantizeActsFn quantize_acts = nullptr;
   InterleaveFn interleave = nullptr;
@@ -107,6 +113,8 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n);
 void dot_rows(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale, float* out);
 void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out);
 void swiglu(float* gate, const float* up, int64_t n);
+void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);
+void softmax(float* x, int64_t n);
 void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32);
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
                 float* m_il);

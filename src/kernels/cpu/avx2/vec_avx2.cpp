@@ -59,7 +59,10 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
 
 }  // namespace
 
+void fill_packed(KernelTable& t);
+
 void fill(KernelTable& t) {
+  fill_packed(t);
   t.dot_f32 = dot_f32;
   t.f16_to_f32 = f16_to_f32;
   t.bf16_to_f32 = bf16_to_f32;

@@ -1,6 +1,5 @@
-// AVX-512 attention and activation kernels: query-key scores four keys at a time, the weighted sum
-// of value rows with the output held in registers, and SwiGLU with a vectorised exp (Cody-Waite
-// reduction, Cephes polynomial, scalef for the power of two: within 2 ulp of expf).
+// AVX-512 attention kernels: query-key scores four keys at a time, and the weighted sum of value
+// rows with the output held in registers.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -54,39 +53,12 @@ void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int
   }
 }
 
-inline __m512 exp_ps(__m512 x) {
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(89.0f)), _mm512_set1_ps(-104.0f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(e, n);
-}
-
-void swiglu(float* gate, const float* up, int64_t n) {
-  const __m512 one = _mm512_set1_ps(1.0f);
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = tail_mask(n - i);
-    const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
-    const __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g))));
-    _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(_mm512_mul_ps(g, sig), _mm512_maskz_loadu_ps(m, up + i)));
-  }
-}
-
 }  // namespace
 
 void fill_attention(KernelTable& t);
 void fill_attention(KernelTable& t) {
   t.dot_rows = dot_rows;
   t.weighted_sum = weighted_sum;
-  t.swiglu = swiglu;
 }
 
 }  // namespace owl::kernels::avx512

@@ -60,6 +60,7 @@ void fill_qgemm(KernelTable& t);
 void fill_packed(KernelTable& t);
 void fill_attention(KernelTable& t);
 void fill_gemm_float(KernelTable& t);
+void fill_rowwise(KernelTable& t);
 
 void fill_vec(KernelTable& t) {
   t.dot_f32 = dot_f32;
@@ -74,6 +75,7 @@ void fill(KernelTable& t) {
   fill_packed(t);
   fill_attention(t);
   fill_gemm_float(t);
+  fill_rowwise(t);
 }
 
 }  // namespace owl::kernels::avx512

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "base/fp16.h"
 #include "kernels/cpu/kernels.h"
@@ -35,6 +36,28 @@ void swiglu(float* gate, const float* up, int64_t n) {
     const float g = gate[i];
     gate[i] = g * (1.0f / (1.0f + std::exp(-g))) * up[i];
   }
+}
+
+void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps) {
+  float ss = 0.0f;
+  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (scale * x[i]);
+}
+
+void softmax(float* x, int64_t n) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) max = x[i] > max || std::isnan(x[i]) ? x[i] : max;  // NaN propagates
+  if (max == -std::numeric_limits<float>::infinity()) {  // every entry -inf: nothing to attend to
+    for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
+    return;
+  }
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  for (int64_t i = 0; i < n; ++i) x[i] /= sum;
 }
 
 void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32) {
