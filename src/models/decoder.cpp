@@ -165,9 +165,8 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
 
   for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.attn_norm.data(), d, s.norm_eps);
   observe("attn_norm", il, xn_.data(), n, d);
-  ops::matmul(q_.data(), l.attn_q, xn_.data(), n, pool_);
-  ops::matmul(k_.data(), l.attn_k, xn_.data(), n, pool_);
-  ops::matmul(v_.data(), l.attn_v, xn_.data(), n, pool_);
+  const ops::MatmulOutput qkv[] = {{q_.data(), &l.attn_q}, {k_.data(), &l.attn_k}, {v_.data(), &l.attn_v}};
+  ops::matmul(qkv, xn_.data(), n, pool_);
   add_bias(q_.data(), l.attn_q_bias, n);
   add_bias(k_.data(), l.attn_k_bias, n);
   add_bias(v_.data(), l.attn_v_bias, n);
@@ -217,8 +216,8 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   const int64_t d = s.n_embd;
   for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.ffn_norm.data(), d, s.norm_eps);
   observe("ffn_norm", il, xn_.data(), n, d);
-  ops::matmul(gate_.data(), l.ffn_gate, xn_.data(), n, pool_);
-  ops::matmul(up_.data(), l.ffn_up, xn_.data(), n, pool_);
+  const ops::MatmulOutput gate_up[] = {{gate_.data(), &l.ffn_gate}, {up_.data(), &l.ffn_up}};
+  ops::matmul(gate_up, xn_.data(), n, pool_);
   if (s.activation == Activation::gelu_tanh) {
     ops::geglu(gate_.data(), up_.data(), n * s.n_ff);
   } else {

@@ -11,6 +11,7 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <span>
 #include <cstring>
 #include <vector>
 
@@ -142,31 +143,40 @@ kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t 
                             a.s32 + t0 * kp / 32};
 }
 
-// Packed weights: each thread takes whole 16-row groups. Tokens go in blocks whose activations stay
-// in L2 while the thread's groups stream past.
-void matmul_packed(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+// Packed weights: each thread takes whole 16-row groups, of one matrix or of several that share
+// the input (numbered one after the other). Tokens go in blocks whose activations stay in L2 while
+// the thread's groups stream past.
+void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
                    const kernels::KernelTable& kt) {
-  const PackedMatrix& p = *w.packed;
-  const int64_t in = w.cols;
-  const int64_t out = w.rows;
+  const int64_t in = outs.front().w->cols;
   const int64_t kp = (in + 63) / 64 * 64;
   const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, kt);
   constexpr int64_t kTokenBlock = 64;
-  const int64_t n_groups = (out + 15) / 16;
+  int64_t n_groups = 0;
+  for (const MatmulOutput& o : outs) n_groups += (o.w->rows + 15) / 16;
   pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     thread_local std::vector<float> res_scratch;
     float* res = grow(res_scratch, 16 * std::min(n_tokens, kTokenBlock));
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
       const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
       const kernels::QuantActs block = tokens_from(qa, t0, kp);
+      size_t job = 0;
+      int64_t first = 0;  // global index of job's first group
       for (int64_t grp = g0; grp < g1; ++grp) {
-        const int64_t r0 = grp * 16;
-        const auto nr = static_cast<size_t>(std::min<int64_t>(16, out - r0));
-        kt.gemm_packed(p.group(grp), p.type, in, kp, block, nt, res);
-        for (int64_t t = 0; t < nt; ++t) std::memcpy(y + (t0 + t) * out + r0, res + t * 16, sizeof(float) * nr);
+        while (grp >= first + (outs[job].w->rows + 15) / 16) first += (outs[job++].w->rows + 15) / 16;
+        const Weight& w = *outs[job].w;
+        const int64_t r0 = (grp - first) * 16;
+        const auto nr = static_cast<size_t>(std::min<int64_t>(16, w.rows - r0));
+        kt.gemm_packed(w.packed->group(grp - first), w.packed->type, in, kp, block, nt, res);
+        float* y = outs[job].y;
+        for (int64_t t = 0; t < nt; ++t) std::memcpy(y + (t0 + t) * w.rows + r0, res + t * 16, sizeof(float) * nr);
       }
     }
   }, min_items(16 * in * n_tokens));
+}
+
+bool uses_packed(const Weight& w, const kernels::KernelTable& kt) {
+  return w.packed != nullptr && kt.gemm_packed != nullptr && kt.quantize_acts != nullptr;
 }
 
 void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
@@ -230,8 +240,9 @@ void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadP
   check_shape(w);
   if (n_tokens <= 0) return;
   if (kt.isa == kernels::Isa::ref) return matmul_reference(y, w, x, n_tokens, pool);
-  if (w.packed != nullptr && kt.gemm_packed != nullptr && kt.quantize_acts != nullptr) {
-    return matmul_packed(y, w, x, n_tokens, pool, kt);
+  if (uses_packed(w, kt)) {
+    const MatmulOutput one{y, &w};
+    return matmul_packed({&one, 1}, x, n_tokens, pool, kt);
   }
   if (w.type == DType::f32 || w.type == DType::f16 || w.type == DType::bf16) {
     return matmul_float(y, w, x, n_tokens, pool, kt);
@@ -245,6 +256,22 @@ void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadP
 
 void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool) {
   matmul(y, w, x, n_tokens, pool, kernels::active());
+}
+
+void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
+            const kernels::KernelTable& kt) {
+  if (outs.empty() || n_tokens <= 0) return;
+  bool together = true;
+  for (const MatmulOutput& o : outs) {
+    check_shape(*o.w);
+    together = together && uses_packed(*o.w, kt) && o.w->cols == outs.front().w->cols;
+  }
+  if (together) return matmul_packed(outs, x, n_tokens, pool, kt);
+  for (const MatmulOutput& o : outs) matmul(o.y, *o.w, x, n_tokens, pool, kt);
+}
+
+void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool) {
+  matmul(outs, x, n_tokens, pool, kernels::active());
 }
 
 void weight_row(float* dst, const Weight& w, int64_t row) {

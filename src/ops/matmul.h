@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "base/thread_pool.h"
 #include "kernels/cpu/kernels.h"
@@ -15,6 +16,17 @@ void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadP
 
 // The same with an explicit kernel table (tests compare ISAs with it).
 void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+            const kernels::KernelTable& table);
+
+// Several products of the same input (Q, K and V; gate and up) in one pass over the pool: the
+// input is quantised once and the threads split the rows of all of them, so they wait for each
+// other once. Each y[i] is what matmul(y[i], *w[i], ...) gives.
+struct MatmulOutput {
+  float* y;
+  const Weight* w;
+};
+void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool);
+void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
             const kernels::KernelTable& table);
 
 // One row of w (e.g. a token embedding) as float32.

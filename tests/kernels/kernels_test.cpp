@@ -316,6 +316,35 @@ TEST_P(MatmulIsa, PackedWeightsMatchUnpackedBitForBit) {
   }
 }
 
+// Several matrices sharing an input in one call give what one call each gives, packed or not.
+TEST(Kernels, SharedInputMatmulsMatchSeparateOnes) {
+  owl::ThreadPool pool(2);
+  const kn::KernelTable& t = kn::active();
+  std::vector<QuantWeight> ws;
+  for (int64_t rows : {53, 16, 5}) ws.push_back(make_weight(DType::q4_k, rows, 512, static_cast<uint32_t>(rows)));
+  ws.push_back(make_weight(DType::q4_0, 40, 512, 9));
+  for (bool pack : {true, false}) {
+    std::vector<owl::Weight> w;
+    for (const auto& q : ws) {
+      w.push_back(q.w);
+      if (pack) w.back().packed = owl::ops::pack_matrix(w.back(), t, pool);
+    }
+    for (int64_t n_tokens : {1, 5, 70}) {
+      const auto x = random_floats(n_tokens * 512, 7);
+      std::vector<std::vector<float>> together(w.size()), alone(w.size());
+      std::vector<owl::ops::MatmulOutput> outs;
+      for (size_t i = 0; i < w.size(); ++i) {
+        together[i].resize(static_cast<size_t>(w[i].rows * n_tokens));
+        alone[i].resize(together[i].size());
+        outs.push_back({together[i].data(), &w[i]});
+        owl::ops::matmul(alone[i].data(), w[i], x.data(), n_tokens, pool, t);
+      }
+      owl::ops::matmul(outs, x.data(), n_tokens, pool, t);
+      for (size_t i = 0; i < w.size(); ++i) EXPECT_EQ(together[i], alone[i]) << "matrix " << i << " tokens " << n_tokens;
+    }
+  }
+}
+
 // Packing keeps the file's bit width: at real row lengths the copy is at most 3% larger.
 TEST(Kernels, PackedCopyIsAboutTheFileSize) {
   for (DType type : kQuantTypes) {

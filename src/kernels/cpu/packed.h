@@ -61,8 +61,22 @@ const PackedFormat* packed_format(uint32_t type);
 
 inline constexpr int64_t kPackChunk = 256;  // values per chunk
 
-size_t packed_unit_bytes(const PackedFormat& f);                      // one 32-value unit of 16 rows
-size_t packed_chunk_scale_bytes(const PackedFormat& f, int64_t n);    // scales of a chunk of n values
+// One 32-value unit of 16 rows.
+constexpr size_t packed_unit_bytes(const PackedFormat& f) {
+  switch (f.vbits) {
+    case 8: return 512;
+    case 5: return 320;
+    case 6: return 384;
+    default: return 256;
+  }
+}
+
+// The scales of a chunk of n values, padded to 64 bytes.
+constexpr size_t packed_chunk_scale_bytes(const PackedFormat& f, int64_t n) {
+  const size_t bytes = packed_superblock_scale_bytes(f) * static_cast<size_t>(n / f.superblock);
+  return (bytes + 63) / 64 * 64;
+}
+
 size_t packed_group_bytes(const PackedFormat& f, int64_t k);          // a whole row group, a multiple of 64
 // Offset in a row group of the scales of super-block sb, and of the unit holding values 32n..32n+31.
 size_t packed_scale_offset(const PackedFormat& f, int64_t k, int64_t sb);

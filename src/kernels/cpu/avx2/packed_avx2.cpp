@@ -88,8 +88,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   constexpr int kGroupsPerUnit = 32 / G;
   constexpr int kGroupsPerSb = F.superblock / G;
   constexpr size_t kSbBytes = packed_superblock_scale_bytes(F);
-  const size_t unit_bytes = packed_unit_bytes(F);
-  const size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
+  constexpr size_t unit_bytes = packed_unit_bytes(F);
+  constexpr size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
   const int64_t ng = kp / G;
   const float* ad = G == 16 ? a.d16 : a.d32;
   const float* as = G == 16 ? a.s16 : a.s32;
@@ -103,7 +103,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
     const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
     const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
-    const uint8_t* units = chunk + packed_chunk_scale_bytes(F, n_values);
+    const uint8_t* units =
+        chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk) : packed_chunk_scale_bytes(F, n_values));
     for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
       const uint8_t* area = chunk + sbl * kSbBytes;
       const __m256 dv = load_f16x8(area + 16 * h);

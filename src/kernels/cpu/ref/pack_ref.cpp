@@ -115,9 +115,10 @@ bool place_legacy_values(const PackedFormat& f, DType type, const uint8_t* rows,
     return false;
   }
   for (int64_t n = 0; n < k / 32; ++n) {
+    uint8_t* const unit0 = group + packed_unit_offset(f, k, n);
     for (int r = 0; r < n_rows; ++r) {
       const uint8_t* row = rows + r * row_stride;
-      uint8_t* unit = group + packed_unit_offset(f, k, n) + 4 * r;
+      uint8_t* unit = unit0 + 4 * r;
       const uint8_t* qs = nullptr;
       const uint8_t* qh = nullptr;
       switch (type) {
@@ -177,20 +178,6 @@ const PackedFormat* packed_format(uint32_t type) {
     default:
       return nullptr;
   }
-}
-
-size_t packed_unit_bytes(const PackedFormat& f) {
-  switch (f.vbits) {
-    case 8: return 512;
-    case 5: return 320;
-    case 6: return 384;
-    default: return 256;
-  }
-}
-
-size_t packed_chunk_scale_bytes(const PackedFormat& f, int64_t n) {
-  const size_t bytes = packed_superblock_scale_bytes(f) * static_cast<size_t>(n / f.superblock);
-  return (bytes + 63) / 64 * 64;
 }
 
 namespace {
