@@ -218,19 +218,18 @@ void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, 
   std::vector<float> m(static_cast<size_t>(k / 16));
   const bool legacy =
       place_legacy_values(f, dtype, static_cast<const uint8_t*>(rows), row_stride, n_rows, k, dst);
-  for (int r = 0; r < n_rows; ++r) {
-    const auto* row = static_cast<const uint8_t*>(rows) + r * row_stride;
-    if (!legacy) {
-      unpack(row, k, u.data(), s.data(), m.data());
-      place_values(f, u.data(), k, r, dst);
-    }
-    for (int64_t sb = 0; sb < k / f.superblock; ++sb) {
+  for (int r = 0; r < n_rows && !legacy; ++r) {
+    unpack(static_cast<const uint8_t*>(rows) + r * row_stride, k, u.data(), s.data(), m.data());
+    place_values(f, u.data(), k, r, dst);
+  }
+  for (int64_t sb = 0; sb < k / f.superblock; ++sb) {
+    uint8_t* area = dst + packed_scale_offset(f, k, sb);
+    for (int r = 0; r < n_rows; ++r) {
       uint16_t d = 0;
       uint16_t d2 = 0;
       uint8_t sc[16] = {};
       uint8_t mn[16] = {};
-      raw_scales(dtype, row, sb, d, d2, sc, mn);
-      uint8_t* area = dst + packed_scale_offset(f, k, sb);
+      raw_scales(dtype, static_cast<const uint8_t*>(rows) + r * row_stride, sb, d, d2, sc, mn);
       put_f16(area, r, d);
       switch (f.scale) {
         case PackScale::d_only:
