@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
+#include "kernels/cpu/kernels.h"
 #include "ops/matmul.h"
 
 namespace owl {
@@ -49,7 +50,7 @@ void Decoder::reserve(int64_t n, int64_t n_ctx) {
   grow(att_, n * s.n_head * s.head_dim);
   grow(gate_, n * s.n_ff);
   grow(up_, n * s.n_ff);
-  grow(scores_, pool_.size() * n_ctx);
+  grow(scores_, pool_.size() * kernels::kMaxQueries * n_ctx);
   grow(out_rows_, n * s.n_embd);
   grow(rope_cos_sin_, s.n_rot);
 }

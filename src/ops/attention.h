@@ -18,7 +18,8 @@ struct AttentionShape {
 
 // q, out: (n_tokens, n_head*head_dim). k_cache, v_cache: (n_ctx, n_head_kv*head_dim), already
 // holding positions [0, pos0 + n_tokens). Token t sits at position pos0 + t and attends to
-// positions [0, pos0 + t] (or the last `window` of them). scratch: at least pool.size() * (pos0 + n_tokens) floats.
+// positions [0, pos0 + t] (or the last `window` of them).
+// scratch: at least pool.size() * kernels::kMaxQueries * (pos0 + n_tokens) floats.
 void attention(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t pos0,
                int64_t n_tokens, const AttentionShape& shape, float* scratch, ThreadPool& pool);
 

@@ -193,16 +193,25 @@ TEST(Kernels, AttentionAndActivationKernelsMatchReference) {
     for (int64_t d : {64, 80, 128, 200}) {
       for (int64_t n : {1, 3, 17, 100}) {
         const int64_t stride = d + 24;  // rows of a wider cache, as several KV heads
-        const auto q = random_floats(d, 1);
+        const auto q = random_floats(4 * stride, 1);
         const auto kv = random_floats(n * stride, 2);
-        std::vector<float> s1(static_cast<size_t>(n)), s2(s1.size());
-        ref.dot_rows(q.data(), kv.data(), stride, n, d, 0.125f, s1.data());
-        t.dot_rows(q.data(), kv.data(), stride, n, d, 0.125f, s2.data());
-        EXPECT_LE(nmse(s2, s1), 1e-10) << kn::isa_name(isa) << " dot_rows d " << d << " n " << n;
-        std::vector<float> o1(static_cast<size_t>(d)), o2(o1.size());
-        ref.weighted_sum(s1.data(), kv.data(), stride, n, d, o1.data());
-        t.weighted_sum(s1.data(), kv.data(), stride, n, d, o2.data());
-        EXPECT_LE(nmse(o2, o1), 1e-10) << kn::isa_name(isa) << " weighted_sum d " << d << " n " << n;
+        for (int nq = 1; nq <= kn::kMaxQueries; ++nq) {
+          // Scores and weighted sums of nq queries at once against the reference one query at a time.
+          std::vector<float> s1(static_cast<size_t>(4 * n)), s2(s1.size());
+          for (int j = 0; j < nq; ++j) ref.dot_rows(q.data() + j * stride, stride, 1, kv.data(), stride, n, d, 0.125f, s1.data() + j * n, n);
+          t.dot_rows(q.data(), stride, nq, kv.data(), stride, n, d, 0.125f, s2.data(), n);
+          s1.resize(static_cast<size_t>(nq * n));
+          s2.resize(s1.size());
+          EXPECT_LE(nmse(s2, s1), 1e-10) << kn::isa_name(isa) << " dot_rows d " << d << " n " << n << " nq " << nq;
+          std::vector<float> o1(static_cast<size_t>(nq * d)), o2(o1.size());
+          for (int j = 0; j < nq; ++j) ref.weighted_sum(s1.data() + j * n, n, 1, kv.data(), stride, n, d, o1.data() + j * d, d);
+          t.weighted_sum(s1.data(), n, nq, kv.data(), stride, n, d, o2.data(), d);
+          EXPECT_LE(nmse(o2, o1), 1e-10) << kn::isa_name(isa) << " weighted_sum d " << d << " n " << n << " nq " << nq;
+          // A query's numbers do not depend on the others sharing the call.
+          std::vector<float> single(static_cast<size_t>(n));
+          t.dot_rows(q.data() + (nq - 1) * stride, stride, 1, kv.data(), stride, n, d, 0.125f, single.data(), n);
+          for (int64_t p = 0; p < n; ++p) ASSERT_EQ(single[static_cast<size_t>(p)], s2[static_cast<size_t>((nq - 1) * n + p)]);
+        }
       }
     }
     // RMSNorm and softmax, including softmax's special rows (NaN propagates, all -inf gives zeros).

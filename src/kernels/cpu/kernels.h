@@ -62,11 +62,16 @@ using GemmFloatFn = void (*)(const void* w, size_t row_stride, uint32_t type, in
                              const float* x, int64_t n_tokens, float* y, int64_t y_stride);
 
 // ---- attention and activations -------------------------------------------------------------------
-// out[p] = dot(q, k + p*stride over d values) * scale, for p in [0, n): the scores of one query.
-using DotRowsFn = void (*)(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale,
-                           float* out);
-// out[0, d) = sum over p in [0, n) of w[p] * (v + p*stride)[0, d): the attention-weighted values.
-using WeightedSumFn = void (*)(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out);
+// Attention of up to kMaxQueries queries at once, so that each key and value row is read once for
+// all of them. Query j is q + j*q_stride; its scores are out + j*out_stride:
+// out_j[p] = dot(q_j, k + p*stride over d values) * scale, for p in [0, n).
+inline constexpr int kMaxQueries = 4;
+using DotRowsFn = void (*)(const float* q, int64_t q_stride, int nq, const float* k, int64_t stride, int64_t n,
+                           int64_t d, float scale, float* out, int64_t out_stride);
+// out_j[0, d) = sum over p in [0, n) of w_j[p] * (v + p*stride)[0, d), with w_j = w + j*w_stride and
+// out_j = out + j*out_stride: the attention-weighted values. Per query, the same numbers as nq = 1.
+using WeightedSumFn = void (*)(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n,
+                               int64_t d, float* out, int64_t out_stride);
 // gate[i] = silu(gate[i]) * up[i] (SwiGLU).
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);
 // y = x / sqrt(mean(x²) + eps) * w (y may alias x).
@@ -110,8 +115,10 @@ namespace ref {
 float dot_f32_row(const float* a, const float* b, int64_t n);  // vec.h dot_f32, out of line
 void f16_to_f32(const uint16_t* src, float* dst, int64_t n);
 void bf16_to_f32(const uint16_t* src, float* dst, int64_t n);
-void dot_rows(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale, float* out);
-void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out);
+void dot_rows(const float* q, int64_t q_stride, int nq, const float* k, int64_t stride, int64_t n, int64_t d,
+              float scale, float* out, int64_t out_stride);
+void weighted_sum(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n, int64_t d,
+                  float* out, int64_t out_stride);
 void swiglu(float* gate, const float* up, int64_t n);
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);
 void softmax(float* x, int64_t n);

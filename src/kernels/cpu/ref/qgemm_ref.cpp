@@ -22,13 +22,20 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(src[i]);
 }
 
-void dot_rows(const float* q, const float* k, int64_t stride, int64_t n, int64_t d, float scale, float* out) {
-  for (int64_t p = 0; p < n; ++p) out[p] = dot_f32(q, k + p * stride, d) * scale;
+void dot_rows(const float* q, int64_t q_stride, int nq, const float* k, int64_t stride, int64_t n, int64_t d,
+              float scale, float* out, int64_t out_stride) {
+  for (int j = 0; j < nq; ++j) {
+    for (int64_t p = 0; p < n; ++p) out[j * out_stride + p] = dot_f32(q + j * q_stride, k + p * stride, d) * scale;
+  }
 }
 
-void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t d, float* out) {
-  for (int64_t i = 0; i < d; ++i) out[i] = 0.0f;
-  for (int64_t p = 0; p < n; ++p) axpy_f32(out, w[p], v + p * stride, d);
+void weighted_sum(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n, int64_t d,
+                  float* out, int64_t out_stride) {
+  for (int j = 0; j < nq; ++j) {
+    float* o = out + j * out_stride;
+    for (int64_t i = 0; i < d; ++i) o[i] = 0.0f;
+    for (int64_t p = 0; p < n; ++p) axpy_f32(o, w[j * w_stride + p], v + p * stride, d);
+  }
 }
 
 void swiglu(float* gate, const float* up, int64_t n) {
