@@ -2,7 +2,8 @@
 // one thread in a fixed order whatever the thread count. Three paths, chosen per weight type and ISA:
 //  - reference (OWL_CPU=ref, or a type without a SIMD path): each row dequantised chunk by chunk
 //    with tensor/quant.h and dotted with every token in float (the original scalar reference);
-//  - float (f32, f16, bf16 weights): the same chunked loop with the ISA's f16/bf16 conversion and dot;
+//  - float (f32, f16, bf16 weights): the ISA's register-tiled GEMM (gemm_float), or the chunked loop
+//    with its f16/bf16 conversion and dot where it has none;
 //  - integer (quantised weights): activations quantised once per call to int8 per 32 values, each
 //    16-row group unpacked to uint8 + per-group scales, interleaved, and multiplied with VNNI
 //    (kernels/cpu/avx512/qgemm_avx512.cpp). Its per-(row, token) arithmetic does not depend on the
@@ -11,8 +12,8 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
-#include <span>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "base/error.h"

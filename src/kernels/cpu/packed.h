@@ -27,11 +27,11 @@ namespace owl::kernels {
 enum class PackScale : uint8_t { d_only, d_and_m, d_dmin_u8, d_i8 };
 
 struct PackedFormat {
-  int vbits;         // 4, 5, 6 or 8 bits per value
+  int vbits;  // 4, 5, 6 or 8 bits per value
   PackScale scale;
-  float offset;      // m = offset * s for d_only and d_i8
-  int group;         // values per scale group: 16 or 32
-  int superblock;    // values per block of the source type: 32 or 256
+  float offset;    // m = offset * s for d_only and d_i8
+  int group;       // values per scale group: 16 or 32
+  int superblock;  // values per block of the source type: 32 or 256
 };
 
 inline constexpr PackedFormat kPackedQ4_0{4, PackScale::d_only, -8.0f, 32, 32};
@@ -47,10 +47,14 @@ inline constexpr PackedFormat kPackedQ6_K{6, PackScale::d_i8, -32.0f, 16, 256};
 constexpr size_t packed_superblock_scale_bytes(const PackedFormat& f) {
   const auto groups = static_cast<size_t>(f.superblock / f.group);
   switch (f.scale) {
-    case PackScale::d_only: return 32;
-    case PackScale::d_and_m: return 64;
-    case PackScale::d_dmin_u8: return 64 + 32 * groups;
-    case PackScale::d_i8: return 32 + 16 * groups;
+    case PackScale::d_only:
+      return 32;
+    case PackScale::d_and_m:
+      return 64;
+    case PackScale::d_dmin_u8:
+      return 64 + 32 * groups;
+    case PackScale::d_i8:
+      return 32 + 16 * groups;
   }
   return 0;
 }
@@ -64,10 +68,14 @@ inline constexpr int64_t kPackChunk = 256;  // values per chunk
 // One 32-value unit of 16 rows.
 constexpr size_t packed_unit_bytes(const PackedFormat& f) {
   switch (f.vbits) {
-    case 8: return 512;
-    case 5: return 320;
-    case 6: return 384;
-    default: return 256;
+    case 8:
+      return 512;
+    case 5:
+      return 320;
+    case 6:
+      return 384;
+    default:
+      return 256;
   }
 }
 
@@ -77,7 +85,7 @@ constexpr size_t packed_chunk_scale_bytes(const PackedFormat& f, int64_t n) {
   return (bytes + 63) / 64 * 64;
 }
 
-size_t packed_group_bytes(const PackedFormat& f, int64_t k);          // a whole row group, a multiple of 64
+size_t packed_group_bytes(const PackedFormat& f, int64_t k);  // a whole row group, a multiple of 64
 // Offset in a row group of the scales of super-block sb, and of the unit holding values 32n..32n+31.
 size_t packed_scale_offset(const PackedFormat& f, int64_t k, int64_t sb);
 size_t packed_unit_offset(const PackedFormat& f, int64_t k, int64_t n);

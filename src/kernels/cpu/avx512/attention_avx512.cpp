@@ -42,17 +42,22 @@ void scores_q(const float* q, int64_t q_stride, const float* k, int64_t stride, 
               float* out, int64_t out_stride) {
   constexpr int kKeys = NQ <= 2 ? 4 : 2;
   int64_t p = 0;
-  for (; p + kKeys <= n; p += kKeys) scores_tile<NQ, kKeys>(q, q_stride, k + p * stride, stride, d, scale, out + p, out_stride);
+  for (; p + kKeys <= n; p += kKeys)
+    scores_tile<NQ, kKeys>(q, q_stride, k + p * stride, stride, d, scale, out + p, out_stride);
   for (; p < n; ++p) scores_tile<NQ, 1>(q, q_stride, k + p * stride, stride, d, scale, out + p, out_stride);
 }
 
 void dot_rows(const float* q, int64_t q_stride, int nq, const float* k, int64_t stride, int64_t n, int64_t d,
               float scale, float* out, int64_t out_stride) {
   switch (nq) {
-    case 4: return scores_q<4>(q, q_stride, k, stride, n, d, scale, out, out_stride);
-    case 3: return scores_q<3>(q, q_stride, k, stride, n, d, scale, out, out_stride);
-    case 2: return scores_q<2>(q, q_stride, k, stride, n, d, scale, out, out_stride);
-    default: return scores_q<1>(q, q_stride, k, stride, n, d, scale, out, out_stride);
+    case 4:
+      return scores_q<4>(q, q_stride, k, stride, n, d, scale, out, out_stride);
+    case 3:
+      return scores_q<3>(q, q_stride, k, stride, n, d, scale, out, out_stride);
+    case 2:
+      return scores_q<2>(q, q_stride, k, stride, n, d, scale, out, out_stride);
+    default:
+      return scores_q<1>(q, q_stride, k, stride, n, d, scale, out, out_stride);
   }
 }
 
@@ -84,10 +89,14 @@ void weighted_q(const float* w, int64_t w_stride, const float* v, int64_t stride
 void weighted_sum(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n, int64_t d,
                   float* out, int64_t out_stride) {
   switch (nq) {
-    case 4: return weighted_q<4>(w, w_stride, v, stride, n, d, out, out_stride);
-    case 3: return weighted_q<3>(w, w_stride, v, stride, n, d, out, out_stride);
-    case 2: return weighted_q<2>(w, w_stride, v, stride, n, d, out, out_stride);
-    default: return weighted_q<1>(w, w_stride, v, stride, n, d, out, out_stride);
+    case 4:
+      return weighted_q<4>(w, w_stride, v, stride, n, d, out, out_stride);
+    case 3:
+      return weighted_q<3>(w, w_stride, v, stride, n, d, out, out_stride);
+    case 2:
+      return weighted_q<2>(w, w_stride, v, stride, n, d, out, out_stride);
+    default:
+      return weighted_q<1>(w, w_stride, v, stride, n, d, out, out_stride);
   }
 }
 

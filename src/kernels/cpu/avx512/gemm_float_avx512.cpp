@@ -52,10 +52,17 @@ void rows_tile(const uint8_t* w, size_t row_stride, int64_t k, const float* x, i
   int64_t t = 0;
   for (; t + 4 <= n_tokens; t += 4) tile<T, R, 4>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
   switch (n_tokens - t) {
-    case 3: tile<T, R, 3>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride); break;
-    case 2: tile<T, R, 2>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride); break;
-    case 1: tile<T, R, 1>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride); break;
-    default: break;
+    case 3:
+      tile<T, R, 3>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
+      break;
+    case 2:
+      tile<T, R, 2>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
+      break;
+    case 1:
+      tile<T, R, 1>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
+      break;
+    default:
+      break;
   }
 }
 
@@ -65,10 +72,17 @@ void gemm_typed(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k, 
   int64_t r = 0;
   for (; r + 4 <= n_rows; r += 4) rows_tile<T, 4>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
   switch (n_rows - r) {
-    case 3: rows_tile<T, 3>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride); break;
-    case 2: rows_tile<T, 2>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride); break;
-    case 1: rows_tile<T, 1>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride); break;
-    default: break;
+    case 3:
+      rows_tile<T, 3>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
+      break;
+    case 2:
+      rows_tile<T, 2>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
+      break;
+    case 1:
+      rows_tile<T, 1>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
+      break;
+    default:
+      break;
   }
 }
 
@@ -76,10 +90,14 @@ void gemm_float(const void* w, size_t row_stride, uint32_t type, int64_t n_rows,
                 int64_t n_tokens, float* y, int64_t y_stride) {
   const auto* rows = static_cast<const uint8_t*>(w);
   switch (static_cast<DType>(type)) {
-    case DType::f32: return gemm_typed<DType::f32>(rows, row_stride, n_rows, k, x, n_tokens, y, y_stride);
-    case DType::f16: return gemm_typed<DType::f16>(rows, row_stride, n_rows, k, x, n_tokens, y, y_stride);
-    case DType::bf16: return gemm_typed<DType::bf16>(rows, row_stride, n_rows, k, x, n_tokens, y, y_stride);
-    default: return;
+    case DType::f32:
+      return gemm_typed<DType::f32>(rows, row_stride, n_rows, k, x, n_tokens, y, y_stride);
+    case DType::f16:
+      return gemm_typed<DType::f16>(rows, row_stride, n_rows, k, x, n_tokens, y, y_stride);
+    case DType::bf16:
+      return gemm_typed<DType::bf16>(rows, row_stride, n_rows, k, x, n_tokens, y, y_stride);
+    default:
+      return;
   }
 }
 

@@ -88,8 +88,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
     const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
     const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
-    const uint8_t* units =
-        chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk) : packed_chunk_scale_bytes(F, n_values));
+    const uint8_t* units = chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk)
+                                                           : packed_chunk_scale_bytes(F, n_values));
     for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
       const uint8_t* area = chunk + sbl * kSbBytes;
       const __m512 dv = load_f16x16(area);
@@ -156,29 +156,53 @@ void packed_gemm(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   int64_t t = 0;
   for (; t + 8 <= n_tokens; t += 8) packed_tile<F, 8>(grp, k, kp, a, t, out);
   switch (n_tokens - t) {
-    case 7: packed_tile<F, 7>(grp, k, kp, a, t, out); break;
-    case 6: packed_tile<F, 6>(grp, k, kp, a, t, out); break;
-    case 5: packed_tile<F, 5>(grp, k, kp, a, t, out); break;
-    case 4: packed_tile<F, 4>(grp, k, kp, a, t, out); break;
-    case 3: packed_tile<F, 3>(grp, k, kp, a, t, out); break;
-    case 2: packed_tile<F, 2>(grp, k, kp, a, t, out); break;
-    case 1: packed_tile<F, 1>(grp, k, kp, a, t, out); break;
-    default: break;
+    case 7:
+      packed_tile<F, 7>(grp, k, kp, a, t, out);
+      break;
+    case 6:
+      packed_tile<F, 6>(grp, k, kp, a, t, out);
+      break;
+    case 5:
+      packed_tile<F, 5>(grp, k, kp, a, t, out);
+      break;
+    case 4:
+      packed_tile<F, 4>(grp, k, kp, a, t, out);
+      break;
+    case 3:
+      packed_tile<F, 3>(grp, k, kp, a, t, out);
+      break;
+    case 2:
+      packed_tile<F, 2>(grp, k, kp, a, t, out);
+      break;
+    case 1:
+      packed_tile<F, 1>(grp, k, kp, a, t, out);
+      break;
+    default:
+      break;
   }
 }
 
 void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const QuantActs& a, int64_t n_tokens,
                  float* out) {
   switch (static_cast<DType>(type)) {
-    case DType::q4_0: return packed_gemm<kPackedQ4_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q4_1: return packed_gemm<kPackedQ4_1>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_0: return packed_gemm<kPackedQ5_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_1: return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
-    case DType::q8_0: return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q4_k: return packed_gemm<kPackedQ4_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_k: return packed_gemm<kPackedQ5_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q6_k: return packed_gemm<kPackedQ6_K>(grp, k, kp, a, n_tokens, out);
-    default: return;
+    case DType::q4_0:
+      return packed_gemm<kPackedQ4_0>(grp, k, kp, a, n_tokens, out);
+    case DType::q4_1:
+      return packed_gemm<kPackedQ4_1>(grp, k, kp, a, n_tokens, out);
+    case DType::q5_0:
+      return packed_gemm<kPackedQ5_0>(grp, k, kp, a, n_tokens, out);
+    case DType::q5_1:
+      return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
+    case DType::q8_0:
+      return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
+    case DType::q4_k:
+      return packed_gemm<kPackedQ4_K>(grp, k, kp, a, n_tokens, out);
+    case DType::q5_k:
+      return packed_gemm<kPackedQ5_K>(grp, k, kp, a, n_tokens, out);
+    case DType::q6_k:
+      return packed_gemm<kPackedQ6_K>(grp, k, kp, a, n_tokens, out);
+    default:
+      return;
   }
 }
 

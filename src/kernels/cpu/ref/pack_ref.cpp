@@ -216,8 +216,7 @@ void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, 
   std::vector<uint8_t> u(static_cast<size_t>(k));
   std::vector<float> s(static_cast<size_t>(k / 16));
   std::vector<float> m(static_cast<size_t>(k / 16));
-  const bool legacy =
-      place_legacy_values(f, dtype, static_cast<const uint8_t*>(rows), row_stride, n_rows, k, dst);
+  const bool legacy = place_legacy_values(f, dtype, static_cast<const uint8_t*>(rows), row_stride, n_rows, k, dst);
   for (int r = 0; r < n_rows && !legacy; ++r) {
     unpack(static_cast<const uint8_t*>(rows) + r * row_stride, k, u.data(), s.data(), m.data());
     place_values(f, u.data(), k, r, dst);
