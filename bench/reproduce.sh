@@ -28,6 +28,7 @@ echo "== tinyllama q4_0, 2 threads"
 echo "== thread scaling: 7B q4_0 prefill, 1 then 2 threads"
 "$owl" bench -m "$(model llama2-7b q4_0)" -p 128 -n 0 -r "$reps" -t 1
 "$owl" bench -m "$(model llama2-7b q4_0)" -p 128 -n 0 -r "$reps" -t 2
-echo "== the same 7B q4_0 with weights used in place (OWL_PACK=0), and on the scalar kernels"
+echo "== the same 7B q4_0 on the AVX2 kernels, with weights used in place (OWL_PACK=0), and on the scalar kernels"
+OWL_CPU=avx2 "$owl" bench -m "$(model llama2-7b q4_0)" -p 64 -n 16 -r 1 -t 2
 OWL_PACK=0 "$owl" bench -m "$(model llama2-7b q4_0)" -p 64 -n 16 -r 1 -t 2
 OWL_CPU=ref "$owl" bench -m "$(model llama2-7b q4_0)" -p 8 -n 4 -r 1 -t 2
