@@ -17,7 +17,7 @@
 namespace owl {
 
 namespace {
-constexpr int64_t kMaxBatch = 64;  // token positions per pass: bounds scratch memory
+constexpr int64_t kMaxBatch = 256;  // token positions per pass: bounds scratch memory
 
 void add_in_place(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];

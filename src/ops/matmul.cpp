@@ -145,8 +145,7 @@ kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t 
 }
 
 // Packed weights: each thread takes whole 16-row groups, of one matrix or of several that share
-// the input (numbered one after the other). Tokens go in blocks whose activations stay in L2 while
-// the thread's groups stream past.
+// the input (numbered one after the other).
 void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
                    const kernels::KernelTable& kt) {
   const int64_t in = outs.front().w->cols;
@@ -155,11 +154,18 @@ void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n
   constexpr int64_t kTokenBlock = 64;
   int64_t n_groups = 0;
   for (const MatmulOutput& o : outs) n_groups += (o.w->rows + 15) / 16;
+  // Long prompts: each group is expanded to bytes once and multiplied with every token by gemm_q16
+  // (the unpacking path's kernel, fed without its scalar unpack). Short ones: tiles straight from
+  // the packed bytes, in token blocks whose activations stay in L2.
+  constexpr int64_t kExpandTokens = 16;
+  const bool expand = n_tokens >= kExpandTokens && kt.expand_packed != nullptr && kt.gemm_q16 != nullptr;
   pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     thread_local std::vector<float> res_scratch;
-    float* res = grow(res_scratch, 16 * std::min(n_tokens, kTokenBlock));
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
-      const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
+    thread_local GroupScratch sc;
+    const int64_t block_tokens = expand ? n_tokens : std::min(n_tokens, kTokenBlock);
+    float* res = grow(res_scratch, 16 * block_tokens);
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += block_tokens) {
+      const int64_t nt = std::min(block_tokens, n_tokens - t0);
       const kernels::QuantActs block = tokens_from(qa, t0, kp);
       size_t job = 0;
       int64_t first = 0;  // global index of job's first group
@@ -168,7 +174,17 @@ void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n
         const Weight& w = *outs[job].w;
         const int64_t r0 = (grp - first) * 16;
         const auto nr = static_cast<size_t>(std::min<int64_t>(16, w.rows - r0));
-        kt.gemm_packed(w.packed->group(grp - first), w.packed->type, in, kp, block, nt, res);
+        const uint8_t* packed = w.packed->group(grp - first);
+        if (expand) {
+          const int g = kernels::unpack_group(w.packed->type);
+          uint8_t* u_il = grow(sc.u_il, 16 * kp);
+          float* s_il = grow(sc.s_il, 16 * kp / g);
+          float* m_il = grow(sc.m_il, 16 * kp / g);
+          kt.expand_packed(packed, w.packed->type, in, kp, u_il, s_il, m_il);
+          kt.gemm_q16(u_il, s_il, m_il, kp, g, block, nt, res);
+        } else {
+          kt.gemm_packed(packed, w.packed->type, in, kp, block, nt, res);
+        }
         float* y = outs[job].y;
         for (int64_t t = 0; t < nt; ++t) std::memcpy(y + (t0 + t) * w.rows + r0, res + t * 16, sizeof(float) * nr);
       }

@@ -52,6 +52,12 @@ using GemmDirectFn = void (*)(const void* rows, size_t row_stride, int64_t k, in
 using GemmPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, int64_t kp, const QuantActs& acts,
                               int64_t n_tokens, float* out);
 
+// A packed row group expanded to gemm_q16's interleaved form (u_il (kp/4, 16, 4), s_il and m_il
+// (kp/G, 16)), zero-padded from k to kp: for long prompts, decoding once and reusing the bytes for
+// every token is cheaper. Same numbers as gemm_packed.
+using ExpandPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, int64_t kp, uint8_t* u_il,
+                                float* s_il, float* m_il);
+
 // ---- float paths --------------------------------------------------------------------------------
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
 using ToF32Fn = void (*)(const uint16_t* src, float* dst, int64_t n);        // f16 or bf16 bits -> f32
@@ -97,6 +103,7 @@ struct KernelTable {
   UnpackFn unpack[32] = {};  // indexed by the GGUF type number (DType)
   GemmDirectFn gemm_direct[32] = {};  // optional, per type
   GemmPackedFn gemm_packed = nullptr;  // optional: weights packed at load
+  ExpandPackedFn expand_packed = nullptr;  // optional, with gemm_packed
 };
 
 // The table of an ISA (a ref-filled table with that ISA's overrides); isa_supported says whether

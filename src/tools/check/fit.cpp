@@ -25,7 +25,7 @@ namespace owl::check {
 
 namespace {
 
-constexpr int64_t kMaxBatch = 64;              // Decoder's kMaxBatch (models/decoder.cpp)
+constexpr int64_t kMaxBatch = 256;             // Decoder's kMaxBatch (models/decoder.cpp)
 constexpr uint64_t kFaultAround = 64 * 1024;   // the kernel maps up to 16 cached file pages per read fault
 constexpr uint64_t kThreadBytes = 160 * 1024;  // a worker's touched stack, TLS and malloc arena (measured)
 // Sampler work_ (sampling/sampler.h): one float per token. With the default top-k its candidates_
@@ -262,9 +262,13 @@ FitReport predict_fit(const gguf::File& f, const FitParams& p, const FitEnvironm
   }
   auto compute = [&](int64_t n_ctx) {
     const int64_t b = std::min<int64_t>(kMaxBatch, n_ctx);
+    // Activations, attention scores (up to 4 queries per thread), the logits row.
     const int64_t floats = b * (2 * h.n_embd + 2 * q_dim + 2 * kv_dim + std::max(h.n_ff, h.n_embd) + h.n_ff) +
-                           static_cast<int64_t>(r.threads) * n_ctx + h.n_vocab;
-    return static_cast<uint64_t>(floats) * 4 + static_cast<uint64_t>(h.n_vocab) * kSamplerBytesPerToken;
+                           static_cast<int64_t>(r.threads) * 4 * n_ctx + h.n_vocab;
+    // The matmul's int8 copy of its widest input: a byte and 3/4 of a byte of scales per value.
+    const int64_t quantized = b * std::max(h.n_ff, h.n_embd) * 7 / 4;
+    return static_cast<uint64_t>(floats) * 4 + static_cast<uint64_t>(quantized) +
+           static_cast<uint64_t>(h.n_vocab) * kSamplerBytesPerToken;
   };
   const uint64_t overhead = env.baseline + kRunCodeBytes +
                             static_cast<uint64_t>(r.threads - 1) * kThreadBytes;

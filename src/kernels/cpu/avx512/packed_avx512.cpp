@@ -151,6 +151,67 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + (t0 + t) * 16, acc[t]);
 }
 
+// A packed row group back to the unpacking path's interleaved form (u_il, s_il, m_il of gemm_q16,
+// zero-padded to kp), for prompts long enough that decoding the nibbles once and reusing the bytes
+// for every token beats decoding them per tile of tokens.
+template <PackedFormat F>
+void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, float* s_il, float* m_il) {
+  constexpr int G = F.group;
+  constexpr int kGroupsPerUnit = 32 / G;
+  constexpr int kGroupsPerSb = F.superblock / G;
+  constexpr size_t kSbBytes = packed_superblock_scale_bytes(F);
+  constexpr size_t unit_bytes = packed_unit_bytes(F);
+  constexpr size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
+  const __m512 offset = _mm512_set1_ps(F.offset);
+  for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
+    const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
+    const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
+    const uint8_t* units = chunk + packed_chunk_scale_bytes(F, n_values);
+    for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
+      const uint8_t* area = chunk + sbl * kSbBytes;
+      const __m512 dv = load_f16x16(area);
+      __m512 second = _mm512_setzero_ps();
+      if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
+      if constexpr (F.scale == PackScale::d_dmin_u8) {
+        second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
+      }
+      for (int n = 0; n < F.superblock / 32; ++n) {
+        const uint8_t* unit = units + (sbl * (F.superblock / 32) + n) * unit_bytes;
+        const int64_t col = c0 + sbl * F.superblock + n * 32;
+        __m512i w[8];
+        decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, 8>{});
+        for (int i = 0; i < 8; ++i) _mm512_storeu_si512(u_il + (col / 4 + i) * 64, w[i]);
+        for (int half = 0; half < kGroupsPerUnit; ++half) {
+          const int gi = n * kGroupsPerUnit + half;
+          __m512 sv;
+          __m512 mv;
+          if constexpr (F.scale == PackScale::d_only) {
+            sv = dv;
+            mv = _mm512_mul_ps(offset, dv);
+          } else if constexpr (F.scale == PackScale::d_and_m) {
+            sv = dv;
+            mv = second;
+          } else if constexpr (F.scale == PackScale::d_dmin_u8) {
+            sv = _mm512_mul_ps(dv, load_u8x16(area + 64 + gi * 16));
+            mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
+          } else {
+            sv = _mm512_mul_ps(dv, load_i8x16(area + 32 + gi * 16));
+            mv = _mm512_mul_ps(offset, sv);
+          }
+          const int64_t j = (col + half * G) / G;
+          _mm512_storeu_ps(s_il + j * 16, sv);
+          _mm512_storeu_ps(m_il + j * 16, mv);
+        }
+      }
+    }
+  }
+  std::memset(u_il + k * 16, 0, static_cast<size_t>((kp - k) * 16));
+  for (int64_t j = k / G; j < kp / G; ++j) {
+    _mm512_storeu_ps(s_il + j * 16, _mm512_setzero_ps());
+    _mm512_storeu_ps(m_il + j * 16, _mm512_setzero_ps());
+  }
+}
+
 template <PackedFormat F>
 void packed_gemm(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t n_tokens, float* out) {
   int64_t t = 0;
@@ -206,9 +267,35 @@ void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const
   }
 }
 
+void expand_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, uint8_t* u_il, float* s_il, float* m_il) {
+  switch (static_cast<DType>(type)) {
+    case DType::q4_0:
+      return expand_group<kPackedQ4_0>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q4_1:
+      return expand_group<kPackedQ4_1>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q5_0:
+      return expand_group<kPackedQ5_0>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q5_1:
+      return expand_group<kPackedQ5_1>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q8_0:
+      return expand_group<kPackedQ8_0>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q4_k:
+      return expand_group<kPackedQ4_K>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q5_k:
+      return expand_group<kPackedQ5_K>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q6_k:
+      return expand_group<kPackedQ6_K>(grp, k, kp, u_il, s_il, m_il);
+    default:
+      return;
+  }
+}
+
 }  // namespace
 
 void fill_packed(KernelTable& t);
-void fill_packed(KernelTable& t) { t.gemm_packed = gemm_packed; }
+void fill_packed(KernelTable& t) {
+  t.gemm_packed = gemm_packed;
+  t.expand_packed = expand_packed;
+}
 
 }  // namespace owl::kernels::avx512
