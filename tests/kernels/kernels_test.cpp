@@ -292,9 +292,11 @@ TEST_P(MatmulIsa, MatchesReferenceForAnyThreadsAndBatch) {
 
 // Weights packed at load give bit-identical results to the unpacking path, for odd row counts,
 // padded columns, token counts across the 64-token block and both thread counts.
-TEST_P(MatmulIsa, PackedWeightsMatchUnpackedBitForBit) {
+class PackedMatmul : public ::testing::TestWithParam<DType> {};
+
+TEST_P(PackedMatmul, MatchesUnpackedBitForBit) {
   const DType type = GetParam();
-  if (kn::packed_format(static_cast<uint32_t>(type)) == nullptr) GTEST_SKIP() << "no packed form";
+  ASSERT_NE(kn::packed_format(static_cast<uint32_t>(type)), nullptr);
   if (!kn::isa_supported(kn::Isa::avx512)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   const kn::KernelTable& t = kn::table_for(kn::Isa::avx512);
   owl::ThreadPool pool1(1);
@@ -368,6 +370,11 @@ TEST(Kernels, PackedCopyIsAboutTheFileSize) {
     EXPECT_LE(ratio, 1.03) << owl::dtype_name(type);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(PackedTypes, PackedMatmul,
+                         ::testing::Values(DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,
+                                           DType::q4_k, DType::q5_k, DType::q6_k),
+                         [](const ::testing::TestParamInfo<DType>& p) { return std::string(owl::dtype_name(p.param)); });
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulIsa,
                          ::testing::Values(DType::f32, DType::f16, DType::bf16, DType::q4_0, DType::q4_1, DType::q5_0,
