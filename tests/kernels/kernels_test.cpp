@@ -356,7 +356,8 @@ TEST(Kernels, SharedInputMatmulsMatchSeparateOnes) {
   }
 }
 
-// Packing keeps the file's bit width: at real row lengths the copy is at most 3% larger.
+// Packing keeps the file's bit width: at real row lengths the copy is at most 3% larger (q3_K, whose
+// 6-bit scales become bytes: 6%), and q2_K is not packed at all.
 TEST(Kernels, PackedCopyIsAboutTheFileSize) {
   for (DType type : kQuantTypes) {
     if (kn::packed_format(static_cast<uint32_t>(type)) == nullptr) continue;
@@ -367,13 +368,13 @@ TEST(Kernels, PackedCopyIsAboutTheFileSize) {
     const double file = static_cast<double>(owl::row_bytes(type, w.cols)) * static_cast<double>(w.rows);
     const double ratio = static_cast<double>(owl::ops::packed_bytes(w)) / file;
     EXPECT_GE(ratio, 1.0) << owl::dtype_name(type);
-    EXPECT_LE(ratio, 1.03) << owl::dtype_name(type);
+    EXPECT_LE(ratio, type == DType::q3_k ? 1.06 : 1.03) << owl::dtype_name(type);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(PackedTypes, PackedMatmul,
                          ::testing::Values(DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,
-                                           DType::q4_k, DType::q5_k, DType::q6_k),
+                                           DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k),
                          [](const ::testing::TestParamInfo<DType>& p) { return std::string(owl::dtype_name(p.param)); });
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulIsa,

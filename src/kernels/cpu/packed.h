@@ -16,7 +16,9 @@
 //      nibbles (every vbits): 4 chunks; chunk c holds step c in the low and step c+4 in the high nibble;
 //      vbits 5: one more chunk whose bit s of each byte is bit 4 of that step-s value;
 //      vbits 6: two more; chunk h holds bits 4-5 of step 4h+i in bits 2i..2i+1;
-//      vbits 8: 8 chunks of whole bytes instead, chunk s holding step s.
+//      vbits 8: 8 chunks of whole bytes instead, chunk s holding step s;
+//      vbits 3: instead of nibbles, 2 chunks of the low 2 bits (chunk h holds step 4h+i in bits
+//               2i..2i+1) and one chunk whose bit s of each byte is bit 2 of that step-s value.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +29,7 @@ namespace owl::kernels {
 enum class PackScale : uint8_t { d_only, d_and_m, d_dmin_u8, d_i8 };
 
 struct PackedFormat {
-  int vbits;  // 4, 5, 6 or 8 bits per value
+  int vbits;  // 3, 4, 5, 6 or 8 bits per value
   PackScale scale;
   float offset;    // m = offset * s for d_only and d_i8
   int group;       // values per scale group: 16 or 32
@@ -39,6 +41,7 @@ inline constexpr PackedFormat kPackedQ4_1{4, PackScale::d_and_m, 0.0f, 32, 32};
 inline constexpr PackedFormat kPackedQ5_0{5, PackScale::d_only, -16.0f, 32, 32};
 inline constexpr PackedFormat kPackedQ5_1{5, PackScale::d_and_m, 0.0f, 32, 32};
 inline constexpr PackedFormat kPackedQ8_0{8, PackScale::d_only, -128.0f, 32, 32};
+inline constexpr PackedFormat kPackedQ3_K{3, PackScale::d_i8, -4.0f, 16, 256};
 inline constexpr PackedFormat kPackedQ4_K{4, PackScale::d_dmin_u8, 0.0f, 32, 256};
 inline constexpr PackedFormat kPackedQ5_K{5, PackScale::d_dmin_u8, 0.0f, 32, 256};
 inline constexpr PackedFormat kPackedQ6_K{6, PackScale::d_i8, -32.0f, 16, 256};
@@ -59,8 +62,8 @@ constexpr size_t packed_superblock_scale_bytes(const PackedFormat& f) {
   return 0;
 }
 
-// nullptr when the type has no packed form. q2_K and q3_K have none: in 4 bits per value they would
-// take a third to three quarters more memory than the file.
+// nullptr when the type has no packed form. q2_K has none: with its scales and mins in whole bytes it
+// would take a fifth more memory than the file (q3_K's byte scales cost 5%).
 const PackedFormat* packed_format(uint32_t type);
 
 inline constexpr int64_t kPackChunk = 256;  // values per chunk
@@ -74,6 +77,8 @@ constexpr size_t packed_unit_bytes(const PackedFormat& f) {
       return 320;
     case 6:
       return 384;
+    case 3:
+      return 192;
     default:
       return 256;
   }

@@ -42,6 +42,13 @@ inline __m256i decode_step(const uint8_t* unit, int h) {
   const auto* v = reinterpret_cast<const __m256i*>(unit + 32 * h);  // chunk c is v[2c]
   if constexpr (F.vbits == 8) {
     return _mm256_loadu_si256(v + 2 * S);
+  } else if constexpr (F.vbits == 3) {
+    constexpr int i = S % 4;
+    const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256(v + 2 * (S / 4)), 2 * i),
+                                        _mm256_set1_epi8(0x03));
+    const __m256i hp = _mm256_loadu_si256(v + 2 * 2);
+    const __m256i hb = S <= 2 ? _mm256_slli_epi16(hp, 2 - S) : _mm256_srli_epi16(hp, S - 2);
+    return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x04)));
   } else {
     const __m256i nib = _mm256_loadu_si256(v + 2 * (S % 4));
     const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -193,6 +200,8 @@ void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const
       return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
     case DType::q8_0:
       return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
+    case DType::q3_k:
+      return packed_gemm<kPackedQ3_K>(grp, k, kp, a, n_tokens, out);
     case DType::q4_k:
       return packed_gemm<kPackedQ4_K>(grp, k, kp, a, n_tokens, out);
     case DType::q5_k:

@@ -40,6 +40,12 @@ inline __m512i decode_step(const uint8_t* unit) {
   const __m512i* v = reinterpret_cast<const __m512i*>(unit);
   if constexpr (F.vbits == 8) {
     return _mm512_loadu_si512(v + S);
+  } else if constexpr (F.vbits == 3) {
+    constexpr int i = S % 4;
+    const __m512i lo = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(v + S / 4), 2 * i), _mm512_set1_epi8(0x03));
+    const __m512i h = _mm512_loadu_si512(v + 2);
+    const __m512i hb = S <= 2 ? _mm512_slli_epi16(h, 2 - S) : _mm512_srli_epi16(h, S - 2);
+    return _mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0x04), 0xf8);  // lo | (hb & 0x04)
   } else {
     const __m512i nib = _mm512_loadu_si512(v + S % 4);
     const __m512i low4 = _mm512_set1_epi8(0x0f);
@@ -256,6 +262,8 @@ void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const
       return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
     case DType::q8_0:
       return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
+    case DType::q3_k:
+      return packed_gemm<kPackedQ3_K>(grp, k, kp, a, n_tokens, out);
     case DType::q4_k:
       return packed_gemm<kPackedQ4_K>(grp, k, kp, a, n_tokens, out);
     case DType::q5_k:
@@ -279,6 +287,8 @@ void expand_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, uin
       return expand_group<kPackedQ5_1>(grp, k, kp, u_il, s_il, m_il);
     case DType::q8_0:
       return expand_group<kPackedQ8_0>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q3_k:
+      return expand_group<kPackedQ3_K>(grp, k, kp, u_il, s_il, m_il);
     case DType::q4_k:
       return expand_group<kPackedQ4_K>(grp, k, kp, u_il, s_il, m_il);
     case DType::q5_k:

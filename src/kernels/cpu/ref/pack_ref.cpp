@@ -39,6 +39,12 @@ void raw_scales(DType type, const uint8_t* row, int64_t sb, uint16_t& d, uint16_
       d2 = b.m;
       return;
     }
+    case DType::q3_k: {
+      const auto& b = reinterpret_cast<const BlockQ3_K*>(row)[sb];
+      d = b.d;
+      for (int g = 0; g < 16; ++g) sc[g] = static_cast<uint8_t>(static_cast<int8_t>(ref::q3_k_scale(b.scales, g)));
+      return;
+    }
     case DType::q4_k: {
       const auto& b = reinterpret_cast<const BlockQ4_K*>(row)[sb];
       d = b.d;
@@ -86,6 +92,22 @@ void place_values(const PackedFormat& f, const uint8_t* u, int64_t k, int r, uin
     const uint8_t* v = u + n * 32;
     if (f.vbits == 8) {
       for (int s = 0; s < 8; ++s) std::memcpy(unit + s * 64, v + 4 * s, 4);
+      continue;
+    }
+    if (f.vbits == 3) {
+      for (int b = 0; b < 4; ++b) {
+        unsigned lo0 = 0;
+        unsigned lo1 = 0;
+        unsigned high = 0;
+        for (int s = 0; s < 8; ++s) {
+          const unsigned x = v[4 * s + b];
+          (s < 4 ? lo0 : lo1) |= (x & 3) << (2 * (s % 4));
+          high |= ((x >> 2) & 1) << s;
+        }
+        unit[b] = static_cast<uint8_t>(lo0);
+        unit[64 + b] = static_cast<uint8_t>(lo1);
+        unit[128 + b] = static_cast<uint8_t>(high);
+      }
       continue;
     }
     for (int c = 0; c < 4; ++c) {
@@ -169,6 +191,8 @@ const PackedFormat* packed_format(uint32_t type) {
       return &kPackedQ5_1;
     case DType::q8_0:
       return &kPackedQ8_0;
+    case DType::q3_k:
+      return &kPackedQ3_K;
     case DType::q4_k:
       return &kPackedQ4_K;
     case DType::q5_k:
