@@ -357,7 +357,7 @@ TEST(Kernels, SharedInputMatmulsMatchSeparateOnes) {
 }
 
 // Packing keeps the file's bit width: at real row lengths the copy is at most 3% larger (q3_K, whose
-// 6-bit scales become bytes: 6%), and q2_K is not packed at all.
+// 6-bit scales become bytes: 6%).
 TEST(Kernels, PackedCopyIsAboutTheFileSize) {
   for (DType type : kQuantTypes) {
     if (kn::packed_format(static_cast<uint32_t>(type)) == nullptr) continue;
@@ -374,7 +374,7 @@ TEST(Kernels, PackedCopyIsAboutTheFileSize) {
 
 INSTANTIATE_TEST_SUITE_P(PackedTypes, PackedMatmul,
                          ::testing::Values(DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,
-                                           DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k),
+                                           DType::q2_k, DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k),
                          [](const ::testing::TestParamInfo<DType>& p) { return std::string(owl::dtype_name(p.param)); });
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulIsa,

@@ -10,6 +10,7 @@
 //      d_and_m    f16 d[16], f16 m[16]                       (s = d,  m = m)
 //      d_dmin_u8  f16 d[16], f16 dmin[16], per group u8 sc[16], then per group u8 mn[16]
 //                                                            (s = d * sc, m = -(dmin * mn))
+//      d_dmin_u4  f16 d[16], f16 dmin[16], per group u8 (sc | mn << 4)[16]   (as d_dmin_u8)
 //      d_i8       f16 d[16], per group i8 sc[16]            (s = d * sc, m = offset * s)
 //  - value units, one per 32 values, each a whole number of 64-byte chunks. Step s (0..7) of a unit
 //    is values 4s..4s+3, which sit in bytes 4r..4r+3 of a 64-byte vector for row r:
@@ -17,8 +18,8 @@
 //      vbits 5: one more chunk whose bit s of each byte is bit 4 of that step-s value;
 //      vbits 6: two more; chunk h holds bits 4-5 of step 4h+i in bits 2i..2i+1;
 //      vbits 8: 8 chunks of whole bytes instead, chunk s holding step s;
-//      vbits 3: instead of nibbles, 2 chunks of the low 2 bits (chunk h holds step 4h+i in bits
-//               2i..2i+1) and one chunk whose bit s of each byte is bit 2 of that step-s value.
+//      vbits 2, 3: instead of nibbles, 2 chunks of the low 2 bits (chunk h holds step 4h+i in bits
+//               2i..2i+1); vbits 3 adds one chunk whose bit s of each byte is bit 2 of step s.
 #pragma once
 
 #include <cstddef>
@@ -26,10 +27,10 @@
 
 namespace owl::kernels {
 
-enum class PackScale : uint8_t { d_only, d_and_m, d_dmin_u8, d_i8 };
+enum class PackScale : uint8_t { d_only, d_and_m, d_dmin_u8, d_dmin_u4, d_i8 };
 
 struct PackedFormat {
-  int vbits;  // 3, 4, 5, 6 or 8 bits per value
+  int vbits;  // 2, 3, 4, 5, 6 or 8 bits per value
   PackScale scale;
   float offset;    // m = offset * s for d_only and d_i8
   int group;       // values per scale group: 16 or 32
@@ -41,6 +42,7 @@ inline constexpr PackedFormat kPackedQ4_1{4, PackScale::d_and_m, 0.0f, 32, 32};
 inline constexpr PackedFormat kPackedQ5_0{5, PackScale::d_only, -16.0f, 32, 32};
 inline constexpr PackedFormat kPackedQ5_1{5, PackScale::d_and_m, 0.0f, 32, 32};
 inline constexpr PackedFormat kPackedQ8_0{8, PackScale::d_only, -128.0f, 32, 32};
+inline constexpr PackedFormat kPackedQ2_K{2, PackScale::d_dmin_u4, 0.0f, 16, 256};
 inline constexpr PackedFormat kPackedQ3_K{3, PackScale::d_i8, -4.0f, 16, 256};
 inline constexpr PackedFormat kPackedQ4_K{4, PackScale::d_dmin_u8, 0.0f, 32, 256};
 inline constexpr PackedFormat kPackedQ5_K{5, PackScale::d_dmin_u8, 0.0f, 32, 256};
@@ -56,14 +58,16 @@ constexpr size_t packed_superblock_scale_bytes(const PackedFormat& f) {
       return 64;
     case PackScale::d_dmin_u8:
       return 64 + 32 * groups;
+    case PackScale::d_dmin_u4:
+      return 64 + 16 * groups;
     case PackScale::d_i8:
       return 32 + 16 * groups;
   }
   return 0;
 }
 
-// nullptr when the type has no packed form. q2_K has none: with its scales and mins in whole bytes it
-// would take a fifth more memory than the file (q3_K's byte scales cost 5%).
+// nullptr when the type has no packed form (f32, f16, bf16, q8_K). The packed copies are the file's
+// size, or up to 3% more (6% for q3_K, whose 6-bit scales become bytes).
 const PackedFormat* packed_format(uint32_t type);
 
 inline constexpr int64_t kPackChunk = 256;  // values per chunk
@@ -79,6 +83,8 @@ constexpr size_t packed_unit_bytes(const PackedFormat& f) {
       return 384;
     case 3:
       return 192;
+    case 2:
+      return 128;
     default:
       return 256;
   }

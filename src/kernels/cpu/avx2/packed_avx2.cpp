@@ -42,10 +42,11 @@ inline __m256i decode_step(const uint8_t* unit, int h) {
   const auto* v = reinterpret_cast<const __m256i*>(unit + 32 * h);  // chunk c is v[2c]
   if constexpr (F.vbits == 8) {
     return _mm256_loadu_si256(v + 2 * S);
-  } else if constexpr (F.vbits == 3) {
+  } else if constexpr (F.vbits <= 3) {
     constexpr int i = S % 4;
-    const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256(v + 2 * (S / 4)), 2 * i),
-                                        _mm256_set1_epi8(0x03));
+    const __m256i lo =
+        _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256(v + 2 * (S / 4)), 2 * i), _mm256_set1_epi8(0x03));
+    if constexpr (F.vbits == 2) return lo;
     const __m256i hp = _mm256_loadu_si256(v + 2 * 2);
     const __m256i hb = S <= 2 ? _mm256_slli_epi16(hp, 2 - S) : _mm256_srli_epi16(hp, S - 2);
     return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x04)));
@@ -117,7 +118,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
       const __m256 dv = load_f16x8(area + 16 * h);
       __m256 second = _mm256_setzero_ps();
       if constexpr (F.scale == PackScale::d_and_m) second = load_f16x8(area + 32 + 16 * h);
-      if constexpr (F.scale == PackScale::d_dmin_u8) {
+      if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
         second = _mm256_xor_ps(load_f16x8(area + 32 + 16 * h), _mm256_set1_ps(-0.0f));
       }
       for (int n = 0; n < F.superblock / 32; ++n) {
@@ -135,6 +136,10 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           } else if constexpr (F.scale == PackScale::d_dmin_u8) {
             sv = _mm256_mul_ps(dv, load_u8x8(area + 64 + gi * 16 + 8 * h));
             mv = _mm256_mul_ps(second, load_u8x8(area + 64 + (kGroupsPerSb + gi) * 16 + 8 * h));
+          } else if constexpr (F.scale == PackScale::d_dmin_u4) {
+            const __m256i both = _mm256_cvtepu8_epi32(load_8_bytes(area + 64 + gi * 16 + 8 * h));
+            sv = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_and_si256(both, _mm256_set1_epi32(0x0f))));
+            mv = _mm256_mul_ps(second, _mm256_cvtepi32_ps(_mm256_srli_epi32(both, 4)));
           } else {
             sv = _mm256_mul_ps(dv, load_i8x8(area + 32 + gi * 16 + 8 * h));
             mv = _mm256_mul_ps(offset, sv);
@@ -200,6 +205,8 @@ void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const
       return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
     case DType::q8_0:
       return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
+    case DType::q2_k:
+      return packed_gemm<kPackedQ2_K>(grp, k, kp, a, n_tokens, out);
     case DType::q3_k:
       return packed_gemm<kPackedQ3_K>(grp, k, kp, a, n_tokens, out);
     case DType::q4_k:

@@ -40,9 +40,11 @@ inline __m512i decode_step(const uint8_t* unit) {
   const __m512i* v = reinterpret_cast<const __m512i*>(unit);
   if constexpr (F.vbits == 8) {
     return _mm512_loadu_si512(v + S);
-  } else if constexpr (F.vbits == 3) {
+  } else if constexpr (F.vbits <= 3) {
     constexpr int i = S % 4;
-    const __m512i lo = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(v + S / 4), 2 * i), _mm512_set1_epi8(0x03));
+    const __m512i lo =
+        _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(v + S / 4), 2 * i), _mm512_set1_epi8(0x03));
+    if constexpr (F.vbits == 2) return lo;
     const __m512i h = _mm512_loadu_si512(v + 2);
     const __m512i hb = S <= 2 ? _mm512_slli_epi16(h, 2 - S) : _mm512_srli_epi16(h, S - 2);
     return _mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0x04), 0xf8);  // lo | (hb & 0x04)
@@ -101,7 +103,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
       const __m512 dv = load_f16x16(area);
       __m512 second = _mm512_setzero_ps();  // m, or -dmin
       if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
-      if constexpr (F.scale == PackScale::d_dmin_u8) {
+      if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
         second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
       }
       for (int n = 0; n < F.superblock / 32; ++n) {
@@ -124,6 +126,11 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           } else if constexpr (F.scale == PackScale::d_dmin_u8) {
             sv = _mm512_mul_ps(dv, load_u8x16(area + 64 + gi * 16));
             mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
+          } else if constexpr (F.scale == PackScale::d_dmin_u4) {
+            const __m512i both =
+                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(area + 64 + gi * 16)));
+            sv = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_and_si512(both, _mm512_set1_epi32(0x0f))));
+            mv = _mm512_mul_ps(second, _mm512_cvtepi32_ps(_mm512_srli_epi32(both, 4)));
           } else {
             sv = _mm512_mul_ps(dv, load_i8x16(area + 32 + gi * 16));
             mv = _mm512_mul_ps(offset, sv);
@@ -178,7 +185,7 @@ void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, floa
       const __m512 dv = load_f16x16(area);
       __m512 second = _mm512_setzero_ps();
       if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
-      if constexpr (F.scale == PackScale::d_dmin_u8) {
+      if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
         second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
       }
       for (int n = 0; n < F.superblock / 32; ++n) {
@@ -200,6 +207,11 @@ void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, floa
           } else if constexpr (F.scale == PackScale::d_dmin_u8) {
             sv = _mm512_mul_ps(dv, load_u8x16(area + 64 + gi * 16));
             mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
+          } else if constexpr (F.scale == PackScale::d_dmin_u4) {
+            const __m512i both =
+                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(area + 64 + gi * 16)));
+            sv = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_and_si512(both, _mm512_set1_epi32(0x0f))));
+            mv = _mm512_mul_ps(second, _mm512_cvtepi32_ps(_mm512_srli_epi32(both, 4)));
           } else {
             sv = _mm512_mul_ps(dv, load_i8x16(area + 32 + gi * 16));
             mv = _mm512_mul_ps(offset, sv);
@@ -262,6 +274,8 @@ void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const
       return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
     case DType::q8_0:
       return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
+    case DType::q2_k:
+      return packed_gemm<kPackedQ2_K>(grp, k, kp, a, n_tokens, out);
     case DType::q3_k:
       return packed_gemm<kPackedQ3_K>(grp, k, kp, a, n_tokens, out);
     case DType::q4_k:
@@ -287,6 +301,8 @@ void expand_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, uin
       return expand_group<kPackedQ5_1>(grp, k, kp, u_il, s_il, m_il);
     case DType::q8_0:
       return expand_group<kPackedQ8_0>(grp, k, kp, u_il, s_il, m_il);
+    case DType::q2_k:
+      return expand_group<kPackedQ2_K>(grp, k, kp, u_il, s_il, m_il);
     case DType::q3_k:
       return expand_group<kPackedQ3_K>(grp, k, kp, u_il, s_il, m_il);
     case DType::q4_k:

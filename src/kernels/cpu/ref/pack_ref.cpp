@@ -39,6 +39,16 @@ void raw_scales(DType type, const uint8_t* row, int64_t sb, uint16_t& d, uint16_
       d2 = b.m;
       return;
     }
+    case DType::q2_k: {
+      const auto& b = reinterpret_cast<const BlockQ2_K*>(row)[sb];
+      d = b.d;
+      d2 = b.dmin;
+      for (int g = 0; g < 16; ++g) {
+        sc[g] = b.scales[g] & 0x0f;
+        mn[g] = b.scales[g] >> 4;
+      }
+      return;
+    }
     case DType::q3_k: {
       const auto& b = reinterpret_cast<const BlockQ3_K*>(row)[sb];
       d = b.d;
@@ -94,7 +104,7 @@ void place_values(const PackedFormat& f, const uint8_t* u, int64_t k, int r, uin
       for (int s = 0; s < 8; ++s) std::memcpy(unit + s * 64, v + 4 * s, 4);
       continue;
     }
-    if (f.vbits == 3) {
+    if (f.vbits <= 3) {
       for (int b = 0; b < 4; ++b) {
         unsigned lo0 = 0;
         unsigned lo1 = 0;
@@ -106,7 +116,7 @@ void place_values(const PackedFormat& f, const uint8_t* u, int64_t k, int r, uin
         }
         unit[b] = static_cast<uint8_t>(lo0);
         unit[64 + b] = static_cast<uint8_t>(lo1);
-        unit[128 + b] = static_cast<uint8_t>(high);
+        if (f.vbits == 3) unit[128 + b] = static_cast<uint8_t>(high);
       }
       continue;
     }
@@ -191,6 +201,8 @@ const PackedFormat* packed_format(uint32_t type) {
       return &kPackedQ5_1;
     case DType::q8_0:
       return &kPackedQ8_0;
+    case DType::q2_k:
+      return &kPackedQ2_K;
     case DType::q3_k:
       return &kPackedQ3_K;
     case DType::q4_k:
@@ -266,6 +278,10 @@ void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, 
             area[64 + g * 16 + r] = sc[g];
             area[64 + (groups + g) * 16 + r] = mn[g];
           }
+          break;
+        case PackScale::d_dmin_u4:
+          put_f16(area + 32, r, d2);
+          for (int g = 0; g < groups; ++g) area[64 + g * 16 + r] = static_cast<uint8_t>(sc[g] | mn[g] << 4);
           break;
         case PackScale::d_i8:
           for (int g = 0; g < groups; ++g) area[32 + g * 16 + r] = sc[g];
