@@ -34,9 +34,10 @@ inline void cpu_relax() {
 #endif
 }
 
-// Spins until done() or kSpin has passed; returns done().
+// Spins until done() or kSpin has passed (not at all when spin is false); returns done().
 template <typename Done>
-bool spin_until(Done done) {
+bool spin_until(Done done, bool spin) {
+  if (!spin) return done();
   const auto deadline = std::chrono::steady_clock::now() + kSpin;
   for (int i = 0;; ++i) {
     if (done()) return true;
@@ -46,7 +47,10 @@ bool spin_until(Done done) {
 }
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(resolve_threads(n_threads)) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(resolve_threads(n_threads)),
+      // With more threads than cores a spinning thread takes the core from one with work.
+      spin_(n_threads_ <= static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {
   try {
     for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
   } catch (const std::exception& e) {
@@ -100,7 +104,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   std::exception_ptr mine;
   run_chunk(0, mine);
   const auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(all_done)) {
+  if (!spin_until(all_done, spin_)) {
     std::unique_lock<std::mutex> lock(mutex_);
     done_cv_.wait(lock, all_done);
   }
@@ -116,7 +120,7 @@ void ThreadPool::worker(int index) {
     const auto started = [&] {
       return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen;
     };
-    if (!spin_until(started)) {
+    if (!spin_until(started, spin_)) {
       std::unique_lock<std::mutex> lock(mutex_);
       start_cv_.wait(lock, started);
     }

@@ -4,7 +4,8 @@
 //
 // Latency: decoding one token calls parallel_for a few hundred times, so waking a sleeping thread
 // (tens of microseconds) would cost more than the work. Workers and the caller therefore spin for
-// a short while (kSpin) on an atomic before sleeping on a condition variable.
+// a short while (kSpin) on an atomic before sleeping on a condition variable, unless there are more
+// threads than cores.
 #pragma once
 
 #include <atomic>
@@ -40,6 +41,7 @@ class ThreadPool {
   void run_chunk(int index, std::exception_ptr& err);
 
   int n_threads_;
+  bool spin_;  // only when every thread has a core of its own
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // held for a whole parallel_for
   std::mutex mutex_;       // guards the sleeping side of the handshakes below
