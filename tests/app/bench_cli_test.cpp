@@ -1,0 +1,52 @@
+// `owl bench`: writes a synthetic model of real shape, then measures it and reports every field of
+// the JSON that bench/RESULTS.md relies on. Speeds are only checked to be measured (positive), never
+// against a threshold: tests assert no timing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "run_owl.h"
+#include "test_files.h"
+
+namespace {
+
+TEST(BenchCli, SyntheticModelIsMeasuredWithJson) {
+  const auto model = scratch_path("bench-100m-q4_0.gguf");
+  const OwlResult made = run_owl("bench --synthetic 100m --type q4_0 -o " + model.string());
+  ASSERT_EQ(made.status, 0) << made.err;
+  ASSERT_TRUE(std::filesystem::exists(model));
+  const auto file_bytes = static_cast<double>(std::filesystem::file_size(model));
+
+  const OwlResult r = run_owl("bench -m " + model.string() + " -p 8 -n 4 -r 2 -t 2 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n_prompt"], 8);
+  EXPECT_EQ(j["n_gen"], 4);
+  EXPECT_EQ(j["threads"], 2);
+  for (const char* test : {"pp_tokens_per_second", "tg_tokens_per_second"}) {
+    ASSERT_EQ(j[test]["runs"].size(), 2u) << test;
+    EXPECT_GT(j[test]["mean"].get<double>(), 0.0) << test;
+    EXPECT_GE(j[test]["std"].get<double>(), 0.0) << test;
+  }
+  EXPECT_GT(j["model_bytes"].get<double>(), 0.9 * file_bytes);
+  EXPECT_LE(j["model_bytes"].get<double>(), file_bytes);
+  EXPECT_LT(j["bytes_per_token"].get<double>(), j["model_bytes"].get<double>());  // one embedding row only
+  EXPECT_GT(j["read_bandwidth_gb_per_s"].get<double>(), 0.0);
+  EXPECT_GT(j["decode_bound_tokens_per_second"].get<double>(), 0.0);
+  EXPECT_GT(j["tg_percent_of_bound"].get<double>(), 0.0);
+  EXPECT_GE(j["load_seconds"].get<double>(), 0.0);
+  EXPECT_TRUE(j["packed"].is_boolean());
+  // The weights are resident (mapped or packed), and the probe's 512 MiB buffer is not counted.
+  EXPECT_GT(j["peak_rss_bytes"].get<double>(), 0.8 * file_bytes);
+  EXPECT_LT(j["peak_rss_bytes"].get<double>(), file_bytes + 400.0 * (1 << 20));
+}
+
+TEST(BenchCli, BadCountsAreOneLineErrors) {
+  const OwlResult r = run_owl("bench -m /nonexistent.gguf -p -1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+}  // namespace
