@@ -220,7 +220,7 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   const ops::MatmulOutput gate_up[] = {{gate_.data(), &l.ffn_gate}, {up_.data(), &l.ffn_up}};
   ops::matmul(gate_up, xn_.data(), n, pool_);
   if (s.activation == Activation::gelu_tanh) {
-    ops::geglu(gate_.data(), up_.data(), n * s.n_ff);
+    ops::geglu(gate_.data(), up_.data(), n * s.n_ff, pool_);
   } else {
     ops::swiglu(gate_.data(), up_.data(), n * s.n_ff, pool_);
   }

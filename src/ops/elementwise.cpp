@@ -1,4 +1,4 @@
-// Element-wise ops: RMSNorm, softmax and SwiGLU run the active kernels (kernels/cpu); RoPE, GeGLU and
+// Element-wise ops: RMSNorm, softmax, SwiGLU and GeGLU run the active kernels (kernels/cpu); RoPE and
 // soft-capping are scalar here. RoPE follows llama2.c's run.c arithmetic (float powf,
 // cosf, sinf), the reference the stories260K goldens were produced with.
 #include "ops/elementwise.h"
@@ -54,12 +54,11 @@ void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
   }, 1024);
 }
 
-void geglu(float* gate, const float* up, int64_t n) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
-  }
+void geglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
+  const kernels::GegluFn fn = kernels::active().geglu;
+  pool.parallel_for((n + 15) / 16, [&](int64_t b, int64_t e, int) {
+    fn(gate + b * 16, up + b * 16, std::min(n, e * 16) - b * 16);
+  }, 1024);
 }
 
 void softcap(float* x, int64_t n, float cap) {

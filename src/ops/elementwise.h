@@ -33,7 +33,7 @@ void rope_rotate(float* x, const float* cos_sin, const RopeParams& p);
 void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool);
 
 // In place: gate[i] = gelu_tanh(gate[i]) * up[i]   (GeGLU, the tanh approximation of GELU)
-void geglu(float* gate, const float* up, int64_t n);
+void geglu(float* gate, const float* up, int64_t n, ThreadPool& pool);
 
 // In place: x = cap * tanh(x / cap)   (Gemma 2 soft-capping)
 void softcap(float* x, int64_t n, float cap);

@@ -235,6 +235,19 @@ TEST(Kernels, AttentionAndActivationKernelsMatchReference) {
     t.softmax(with_nan.data(), 20);
     for (float v : all_ninf) EXPECT_EQ(v, 0.0f) << kn::isa_name(isa);
     for (float v : with_nan) EXPECT_TRUE(std::isnan(v)) << kn::isa_name(isa);
+    // GeGLU: the tanh through exp, compared in absolute terms (the tanh is added to 1).
+    {
+      const auto g = random_floats(2000, 8, 3.0f);
+      const auto u = random_floats(2000, 9);
+      auto e1 = g;
+      auto e2 = g;
+      ref.geglu(e1.data(), u.data(), 2000);
+      t.geglu(e2.data(), u.data(), 2000);
+      EXPECT_LE(nmse(e2, e1), 1e-12) << kn::isa_name(isa) << " geglu";
+      for (size_t i = 0; i < g.size(); ++i) {
+        ASSERT_NEAR(e2[i], e1[i], 1e-6f * (1.0f + std::fabs(g[i] * u[i]))) << kn::isa_name(isa) << " geglu " << g[i];
+      }
+    }
     // SwiGLU over ordinary and extreme gates (exp overflow and underflow); 2 ulp of expf.
     auto gate = random_floats(1000, 3, 4.0f);
     for (float extreme : {-120.0f, -90.0f, -30.0f, 30.0f, 90.0f, 120.0f}) gate.push_back(extreme);

@@ -66,6 +66,7 @@ struct Tables {
       t[i].dot_rows = ref::dot_rows;
       t[i].weighted_sum = ref::weighted_sum;
       t[i].swiglu = ref::swiglu;
+      t[i].geglu = ref::geglu;
       t[i].rms_norm = ref::rms_norm;
       t[i].softmax = ref::softmax;
       ref::fill_unpackers(t[i].unpack);

@@ -80,6 +80,8 @@ using WeightedSumFn = void (*)(const float* w, int64_t w_stride, int nq, const f
                                int64_t d, float* out, int64_t out_stride);
 // gate[i] = silu(gate[i]) * up[i] (SwiGLU).
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);
+// gate[i] = gelu_tanh(gate[i]) * up[i] (GeGLU, the tanh approximation of GELU).
+using GegluFn = void (*)(float* gate, const float* up, int64_t n);
 // y = x / sqrt(mean(x²) + eps) * w (y may alias x).
 using RmsNormFn = void (*)(float* y, const float* x, const float* w, int64_t n, float eps);
 // In place softmax; all -inf gives zeros, a NaN makes every entry NaN.
@@ -94,6 +96,7 @@ struct KernelTable {
   DotRowsFn dot_rows = nullptr;
   WeightedSumFn weighted_sum = nullptr;
   SwigluFn swiglu = nullptr;
+  GegluFn geglu = nullptr;
   RmsNormFn rms_norm = nullptr;
   SoftmaxFn softmax = nullptr;
   // Integer path: null entries mean "use the reference matmul".
@@ -127,6 +130,7 @@ void dot_rows(const float* q, int64_t q_stride, int nq, const float* k, int64_t 
 void weighted_sum(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n, int64_t d,
                   float* out, int64_t out_stride);
 void swiglu(float* gate, const float* up, int64_t n);
+void geglu(float* gate, const float* up, int64_t n);
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);
 void softmax(float* x, int64_t n);
 void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32);

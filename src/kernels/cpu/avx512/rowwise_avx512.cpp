@@ -1,4 +1,4 @@
-// AVX-512 row-wise kernels: RMSNorm, softmax and SwiGLU, the last two with a vectorised exp
+// AVX-512 row-wise kernels: RMSNorm, softmax, SwiGLU and GeGLU, the last three with a vectorised exp
 // (Cody-Waite reduction, Cephes polynomial, scalef for the power of two: within 2 ulp of expf).
 #include <immintrin.h>
 
@@ -38,6 +38,25 @@ void swiglu(float* gate, const float* up, int64_t n) {
     const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
     const __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g))));
     _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(_mm512_mul_ps(g, sig), _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+// gelu_tanh(g) = 0.5 g (1 + tanh(y)), y = sqrt(2/pi) (g + 0.044715 g³), with
+// 1 + tanh(y) = 2 - 2 / (exp(2y) + 1): no cancellation where it matters (the sum with 1).
+void geglu(float* gate, const float* up, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 two = _mm512_set1_ps(2.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+    const __m512 g3 = _mm512_mul_ps(_mm512_mul_ps(g, g), g);
+    const __m512 y = _mm512_mul_ps(_mm512_set1_ps(0.7978845608028654f),
+                                   _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), g3, g));
+    const __m512 e = exp_ps(_mm512_mul_ps(two, y));
+    const __m512 one_plus_tanh = _mm512_sub_ps(two, _mm512_div_ps(two, _mm512_add_ps(e, one)));
+    const __m512 r = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), g), one_plus_tanh),
+                                   _mm512_maskz_loadu_ps(m, up + i));
+    _mm512_mask_storeu_ps(gate + i, m, r);
   }
 }
 
@@ -88,6 +107,7 @@ void softmax(float* x, int64_t n) {
 void fill_rowwise(KernelTable& t);
 void fill_rowwise(KernelTable& t) {
   t.swiglu = swiglu;
+  t.geglu = geglu;
   t.rms_norm = rms_norm;
   t.softmax = softmax;
 }
