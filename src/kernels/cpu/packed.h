@@ -25,6 +25,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tensor/dtype.h"
+
 namespace owl::kernels {
 
 enum class PackScale : uint8_t { d_only, d_and_m, d_dmin_u8, d_dmin_u4, d_i8 };
@@ -66,8 +68,49 @@ constexpr size_t packed_superblock_scale_bytes(const PackedFormat& f) {
   return 0;
 }
 
-// nullptr when the type has no packed form (f32, f16, bf16, q8_K). The packed copies are the file's
-// size, or up to 3% more (6% for q3_K, whose 6-bit scales become bytes).
+// The one table from a GGUF type to its packed format: calls fn.template operator()<F>() with F a
+// compile-time constant (the kernels are instantiated per format) and returns true, or returns false
+// when the type has no packed form (f32, f16, bf16, q8_K).
+template <typename Fn>
+bool with_packed_format(uint32_t type, Fn&& fn) {
+  switch (static_cast<DType>(type)) {
+    case DType::q4_0:
+      fn.template operator()<kPackedQ4_0>();
+      return true;
+    case DType::q4_1:
+      fn.template operator()<kPackedQ4_1>();
+      return true;
+    case DType::q5_0:
+      fn.template operator()<kPackedQ5_0>();
+      return true;
+    case DType::q5_1:
+      fn.template operator()<kPackedQ5_1>();
+      return true;
+    case DType::q8_0:
+      fn.template operator()<kPackedQ8_0>();
+      return true;
+    case DType::q2_k:
+      fn.template operator()<kPackedQ2_K>();
+      return true;
+    case DType::q3_k:
+      fn.template operator()<kPackedQ3_K>();
+      return true;
+    case DType::q4_k:
+      fn.template operator()<kPackedQ4_K>();
+      return true;
+    case DType::q5_k:
+      fn.template operator()<kPackedQ5_K>();
+      return true;
+    case DType::q6_k:
+      fn.template operator()<kPackedQ6_K>();
+      return true;
+    default:
+      return false;
+  }
+}
+
+// nullptr when the type has no packed form. The packed copies are the file's size, or up to 3% more
+// (6% for q3_K, whose 6-bit scales become bytes).
 const PackedFormat* packed_format(uint32_t type);
 
 inline constexpr int64_t kPackChunk = 256;  // values per chunk
@@ -97,8 +140,9 @@ constexpr size_t packed_chunk_scale_bytes(const PackedFormat& f, int64_t n) {
 }
 
 size_t packed_group_bytes(const PackedFormat& f, int64_t k);  // a whole row group, a multiple of 64
-// Offset in a row group of the scales of super-block sb, and of the unit holding values 32n..32n+31.
-size_t packed_scale_offset(const PackedFormat& f, int64_t k, int64_t sb);
+// Offset in a row group of the scales of super-block sb, and of the unit holding values 32n..32n+31
+// (of a row of k values).
+size_t packed_scale_offset(const PackedFormat& f, int64_t sb);
 size_t packed_unit_offset(const PackedFormat& f, int64_t k, int64_t n);
 
 namespace ref {

@@ -194,30 +194,7 @@ void packed_gemm(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
 
 void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const QuantActs& a, int64_t n_tokens,
                  float* out) {
-  switch (static_cast<DType>(type)) {
-    case DType::q4_0:
-      return packed_gemm<kPackedQ4_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q4_1:
-      return packed_gemm<kPackedQ4_1>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_0:
-      return packed_gemm<kPackedQ5_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_1:
-      return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
-    case DType::q8_0:
-      return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q2_k:
-      return packed_gemm<kPackedQ2_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q3_k:
-      return packed_gemm<kPackedQ3_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q4_k:
-      return packed_gemm<kPackedQ4_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_k:
-      return packed_gemm<kPackedQ5_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q6_k:
-      return packed_gemm<kPackedQ6_K>(grp, k, kp, a, n_tokens, out);
-    default:
-      return;
-  }
+  with_packed_format(type, [&]<PackedFormat F>() { packed_gemm<F>(grp, k, kp, a, n_tokens, out); });
 }
 
 }  // namespace

@@ -74,67 +74,88 @@ inline void decode_steps(const uint8_t* unit, __m512i* w, std::integer_sequence<
 
 constexpr int64_t kPrefetch = 1024;  // bytes ahead of the unit being read
 
-template <PackedFormat F, int NT>
-void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, float* out) {
-  constexpr int G = F.group;
-  constexpr int kSteps = G / 4;
-  constexpr int kGroupsPerUnit = 32 / G;
-  constexpr int kGroupsPerSb = F.superblock / G;
-  constexpr size_t kSbBytes = packed_superblock_scale_bytes(F);
+// The scales of one super-block of a row group, and from them each group's s and m for 16 rows.
+template <PackedFormat F>
+struct SuperblockScales {
+  const uint8_t* area;
+  __m512 d;
+  __m512 second = _mm512_setzero_ps();  // m, or -dmin
+
+  explicit SuperblockScales(const uint8_t* scales) : area(scales), d(load_f16x16(scales)) {
+    if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
+    if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
+      second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
+    }
+  }
+
+  // Group gi of the super-block: value = sv * u + mv, as the unpackers compute them.
+  [[gnu::always_inline]] void group(int gi, __m512& sv, __m512& mv) const {
+    constexpr int kGroupsPerSb = F.superblock / F.group;
+    if constexpr (F.scale == PackScale::d_only) {
+      sv = d;
+      mv = _mm512_mul_ps(_mm512_set1_ps(F.offset), d);
+    } else if constexpr (F.scale == PackScale::d_and_m) {
+      sv = d;
+      mv = second;
+    } else if constexpr (F.scale == PackScale::d_dmin_u8) {
+      sv = _mm512_mul_ps(d, load_u8x16(area + 64 + gi * 16));
+      mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
+    } else if constexpr (F.scale == PackScale::d_dmin_u4) {
+      const __m512i both = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(area + 64 + gi * 16)));
+      sv = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_and_si512(both, _mm512_set1_epi32(0x0f))));
+      mv = _mm512_mul_ps(second, _mm512_cvtepi32_ps(_mm512_srli_epi32(both, 4)));
+    } else {
+      sv = _mm512_mul_ps(d, load_i8x16(area + 32 + gi * 16));
+      mv = _mm512_mul_ps(_mm512_set1_ps(F.offset), sv);
+    }
+  }
+};
+
+// Calls fn(unit, col, scales, n) for the 32-value units of a row group in order: unit points at the
+// unit's chunks, col is its first value, scales are its super-block's and n its index there.
+template <PackedFormat F, typename Fn>
+[[gnu::always_inline]] inline void for_each_unit(const uint8_t* grp, int64_t k, Fn&& fn) {
   constexpr size_t unit_bytes = packed_unit_bytes(F);
   constexpr size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
-  const int64_t ng = kp / G;  // activation scale groups per token
-  const float* ad = G == 16 ? a.d16 : a.d32;
-  const float* as = G == 16 ? a.s16 : a.s32;
-  const __m512 offset = _mm512_set1_ps(F.offset);
-  __m512 acc[NT];
-  const int8_t* q[NT];
-  for (int t = 0; t < NT; ++t) {
-    acc[t] = _mm512_setzero_ps();
-    q[t] = a.q + (t0 + t) * kp;
-  }
   for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
     const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
     const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
     const uint8_t* units = chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk)
                                                            : packed_chunk_scale_bytes(F, n_values));
     for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
-      const uint8_t* area = chunk + sbl * kSbBytes;
-      const __m512 dv = load_f16x16(area);
-      __m512 second = _mm512_setzero_ps();  // m, or -dmin
-      if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
-      if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
-        second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
-      }
+      const SuperblockScales<F> scales(chunk + sbl * packed_superblock_scale_bytes(F));
       for (int n = 0; n < F.superblock / 32; ++n) {
-        const uint8_t* unit = units + (sbl * (F.superblock / 32) + n) * unit_bytes;
+        fn(units + (sbl * (F.superblock / 32) + n) * unit_bytes, c0 + sbl * F.superblock + n * 32, scales, n);
+      }
+    }
+  }
+}
+
+template <PackedFormat F, int NT>
+void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, float* out) {
+  constexpr int G = F.group;
+  constexpr int kSteps = G / 4;
+  constexpr int kGroupsPerUnit = 32 / G;
+  const int64_t ng = kp / G;  // activation scale groups per token
+  const float* ad = G == 16 ? a.d16 : a.d32;
+  const float* as = G == 16 ? a.s16 : a.s32;
+  __m512 acc[NT];
+  const int8_t* q[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    q[t] = a.q + (t0 + t) * kp;
+  }
+  for_each_unit<F>(
+      grp, k, [&](const uint8_t* unit, int64_t col0, const SuperblockScales<F>& scales, int n) [[gnu::always_inline]] {
         if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
-          for (size_t off = 0; off < unit_bytes; off += 64) {
+          for (size_t off = 0; off < packed_unit_bytes(F); off += 64) {
             _mm_prefetch(reinterpret_cast<const char*>(unit + kPrefetch + off), _MM_HINT_T0);
           }
         }
         for (int half = 0; half < kGroupsPerUnit; ++half) {
-          const int gi = n * kGroupsPerUnit + half;  // group within the super-block
           __m512 sv;
           __m512 mv;
-          if constexpr (F.scale == PackScale::d_only) {
-            sv = dv;
-            mv = _mm512_mul_ps(offset, dv);
-          } else if constexpr (F.scale == PackScale::d_and_m) {
-            sv = dv;
-            mv = second;
-          } else if constexpr (F.scale == PackScale::d_dmin_u8) {
-            sv = _mm512_mul_ps(dv, load_u8x16(area + 64 + gi * 16));
-            mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
-          } else if constexpr (F.scale == PackScale::d_dmin_u4) {
-            const __m512i both =
-                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(area + 64 + gi * 16)));
-            sv = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_and_si512(both, _mm512_set1_epi32(0x0f))));
-            mv = _mm512_mul_ps(second, _mm512_cvtepi32_ps(_mm512_srli_epi32(both, 4)));
-          } else {
-            sv = _mm512_mul_ps(dv, load_i8x16(area + 32 + gi * 16));
-            mv = _mm512_mul_ps(offset, sv);
-          }
+          scales.group(n * kGroupsPerUnit + half, sv, mv);
           __m512i w[kSteps];
           if constexpr (kGroupsPerUnit == 1) {
             decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, kSteps>{});
@@ -143,7 +164,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           } else {
             decode_steps<F, 4>(unit, w, std::make_integer_sequence<int, kSteps>{});
           }
-          const int64_t col = c0 + sbl * F.superblock + n * 32 + half * G;  // first value of the group
+          const int64_t col = col0 + half * G;  // first value of the group
           const int64_t gidx = col / G;
           for (int t = 0; t < NT; ++t) {
             __m512i s0 = _mm512_setzero_si512();
@@ -158,9 +179,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
             acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(as[idx]), acc[t]);
           }
         }
-      }
-    }
-  }
+      });
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + (t0 + t) * 16, acc[t]);
 }
 
@@ -171,58 +190,19 @@ template <PackedFormat F>
 void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, float* s_il, float* m_il) {
   constexpr int G = F.group;
   constexpr int kGroupsPerUnit = 32 / G;
-  constexpr int kGroupsPerSb = F.superblock / G;
-  constexpr size_t kSbBytes = packed_superblock_scale_bytes(F);
-  constexpr size_t unit_bytes = packed_unit_bytes(F);
-  constexpr size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
-  const __m512 offset = _mm512_set1_ps(F.offset);
-  for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
-    const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
-    const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
-    const uint8_t* units = chunk + packed_chunk_scale_bytes(F, n_values);
-    for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
-      const uint8_t* area = chunk + sbl * kSbBytes;
-      const __m512 dv = load_f16x16(area);
-      __m512 second = _mm512_setzero_ps();
-      if constexpr (F.scale == PackScale::d_and_m) second = load_f16x16(area + 32);
-      if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
-        second = _mm512_xor_ps(load_f16x16(area + 32), _mm512_set1_ps(-0.0f));
-      }
-      for (int n = 0; n < F.superblock / 32; ++n) {
-        const uint8_t* unit = units + (sbl * (F.superblock / 32) + n) * unit_bytes;
-        const int64_t col = c0 + sbl * F.superblock + n * 32;
-        __m512i w[8];
-        decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, 8>{});
-        for (int i = 0; i < 8; ++i) _mm512_storeu_si512(u_il + (col / 4 + i) * 64, w[i]);
-        for (int half = 0; half < kGroupsPerUnit; ++half) {
-          const int gi = n * kGroupsPerUnit + half;
-          __m512 sv;
-          __m512 mv;
-          if constexpr (F.scale == PackScale::d_only) {
-            sv = dv;
-            mv = _mm512_mul_ps(offset, dv);
-          } else if constexpr (F.scale == PackScale::d_and_m) {
-            sv = dv;
-            mv = second;
-          } else if constexpr (F.scale == PackScale::d_dmin_u8) {
-            sv = _mm512_mul_ps(dv, load_u8x16(area + 64 + gi * 16));
-            mv = _mm512_mul_ps(second, load_u8x16(area + 64 + (kGroupsPerSb + gi) * 16));
-          } else if constexpr (F.scale == PackScale::d_dmin_u4) {
-            const __m512i both =
-                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(area + 64 + gi * 16)));
-            sv = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_and_si512(both, _mm512_set1_epi32(0x0f))));
-            mv = _mm512_mul_ps(second, _mm512_cvtepi32_ps(_mm512_srli_epi32(both, 4)));
-          } else {
-            sv = _mm512_mul_ps(dv, load_i8x16(area + 32 + gi * 16));
-            mv = _mm512_mul_ps(offset, sv);
-          }
-          const int64_t j = (col + half * G) / G;
-          _mm512_storeu_ps(s_il + j * 16, sv);
-          _mm512_storeu_ps(m_il + j * 16, mv);
-        }
-      }
+  for_each_unit<F>(grp, k, [&](const uint8_t* unit, int64_t col, const SuperblockScales<F>& scales, int n) {
+    __m512i w[8];
+    decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, 8>{});
+    for (int i = 0; i < 8; ++i) _mm512_storeu_si512(u_il + (col / 4 + i) * 64, w[i]);
+    for (int half = 0; half < kGroupsPerUnit; ++half) {
+      __m512 sv;
+      __m512 mv;
+      scales.group(n * kGroupsPerUnit + half, sv, mv);
+      const int64_t j = (col + half * G) / G;
+      _mm512_storeu_ps(s_il + j * 16, sv);
+      _mm512_storeu_ps(m_il + j * 16, mv);
     }
-  }
+  });
   std::memset(u_il + k * 16, 0, static_cast<size_t>((kp - k) * 16));
   for (int64_t j = k / G; j < kp / G; ++j) {
     _mm512_storeu_ps(s_il + j * 16, _mm512_setzero_ps());
@@ -263,57 +243,11 @@ void packed_gemm(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
 
 void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const QuantActs& a, int64_t n_tokens,
                  float* out) {
-  switch (static_cast<DType>(type)) {
-    case DType::q4_0:
-      return packed_gemm<kPackedQ4_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q4_1:
-      return packed_gemm<kPackedQ4_1>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_0:
-      return packed_gemm<kPackedQ5_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_1:
-      return packed_gemm<kPackedQ5_1>(grp, k, kp, a, n_tokens, out);
-    case DType::q8_0:
-      return packed_gemm<kPackedQ8_0>(grp, k, kp, a, n_tokens, out);
-    case DType::q2_k:
-      return packed_gemm<kPackedQ2_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q3_k:
-      return packed_gemm<kPackedQ3_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q4_k:
-      return packed_gemm<kPackedQ4_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q5_k:
-      return packed_gemm<kPackedQ5_K>(grp, k, kp, a, n_tokens, out);
-    case DType::q6_k:
-      return packed_gemm<kPackedQ6_K>(grp, k, kp, a, n_tokens, out);
-    default:
-      return;
-  }
+  with_packed_format(type, [&]<PackedFormat F>() { packed_gemm<F>(grp, k, kp, a, n_tokens, out); });
 }
 
 void expand_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, uint8_t* u_il, float* s_il, float* m_il) {
-  switch (static_cast<DType>(type)) {
-    case DType::q4_0:
-      return expand_group<kPackedQ4_0>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q4_1:
-      return expand_group<kPackedQ4_1>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q5_0:
-      return expand_group<kPackedQ5_0>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q5_1:
-      return expand_group<kPackedQ5_1>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q8_0:
-      return expand_group<kPackedQ8_0>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q2_k:
-      return expand_group<kPackedQ2_K>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q3_k:
-      return expand_group<kPackedQ3_K>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q4_k:
-      return expand_group<kPackedQ4_K>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q5_k:
-      return expand_group<kPackedQ5_K>(grp, k, kp, u_il, s_il, m_il);
-    case DType::q6_k:
-      return expand_group<kPackedQ6_K>(grp, k, kp, u_il, s_il, m_il);
-    default:
-      return;
-  }
+  with_packed_format(type, [&]<PackedFormat F>() { expand_group<F>(grp, k, kp, u_il, s_il, m_il); });
 }
 
 }  // namespace

@@ -190,30 +190,9 @@ bool place_legacy_values(const PackedFormat& f, DType type, const uint8_t* rows,
 }  // namespace
 
 const PackedFormat* packed_format(uint32_t type) {
-  switch (static_cast<DType>(type)) {
-    case DType::q4_0:
-      return &kPackedQ4_0;
-    case DType::q4_1:
-      return &kPackedQ4_1;
-    case DType::q5_0:
-      return &kPackedQ5_0;
-    case DType::q5_1:
-      return &kPackedQ5_1;
-    case DType::q8_0:
-      return &kPackedQ8_0;
-    case DType::q2_k:
-      return &kPackedQ2_K;
-    case DType::q3_k:
-      return &kPackedQ3_K;
-    case DType::q4_k:
-      return &kPackedQ4_K;
-    case DType::q5_k:
-      return &kPackedQ5_K;
-    case DType::q6_k:
-      return &kPackedQ6_K;
-    default:
-      return nullptr;
-  }
+  const PackedFormat* out = nullptr;
+  with_packed_format(type, [&]<PackedFormat F>() { out = &F; });
+  return out;
 }
 
 namespace {
@@ -227,8 +206,7 @@ size_t packed_group_bytes(const PackedFormat& f, int64_t k) {
   return chunk_offset(f, k / kPackChunk) + chunk_bytes(f, k % kPackChunk);
 }
 
-size_t packed_scale_offset(const PackedFormat& f, int64_t k, int64_t sb) {
-  (void)k;
+size_t packed_scale_offset(const PackedFormat& f, int64_t sb) {
   const int64_t c = sb * f.superblock / kPackChunk;
   const int64_t first = c * kPackChunk / f.superblock;
   return chunk_offset(f, c) + packed_superblock_scale_bytes(f) * static_cast<size_t>(sb - first);
@@ -258,7 +236,7 @@ void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, 
     place_values(f, u.data(), k, r, dst);
   }
   for (int64_t sb = 0; sb < k / f.superblock; ++sb) {
-    uint8_t* area = dst + packed_scale_offset(f, k, sb);
+    uint8_t* area = dst + packed_scale_offset(f, sb);
     for (int r = 0; r < n_rows; ++r) {
       uint16_t d = 0;
       uint16_t d2 = 0;
