@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <vector>
 
 #include "kernels/cpu/kernels.h"
 
@@ -41,24 +40,22 @@ void rope_rotate(float* x, const float* cos_sin, const RopeParams& p) {
   }
 }
 
-void rope(float* x, int64_t pos, const RopeParams& p) {
-  std::vector<float> cos_sin(static_cast<size_t>(p.n_rot));
-  rope_angles(pos, p, cos_sin.data());
-  rope_rotate(x, cos_sin.data(), p);
-}
-
-void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
-  const kernels::SwigluFn fn = kernels::active().swiglu;
+namespace {
+// A gated activation kernel over n values, split over the pool in whole vectors of 16.
+void gated_in_parallel(void (*fn)(float*, const float*, int64_t), float* gate, const float* up, int64_t n,
+                       ThreadPool& pool) {
   pool.parallel_for((n + 15) / 16, [&](int64_t b, int64_t e, int) {
     fn(gate + b * 16, up + b * 16, std::min(n, e * 16) - b * 16);
   }, 1024);
+}
+}  // namespace
+
+void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
+  gated_in_parallel(kernels::active().swiglu, gate, up, n, pool);
 }
 
 void geglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
-  const kernels::GegluFn fn = kernels::active().geglu;
-  pool.parallel_for((n + 15) / 16, [&](int64_t b, int64_t e, int) {
-    fn(gate + b * 16, up + b * 16, std::min(n, e * 16) - b * 16);
-  }, 1024);
+  gated_in_parallel(kernels::active().geglu, gate, up, n, pool);
 }
 
 void softcap(float* x, int64_t n, float cap) {

@@ -19,13 +19,10 @@ struct RopeParams {
   bool interleaved = true;       // pairs (2i, 2i+1) as Meta's Llama; else (i, i + n_rot/2) as GPT-NeoX
 };
 
-// Rotary position embedding of one head vector at position pos:
-// angle_i = pos * base^(-2i/n_rot) * freq_scale / freq_factors[i].
-void rope(float* x, int64_t pos, const RopeParams& p);
-
-// The same in two steps, so that every head of a token shares one set of angles: rope_angles fills
-// cos_sin (n_rot values: cos and sin of each angle, times attn_factor) and rope_rotate applies them.
-// rope() is exactly rope_angles + rope_rotate.
+// Rotary position embedding at position pos, angle_i = pos * base^(-2i/n_rot) * freq_scale /
+// freq_factors[i], in two steps so that every head of a token shares one set of angles: rope_angles
+// fills cos_sin (n_rot values: cos and sin of each angle, times attn_factor), rope_rotate applies
+// them to one head vector.
 void rope_angles(int64_t pos, const RopeParams& p, float* cos_sin);
 void rope_rotate(float* x, const float* cos_sin, const RopeParams& p);
 
