@@ -138,6 +138,22 @@ kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_
   return kernels::QuantActs{q, d16, s16, d32, s32};
 }
 
+// The activations rearranged for gemm_q16 (kernels::TiledActs), for scale groups of g values, in
+// the calling thread's scratch; one slot per group size, so both can be live at once.
+kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_tokens, int64_t kp, int g) {
+  struct Tiled {
+    std::vector<int8_t> q;
+    std::vector<float> d, sm;
+  };
+  thread_local Tiled slots[2];
+  Tiled& sc = slots[g == 16 ? 0 : 1];
+  int8_t* q = grow(sc.q, kernels::tiled_q_size(n_tokens, kp));
+  float* d = grow(sc.d, kernels::tiled_scale_size(n_tokens, kp, g));
+  float* sm = grow(sc.sm, kernels::tiled_scale_size(n_tokens, kp, g));
+  kernels::tile_acts(acts, n_tokens, kp, g, q, d, sm);
+  return kernels::TiledActs{q, d, sm};
+}
+
 // Tokens [t0, ...) of acts, as acts of their own.
 kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t kp) {
   return kernels::QuantActs{a.q + t0 * kp, a.d16 + t0 * kp / 16, a.s16 + t0 * kp / 16, a.d32 + t0 * kp / 32,
@@ -159,6 +175,13 @@ void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n
   // the packed bytes, in token blocks whose activations stay in L2.
   constexpr int64_t kExpandTokens = 16;
   const bool expand = n_tokens >= kExpandTokens && kt.expand_packed != nullptr && kt.gemm_q16 != nullptr;
+  kernels::TiledActs tiled[2] = {};  // for scale groups of 16 and of 32 values
+  if (expand) {
+    for (const MatmulOutput& o : outs) {
+      const int g = kernels::unpack_group(o.w->packed->type);
+      if (tiled[g == 16 ? 0 : 1].q == nullptr) tiled[g == 16 ? 0 : 1] = tile_activations(qa, n_tokens, kp, g);
+    }
+  }
   pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     thread_local std::vector<float> res_scratch;
     thread_local GroupScratch sc;
@@ -181,7 +204,7 @@ void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n
           float* s_il = grow(sc.s_il, 16 * kp / g);
           float* m_il = grow(sc.m_il, 16 * kp / g);
           kt.expand_packed(packed, w.packed->type, in, kp, u_il, s_il, m_il);
-          kt.gemm_q16(u_il, s_il, m_il, kp, g, block, nt, res);
+          kt.gemm_q16(u_il, s_il, m_il, kp, g, tiled[g == 16 ? 0 : 1], nt, res);
         } else {
           kt.gemm_packed(packed, w.packed->type, in, kp, block, nt, res);
         }
@@ -210,6 +233,9 @@ void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens,
   const int64_t n_groups = (out + 15) / 16;
   constexpr int64_t kMaxDirectTokens = 4;  // beyond this, unpacking once per group and reusing it is faster
   const kernels::GemmDirectFn direct = n_tokens <= kMaxDirectTokens ? kt.gemm_direct[static_cast<int>(w.type)] : nullptr;
+  // gemm_q16 takes whatever direct does not: every group, or only a last one of fewer than 16 rows.
+  const bool needs_tiled = direct == nullptr || out % 16 != 0;
+  const kernels::TiledActs tiled = needs_tiled ? tile_activations(qa, n_tokens, kp, g) : kernels::TiledActs{};
   pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     thread_local GroupScratch sc;
     uint8_t* u = grow(sc.u, 16 * kp);
@@ -242,7 +268,7 @@ void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens,
         for (int64_t j = filled_g; j < ng; ++j) si[j] = mi[j] = 0.0f;
       }
       kt.interleave(u, s, m, kp, g, u_il, s_il, m_il);
-      kt.gemm_q16(u_il, s_il, m_il, kp, g, qa, n_tokens, res);
+      kt.gemm_q16(u_il, s_il, m_il, kp, g, tiled, n_tokens, res);
       for (int64_t t = 0; t < n_tokens; ++t) {
         std::memcpy(y + t * out + r0, res + t * 16, sizeof(float) * static_cast<size_t>(nr));
       }

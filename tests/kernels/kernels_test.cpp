@@ -153,7 +153,11 @@ TEST(Kernels, IntegerPiecesMatchReferenceBitForBit) {
         (v == 0 ? kn::ref::interleave : t.interleave)(u.data(), s.data(), m.data(), kp, g, u_il[v].data(),
                                                      s_il[v].data(), m_il[v].data());
         const kn::QuantActs a{q[0].data(), d16[0].data(), s16[0].data(), d32[0].data(), s32[0].data()};
-        (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g, a, n_tokens,
+        std::vector<int8_t> tq(static_cast<size_t>(kn::tiled_q_size(n_tokens, kp)));
+        std::vector<float> td(static_cast<size_t>(kn::tiled_scale_size(n_tokens, kp, g))), ts(td.size());
+        kn::tile_acts(a, n_tokens, kp, g, tq.data(), td.data(), ts.data());
+        (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g,
+                                                 kn::TiledActs{tq.data(), td.data(), ts.data()}, n_tokens,
                                                  out[v].data());
       }
       EXPECT_EQ(u_il[0], u_il[1]) << "k " << k << " g " << g;

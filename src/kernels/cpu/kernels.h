@@ -36,11 +36,30 @@ using QuantizeActsFn = void (*)(const float* x, int64_t k, int64_t kp, int8_t* q
 using InterleaveFn = void (*)(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il,
                               float* s_il, float* m_il);
 
-// out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of acts, whose
-// arrays hold kp (q) and kp/16, kp/32 (scales) values per token. The per-(row, token) summation
-// order does not depend on n_tokens, so decode and prefill give identical numbers.
+// Quantised activations rearranged for gemm_q16, in tiles of kTileTokens tokens, so that one
+// pointer with constant offsets reaches every token of a tile (no per-token address registers):
+// q (tiles, kp/4, kTileTokens, 4): per 4 columns, those of each token of the tile;
+// d, sm (tiles, kp/g, kTileTokens): per scale group, QuantActs' d and s (d16/s16 for g = 16,
+// d32/s32 for g = 32) of each token. Tokens past the last of a partial tile are zeros.
+inline constexpr int kTileTokens = 8;
+struct TiledActs {
+  const int8_t* q;
+  const float* d;
+  const float* sm;
+};
+// Sizes of TiledActs' arrays for n_tokens tokens.
+inline int64_t tiled_q_size(int64_t n_tokens, int64_t kp) {
+  return (n_tokens + kTileTokens - 1) / kTileTokens * kTileTokens * kp;
+}
+inline int64_t tiled_scale_size(int64_t n_tokens, int64_t kp, int g) { return tiled_q_size(n_tokens, kp) / g; }
+// Rearranges tokens [0, n_tokens) of acts (token-major, kp values each) into the tiled arrays.
+void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int8_t* q, float* d, float* sm);
+
+// out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of the tiled acts.
+// The per-(row, token) summation order does not depend on n_tokens, so decode and prefill give
+// identical numbers.
 using GemmQ16Fn = void (*)(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g,
-                           const QuantActs& acts, int64_t n_tokens, float* out);
+                           const TiledActs& acts, int64_t n_tokens, float* out);
 
 // The same product for 16 consecutive rows read straight from their blocks (row_stride bytes apart),
 // skipping unpack and interleave; bit-identical to unpack + interleave + gemm_q16. k: values per row.
@@ -136,7 +155,7 @@ void softmax(float* x, int64_t n);
 void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32);
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
                 float* m_il);
-void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const QuantActs& acts,
+void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& acts,
               int64_t n_tokens, float* out);
 void fill_unpackers(UnpackFn* table);
 }  // namespace ref

@@ -3,6 +3,7 @@
 // bytes). Same arithmetic, operation for operation, as ref/qgemm_ref.cpp.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/cpu/kernels.h"
@@ -89,57 +90,63 @@ inline int32_t load_i32(const int8_t* p) {
   return v;
 }
 
+// One tile of NT <= kTileTokens tokens (q, d, sm at the tile's start). For each scale group the
+// weight bytes stay in registers and the NT integer sums run as independent vpdpbusd chains.
 template <int G, int NT>
-void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const QuantActs& a, int64_t t0,
-               float* out) {
+void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const int8_t* q, const float* d,
+               const float* sm, float* out) {
   constexpr int kSteps = G / 4;  // 64-byte dword columns per group
+  constexpr int kT = kTileTokens;
   const int64_t ng = kp / G;
-  const float* d = G == 16 ? a.d16 : a.d32;
-  const float* sm = G == 16 ? a.s16 : a.s32;
   __m512 acc[NT];
-  const int8_t* q[NT];
-  for (int t = 0; t < NT; ++t) {
-    acc[t] = _mm512_setzero_ps();
-    q[t] = a.q + (t0 + t) * kp;
-  }
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t j = 0; j < ng; ++j) {
-    __m512i w[kSteps];
-    for (int i = 0; i < kSteps; ++i) w[i] = _mm512_loadu_si512(u_il + (j * kSteps + i) * 64);
+    const uint8_t* wj = u_il + j * kSteps * 64;
+    const int8_t* qj = q + j * kSteps * kT * 4;
+    __m512i isum[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = _mm512_setzero_si512();
+    for (int i = 0; i < kSteps; ++i) {
+      const __m512i w = _mm512_loadu_si512(wj + i * 64);
+      for (int t = 0; t < NT; ++t) {
+        isum[t] = _mm512_dpbusd_epi32(isum[t], w, _mm512_set1_epi32(load_i32(qj + (i * kT + t) * 4)));
+      }
+    }
     const __m512 sv = _mm512_loadu_ps(s_il + j * 16);
     const __m512 mv = _mm512_loadu_ps(m_il + j * 16);
     for (int t = 0; t < NT; ++t) {
-      __m512i isum = _mm512_setzero_si512();
-      for (int i = 0; i < kSteps; ++i) {
-        isum = _mm512_dpbusd_epi32(isum, w[i], _mm512_set1_epi32(load_i32(q[t] + j * G + 4 * i)));
-      }
-      const int64_t idx = (t0 + t) * ng + j;
-      const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(d[idx]));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc[t]);
-      acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(sm[idx]), acc[t]);
+      const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(d[j * kT + t]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), scale, acc[t]);
+      acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(sm[j * kT + t]), acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + (t0 + t) * 16, acc[t]);
+  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + t * 16, acc[t]);
 }
 
 template <int G>
-void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const QuantActs& a,
+void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const TiledActs& a,
             int64_t n_tokens, float* out) {
-  int64_t t = 0;
-  for (; t + 8 <= n_tokens; t += 8) gemm_tile<G, 8>(u_il, s_il, m_il, kp, a, t, out);
-  switch (n_tokens - t) {
-    case 7: gemm_tile<G, 7>(u_il, s_il, m_il, kp, a, t, out); break;
-    case 6: gemm_tile<G, 6>(u_il, s_il, m_il, kp, a, t, out); break;
-    case 5: gemm_tile<G, 5>(u_il, s_il, m_il, kp, a, t, out); break;
-    case 4: gemm_tile<G, 4>(u_il, s_il, m_il, kp, a, t, out); break;
-    case 3: gemm_tile<G, 3>(u_il, s_il, m_il, kp, a, t, out); break;
-    case 2: gemm_tile<G, 2>(u_il, s_il, m_il, kp, a, t, out); break;
-    case 1: gemm_tile<G, 1>(u_il, s_il, m_il, kp, a, t, out); break;
-    default: break;
+  const int64_t ng = kp / G;
+  for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
+    const int8_t* q = a.q + t * kp;
+    const float* d = a.d + t * ng;
+    const float* sm = a.sm + t * ng;
+    float* o = out + t * 16;
+    switch (std::min<int64_t>(kTileTokens, n_tokens - t)) {
+      case 8: gemm_tile<G, 8>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      case 7: gemm_tile<G, 7>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      case 6: gemm_tile<G, 6>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      case 5: gemm_tile<G, 5>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      case 4: gemm_tile<G, 4>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      case 3: gemm_tile<G, 3>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      case 2: gemm_tile<G, 2>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      default: gemm_tile<G, 1>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+    }
   }
 }
 
-void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const QuantActs& a,
+void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& a,
               int64_t n_tokens, float* out) {
+  static_assert(kTileTokens == 8, "gemm_g's switch covers tiles of up to 8 tokens");
   if (g == 16) {
     gemm_g<16>(u_il, s_il, m_il, kp, a, n_tokens, out);
   } else {

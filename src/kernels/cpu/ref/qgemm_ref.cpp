@@ -58,23 +58,25 @@ void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, in
   }
 }
 
-void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const QuantActs& a,
+void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& a,
               int64_t n_tokens, float* out) {
   const int64_t ng = kp / g;
-  const float* d = g == 16 ? a.d16 : a.d32;
-  const float* sm = g == 16 ? a.s16 : a.s32;
   for (int64_t t = 0; t < n_tokens; ++t) {
-    const int8_t* q = a.q + t * kp;
+    const int64_t tile = t / kTileTokens;
+    const int64_t tt = t % kTileTokens;
+    const int8_t* q = a.q + tile * kTileTokens * kp;  // value k of token tt at ((k/4)*kTileTokens + tt)*4 + k%4
+    const float* d = a.d + tile * kTileTokens * ng;
+    const float* sm = a.sm + tile * kTileTokens * ng;
     for (int r = 0; r < 16; ++r) {
       float acc = 0.0f;
       for (int64_t j = 0; j < ng; ++j) {
         int32_t isum = 0;
         for (int64_t k = j * g; k < (j + 1) * g; ++k) {
-          isum += static_cast<int32_t>(u_il[((k / 4) * 16 + r) * 4 + k % 4]) * q[k];
+          isum += static_cast<int32_t>(u_il[((k / 4) * 16 + r) * 4 + k % 4]) * q[((k / 4) * kTileTokens + tt) * 4 + k % 4];
         }
-        const float scale = s_il[j * 16 + r] * d[t * ng + j];
+        const float scale = s_il[j * 16 + r] * d[j * kTileTokens + tt];
         acc = std::fma(static_cast<float>(isum), scale, acc);
-        acc = std::fma(m_il[j * 16 + r], sm[t * ng + j], acc);
+        acc = std::fma(m_il[j * 16 + r], sm[j * kTileTokens + tt], acc);
       }
       out[t * 16 + r] = acc;
     }

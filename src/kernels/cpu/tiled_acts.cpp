@@ -1,0 +1,35 @@
+// TiledActs: quantised activations regrouped by tiles of kTileTokens tokens (see kernels.h). A pure
+// data movement, done once per matmul and shared by every row group, so it stays scalar.
+#include <cstring>
+
+#include "kernels/cpu/kernels.h"
+
+namespace owl::kernels {
+
+void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int8_t* q, float* d, float* sm) {
+  const int64_t ng = kp / g;
+  const float* src_d = g == 16 ? acts.d16 : acts.d32;
+  const float* src_s = g == 16 ? acts.s16 : acts.s32;
+  const int64_t n_tiles = (n_tokens + kTileTokens - 1) / kTileTokens;
+  for (int64_t tile = 0; tile < n_tiles; ++tile) {
+    int8_t* tq = q + tile * kTileTokens * kp;
+    float* td = d + tile * kTileTokens * ng;
+    float* ts = sm + tile * kTileTokens * ng;
+    for (int t = 0; t < kTileTokens; ++t) {
+      const int64_t token = tile * kTileTokens + t;
+      if (token >= n_tokens) {
+        for (int64_t c = 0; c < kp / 4; ++c) std::memset(tq + (c * kTileTokens + t) * 4, 0, 4);
+        for (int64_t j = 0; j < ng; ++j) td[j * kTileTokens + t] = ts[j * kTileTokens + t] = 0.0f;
+        continue;
+      }
+      const int8_t* row = acts.q + token * kp;
+      for (int64_t c = 0; c < kp / 4; ++c) std::memcpy(tq + (c * kTileTokens + t) * 4, row + c * 4, 4);
+      for (int64_t j = 0; j < ng; ++j) {
+        td[j * kTileTokens + t] = src_d[token * ng + j];
+        ts[j * kTileTokens + t] = src_s[token * ng + j];
+      }
+    }
+  }
+}
+
+}  // namespace owl::kernels
