@@ -160,59 +160,114 @@ kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t 
                             a.s32 + t0 * kp / 32};
 }
 
-// Packed weights: each thread takes whole 16-row groups, of one matrix or of several that share
-// the input (numbered one after the other).
+// The 16-row groups of several matrices that share their input, numbered one after the other.
+class GroupIndex {
+ public:
+  explicit GroupIndex(std::span<const MatmulOutput> outs) : outs_(outs) {
+    for (const MatmulOutput& o : outs) total_ += (o.w->rows + 15) / 16;
+  }
+  int64_t total() const { return total_; }
+  // Moves to global group grp (never backwards): its output, matrix, first row and row count.
+  struct Group {
+    const MatmulOutput* out;
+    int64_t group;  // within its matrix
+    int64_t r0;
+    size_t rows;
+  };
+  Group seek(int64_t grp) {
+    while (grp >= first_ + groups_of(job_)) first_ += groups_of(job_++);
+    const Weight& w = *outs_[job_].w;
+    const int64_t local = grp - first_;
+    return Group{&outs_[job_], local, local * 16, static_cast<size_t>(std::min<int64_t>(16, w.rows - local * 16))};
+  }
+
+ private:
+  int64_t groups_of(size_t job) const { return (outs_[job].w->rows + 15) / 16; }
+  std::span<const MatmulOutput> outs_;
+  int64_t total_ = 0;
+  size_t job_ = 0;
+  int64_t first_ = 0;  // global index of job_'s first group
+};
+
+// Results of a group for tokens [t0, t0 + nt) (res: nt x 16) into its output rows.
+void store_group(const GroupIndex::Group& gr, const float* res, int64_t t0, int64_t nt) {
+  const int64_t rows = gr.out->w->rows;
+  for (int64_t t = 0; t < nt; ++t) std::memcpy(gr.out->y + (t0 + t) * rows + gr.r0, res + t * 16, sizeof(float) * gr.rows);
+}
+
+// Short prompts on packed weights: tiles straight from the packed bytes, in token blocks whose
+// activations stay in L2. Each thread takes whole 16-row groups.
+void matmul_packed_tiles(std::span<const MatmulOutput> outs, const kernels::QuantActs& qa, int64_t n_tokens,
+                         int64_t kp, ThreadPool& pool, const kernels::KernelTable& kt) {
+  const int64_t in = outs.front().w->cols;
+  constexpr int64_t kTokenBlock = 64;
+  pool.parallel_for(GroupIndex(outs).total(), [&](int64_t g0, int64_t g1, int) {
+    thread_local std::vector<float> res_scratch;
+    const int64_t block_tokens = std::min(n_tokens, kTokenBlock);
+    float* res = grow(res_scratch, 16 * block_tokens);
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += block_tokens) {
+      const int64_t nt = std::min(block_tokens, n_tokens - t0);
+      const kernels::QuantActs block = tokens_from(qa, t0, kp);
+      GroupIndex index(outs);
+      for (int64_t grp = g0; grp < g1; ++grp) {
+        const GroupIndex::Group gr = index.seek(grp);
+        kt.gemm_packed(gr.out->w->packed->group(gr.group), gr.out->w->packed->type, in, kp, block, nt, res);
+        store_group(gr, res, t0, nt);
+      }
+    }
+  }, min_items(16 * in * n_tokens));
+}
+
+// Long prompts on packed weights: kGroupsPerPass groups are expanded to gemm_q16's bytes at a time
+// (decoding once, reused by every token), then each tile of 8 tokens goes through all of them while
+// its activations are in L1, so the activations are read from L3 once per pass, not once per group.
+void matmul_packed_expanded(std::span<const MatmulOutput> outs, const kernels::QuantActs& qa, int64_t n_tokens,
+                            int64_t kp, ThreadPool& pool, const kernels::KernelTable& kt) {
+  const int64_t in = outs.front().w->cols;
+  kernels::TiledActs tiled[2] = {};  // for scale groups of 16 and of 32 values
+  for (const MatmulOutput& o : outs) {
+    const int g = kernels::unpack_group(o.w->packed->type);
+    if (tiled[g == 16 ? 0 : 1].q == nullptr) tiled[g == 16 ? 0 : 1] = tile_activations(qa, n_tokens, kp, g);
+  }
+  constexpr int kGroupsPerPass = 4;
+  pool.parallel_for(GroupIndex(outs).total(), [&](int64_t g0, int64_t g1, int) {
+    thread_local GroupScratch sc[kGroupsPerPass];
+    GroupIndex index(outs);
+    for (int64_t grp = g0; grp < g1; grp += kGroupsPerPass) {
+      const int n = static_cast<int>(std::min<int64_t>(kGroupsPerPass, g1 - grp));
+      GroupIndex::Group gr[kGroupsPerPass];
+      int g[kGroupsPerPass];
+      for (int c = 0; c < n; ++c) {
+        gr[c] = index.seek(grp + c);
+        const PackedMatrix& pm = *gr[c].out->w->packed;
+        g[c] = kernels::unpack_group(pm.type);
+        kt.expand_packed(pm.group(gr[c].group), pm.type, in, kp, grow(sc[c].u_il, 16 * kp), grow(sc[c].s_il, 16 * kp / g[c]),
+                         grow(sc[c].m_il, 16 * kp / g[c]));
+      }
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kTileTokens) {
+        const int64_t nt = std::min<int64_t>(kernels::kTileTokens, n_tokens - t0);
+        for (int c = 0; c < n; ++c) {
+          const kernels::TiledActs tile = kernels::tiles_from(tiled[g[c] == 16 ? 0 : 1], t0, kp, g[c]);
+          kt.gemm_q16(sc[c].u_il.data(), sc[c].s_il.data(), sc[c].m_il.data(), kp, g[c], tile, nt,
+                      grow(sc[c].out, 16 * n_tokens) + t0 * 16);
+        }
+      }
+      for (int c = 0; c < n; ++c) store_group(gr[c], sc[c].out.data(), 0, n_tokens);
+    }
+  }, min_items(16 * in * n_tokens));
+}
+
 void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
                    const kernels::KernelTable& kt) {
   const int64_t in = outs.front().w->cols;
   const int64_t kp = (in + 63) / 64 * 64;
   const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, kt);
-  constexpr int64_t kTokenBlock = 64;
-  int64_t n_groups = 0;
-  for (const MatmulOutput& o : outs) n_groups += (o.w->rows + 15) / 16;
-  // Long prompts: each group is expanded to bytes once and multiplied with every token by gemm_q16
-  // (the unpacking path's kernel, fed without its scalar unpack). Short ones: tiles straight from
-  // the packed bytes, in token blocks whose activations stay in L2.
   constexpr int64_t kExpandTokens = 16;
-  const bool expand = n_tokens >= kExpandTokens && kt.expand_packed != nullptr && kt.gemm_q16 != nullptr;
-  kernels::TiledActs tiled[2] = {};  // for scale groups of 16 and of 32 values
-  if (expand) {
-    for (const MatmulOutput& o : outs) {
-      const int g = kernels::unpack_group(o.w->packed->type);
-      if (tiled[g == 16 ? 0 : 1].q == nullptr) tiled[g == 16 ? 0 : 1] = tile_activations(qa, n_tokens, kp, g);
-    }
+  if (n_tokens >= kExpandTokens && kt.expand_packed != nullptr && kt.gemm_q16 != nullptr) {
+    matmul_packed_expanded(outs, qa, n_tokens, kp, pool, kt);
+  } else {
+    matmul_packed_tiles(outs, qa, n_tokens, kp, pool, kt);
   }
-  pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
-    thread_local std::vector<float> res_scratch;
-    thread_local GroupScratch sc;
-    const int64_t block_tokens = expand ? n_tokens : std::min(n_tokens, kTokenBlock);
-    float* res = grow(res_scratch, 16 * block_tokens);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += block_tokens) {
-      const int64_t nt = std::min(block_tokens, n_tokens - t0);
-      const kernels::QuantActs block = tokens_from(qa, t0, kp);
-      size_t job = 0;
-      int64_t first = 0;  // global index of job's first group
-      for (int64_t grp = g0; grp < g1; ++grp) {
-        while (grp >= first + (outs[job].w->rows + 15) / 16) first += (outs[job++].w->rows + 15) / 16;
-        const Weight& w = *outs[job].w;
-        const int64_t r0 = (grp - first) * 16;
-        const auto nr = static_cast<size_t>(std::min<int64_t>(16, w.rows - r0));
-        const uint8_t* packed = w.packed->group(grp - first);
-        if (expand) {
-          const int g = kernels::unpack_group(w.packed->type);
-          uint8_t* u_il = grow(sc.u_il, 16 * kp);
-          float* s_il = grow(sc.s_il, 16 * kp / g);
-          float* m_il = grow(sc.m_il, 16 * kp / g);
-          kt.expand_packed(packed, w.packed->type, in, kp, u_il, s_il, m_il);
-          kt.gemm_q16(u_il, s_il, m_il, kp, g, tiled[g == 16 ? 0 : 1], nt, res);
-        } else {
-          kt.gemm_packed(packed, w.packed->type, in, kp, block, nt, res);
-        }
-        float* y = outs[job].y;
-        for (int64_t t = 0; t < nt; ++t) std::memcpy(y + (t0 + t) * w.rows + r0, res + t * 16, sizeof(float) * nr);
-      }
-    }
-  }, min_items(16 * in * n_tokens));
 }
 
 bool uses_packed(const Weight& w, const kernels::KernelTable& kt) {

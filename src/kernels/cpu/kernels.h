@@ -52,6 +52,10 @@ inline int64_t tiled_q_size(int64_t n_tokens, int64_t kp) {
   return (n_tokens + kTileTokens - 1) / kTileTokens * kTileTokens * kp;
 }
 inline int64_t tiled_scale_size(int64_t n_tokens, int64_t kp, int g) { return tiled_q_size(n_tokens, kp) / g; }
+// Tokens [t0, ...) of tiled acts (t0 a multiple of kTileTokens), as tiled acts of their own.
+inline TiledActs tiles_from(const TiledActs& a, int64_t t0, int64_t kp, int g) {
+  return TiledActs{a.q + t0 * kp, a.d + t0 * kp / g, a.sm + t0 * kp / g};
+}
 // Rearranges tokens [0, n_tokens) of acts (token-major, kp values each) into the tiled arrays.
 void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int8_t* q, float* d, float* sm);
 
