@@ -114,6 +114,7 @@ struct GroupScratch {
 struct ActScratch {
   std::vector<int8_t> q;
   std::vector<float> d16, s16, d32, s32;
+  std::vector<int32_t> sq16, sq32;
 };
 
 template <typename T>
@@ -131,33 +132,43 @@ kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_
   float* s16 = grow(acts.s16, n_tokens * kp / 16);
   float* d32 = grow(acts.d32, n_tokens * kp / 32);
   float* s32 = grow(acts.s32, n_tokens * kp / 32);
+  int32_t* sq16 = grow(acts.sq16, n_tokens * kp / 16);
+  int32_t* sq32 = grow(acts.sq32, n_tokens * kp / 32);
   for (int64_t t = 0; t < n_tokens; ++t) {
     kt.quantize_acts(x + t * in, in, kp, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
-                     s32 + t * kp / 32);
+                     s32 + t * kp / 32, sq16 + t * kp / 16, sq32 + t * kp / 32);
   }
-  return kernels::QuantActs{q, d16, s16, d32, s32};
+  return kernels::QuantActs{q, d16, s16, d32, s32, sq16, sq32};
 }
 
-// The activations rearranged for gemm_q16 (kernels::TiledActs), for scale groups of g values, in
-// the calling thread's scratch; one slot per group size, so both can be live at once.
-kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_tokens, int64_t kp, int g) {
+// The activations rearranged for gemm_q16 (kernels::TiledActs) for weights of one type, in the
+// calling thread's scratch slot `slot` (slots stay valid together, for matrices of several types:
+// growing the list moves the slots' vectors, not their buffers).
+kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_tokens, int64_t kp, DType type,
+                                    int slot = 0) {
   struct Tiled {
     std::vector<int8_t> q;
     std::vector<float> d, sm;
+    std::vector<int32_t> off;
   };
-  thread_local Tiled slots[2];
-  Tiled& sc = slots[g == 16 ? 0 : 1];
+  thread_local std::vector<Tiled> slots;
+  if (slots.size() <= static_cast<size_t>(slot)) slots.resize(static_cast<size_t>(slot) + 1);
+  Tiled& sc = slots[static_cast<size_t>(slot)];
+  const int g = kernels::unpack_group(static_cast<uint32_t>(type));
+  const int c = kernels::unpack_offset(static_cast<uint32_t>(type));
+  const int64_t n_scales = kernels::tiled_scale_size(n_tokens, kp, g);
   int8_t* q = grow(sc.q, kernels::tiled_q_size(n_tokens, kp));
-  float* d = grow(sc.d, kernels::tiled_scale_size(n_tokens, kp, g));
-  float* sm = grow(sc.sm, kernels::tiled_scale_size(n_tokens, kp, g));
-  kernels::tile_acts(acts, n_tokens, kp, g, q, d, sm);
-  return kernels::TiledActs{q, d, sm};
+  float* d = grow(sc.d, n_scales);
+  float* sm = grow(sc.sm, n_scales);
+  int32_t* off = c != 0 ? grow(sc.off, n_scales) : nullptr;
+  kernels::tile_acts(acts, n_tokens, kp, g, c, q, d, sm, off);
+  return kernels::TiledActs{q, d, sm, off};
 }
 
 // Tokens [t0, ...) of acts, as acts of their own.
 kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t kp) {
-  return kernels::QuantActs{a.q + t0 * kp, a.d16 + t0 * kp / 16, a.s16 + t0 * kp / 16, a.d32 + t0 * kp / 32,
-                            a.s32 + t0 * kp / 32};
+  return kernels::QuantActs{a.q + t0 * kp,        a.d16 + t0 * kp / 16, a.s16 + t0 * kp / 16,  a.d32 + t0 * kp / 32,
+                            a.s32 + t0 * kp / 32, a.sq16 + t0 * kp / 16, a.sq32 + t0 * kp / 32};
 }
 
 // The 16-row groups of several matrices that share their input, numbered one after the other.
@@ -224,10 +235,19 @@ void matmul_packed_tiles(std::span<const MatmulOutput> outs, const kernels::Quan
 void matmul_packed_expanded(std::span<const MatmulOutput> outs, const kernels::QuantActs& qa, int64_t n_tokens,
                             int64_t kp, ThreadPool& pool, const kernels::KernelTable& kt) {
   const int64_t in = outs.front().w->cols;
-  kernels::TiledActs tiled[2] = {};  // for scale groups of 16 and of 32 values
-  for (const MatmulOutput& o : outs) {
-    const int g = kernels::unpack_group(o.w->packed->type);
-    if (tiled[g == 16 ? 0 : 1].q == nullptr) tiled[g == 16 ? 0 : 1] = tile_activations(qa, n_tokens, kp, g);
+  // One tiling per weight type among the outputs (they differ in scale groups and offsets).
+  std::vector<DType> types;
+  std::vector<kernels::TiledActs> tiled;
+  std::vector<size_t> slot_of(outs.size());
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const auto type = static_cast<DType>(outs[i].w->packed->type);
+    size_t slot = 0;
+    while (slot < types.size() && types[slot] != type) ++slot;
+    if (slot == types.size()) {
+      types.push_back(type);
+      tiled.push_back(tile_activations(qa, n_tokens, kp, type, static_cast<int>(slot)));
+    }
+    slot_of[i] = slot;
   }
   constexpr int kGroupsPerPass = 4;
   pool.parallel_for(GroupIndex(outs).total(), [&](int64_t g0, int64_t g1, int) {
@@ -237,17 +257,19 @@ void matmul_packed_expanded(std::span<const MatmulOutput> outs, const kernels::Q
       const int n = static_cast<int>(std::min<int64_t>(kGroupsPerPass, g1 - grp));
       GroupIndex::Group gr[kGroupsPerPass];
       int g[kGroupsPerPass];
+      const kernels::TiledActs* acts[kGroupsPerPass];
       for (int c = 0; c < n; ++c) {
         gr[c] = index.seek(grp + c);
         const PackedMatrix& pm = *gr[c].out->w->packed;
         g[c] = kernels::unpack_group(pm.type);
+        acts[c] = &tiled[slot_of[static_cast<size_t>(gr[c].out - outs.data())]];
         kt.expand_packed(pm.group(gr[c].group), pm.type, in, kp, grow(sc[c].u_il, 16 * kp), grow(sc[c].s_il, 16 * kp / g[c]),
                          grow(sc[c].m_il, 16 * kp / g[c]));
       }
       for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kTileTokens) {
         const int64_t nt = std::min<int64_t>(kernels::kTileTokens, n_tokens - t0);
         for (int c = 0; c < n; ++c) {
-          const kernels::TiledActs tile = kernels::tiles_from(tiled[g[c] == 16 ? 0 : 1], t0, kp, g[c]);
+          const kernels::TiledActs tile = kernels::tiles_from(*acts[c], t0, kp, g[c]);
           kt.gemm_q16(sc[c].u_il.data(), sc[c].s_il.data(), sc[c].m_il.data(), kp, g[c], tile, nt,
                       grow(sc[c].out, 16 * n_tokens) + t0 * 16);
         }
@@ -290,7 +312,7 @@ void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens,
   const kernels::GemmDirectFn direct = n_tokens <= kMaxDirectTokens ? kt.gemm_direct[static_cast<int>(w.type)] : nullptr;
   // gemm_q16 takes whatever direct does not: every group, or only a last one of fewer than 16 rows.
   const bool needs_tiled = direct == nullptr || out % 16 != 0;
-  const kernels::TiledActs tiled = needs_tiled ? tile_activations(qa, n_tokens, kp, g) : kernels::TiledActs{};
+  const kernels::TiledActs tiled = needs_tiled ? tile_activations(qa, n_tokens, kp, w.type) : kernels::TiledActs{};
   pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     thread_local GroupScratch sc;
     uint8_t* u = grow(sc.u, 16 * kp);

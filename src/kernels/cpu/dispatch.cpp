@@ -157,4 +157,16 @@ int unpack_group(uint32_t type) {
   }
 }
 
+int unpack_offset(uint32_t type) {
+  switch (static_cast<DType>(type)) {
+    case DType::q4_0: return -8;
+    case DType::q5_0: return -16;
+    case DType::q8_0:
+    case DType::q8_k: return -128;
+    case DType::q3_k: return -4;
+    case DType::q6_k: return -32;
+    default: return 0;
+  }
+}
+
 }  // namespace owl::kernels

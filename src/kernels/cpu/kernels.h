@@ -15,21 +15,25 @@ std::string_view isa_name(Isa isa);
 
 // ---- the integer path (weights unpacked to uint8, activations quantised to int8) -------------
 // A weight row of k values is unpacked to u[k] (uint8) and, per group of G values (G = 16 or 32,
-// see unpack_group), a scale s and an offset m: value[i] = s[i/G] * u[i] + m[i/G].
+// see unpack_group), a scale s and an offset m: value[i] = s[i/G] * u[i] + m[i/G]. For the types
+// whose offset is a whole multiple of the scale (m = c * s, c = unpack_offset), the products add
+// c * sum(q) to the integer sums instead of using m: one float operation less per group and token.
 using UnpackFn = void (*)(const void* row, int64_t k, uint8_t* u, float* s, float* m);
 
 // Activations of one token, quantised per 32 values (d = max|x| / 127, q = round(x / d)) and padded
-// with zeros to kp values (kp a multiple of 64). d16/s16: per 16 values the block scale and
-// d * sum(q) over those 16; d32/s32 the same per 32.
+// with zeros to kp values (kp a multiple of 64). d16/s16/sq16: per 16 values the block scale,
+// d * sum(q) and sum(q) over those 16; d32/s32/sq32 the same per 32.
 struct QuantActs {
   const int8_t* q;
   const float* d16;
   const float* s16;
   const float* d32;
   const float* s32;
+  const int32_t* sq16;
+  const int32_t* sq32;
 };
 using QuantizeActsFn = void (*)(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32,
-                                float* s32);
+                                float* s32, int32_t* sq16, int32_t* sq32);
 
 // 16 unpacked rows (row-major u (16, kp), s and m (16, kp/G)) rearranged so that 64 bytes hold the
 // same 4 columns of all 16 rows: u_il (kp/4, 16, 4); s_il, m_il (kp/G, 16).
@@ -40,12 +44,15 @@ using InterleaveFn = void (*)(const uint8_t* u, const float* s, const float* m, 
 // pointer with constant offsets reaches every token of a tile (no per-token address registers):
 // q (tiles, kp/4, kTileTokens, 4): per 4 columns, those of each token of the tile;
 // d, sm (tiles, kp/g, kTileTokens): per scale group, QuantActs' d and s (d16/s16 for g = 16,
-// d32/s32 for g = 32) of each token. Tokens past the last of a partial tile are zeros.
+// d32/s32 for g = 32) of each token; off, laid out as d: c * sum(q) for weights of a whole offset c
+// (unpack_offset), or null for weights with a float offset. Tokens past the last of a partial tile
+// are zeros.
 inline constexpr int kTileTokens = 8;
 struct TiledActs {
   const int8_t* q;
   const float* d;
   const float* sm;
+  const int32_t* off;
 };
 // Sizes of TiledActs' arrays for n_tokens tokens.
 inline int64_t tiled_q_size(int64_t n_tokens, int64_t kp) {
@@ -54,13 +61,15 @@ inline int64_t tiled_q_size(int64_t n_tokens, int64_t kp) {
 inline int64_t tiled_scale_size(int64_t n_tokens, int64_t kp, int g) { return tiled_q_size(n_tokens, kp) / g; }
 // Tokens [t0, ...) of tiled acts (t0 a multiple of kTileTokens), as tiled acts of their own.
 inline TiledActs tiles_from(const TiledActs& a, int64_t t0, int64_t kp, int g) {
-  return TiledActs{a.q + t0 * kp, a.d + t0 * kp / g, a.sm + t0 * kp / g};
+  return TiledActs{a.q + t0 * kp, a.d + t0 * kp / g, a.sm + t0 * kp / g, a.off ? a.off + t0 * kp / g : nullptr};
 }
-// Rearranges tokens [0, n_tokens) of acts (token-major, kp values each) into the tiled arrays.
-void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int8_t* q, float* d, float* sm);
+// Rearranges tokens [0, n_tokens) of acts (token-major, kp values each) into the tiled arrays, for
+// weights of whole offset c (off is written unless c is 0).
+void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int c, int8_t* q, float* d, float* sm,
+               int32_t* off);
 
-// out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of the tiled acts.
-// The per-(row, token) summation order does not depend on n_tokens, so decode and prefill give
+// out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of the tiled acts;
+// with acts.off, the integer sums start at off and m_il is not read. The per-(row, token) summation order does not depend on n_tokens, so decode and prefill give
 // identical numbers.
 using GemmQ16Fn = void (*)(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g,
                            const TiledActs& acts, int64_t n_tokens, float* out);
@@ -143,6 +152,9 @@ const KernelTable& active();
 
 // Values per scale group of the unpacked form of a type (16 or 32), 0 when the type has no unpacker.
 int unpack_group(uint32_t type);
+// The whole c of a type whose unpacked offset is m = c * s (q4_0 -8, q5_0 -16, q8_0 and q8_K -128,
+// q3_K -4, q6_K -32), 0 for the types with a float offset.
+int unpack_offset(uint32_t type);
 
 namespace ref {
 float dot_f32_row(const float* a, const float* b, int64_t n);  // vec.h dot_f32, out of line
@@ -156,7 +168,8 @@ void swiglu(float* gate, const float* up, int64_t n);
 void geglu(float* gate, const float* up, int64_t n);
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);
 void softmax(float* x, int64_t n);
-void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32);
+void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32,
+                   int32_t* sq16, int32_t* sq32);
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
                 float* m_il);
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& acts,

@@ -50,6 +50,12 @@ inline constexpr PackedFormat kPackedQ4_K{4, PackScale::d_dmin_u8, 0.0f, 32, 256
 inline constexpr PackedFormat kPackedQ5_K{5, PackScale::d_dmin_u8, 0.0f, 32, 256};
 inline constexpr PackedFormat kPackedQ6_K{6, PackScale::d_i8, -32.0f, 16, 256};
 
+// Whether the offset is a whole multiple of the scale (d_only, d_i8), which the products add to the
+// integer sums as offset * sum(q) (kernels::unpack_offset gives the same numbers by type).
+constexpr bool packed_whole_offset(const PackedFormat& f) {
+  return f.scale == PackScale::d_only || f.scale == PackScale::d_i8;
+}
+
 // Bytes of one super-block's scales in the scale area.
 constexpr size_t packed_superblock_scale_bytes(const PackedFormat& f) {
   const auto groups = static_cast<size_t>(f.superblock / f.group);

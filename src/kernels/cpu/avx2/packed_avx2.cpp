@@ -101,7 +101,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   const int64_t ng = kp / G;
   const float* ad = G == 16 ? a.d16 : a.d32;
   const float* as = G == 16 ? a.s16 : a.s32;
-  const __m256 offset = _mm256_set1_ps(F.offset);
+  const int32_t* asq = G == 16 ? a.sq16 : a.sq32;
+  constexpr bool kWholeOffset = packed_whole_offset(F);  // enters the integer sums, as in gemm_q16
   __m256 acc[NT];
   const int8_t* q[NT];
   for (int t = 0; t < NT; ++t) {
@@ -129,7 +130,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           __m256 mv;
           if constexpr (F.scale == PackScale::d_only) {
             sv = dv;
-            mv = _mm256_mul_ps(offset, dv);
+            mv = _mm256_setzero_ps();
           } else if constexpr (F.scale == PackScale::d_and_m) {
             sv = dv;
             mv = second;
@@ -142,7 +143,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
             mv = _mm256_mul_ps(second, _mm256_cvtepi32_ps(_mm256_srli_epi32(both, 4)));
           } else {
             sv = _mm256_mul_ps(dv, load_i8x8(area + 32 + gi * 16 + 8 * h));
-            mv = _mm256_mul_ps(offset, sv);
+            mv = _mm256_setzero_ps();
           }
           __m256i w[kSteps];
           if constexpr (kGroupsPerUnit == 1) {
@@ -155,14 +156,17 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           const int64_t col = c0 + sbl * F.superblock + n * 32 + half * G;
           const int64_t gidx = col / G;
           for (int t = 0; t < NT; ++t) {
+            const int64_t idx = (t0 + t) * ng + gidx;
             __m256i isum = dot4<F.vbits>(w[0], _mm256_set1_epi32(load_i32(q[t] + col)));
+            if constexpr (kWholeOffset) {
+              isum = _mm256_add_epi32(isum, _mm256_set1_epi32(static_cast<int32_t>(F.offset) * asq[idx]));
+            }
             for (int i = 1; i < kSteps; ++i) {
               isum = _mm256_add_epi32(isum, dot4<F.vbits>(w[i], _mm256_set1_epi32(load_i32(q[t] + col + 4 * i))));
             }
-            const int64_t idx = (t0 + t) * ng + gidx;
             const __m256 scale = _mm256_mul_ps(sv, _mm256_set1_ps(ad[idx]));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[t]);
-            acc[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(as[idx]), acc[t]);
+            if constexpr (!kWholeOffset) acc[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(as[idx]), acc[t]);
           }
         }
       }

@@ -136,9 +136,11 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   constexpr int G = F.group;
   constexpr int kSteps = G / 4;
   constexpr int kGroupsPerUnit = 32 / G;
+  constexpr bool kWholeOffset = packed_whole_offset(F);
   const int64_t ng = kp / G;  // activation scale groups per token
   const float* ad = G == 16 ? a.d16 : a.d32;
   const float* as = G == 16 ? a.s16 : a.s32;
+  const int32_t* asq = G == 16 ? a.sq16 : a.sq32;
   __m512 acc[NT];
   const int8_t* q[NT];
   for (int t = 0; t < NT; ++t) {
@@ -167,16 +169,17 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           const int64_t col = col0 + half * G;  // first value of the group
           const int64_t gidx = col / G;
           for (int t = 0; t < NT; ++t) {
-            __m512i s0 = _mm512_setzero_si512();
+            const int64_t idx = (t0 + t) * ng + gidx;
+            // A whole offset enters the integer sum (see unpack_offset); a float one is mv's FMA below.
+            __m512i s0 = kWholeOffset ? _mm512_set1_epi32(static_cast<int32_t>(F.offset) * asq[idx]) : _mm512_setzero_si512();
             __m512i s1 = _mm512_setzero_si512();
             for (int i = 0; i < kSteps; i += 2) {
               s0 = _mm512_dpbusd_epi32(s0, w[i], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i)));
               s1 = _mm512_dpbusd_epi32(s1, w[i + 1], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i + 4)));
             }
-            const int64_t idx = (t0 + t) * ng + gidx;
             const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(ad[idx]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale, acc[t]);
-            acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(as[idx]), acc[t]);
+            if constexpr (!kWholeOffset) acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(as[idx]), acc[t]);
           }
         }
       });

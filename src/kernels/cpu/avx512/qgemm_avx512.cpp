@@ -12,7 +12,8 @@ namespace owl::kernels::avx512 {
 
 namespace {
 
-void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32) {
+void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32,
+                   int32_t* sq16, int32_t* sq32) {
   const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
   for (int64_t b = 0; b < kp / 32; ++b) {
     const int64_t base = b * 32;
@@ -38,6 +39,9 @@ void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16,
     s16[2 * b + 1] = d * static_cast<float>(sum1);
     d32[b] = d;
     s32[b] = d * static_cast<float>(sum0 + sum1);
+    sq16[2 * b] = sum0;
+    sq16[2 * b + 1] = sum1;
+    sq32[b] = sum0 + sum1;
   }
 }
 
@@ -90,11 +94,12 @@ inline int32_t load_i32(const int8_t* p) {
   return v;
 }
 
-// One tile of NT <= kTileTokens tokens (q, d, sm at the tile's start). For each scale group the
-// weight bytes stay in registers and the NT integer sums run as independent vpdpbusd chains.
-template <int G, int NT>
+// One tile of NT <= kTileTokens tokens (q, d, sm, off at the tile's start). For each scale group the
+// weight bytes stay in registers and the NT integer sums run as independent vpdpbusd chains. With
+// kOff the sums start at off (a whole offset times sum(q)) and the float offset m is not needed.
+template <int G, int NT, bool kOff>
 void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const int8_t* q, const float* d,
-               const float* sm, float* out) {
+               const float* sm, const int32_t* off, float* out) {
   constexpr int kSteps = G / 4;  // 64-byte dword columns per group
   constexpr int kT = kTileTokens;
   const int64_t ng = kp / G;
@@ -104,7 +109,7 @@ void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_
     const uint8_t* wj = u_il + j * kSteps * 64;
     const int8_t* qj = q + j * kSteps * kT * 4;
     __m512i isum[NT];
-    for (int t = 0; t < NT; ++t) isum[t] = _mm512_setzero_si512();
+    for (int t = 0; t < NT; ++t) isum[t] = kOff ? _mm512_set1_epi32(off[j * kT + t]) : _mm512_setzero_si512();
     for (int i = 0; i < kSteps; ++i) {
       const __m512i w = _mm512_loadu_si512(wj + i * 64);
       for (int t = 0; t < NT; ++t) {
@@ -112,17 +117,16 @@ void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_
       }
     }
     const __m512 sv = _mm512_loadu_ps(s_il + j * 16);
-    const __m512 mv = _mm512_loadu_ps(m_il + j * 16);
     for (int t = 0; t < NT; ++t) {
       const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(d[j * kT + t]));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), scale, acc[t]);
-      acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(sm[j * kT + t]), acc[t]);
+      if constexpr (!kOff) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + t * 16, acc[t]);
 }
 
-template <int G>
+template <int G, bool kOff>
 void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const TiledActs& a,
             int64_t n_tokens, float* out) {
   const int64_t ng = kp / G;
@@ -130,16 +134,17 @@ void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t k
     const int8_t* q = a.q + t * kp;
     const float* d = a.d + t * ng;
     const float* sm = a.sm + t * ng;
+    const int32_t* off = kOff ? a.off + t * ng : nullptr;
     float* o = out + t * 16;
     switch (std::min<int64_t>(kTileTokens, n_tokens - t)) {
-      case 8: gemm_tile<G, 8>(u_il, s_il, m_il, kp, q, d, sm, o); break;
-      case 7: gemm_tile<G, 7>(u_il, s_il, m_il, kp, q, d, sm, o); break;
-      case 6: gemm_tile<G, 6>(u_il, s_il, m_il, kp, q, d, sm, o); break;
-      case 5: gemm_tile<G, 5>(u_il, s_il, m_il, kp, q, d, sm, o); break;
-      case 4: gemm_tile<G, 4>(u_il, s_il, m_il, kp, q, d, sm, o); break;
-      case 3: gemm_tile<G, 3>(u_il, s_il, m_il, kp, q, d, sm, o); break;
-      case 2: gemm_tile<G, 2>(u_il, s_il, m_il, kp, q, d, sm, o); break;
-      default: gemm_tile<G, 1>(u_il, s_il, m_il, kp, q, d, sm, o); break;
+      case 8: gemm_tile<G, 8, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 7: gemm_tile<G, 7, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 6: gemm_tile<G, 6, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 5: gemm_tile<G, 5, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 4: gemm_tile<G, 4, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 3: gemm_tile<G, 3, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 2: gemm_tile<G, 2, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      default: gemm_tile<G, 1, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
     }
   }
 }
@@ -148,9 +153,9 @@ void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t
               int64_t n_tokens, float* out) {
   static_assert(kTileTokens == 8, "gemm_g's switch covers tiles of up to 8 tokens");
   if (g == 16) {
-    gemm_g<16>(u_il, s_il, m_il, kp, a, n_tokens, out);
+    (a.off ? gemm_g<16, true> : gemm_g<16, false>)(u_il, s_il, m_il, kp, a, n_tokens, out);
   } else {
-    gemm_g<32>(u_il, s_il, m_il, kp, a, n_tokens, out);
+    (a.off ? gemm_g<32, true> : gemm_g<32, false>)(u_il, s_il, m_il, kp, a, n_tokens, out);
   }
 }
 
@@ -172,7 +177,6 @@ void q4_0_tile(const uint8_t* base, const __m512i& offs, int64_t nb, int64_t kp,
     const uint8_t* blk = base + j * 18;
     const __m512i dbits = _mm512_and_si512(_mm512_i32gather_epi32(offs, blk, 1), low16);
     const __m512 sv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dbits));
-    const __m512 mv = _mm512_mul_ps(_mm512_set1_ps(-8.0f), sv);
     __m512i w[8];
     for (int c = 0; c < 4; ++c) {
       const __m512i v = _mm512_i32gather_epi32(offs, blk + 2 + 4 * c, 1);
@@ -180,14 +184,13 @@ void q4_0_tile(const uint8_t* base, const __m512i& offs, int64_t nb, int64_t kp,
       w[c + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
     }
     for (int t = 0; t < NT; ++t) {
-      __m512i isum = _mm512_setzero_si512();
+      const int64_t idx = (t0 + t) * ng + j;
+      __m512i isum = _mm512_set1_epi32(-8 * a.sq32[idx]);  // the offset of q4_0, as an integer
       for (int i = 0; i < 8; ++i) {
         isum = _mm512_dpbusd_epi32(isum, w[i], _mm512_set1_epi32(load_i32(q[t] + j * 32 + 4 * i)));
       }
-      const int64_t idx = (t0 + t) * ng + j;
       const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(a.d32[idx]));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc[t]);
-      acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(a.s32[idx]), acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + (t0 + t) * 16, acc[t]);

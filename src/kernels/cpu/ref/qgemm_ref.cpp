@@ -21,7 +21,8 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(src[i]);
 }
 
-void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32) {
+void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32,
+                   int32_t* sq16, int32_t* sq32) {
   for (int64_t b = 0; b < kp / 32; ++b) {
     float amax = 0.0f;
     const int64_t base = b * 32;
@@ -41,6 +42,9 @@ void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16,
     s16[2 * b + 1] = d * static_cast<float>(sums[1]);
     d32[b] = d;
     s32[b] = d * static_cast<float>(sums[0] + sums[1]);
+    sq16[2 * b] = sums[0];
+    sq16[2 * b + 1] = sums[1];
+    sq32[b] = sums[0] + sums[1];
   }
 }
 
@@ -67,16 +71,17 @@ void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t
     const int8_t* q = a.q + tile * kTileTokens * kp;  // value k of token tt at ((k/4)*kTileTokens + tt)*4 + k%4
     const float* d = a.d + tile * kTileTokens * ng;
     const float* sm = a.sm + tile * kTileTokens * ng;
+    const int32_t* off = a.off != nullptr ? a.off + tile * kTileTokens * ng : nullptr;
     for (int r = 0; r < 16; ++r) {
       float acc = 0.0f;
       for (int64_t j = 0; j < ng; ++j) {
-        int32_t isum = 0;
+        int32_t isum = off != nullptr ? off[j * kTileTokens + tt] : 0;
         for (int64_t k = j * g; k < (j + 1) * g; ++k) {
           isum += static_cast<int32_t>(u_il[((k / 4) * 16 + r) * 4 + k % 4]) * q[((k / 4) * kTileTokens + tt) * 4 + k % 4];
         }
         const float scale = s_il[j * 16 + r] * d[j * kTileTokens + tt];
         acc = std::fma(static_cast<float>(isum), scale, acc);
-        acc = std::fma(m_il[j * 16 + r], sm[j * kTileTokens + tt], acc);
+        if (off == nullptr) acc = std::fma(m_il[j * 16 + r], sm[j * kTileTokens + tt], acc);
       }
       out[t * 16 + r] = acc;
     }
