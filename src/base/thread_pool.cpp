@@ -114,6 +114,23 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   if (error_) std::rethrow_exception(error_);
 }
 
+void ThreadPool::parallel_for_dynamic(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn,
+                                      int64_t min_per_thread) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t threads = std::clamp<int64_t>(n / std::max<int64_t>(min_per_thread, 1), 1, n_threads_);
+  alignas(64) std::atomic<int64_t> next{0};
+  parallel_for(
+      threads,
+      [&](int64_t, int64_t, int thread) {
+        for (int64_t b = next.fetch_add(grain, std::memory_order_relaxed); b < n;
+             b = next.fetch_add(grain, std::memory_order_relaxed)) {
+          fn(b, std::min(b + grain, n), thread);
+        }
+      },
+      1);
+}
+
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {

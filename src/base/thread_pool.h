@@ -35,6 +35,12 @@ class ThreadPool {
   // a thread costs more than a few microseconds of work).
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t min_per_thread = 1);
 
+  // The same, but the threads claim chunks of `grain` items in turn until none is left, so a thread
+  // slowed by its neighbours (a shared machine, memory contention) does less of the work and both
+  // finish together. Which thread runs which chunk varies: fn's results must not depend on it.
+  void parallel_for_dynamic(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn,
+                            int64_t min_per_thread = 1);
+
  private:
   void worker(int index);
   void stop_workers();
