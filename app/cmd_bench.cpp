@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -87,33 +88,50 @@ std::string cpu_model() {
   return "unknown";
 }
 
-// Memory read bandwidth: every thread reads two streams of its own part of a 512 MiB buffer
-// (far beyond the last-level cache) with the kernel table's dot product; the median of 7 passes
-// (the best pass of a shared virtual machine is sometimes far above what can be sustained).
-double read_bandwidth_gbs(ThreadPool& pool) {
-  const int64_t n = (int64_t{512} << 20) / static_cast<int64_t>(sizeof(float));
-  std::vector<float> buf(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) buf[static_cast<size_t>(i)] = static_cast<float>(i & 7) * 0.125f;
-  const kernels::KernelTable& kt = kernels::active();
-  const int parts = pool.size();
-  std::vector<float> sink(static_cast<size_t>(parts));
-  std::vector<double> rates;
-  for (int pass = 0; pass < 7; ++pass) {
-    const double t0 = now_seconds();
-    pool.parallel_for(parts, [&](int64_t p0, int64_t p1, int) {
-      for (int64_t p = p0; p < p1; ++p) {
-        const int64_t len = n / parts / 2;
-        const float* a = buf.data() + p * 2 * len;
-        sink[static_cast<size_t>(p)] = kt.dot_f32(a, a + len, len);
-      }
-    });
-    const double dt = now_seconds() - t0;
-    rates.push_back(static_cast<double>(n / parts * parts) * sizeof(float) / dt / 1e9);
+// Memory read bandwidth: every thread reads two streams of its own part of a 512 MiB buffer (far
+// beyond the last-level cache) with the kernel table's dot product. A shared virtual machine's
+// bandwidth drifts by tens of percent from one minute to the next, so passes are taken between
+// the repetitions, next to the runs they bound, and the median of all of them is reported.
+class BandwidthProbe {
+ public:
+  explicit BandwidthProbe(ThreadPool& pool)
+      : pool_(pool), n_((int64_t{512} << 20) / static_cast<int64_t>(sizeof(float))), buf_(static_cast<size_t>(n_)) {
+    for (int64_t i = 0; i < n_; ++i) buf_[static_cast<size_t>(i)] = static_cast<float>(i & 7) * 0.125f;
   }
-  if (sink[0] == 12345.0f) std::fputs("", stderr);  // keeps the reads
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
-}
+
+  void run(int passes) {
+    const kernels::KernelTable& kt = kernels::active();
+    const int parts = pool_.size();
+    std::vector<float> sink(static_cast<size_t>(parts));
+    for (int pass = 0; pass < passes; ++pass) {
+      const double t0 = now_seconds();
+      pool_.parallel_for(parts, [&](int64_t p0, int64_t p1, int) {
+        for (int64_t p = p0; p < p1; ++p) {
+          const int64_t len = n_ / parts / 2;
+          const float* a = buf_.data() + p * 2 * len;
+          sink[static_cast<size_t>(p)] = kt.dot_f32(a, a + len, len);
+        }
+      });
+      const double dt = now_seconds() - t0;
+      rates_.push_back(static_cast<double>(n_ / parts * parts) * sizeof(float) / dt / 1e9);
+      if (sink[0] == 12345.0f) std::fputs("", stderr);  // keeps the reads
+    }
+  }
+
+  int passes() const { return static_cast<int>(rates_.size()); }
+
+  double median_gbs() const {
+    std::vector<double> r = rates_;
+    std::sort(r.begin(), r.end());
+    return r[r.size() / 2];
+  }
+
+ private:
+  ThreadPool& pool_;
+  int64_t n_;
+  std::vector<float> buf_;
+  std::vector<double> rates_;
+};
 
 // Bytes of weights one decoded token reads: every tensor but the token embedding (one row of
 // which is read), unless the embedding doubles as the output head.
@@ -151,6 +169,10 @@ void bench(const BenchArgs& a) {
     cache.clear();
   }
   std::vector<double> pp, tg;
+  int64_t rss = 0;
+  std::unique_ptr<BandwidthProbe> probe;
+  constexpr int kProbePasses = 7;  // at least, in all
+  const int passes_per_rep = std::max(1, (kProbePasses + a.reps - 1) / a.reps);
   for (int r = 0; r < a.reps; ++r) {
     if (a.n_prompt > 0) {
       cache.clear();
@@ -169,12 +191,16 @@ void bench(const BenchArgs& a) {
       }
       tg.push_back(static_cast<double>(a.n_gen) / (now_seconds() - t0));
     }
+    if (!probe) {
+      rss = peak_rss_bytes();  // after a whole repetition, before the probe's 512 MiB buffer
+      probe = std::make_unique<BandwidthProbe>(pool);
+    }
+    probe->run(passes_per_rep);
   }
   double total = 0;
   double per_token = 0;
   model_bytes(model->file(), &total, &per_token);
-  const int64_t rss = peak_rss_bytes();  // before the probe's 512 MiB buffer
-  const double bw = read_bandwidth_gbs(pool);
+  const double bw = probe->median_gbs();
   const Stat sp = stats(pp);
   const Stat sg = stats(tg);
   const double bound = bw * 1e9 / per_token;
@@ -196,6 +222,7 @@ void bench(const BenchArgs& a) {
     j["load_seconds"] = load_seconds;
     j["packed"] = packing_enabled();
     j["read_bandwidth_gb_per_s"] = bw;
+    j["bandwidth_probe_passes"] = probe->passes();
     j["decode_bound_tokens_per_second"] = bound;
     j["tg_percent_of_bound"] = 100.0 * sg.mean / bound;
     std::puts(j.dump(2).c_str());
