@@ -31,7 +31,7 @@ std::shared_ptr<const PackedMatrix> pack_matrix(const Weight& w, const kernels::
       const int64_t r0 = g * 16;
       const auto n = static_cast<int>(std::min<int64_t>(16, w.rows - r0));
       kernels::ref::pack_group(p->type, w.row(r0), w.row_stride(), n, w.cols,
-                               p->data.data() + static_cast<size_t>(g) * p->group_bytes);
+                               p->data.data() + static_cast<size_t>(g) * p->group_bytes, kt.unpack[p->type]);
     }
   });
   return p;

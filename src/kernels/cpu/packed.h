@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/cpu/kernels.h"
 #include "tensor/dtype.h"
 
 namespace owl::kernels {
@@ -154,8 +155,10 @@ size_t packed_unit_offset(const PackedFormat& f, int64_t k, int64_t n);
 namespace ref {
 // Packs n_rows (1..16) rows of `type` (row_stride bytes apart, k values each) into one row group at dst
 // (packed_group_bytes long, zero-filled beforehand: fresh HugeBuffer memory is). Missing rows stay
-// zero and contribute nothing.
-void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, int64_t k, uint8_t* dst);
+// zero and contribute nothing. unpack: the type's unpacker for the K-quant rows (a SIMD one is
+// bit-identical and faster at load time); null: the scalar one.
+void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, int64_t k, uint8_t* dst,
+                UnpackFn unpack = nullptr);
 }  // namespace ref
 
 }  // namespace owl::kernels

@@ -97,8 +97,11 @@ uint8_t fifth_bits(uint32_t qh, int b) {
 
 // The values u (k of them) of row r into the unit chunks: row r owns bytes 4r..4r+3 of every chunk.
 void place_values(const PackedFormat& f, const uint8_t* u, int64_t k, int r, uint8_t* group) {
+  constexpr int64_t kUnitsPerChunk = kPackChunk / 32;
+  size_t chunk_units = 0;  // offset of the current chunk's units
   for (int64_t n = 0; n < k / 32; ++n) {
-    uint8_t* unit = group + packed_unit_offset(f, k, n) + 4 * r;
+    if (n % kUnitsPerChunk == 0) chunk_units = packed_unit_offset(f, k, n);  // once per chunk, not per unit
+    uint8_t* unit = group + chunk_units + packed_unit_bytes(f) * static_cast<size_t>(n % kUnitsPerChunk) + 4 * r;
     const uint8_t* v = u + n * 32;
     if (f.vbits == 8) {
       for (int s = 0; s < 8; ++s) std::memcpy(unit + s * 64, v + 4 * s, 4);
@@ -221,11 +224,11 @@ size_t packed_unit_offset(const PackedFormat& f, int64_t k, int64_t n) {
 
 namespace ref {
 
-void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, int64_t k, uint8_t* dst) {
+void pack_group(uint32_t type, const void* rows, size_t row_stride, int n_rows, int64_t k, uint8_t* dst,
+                UnpackFn unpack) {
   const PackedFormat& f = *packed_format(type);
   const auto dtype = static_cast<DType>(type);
-  static const KernelTable& table = table_for(Isa::ref);
-  const UnpackFn unpack = table.unpack[type];
+  if (unpack == nullptr) unpack = table_for(Isa::ref).unpack[type];
   const int groups = f.superblock / f.group;
   std::vector<uint8_t> u(static_cast<size_t>(k));
   std::vector<float> s(static_cast<size_t>(k / 16));
