@@ -1,7 +1,11 @@
-// AVX-512 float GEMM for f32, f16 and bf16 weights: tiles of up to 4 rows x 4 tokens, 16 products
-// per FMA, weights converted in registers (no staging buffer). Every (row, token) sum runs lane-wise
-// over k and is reduced once, whatever the tile, so decode and prefill give identical numbers.
+// AVX-512 float GEMM for f32, f16 and bf16 weights: register tiles of up to 4 rows x 4 tokens
+// (decode) or 4 x 5 (prompts), 16 products per FMA, weights converted in registers (no staging
+// buffer). Every (row, token) sum runs lane-wise over k and is reduced once, whatever the tile, so
+// decode and prefill give identical numbers.
 #include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
 
 #include "kernels/cpu/kernels.h"
 #include "tensor/dtype.h"
@@ -66,9 +70,90 @@ void rows_tile(const uint8_t* w, size_t row_stride, int64_t k, const float* x, i
   }
 }
 
+// Prompts: k is cut into panels so that a panel of every token in the call (x, up to 128 tokens)
+// stays in L2 while the register tiles sweep it; the lane-wise accumulators wait in a buffer
+// between panels. Each lane still sums over k in order, so the numbers are those of the unpanelled
+// tiles (decode). Shorter panels keep more in cache but reload the accumulators more often: 2048
+// measured best (f16: 99 GMAC/s on 2 threads, against 42 without panels and 79 with 256).
+// The unroll pragmas keep the tile's accumulators in registers: without them g++ 12 stores the
+// array back to the stack at every step, which halved the speed.
+constexpr int64_t kPanel = 2048;
+
+template <DType T, int R, int N>
+void panel_tile(const uint8_t* w, size_t row_stride, int64_t i0, int64_t i1, int64_t k, const float* x,
+                float* acc, int64_t n_tokens) {
+  __m512 a[R][N];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int t = 0; t < N; ++t) a[r][t] = _mm512_loadu_ps(acc + (r * n_tokens + t) * 16);
+  }
+  const auto step = [&](int64_t i, __mmask16 m) [[gnu::always_inline]] {
+    __m512 xv[N];
+#pragma GCC unroll 8
+    for (int t = 0; t < N; ++t) xv[t] = _mm512_maskz_loadu_ps(m, x + t * k + i);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 wv = load_weights<T>(w + r * row_stride, i, m);
+#pragma GCC unroll 8
+      for (int t = 0; t < N; ++t) a[r][t] = _mm512_fmadd_ps(wv, xv[t], a[r][t]);
+    }
+  };
+  int64_t i = i0;
+  for (; i + 16 <= i1; i += 16) step(i, static_cast<__mmask16>(0xffff));  // all-ones: plain loads
+  if (i < i1) step(i, tail_mask(k - i));
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int t = 0; t < N; ++t) _mm512_storeu_ps(acc + (r * n_tokens + t) * 16, a[r][t]);
+  }
+}
+
+template <DType T, int R>
+void panel_rows(const uint8_t* w, size_t row_stride, int64_t i0, int64_t i1, int64_t k, const float* x,
+                int64_t n_tokens, float* acc) {
+  int64_t t = 0;
+  for (; t + 5 <= n_tokens; t += 5) panel_tile<T, R, 5>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
+  switch (n_tokens - t) {
+    case 4: panel_tile<T, R, 4>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
+    case 3: panel_tile<T, R, 3>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
+    case 2: panel_tile<T, R, 2>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
+    case 1: panel_tile<T, R, 1>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
+    default: break;
+  }
+}
+
+template <DType T>
+void gemm_panels(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k, const float* x, int64_t n_tokens,
+                 float* y, int64_t y_stride) {
+  thread_local std::vector<float> acc_buf;
+  const auto n_acc = static_cast<size_t>(n_rows * n_tokens * 16);
+  if (acc_buf.size() < n_acc) acc_buf.resize(n_acc);
+  float* acc = acc_buf.data();  // (n_rows, n_tokens, 16): the lane-wise sums
+  std::fill_n(acc, n_acc, 0.0f);
+  for (int64_t i0 = 0; i0 < k; i0 += kPanel) {
+    const int64_t i1 = std::min(k, i0 + kPanel);
+    int64_t r = 0;
+    for (; r + 4 <= n_rows; r += 4) {
+      panel_rows<T, 4>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
+    }
+    switch (n_rows - r) {
+      case 3: panel_rows<T, 3>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16); break;
+      case 2: panel_rows<T, 2>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16); break;
+      case 1: panel_rows<T, 1>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16); break;
+      default: break;
+    }
+  }
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t t = 0; t < n_tokens; ++t) y[t * y_stride + r] = _mm512_reduce_add_ps(_mm512_loadu_ps(acc + (r * n_tokens + t) * 16));
+  }
+}
+
 template <DType T>
 void gemm_typed(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k, const float* x, int64_t n_tokens,
                 float* y, int64_t y_stride) {
+  constexpr int64_t kPanelTokens = 8;  // below this the weights stream from memory once anyway
+  if (n_tokens >= kPanelTokens && k > kPanel) return gemm_panels<T>(w, row_stride, n_rows, k, x, n_tokens, y, y_stride);
   int64_t r = 0;
   for (; r + 4 <= n_rows; r += 4) rows_tile<T, 4>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
   switch (n_rows - r) {
