@@ -19,20 +19,28 @@ inline __mmask16 tail_mask(int64_t left) {
 template <int NQ, int NK>
 inline void scores_tile(const float* q, int64_t q_stride, const float* k, int64_t stride, int64_t d, float scale,
                         float* out, int64_t out_stride) {
+  // (The unroll pragmas keep acc in registers; g++ 12 otherwise stores it to the stack every step.)
   __m512 acc[NQ][NK];
+#pragma GCC unroll 4
   for (int j = 0; j < NQ; ++j) {
+#pragma GCC unroll 4
     for (int p = 0; p < NK; ++p) acc[j][p] = _mm512_setzero_ps();
   }
   for (int64_t i = 0; i < d; i += 16) {
     const __mmask16 m = tail_mask(d - i);
     __m512 kv[NK];
+#pragma GCC unroll 4
     for (int p = 0; p < NK; ++p) kv[p] = _mm512_maskz_loadu_ps(m, k + p * stride + i);
+#pragma GCC unroll 4
     for (int j = 0; j < NQ; ++j) {
       const __m512 qv = _mm512_maskz_loadu_ps(m, q + j * q_stride + i);
+#pragma GCC unroll 4
       for (int p = 0; p < NK; ++p) acc[j][p] = _mm512_fmadd_ps(qv, kv[p], acc[j][p]);
     }
   }
+#pragma GCC unroll 4
   for (int j = 0; j < NQ; ++j) {
+#pragma GCC unroll 4
     for (int p = 0; p < NK; ++p) out[j * out_stride + p] = _mm512_reduce_add_ps(acc[j][p]) * scale;
   }
 }
@@ -68,19 +76,26 @@ void weighted_q(const float* w, int64_t w_stride, const float* v, int64_t stride
     __mmask16 mask[4];
     for (int c = 0; c < 4; ++c) mask[c] = tail_mask(d - i0 - 16 * c);
     __m512 acc[NQ][4];
+#pragma GCC unroll 4
     for (int j = 0; j < NQ; ++j) {
+#pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) acc[j][c] = _mm512_setzero_ps();
     }
     for (int64_t p = 0; p < n; ++p) {
       const float* row = v + p * stride + i0;
       __m512 vv[4];
+#pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) vv[c] = _mm512_maskz_loadu_ps(mask[c], row + 16 * c);
+#pragma GCC unroll 4
       for (int j = 0; j < NQ; ++j) {
         const __m512 wp = _mm512_set1_ps(w[j * w_stride + p]);
+#pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) acc[j][c] = _mm512_fmadd_ps(wp, vv[c], acc[j][c]);
       }
     }
+#pragma GCC unroll 4
     for (int j = 0; j < NQ; ++j) {
+#pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) _mm512_mask_storeu_ps(out + j * out_stride + i0 + 16 * c, mask[c], acc[j][c]);
     }
   }
