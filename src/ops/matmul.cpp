@@ -203,7 +203,12 @@ class GroupIndex {
 // Results of a group for tokens [t0, t0 + nt) (res: nt x 16) into its output rows.
 void store_group(const GroupIndex::Group& gr, const float* res, int64_t t0, int64_t nt) {
   const int64_t rows = gr.out->w->rows;
-  for (int64_t t = 0; t < nt; ++t) std::memcpy(gr.out->y + (t0 + t) * rows + gr.r0, res + t * 16, sizeof(float) * gr.rows);
+  float* y = gr.out->y + t0 * rows + gr.r0;
+  if (gr.rows == 16) {  // a constant size: one inlined 64-byte move per token, not a library call
+    for (int64_t t = 0; t < nt; ++t) std::memcpy(y + t * rows, res + t * 16, sizeof(float) * 16);
+    return;
+  }
+  for (int64_t t = 0; t < nt; ++t) std::memcpy(y + t * rows, res + t * 16, sizeof(float) * gr.rows);
 }
 
 // Short prompts on packed weights: tiles straight from the packed bytes, in token blocks whose
