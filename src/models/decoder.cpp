@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <set>
 
 #include "base/error.h"
@@ -27,6 +28,13 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t n_tokens) {
   if (bias.empty()) return;
   const auto width = static_cast<int64_t>(bias.size());
   for (int64_t t = 0; t < n_tokens; ++t) add_in_place(y + t * width, bias.data(), width);
+}
+
+// fn(t0, t1) over tokens [0, n), split over the pool when there are several: the per-token work
+// between the matmuls (norms, RoPE, residual adds) would otherwise leave the other threads idle.
+void for_tokens(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+  constexpr int64_t kMinTokensPerThread = 2;
+  pool.parallel_for(n, fn, kMinTokensPerThread);
 }
 
 // RMSNorm of n rows of `width` in place (used per head for q/k norms).
@@ -52,7 +60,7 @@ void Decoder::reserve(int64_t n, int64_t n_ctx) {
   grow(up_, n * s.n_ff);
   grow(scores_, pool_.size() * kernels::kMaxQueries * n_ctx);
   grow(out_rows_, n * s.n_embd);
-  grow(rope_cos_sin_, s.n_rot);
+  grow(rope_cos_sin_, s.n_rot * pool_.size());
 }
 
 void Decoder::observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const {
@@ -164,7 +172,9 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
   const int64_t q_dim = s.n_head * s.head_dim;
   const int64_t kv_dim = s.n_head_kv * s.head_dim;
 
-  for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.attn_norm.data(), d, s.norm_eps);
+  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.attn_norm.data(), d, s.norm_eps);
+  });
   observe("attn_norm", il, xn_.data(), n, d);
   const ops::MatmulOutput qkv[] = {{q_.data(), &l.attn_q}, {k_.data(), &l.attn_k}, {v_.data(), &l.attn_v}};
   ops::matmul(qkv, xn_.data(), n, pool_);
@@ -183,15 +193,18 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
     const std::vector<float>& factors = long_ctx ? w.rope_factors_long : w.rope_factors_short;
     if (!factors.empty()) rope.freq_factors = factors.data();
   }
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t pos = tokens[t].pos;
-    ops::rope_angles(pos, rope, rope_cos_sin_.data());
-    for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(q_.data() + t * q_dim + h * s.head_dim, rope_cos_sin_.data(), rope);
-    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(k_.data() + t * kv_dim + h * s.head_dim, rope_cos_sin_.data(), rope);
-    KvCache& cache = *tokens[t].cache;
-    std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
-    std::memcpy(cache.v(il) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
-  }
+  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int thread) {
+    float* cos_sin = rope_cos_sin_.data() + thread * s.n_rot;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t pos = tokens[t].pos;
+      ops::rope_angles(pos, rope, cos_sin);
+      for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(q_.data() + t * q_dim + h * s.head_dim, cos_sin, rope);
+      for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(k_.data() + t * kv_dim + h * s.head_dim, cos_sin, rope);
+      KvCache& cache = *tokens[t].cache;  // tokens hold distinct (cache, position) slots
+      std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
+      std::memcpy(cache.v(il) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
+    }
+  });
 
   const float scale = s.attn_scale > 0.0f ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(s.head_dim));
   const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, scale, s.attn_softcap, ls.sliding_window};
@@ -207,7 +220,7 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
   ops::matmul(xn_.data(), l.attn_output, att_.data(), n, pool_);
   if (!l.post_attn_norm.empty()) norm_rows(xn_.data(), l.post_attn_norm, n, d, s.norm_eps);
   observe("attn_out", il, xn_.data(), n, d);
-  add_in_place(x_.data(), xn_.data(), n * d);
+  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) { add_in_place(x_.data() + t0 * d, xn_.data() + t0 * d, (t1 - t0) * d); });
   observe("ffn_inp", il, x_.data(), n, d);
 }
 
@@ -215,7 +228,9 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   const ModelSpec& s = model_.spec();
   const LayerWeights& l = model_.weights().layers[static_cast<size_t>(il)];
   const int64_t d = s.n_embd;
-  for (int64_t t = 0; t < n; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.ffn_norm.data(), d, s.norm_eps);
+  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.ffn_norm.data(), d, s.norm_eps);
+  });
   observe("ffn_norm", il, xn_.data(), n, d);
   const ops::MatmulOutput gate_up[] = {{gate_.data(), &l.ffn_gate}, {up_.data(), &l.ffn_up}};
   ops::matmul(gate_up, xn_.data(), n, pool_);
@@ -227,7 +242,7 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
   if (!l.post_ffn_norm.empty()) norm_rows(xn_.data(), l.post_ffn_norm, n, d, s.norm_eps);
   observe("ffn_out", il, xn_.data(), n, d);
-  add_in_place(x_.data(), xn_.data(), n * d);
+  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) { add_in_place(x_.data() + t0 * d, xn_.data() + t0 * d, (t1 - t0) * d); });
   observe("l_out", il, x_.data(), n, d);
 }
 

@@ -69,7 +69,7 @@ class Decoder {
   std::vector<float> gate_;    // (B, n_ff)
   std::vector<float> up_;      // (B, n_ff)
   std::vector<float> scores_;  // (n_threads, kernels::kMaxQueries, n_ctx)
-  std::vector<float> rope_cos_sin_;  // (n_rot) the rotation of one position, shared by its heads
+  std::vector<float> rope_cos_sin_;  // (threads, n_rot) the rotation of one position, shared by its heads
   std::vector<float> out_rows_;  // (B, n_embd) final-normed rows whose logits are wanted
   std::vector<float> logits_;  // (rows requested, n_vocab)
 };

@@ -124,7 +124,7 @@ T* grow(std::vector<T>& v, int64_t n) {
 }
 
 // Quantises n_tokens rows of x (in values each) into the calling thread's scratch, padded to kp.
-kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_t in, int64_t kp,
+kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_t in, int64_t kp, ThreadPool& pool,
                                         const kernels::KernelTable& kt) {
   thread_local ActScratch acts;
   int8_t* q = grow(acts.q, n_tokens * kp);
@@ -134,18 +134,26 @@ kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_
   float* s32 = grow(acts.s32, n_tokens * kp / 32);
   int32_t* sq16 = grow(acts.sq16, n_tokens * kp / 16);
   int32_t* sq32 = grow(acts.sq32, n_tokens * kp / 32);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    kt.quantize_acts(x + t * in, in, kp, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
-                     s32 + t * kp / 32, sq16 + t * kp / 16, sq32 + t * kp / 32);
-  }
+  pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      kt.quantize_acts(x + t * in, in, kp, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
+                       s32 + t * kp / 32, sq16 + t * kp / 16, sq32 + t * kp / 32);
+    }
+  }, min_items(in));
   return kernels::QuantActs{q, d16, s16, d32, s32, sq16, sq32};
+}
+
+// Tokens [t0, ...) of acts, as acts of their own.
+kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t kp) {
+  return kernels::QuantActs{a.q + t0 * kp,        a.d16 + t0 * kp / 16, a.s16 + t0 * kp / 16,  a.d32 + t0 * kp / 32,
+                            a.s32 + t0 * kp / 32, a.sq16 + t0 * kp / 16, a.sq32 + t0 * kp / 32};
 }
 
 // The activations rearranged for gemm_q16 (kernels::TiledActs) for weights of one type, in the
 // calling thread's scratch slot `slot` (slots stay valid together, for matrices of several types:
 // growing the list moves the slots' vectors, not their buffers).
 kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_tokens, int64_t kp, DType type,
-                                    int slot = 0) {
+                                    ThreadPool& pool, int slot = 0) {
   struct Tiled {
     std::vector<int8_t> q;
     std::vector<float> d, sm;
@@ -161,14 +169,14 @@ kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_to
   float* d = grow(sc.d, n_scales);
   float* sm = grow(sc.sm, n_scales);
   int32_t* off = c != 0 ? grow(sc.off, n_scales) : nullptr;
-  kernels::tile_acts(acts, n_tokens, kp, g, c, q, d, sm, off);
+  const int64_t n_tiles = (n_tokens + kernels::kTileTokens - 1) / kernels::kTileTokens;
+  pool.parallel_for(n_tiles, [&](int64_t b, int64_t e, int) {  // tiles are independent
+    const int64_t t0 = b * kernels::kTileTokens;
+    const int64_t ng = kp / g;
+    kernels::tile_acts(tokens_from(acts, t0, kp), std::min(e * kernels::kTileTokens, n_tokens) - t0, kp, g, c,
+                       q + t0 * kp, d + t0 * ng, sm + t0 * ng, off != nullptr ? off + t0 * ng : nullptr);
+  }, min_items(kernels::kTileTokens * kp));
   return kernels::TiledActs{q, d, sm, off};
-}
-
-// Tokens [t0, ...) of acts, as acts of their own.
-kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t kp) {
-  return kernels::QuantActs{a.q + t0 * kp,        a.d16 + t0 * kp / 16, a.s16 + t0 * kp / 16,  a.d32 + t0 * kp / 32,
-                            a.s32 + t0 * kp / 32, a.sq16 + t0 * kp / 16, a.sq32 + t0 * kp / 32};
 }
 
 // The 16-row groups of several matrices that share their input, numbered one after the other.
@@ -251,7 +259,7 @@ void matmul_packed_expanded(std::span<const MatmulOutput> outs, const kernels::Q
     while (slot < types.size() && types[slot] != type) ++slot;
     if (slot == types.size()) {
       types.push_back(type);
-      tiled.push_back(tile_activations(qa, n_tokens, kp, type, static_cast<int>(slot)));
+      tiled.push_back(tile_activations(qa, n_tokens, kp, type, pool, static_cast<int>(slot)));
     }
     slot_of[i] = slot;
   }
@@ -289,7 +297,7 @@ void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n
                    const kernels::KernelTable& kt) {
   const int64_t in = outs.front().w->cols;
   const int64_t kp = (in + 63) / 64 * 64;
-  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, kt);
+  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, pool, kt);
   constexpr int64_t kExpandTokens = 16;
   if (n_tokens >= kExpandTokens && kt.expand_packed != nullptr && kt.gemm_q16 != nullptr) {
     matmul_packed_expanded(outs, qa, n_tokens, kp, pool, kt);
@@ -311,14 +319,14 @@ void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens,
   const int64_t kp = (in + 63) / 64 * 64;
   const int64_t ng = kp / g;      // scale groups per padded row
   const int64_t ng_in = in / g;   // of which hold data
-  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, kt);
+  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, pool, kt);
 
   const int64_t n_groups = (out + 15) / 16;
   constexpr int64_t kMaxDirectTokens = 4;  // beyond this, unpacking once per group and reusing it is faster
   const kernels::GemmDirectFn direct = n_tokens <= kMaxDirectTokens ? kt.gemm_direct[static_cast<int>(w.type)] : nullptr;
   // gemm_q16 takes whatever direct does not: every group, or only a last one of fewer than 16 rows.
   const bool needs_tiled = direct == nullptr || out % 16 != 0;
-  const kernels::TiledActs tiled = needs_tiled ? tile_activations(qa, n_tokens, kp, w.type) : kernels::TiledActs{};
+  const kernels::TiledActs tiled = needs_tiled ? tile_activations(qa, n_tokens, kp, w.type, pool) : kernels::TiledActs{};
   pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     thread_local GroupScratch sc;
     uint8_t* u = grow(sc.u, 16 * kp);
