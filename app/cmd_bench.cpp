@@ -90,8 +90,8 @@ std::string cpu_model() {
 
 // Memory read bandwidth: every thread reads two streams of its own part of a 512 MiB buffer (far
 // beyond the last-level cache) with the kernel table's dot product. A shared virtual machine's
-// bandwidth drifts by tens of percent from one minute to the next, so passes are taken between
-// the repetitions, next to the runs they bound, and the median of all of them is reported.
+// bandwidth drifts by tens of percent from one minute to the next, so passes are taken in between
+// the runs they bound (see bench()), and the median of all of them is reported.
 class BandwidthProbe {
  public:
   explicit BandwidthProbe(ThreadPool& pool)
@@ -170,33 +170,40 @@ void bench(const BenchArgs& a) {
   }
   std::vector<double> pp, tg;
   int64_t rss = 0;
+  // The probe's buffer comes after the first repetition, whose peak RSS is the model's own; from
+  // then on a pass follows each prompt run and every kProbeEvery generated tokens (outside the
+  // timings), so the bound is measured at the moments the decoding ran.
   std::unique_ptr<BandwidthProbe> probe;
-  constexpr int kProbePasses = 7;  // at least, in all
-  const int passes_per_rep = std::max(1, (kProbePasses + a.reps - 1) / a.reps);
+  constexpr int kProbePasses = 7;    // at least, in all
+  constexpr int64_t kProbeEvery = 16;
   for (int r = 0; r < a.reps; ++r) {
     if (a.n_prompt > 0) {
       cache.clear();
       const double t0 = now_seconds();
       decoder.eval(cache, prompt, false);
       pp.push_back(static_cast<double>(a.n_prompt) / (now_seconds() - t0));
+      if (probe) probe->run(1);
     }
     if (a.n_gen > 0) {
       cache.clear();
       int32_t tok = 1;
-      const double t0 = now_seconds();
+      double seconds = 0;
       for (int64_t i = 0; i < a.n_gen; ++i) {
         const int32_t one[1] = {tok};
+        const double t0 = now_seconds();
         decoder.eval(cache, one, false);
+        seconds += now_seconds() - t0;
         tok = pick(rng);
+        if (probe && (i + 1) % kProbeEvery == 0) probe->run(1);
       }
-      tg.push_back(static_cast<double>(a.n_gen) / (now_seconds() - t0));
+      tg.push_back(static_cast<double>(a.n_gen) / seconds);
     }
     if (!probe) {
       rss = peak_rss_bytes();  // after a whole repetition, before the probe's 512 MiB buffer
       probe = std::make_unique<BandwidthProbe>(pool);
     }
-    probe->run(passes_per_rep);
   }
+  if (probe->passes() < kProbePasses) probe->run(kProbePasses - probe->passes());
   double total = 0;
   double per_token = 0;
   model_bytes(model->file(), &total, &per_token);
