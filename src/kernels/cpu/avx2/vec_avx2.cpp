@@ -1,21 +1,14 @@
 // AVX2 + FMA + F16C float kernels: the fixed-order f32 dot product and f16/bf16 row conversion
-// (same API as ref/; the integer path needs AVX-512 VNNI and stays on the reference here).
+// (same API as ref/), and the table of the AVX2 kernels (packed integer matmul, row-wise,
+// attention, float GEMM).
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2/avx2_util.h"
 #include "kernels/cpu/kernels.h"
 
 namespace owl::kernels::avx2 {
 
 namespace {
-
-float hsum(__m256 v) {
-  const __m128 lo = _mm256_castps256_ps128(v);
-  const __m128 hi = _mm256_extractf128_ps(v, 1);
-  __m128 s = _mm_add_ps(lo, hi);
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 float dot_f32(const float* a, const float* b, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps();
@@ -60,9 +53,15 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
 }  // namespace
 
 void fill_packed(KernelTable& t);
+void fill_rowwise(KernelTable& t);
+void fill_attention(KernelTable& t);
+void fill_gemm_float(KernelTable& t);
 
 void fill(KernelTable& t) {
   fill_packed(t);
+  fill_rowwise(t);
+  fill_attention(t);
+  fill_gemm_float(t);
   t.dot_f32 = dot_f32;
   t.f16_to_f32 = f16_to_f32;
   t.bf16_to_f32 = bf16_to_f32;
