@@ -123,10 +123,12 @@ T* grow(std::vector<T>& v, int64_t n) {
   return v.data();
 }
 
-// Quantises n_tokens rows of x (in values each) into the calling thread's scratch, padded to kp.
-kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_t in, int64_t kp, ThreadPool& pool,
-                                        const kernels::KernelTable& kt) {
-  thread_local ActScratch acts;
+// Quantises n_tokens rows of x (in values each) per `block` values (32 or 256) into the calling
+// thread's scratch for that block size, padded to kp.
+kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_t in, int64_t kp, int block,
+                                        ThreadPool& pool, const kernels::KernelTable& kt) {
+  thread_local ActScratch slots[2];
+  ActScratch& acts = slots[block == 256 ? 1 : 0];
   int8_t* q = grow(acts.q, n_tokens * kp);
   float* d16 = grow(acts.d16, n_tokens * kp / 16);
   float* s16 = grow(acts.s16, n_tokens * kp / 16);
@@ -136,12 +138,19 @@ kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_
   int32_t* sq32 = grow(acts.sq32, n_tokens * kp / 32);
   pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) {
-      kt.quantize_acts(x + t * in, in, kp, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
+      kt.quantize_acts(x + t * in, in, kp, block, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
                        s32 + t * kp / 32, sq16 + t * kp / 16, sq32 + t * kp / 32);
     }
   }, min_items(in));
   return kernels::QuantActs{q, d16, s16, d32, s32, sq16, sq32};
 }
+
+// The activations of one matmul call, quantised per 32 values for the legacy types and per 256 for
+// the K-quants (kernels::act_block), each only when an output needs it.
+struct BlockActs {
+  kernels::QuantActs per32{}, per256{};
+  const kernels::QuantActs& of(uint32_t type) const { return kernels::act_block(type) == 256 ? per256 : per32; }
+};
 
 // Tokens [t0, ...) of acts, as acts of their own.
 kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t kp) {
@@ -164,6 +173,7 @@ kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_to
   Tiled& sc = slots[static_cast<size_t>(slot)];
   const int g = kernels::unpack_group(static_cast<uint32_t>(type));
   const int c = kernels::unpack_offset(static_cast<uint32_t>(type));
+  const int block_groups = kernels::act_block(static_cast<uint32_t>(type)) == 256 ? 256 / g : 1;
   const int64_t n_scales = kernels::tiled_scale_size(n_tokens, kp, g);
   int8_t* q = grow(sc.q, kernels::tiled_q_size(n_tokens, kp));
   float* d = grow(sc.d, n_scales);
@@ -173,10 +183,10 @@ kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_to
   pool.parallel_for(n_tiles, [&](int64_t b, int64_t e, int) {  // tiles are independent
     const int64_t t0 = b * kernels::kTileTokens;
     const int64_t ng = kp / g;
-    kernels::tile_acts(tokens_from(acts, t0, kp), std::min(e * kernels::kTileTokens, n_tokens) - t0, kp, g, c,
-                       q + t0 * kp, d + t0 * ng, sm + t0 * ng, off != nullptr ? off + t0 * ng : nullptr);
+    kernels::tile_acts(tokens_from(acts, t0, kp), std::min(e * kernels::kTileTokens, n_tokens) - t0, kp, g,
+                       block_groups, c, q + t0 * kp, d + t0 * ng, sm + t0 * ng, off != nullptr ? off + t0 * ng : nullptr);
   }, min_items(kernels::kTileTokens * kp));
-  return kernels::TiledActs{q, d, sm, off};
+  return kernels::TiledActs{q, d, sm, off, block_groups};
 }
 
 // The 16-row groups of several matrices that share their input, numbered one after the other.
@@ -221,8 +231,8 @@ void store_group(const GroupIndex::Group& gr, const float* res, int64_t t0, int6
 
 // Short prompts on packed weights: tiles straight from the packed bytes, in token blocks whose
 // activations stay in L2. The threads claim runs of whole 16-row groups until none is left.
-void matmul_packed_tiles(std::span<const MatmulOutput> outs, const kernels::QuantActs& qa, int64_t n_tokens,
-                         int64_t kp, ThreadPool& pool, const kernels::KernelTable& kt) {
+void matmul_packed_tiles(std::span<const MatmulOutput> outs, const BlockActs& qa, int64_t n_tokens, int64_t kp,
+                         ThreadPool& pool, const kernels::KernelTable& kt) {
   const int64_t in = outs.front().w->cols;
   constexpr int64_t kTokenBlock = 64;
   constexpr int64_t kGrain = 8;  // groups a thread claims at a time: 128 rows, ~300 KB of a 7B q4_0 matrix
@@ -232,11 +242,11 @@ void matmul_packed_tiles(std::span<const MatmulOutput> outs, const kernels::Quan
     float* res = grow(res_scratch, 16 * block_tokens);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += block_tokens) {
       const int64_t nt = std::min(block_tokens, n_tokens - t0);
-      const kernels::QuantActs block = tokens_from(qa, t0, kp);
       GroupIndex index(outs);
       for (int64_t grp = g0; grp < g1; ++grp) {
         const GroupIndex::Group gr = index.seek(grp);
-        kt.gemm_packed(gr.out->w->packed->group(gr.group), gr.out->w->packed->type, in, kp, block, nt, res);
+        const PackedMatrix& pm = *gr.out->w->packed;
+        kt.gemm_packed(pm.group(gr.group), pm.type, in, kp, tokens_from(qa.of(pm.type), t0, kp), nt, res);
         store_group(gr, res, t0, nt);
       }
     }
@@ -246,8 +256,8 @@ void matmul_packed_tiles(std::span<const MatmulOutput> outs, const kernels::Quan
 // Long prompts on packed weights: kGroupsPerPass groups are expanded to gemm_q16's bytes at a time
 // (decoding once, reused by every token), then each tile of 8 tokens goes through all of them while
 // its activations are in L1, so the activations are read from L3 once per pass, not once per group.
-void matmul_packed_expanded(std::span<const MatmulOutput> outs, const kernels::QuantActs& qa, int64_t n_tokens,
-                            int64_t kp, ThreadPool& pool, const kernels::KernelTable& kt) {
+void matmul_packed_expanded(std::span<const MatmulOutput> outs, const BlockActs& qa, int64_t n_tokens, int64_t kp,
+                            ThreadPool& pool, const kernels::KernelTable& kt) {
   const int64_t in = outs.front().w->cols;
   // One tiling per weight type among the outputs (they differ in scale groups and offsets).
   std::vector<DType> types;
@@ -259,7 +269,7 @@ void matmul_packed_expanded(std::span<const MatmulOutput> outs, const kernels::Q
     while (slot < types.size() && types[slot] != type) ++slot;
     if (slot == types.size()) {
       types.push_back(type);
-      tiled.push_back(tile_activations(qa, n_tokens, kp, type, pool, static_cast<int>(slot)));
+      tiled.push_back(tile_activations(qa.of(static_cast<uint32_t>(type)), n_tokens, kp, type, pool, static_cast<int>(slot)));
     }
     slot_of[i] = slot;
   }
@@ -297,7 +307,11 @@ void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n
                    const kernels::KernelTable& kt) {
   const int64_t in = outs.front().w->cols;
   const int64_t kp = (in + 63) / 64 * 64;
-  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, pool, kt);
+  BlockActs qa;
+  for (const MatmulOutput& o : outs) {
+    kernels::QuantActs& a = kernels::act_block(o.w->packed->type) == 256 ? qa.per256 : qa.per32;
+    if (a.q == nullptr) a = quantize_activations(x, n_tokens, in, kp, &a == &qa.per256 ? 256 : 32, pool, kt);
+  }
   constexpr int64_t kExpandTokens = 16;
   if (n_tokens >= kExpandTokens && kt.expand_packed != nullptr && kt.gemm_q16 != nullptr) {
     matmul_packed_expanded(outs, qa, n_tokens, kp, pool, kt);
@@ -319,7 +333,8 @@ void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens,
   const int64_t kp = (in + 63) / 64 * 64;
   const int64_t ng = kp / g;      // scale groups per padded row
   const int64_t ng_in = in / g;   // of which hold data
-  const kernels::QuantActs qa = quantize_activations(x, n_tokens, in, kp, pool, kt);
+  const kernels::QuantActs qa =
+      quantize_activations(x, n_tokens, in, kp, kernels::act_block(static_cast<uint32_t>(w.type)), pool, kt);
 
   const int64_t n_groups = (out + 15) / 16;
   constexpr int64_t kMaxDirectTokens = 4;  // beyond this, unpacking once per group and reusing it is faster

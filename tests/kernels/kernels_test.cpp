@@ -115,80 +115,96 @@ TEST(Kernels, UnpackersMatchReferenceAndDequantize) {
 TEST(Kernels, IntegerPiecesMatchReferenceBitForBit) {
   if (!kn::isa_supported(kn::Isa::avx512)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   const kn::KernelTable& t = kn::table_for(kn::Isa::avx512);
-  for (int64_t k : {32, 96, 256, 1056}) {
-    const int64_t kp = (k + 63) / 64 * 64;
-    const int64_t n_tokens = 11;
-    const auto x = random_floats(k * n_tokens, 3, 2.0f);
-    std::vector<int8_t> q[2];
-    std::vector<float> d16[2], s16[2], d32[2], s32[2];
-    std::vector<int32_t> sq16[2], sq32[2];
-    for (int v = 0; v < 2; ++v) {
-      q[v].assign(static_cast<size_t>(kp * n_tokens), 0);
-      d16[v].assign(static_cast<size_t>(kp / 16 * n_tokens), 0);
-      s16[v] = d16[v];
-      d32[v].assign(static_cast<size_t>(kp / 32 * n_tokens), 0);
-      s32[v] = d32[v];
-      sq16[v].assign(d16[v].size(), 0);
-      sq32[v].assign(d32[v].size(), 0);
-      auto fn = v == 0 ? kn::ref::quantize_acts : t.quantize_acts;
-      for (int64_t i = 0; i < n_tokens; ++i) {
-        fn(x.data() + i * k, k, kp, q[v].data() + i * kp, d16[v].data() + i * kp / 16, s16[v].data() + i * kp / 16,
-           d32[v].data() + i * kp / 32, s32[v].data() + i * kp / 32, sq16[v].data() + i * kp / 16,
-           sq32[v].data() + i * kp / 32);
-      }
-    }
-    ASSERT_EQ(q[0], q[1]) << k;
-    ASSERT_EQ(d16[0], d16[1]) << k;
-    ASSERT_EQ(s16[0], s16[1]) << k;
-    ASSERT_EQ(s32[0], s32[1]) << k;
-    ASSERT_EQ(sq16[0], sq16[1]) << k;
-    ASSERT_EQ(sq32[0], sq32[1]) << k;
-    for (int64_t b = 0; b < kp / 32 * n_tokens; ++b) {
-      int32_t sum = 0;
-      for (int i = 0; i < 32; ++i) sum += q[0][static_cast<size_t>(b * 32 + i)];
-      ASSERT_EQ(sq32[0][static_cast<size_t>(b)], sum) << k;
-      ASSERT_EQ(sq16[0][static_cast<size_t>(2 * b)] + sq16[0][static_cast<size_t>(2 * b + 1)], sum) << k;
-    }
-    const kn::QuantActs a{q[0].data(),  d16[0].data(),  s16[0].data(), d32[0].data(),
-                          s32[0].data(), sq16[0].data(), sq32[0].data()};
-    for (int g : {16, 32}) {
-      std::mt19937 rng(static_cast<uint32_t>(k + g));
-      std::vector<uint8_t> u(static_cast<size_t>(16 * kp));
-      for (auto& b : u) b = static_cast<uint8_t>(rng());
-      const auto s = random_floats(16 * kp / g, 5, 0.01f);
-      const auto m = random_floats(16 * kp / g, 6, 0.01f);
-      std::vector<uint8_t> u_il[2];
-      std::vector<float> s_il[2], m_il[2];
+  for (int64_t k : {32, 96, 256, 1024, 1056}) {
+    // Activations per 32 values (the legacy types) and per 256 (the K-quants; a last short block too).
+    for (int block : {32, 256}) {
+      const int64_t kp = (k + 63) / 64 * 64;
+      const int64_t n_tokens = 11;
+      const auto x = random_floats(k * n_tokens, 3, 2.0f);
+      std::vector<int8_t> q[2];
+      std::vector<float> d16[2], s16[2], d32[2], s32[2];
+      std::vector<int32_t> sq16[2], sq32[2];
       for (int v = 0; v < 2; ++v) {
-        u_il[v].assign(u.size(), 0);
-        s_il[v].assign(s.size(), 0);
-        m_il[v].assign(m.size(), 0);
-        (v == 0 ? kn::ref::interleave : t.interleave)(u.data(), s.data(), m.data(), kp, g, u_il[v].data(),
-                                                     s_il[v].data(), m_il[v].data());
-      }
-      EXPECT_EQ(u_il[0], u_il[1]) << "k " << k << " g " << g;
-      EXPECT_EQ(s_il[0], s_il[1]) << "k " << k << " g " << g;
-      // A float offset (m), and a whole one (c = -8: the sums start at c * sum(q), m is not read).
-      for (int c : {0, -8}) {
-        std::vector<int8_t> tq(static_cast<size_t>(kn::tiled_q_size(n_tokens, kp)));
-        std::vector<float> td(static_cast<size_t>(kn::tiled_scale_size(n_tokens, kp, g))), ts(td.size());
-        std::vector<int32_t> to(td.size());
-        kn::tile_acts(a, n_tokens, kp, g, c, tq.data(), td.data(), ts.data(), to.data());
-        const kn::TiledActs tiled{tq.data(), td.data(), ts.data(), c != 0 ? to.data() : nullptr};
-        std::vector<float> out[2];
-        for (int v = 0; v < 2; ++v) {
-          out[v].assign(static_cast<size_t>(16 * n_tokens), 0);
-          (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g, tiled,
-                                                   n_tokens, out[v].data());
+        q[v].assign(static_cast<size_t>(kp * n_tokens), 0);
+        d16[v].assign(static_cast<size_t>(kp / 16 * n_tokens), 0);
+        s16[v] = d16[v];
+        d32[v].assign(static_cast<size_t>(kp / 32 * n_tokens), 0);
+        s32[v] = d32[v];
+        sq16[v].assign(d16[v].size(), 0);
+        sq32[v].assign(d32[v].size(), 0);
+        auto fn = v == 0 ? kn::ref::quantize_acts : t.quantize_acts;
+        for (int64_t i = 0; i < n_tokens; ++i) {
+          fn(x.data() + i * k, k, kp, block, q[v].data() + i * kp, d16[v].data() + i * kp / 16,
+             s16[v].data() + i * kp / 16, d32[v].data() + i * kp / 32, s32[v].data() + i * kp / 32,
+             sq16[v].data() + i * kp / 16, sq32[v].data() + i * kp / 32);
         }
-        EXPECT_EQ(out[0], out[1]) << "k " << k << " g " << g << " c " << c;
-        if (c == 0) continue;
-        // The whole offset means m = c * s: the float form of that gives the same values up to rounding.
-        std::vector<float> m_c(m_il[0].size()), float_form(out[0].size());
-        for (size_t i = 0; i < m_c.size(); ++i) m_c[i] = static_cast<float>(c) * s_il[0][i];
-        kn::ref::gemm_q16(u_il[0].data(), s_il[0].data(), m_c.data(), kp, g,
-                          kn::TiledActs{tq.data(), td.data(), ts.data(), nullptr}, n_tokens, float_form.data());
-        EXPECT_LT(nmse(out[0], float_form), 1e-10) << "k " << k << " g " << g;
+      }
+      const std::string what = "k " + std::to_string(k) + " block " + std::to_string(block);
+      ASSERT_EQ(q[0], q[1]) << what;
+      ASSERT_EQ(d16[0], d16[1]) << what;
+      ASSERT_EQ(s16[0], s16[1]) << what;
+      ASSERT_EQ(s32[0], s32[1]) << what;
+      ASSERT_EQ(sq16[0], sq16[1]) << what;
+      ASSERT_EQ(sq32[0], sq32[1]) << what;
+      for (int64_t b = 0; b < kp / 32 * n_tokens; ++b) {
+        int32_t sum = 0;
+        for (int i = 0; i < 32; ++i) sum += q[0][static_cast<size_t>(b * 32 + i)];
+        ASSERT_EQ(sq32[0][static_cast<size_t>(b)], sum) << what;
+        ASSERT_EQ(sq16[0][static_cast<size_t>(2 * b)] + sq16[0][static_cast<size_t>(2 * b + 1)], sum) << what;
+        // One scale per block: every 32 values of a block carry the same d (blocks start each token).
+        const int64_t j = b % (kp / 32);
+        ASSERT_EQ(d32[0][static_cast<size_t>(b)], d32[0][static_cast<size_t>(b - j % (block / 32))]) << what;
+      }
+      if (block == 256 && kp % 256 != 0) continue;  // the K-quants' rows are whole super-blocks
+      const kn::QuantActs a{q[0].data(),  d16[0].data(),  s16[0].data(), d32[0].data(),
+                            s32[0].data(), sq16[0].data(), sq32[0].data()};
+      for (int g : {16, 32}) {
+        const int block_groups = block == 256 ? 256 / g : 1;
+        std::mt19937 rng(static_cast<uint32_t>(k + g));
+        std::vector<uint8_t> u(static_cast<size_t>(16 * kp));
+        for (auto& b : u) b = static_cast<uint8_t>(rng());
+        const auto s = random_floats(16 * kp / g, 5, 0.01f);
+        const auto m = random_floats(16 * kp / g, 6, 0.01f);
+        std::vector<uint8_t> u_il[2];
+        std::vector<float> s_il[2], m_il[2];
+        for (int v = 0; v < 2; ++v) {
+          u_il[v].assign(u.size(), 0);
+          s_il[v].assign(s.size(), 0);
+          m_il[v].assign(m.size(), 0);
+          (v == 0 ? kn::ref::interleave : t.interleave)(u.data(), s.data(), m.data(), kp, g, u_il[v].data(),
+                                                       s_il[v].data(), m_il[v].data());
+        }
+        EXPECT_EQ(u_il[0], u_il[1]) << what << " g " << g;
+        EXPECT_EQ(s_il[0], s_il[1]) << what << " g " << g;
+        // A float offset (m), and a whole one (c = -8: the sums start at c * sum(q), m is not read).
+        for (int c : {0, -8}) {
+          std::vector<int8_t> tq(static_cast<size_t>(kn::tiled_q_size(n_tokens, kp)));
+          std::vector<float> td(static_cast<size_t>(kn::tiled_scale_size(n_tokens, kp, g))), ts(td.size());
+          std::vector<int32_t> to(td.size());
+          kn::tile_acts(a, n_tokens, kp, g, block_groups, c, tq.data(), td.data(), ts.data(), to.data());
+          const kn::TiledActs tiled{tq.data(), td.data(), ts.data(), c != 0 ? to.data() : nullptr, block_groups};
+          std::vector<float> out[2];
+          for (int v = 0; v < 2; ++v) {
+            out[v].assign(static_cast<size_t>(16 * n_tokens), 0);
+            (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g, tiled,
+                                                     n_tokens, out[v].data());
+          }
+          EXPECT_EQ(out[0], out[1]) << what << " g " << g << " c " << c;
+          // The exact products: sum over values of (s u + m) q d, in double (m = c s for a whole offset).
+          std::vector<float> exact(out[0].size());
+          for (int64_t tk = 0; tk < n_tokens; ++tk) {
+            for (int r = 0; r < 16; ++r) {
+              double sum = 0;
+              for (int64_t i = 0; i < kp; ++i) {
+                const auto j = static_cast<size_t>(r * (kp / g) + i / g);
+                const double w = s[j] * (u[static_cast<size_t>(r * kp + i)] + (c != 0 ? c : 0)) + (c != 0 ? 0.0 : m[j]);
+                sum += w * q[0][static_cast<size_t>(tk * kp + i)] * d32[0][static_cast<size_t>(tk * kp / 32 + i / 32)];
+              }
+              exact[static_cast<size_t>(tk * 16 + r)] = static_cast<float>(sum);
+            }
+          }
+          EXPECT_LT(nmse(out[0], exact), 1e-10) << what << " g " << g << " c " << c;
+        }
       }
     }
   }

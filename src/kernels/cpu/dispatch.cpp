@@ -157,6 +157,18 @@ int unpack_group(uint32_t type) {
   }
 }
 
+int act_block(uint32_t type) {
+  switch (static_cast<DType>(type)) {
+    case DType::q2_k:
+    case DType::q3_k:
+    case DType::q4_k:
+    case DType::q5_k:
+    case DType::q6_k:
+    case DType::q8_k: return 256;
+    default: return 32;
+  }
+}
+
 int unpack_offset(uint32_t type) {
   switch (static_cast<DType>(type)) {
     case DType::q4_0: return -8;

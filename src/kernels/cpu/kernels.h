@@ -20,9 +20,10 @@ std::string_view isa_name(Isa isa);
 // c * sum(q) to the integer sums instead of using m: one float operation less per group and token.
 using UnpackFn = void (*)(const void* row, int64_t k, uint8_t* u, float* s, float* m);
 
-// Activations of one token, quantised per 32 values (d = max|x| / 127, q = round(x / d)) and padded
-// with zeros to kp values (kp a multiple of 64). d16/s16/sq16: per 16 values the block scale,
-// d * sum(q) and sum(q) over those 16; d32/s32/sq32 the same per 32.
+// Activations of one token, quantised per block of `block` values (32, or 256 for the K-quants as
+// llama.cpp's q8_K: d = max|x| / 127 over the block, q = round(x / d)) and padded with zeros to kp
+// values (kp a multiple of 64). d16/s16/sq16: per 16 values the scale of their block, d * sum(q)
+// and sum(q) over those 16; d32/s32/sq32 the same per 32.
 struct QuantActs {
   const int8_t* q;
   const float* d16;
@@ -32,8 +33,12 @@ struct QuantActs {
   const int32_t* sq16;
   const int32_t* sq32;
 };
-using QuantizeActsFn = void (*)(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32,
-                                float* s32, int32_t* sq16, int32_t* sq32);
+using QuantizeActsFn = void (*)(const float* x, int64_t k, int64_t kp, int block, int8_t* q, float* d16, float* s16,
+                                float* d32, float* s32, int32_t* sq16, int32_t* sq32);
+
+// The block of a weight type's activations: 256 for the K-quants (their scale groups then share
+// one activation scale per super-block, applied once per super-block: see gemm_q16), 32 otherwise.
+int act_block(uint32_t type);
 
 // 16 unpacked rows (row-major u (16, kp), s and m (16, kp/G)) rearranged so that 64 bytes hold the
 // same 4 columns of all 16 rows: u_il (kp/4, 16, 4); s_il, m_il (kp/G, 16).
@@ -43,16 +48,19 @@ using InterleaveFn = void (*)(const uint8_t* u, const float* s, const float* m, 
 // Quantised activations rearranged for gemm_q16, in tiles of kTileTokens tokens, so that one
 // pointer with constant offsets reaches every token of a tile (no per-token address registers):
 // q (tiles, kp/4, kTileTokens, 4): per 4 columns, those of each token of the tile;
-// d, sm (tiles, kp/g, kTileTokens): per scale group, QuantActs' d and s (d16/s16 for g = 16,
-// d32/s32 for g = 32) of each token; off, laid out as d: c * sum(q) for weights of a whole offset c
-// (unpack_offset), or null for weights with a float offset. Tokens past the last of a partial tile
-// are zeros.
+// d, sm (tiles, kp/g, kTileTokens): per scale group, QuantActs' d (d16 for g = 16, d32 for g = 32)
+// of each token, and QuantActs' s (d * sum(q)), or with block_groups > 1 the plain sum(q) as a
+// float; off, laid out as d: c * sum(q) for weights of a whole offset c (unpack_offset), or null
+// for weights with a float offset. block_groups: 1 (the activation scale applied per group), or the
+// scale groups per block of 256-value activations (act_block / g: 8 or 16), the scale applied once
+// per block. Tokens past the last of a partial tile are zeros.
 inline constexpr int kTileTokens = 8;
 struct TiledActs {
   const int8_t* q;
   const float* d;
   const float* sm;
   const int32_t* off;
+  int block_groups;
 };
 // Sizes of TiledActs' arrays for n_tokens tokens.
 inline int64_t tiled_q_size(int64_t n_tokens, int64_t kp) {
@@ -61,16 +69,20 @@ inline int64_t tiled_q_size(int64_t n_tokens, int64_t kp) {
 inline int64_t tiled_scale_size(int64_t n_tokens, int64_t kp, int g) { return tiled_q_size(n_tokens, kp) / g; }
 // Tokens [t0, ...) of tiled acts (t0 a multiple of kTileTokens), as tiled acts of their own.
 inline TiledActs tiles_from(const TiledActs& a, int64_t t0, int64_t kp, int g) {
-  return TiledActs{a.q + t0 * kp, a.d + t0 * kp / g, a.sm + t0 * kp / g, a.off ? a.off + t0 * kp / g : nullptr};
+  return TiledActs{a.q + t0 * kp, a.d + t0 * kp / g, a.sm + t0 * kp / g, a.off ? a.off + t0 * kp / g : nullptr,
+                   a.block_groups};
 }
-// Rearranges tokens [0, n_tokens) of acts (token-major, kp values each) into the tiled arrays, for
-// weights of whole offset c (off is written unless c is 0).
-void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int c, int8_t* q, float* d, float* sm,
-               int32_t* off);
+// Rearranges tokens [0, n_tokens) of acts (token-major, kp values each) into the tiled arrays of
+// the given block_groups, for weights of whole offset c (off is written unless c is 0).
+void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int block_groups, int c, int8_t* q,
+               float* d, float* sm, int32_t* off);
 
-// out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of the tiled acts;
-// with acts.off, the integer sums start at off and m_il is not read. The per-(row, token) summation order does not depend on n_tokens, so decode and prefill give
-// identical numbers.
+// out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of the tiled acts.
+// Per (row, token) and scale group j: isum = sum(u * q), plus off when acts.off is set (then m_il is
+// not read); with block_groups = 1, acc += isum * (s_j * d_j), then acc += m_j * sm_j; with
+// block_groups = B > 1, per activation block b += isum * s_j (+ m_j * sum_j) over its B groups,
+// then acc += b * d. The summation order does not depend on n_tokens, so decode and prefill give
+// identical numbers, and every kernel of the integer path follows it.
 using GemmQ16Fn = void (*)(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g,
                            const TiledActs& acts, int64_t n_tokens, float* out);
 
@@ -168,8 +180,8 @@ void swiglu(float* gate, const float* up, int64_t n);
 void geglu(float* gate, const float* up, int64_t n);
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);
 void softmax(float* x, int64_t n);
-void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32,
-                   int32_t* sq16, int32_t* sq32);
+void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, float* d16, float* s16, float* d32,
+                   float* s32, int32_t* sq16, int32_t* sq32);
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
                 float* m_il);
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& acts,

@@ -6,8 +6,9 @@
 
 namespace owl::kernels {
 
-void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int c, int8_t* q, float* d, float* sm,
-               int32_t* off) {
+void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int block_groups, int c, int8_t* q,
+               float* d, float* sm, int32_t* off) {
+  const bool per_group = block_groups == 1;  // sm: d * sum(q); else the plain sum(q), scaled per block
   const int64_t ng = kp / g;
   const float* src_d = g == 16 ? acts.d16 : acts.d32;
   const float* src_s = g == 16 ? acts.s16 : acts.s32;
@@ -32,7 +33,7 @@ void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int c
       for (int64_t col = 0; col < kp / 4; ++col) std::memcpy(tq + (col * kTileTokens + t) * 4, row + col * 4, 4);
       for (int64_t j = 0; j < ng; ++j) {
         td[j * kTileTokens + t] = src_d[token * ng + j];
-        ts[j * kTileTokens + t] = src_s[token * ng + j];
+        ts[j * kTileTokens + t] = per_group ? src_s[token * ng + j] : static_cast<float>(src_sq[token * ng + j]);
         if (to != nullptr) to[j * kTileTokens + t] = c * src_sq[token * ng + j];
       }
     }

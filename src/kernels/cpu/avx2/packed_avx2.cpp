@@ -103,10 +103,12 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   const float* as = G == 16 ? a.s16 : a.s32;
   const int32_t* asq = G == 16 ? a.sq16 : a.sq32;
   constexpr bool kWholeOffset = packed_whole_offset(F);  // enters the integer sums, as in gemm_q16
+  constexpr bool kPerBlock = F.superblock == 256;          // one activation scale per super-block, as there
   __m256 acc[NT];
+  __m256 blk[NT];
   const int8_t* q[NT];
   for (int t = 0; t < NT; ++t) {
-    acc[t] = _mm256_setzero_ps();
+    acc[t] = blk[t] = _mm256_setzero_ps();
     q[t] = a.q + (t0 + t) * kp;
   }
   for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
@@ -164,9 +166,18 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
             for (int i = 1; i < kSteps; ++i) {
               isum = _mm256_add_epi32(isum, dot4<F.vbits>(w[i], _mm256_set1_epi32(load_i32(q[t] + col + 4 * i))));
             }
-            const __m256 scale = _mm256_mul_ps(sv, _mm256_set1_ps(ad[idx]));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[t]);
-            if constexpr (!kWholeOffset) acc[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(as[idx]), acc[t]);
+            if constexpr (kPerBlock) {
+              blk[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sv, blk[t]);
+              if constexpr (!kWholeOffset) blk[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(static_cast<float>(asq[idx])), blk[t]);
+              if (gi == kGroupsPerSb - 1) {  // the super-block's last group
+                acc[t] = _mm256_fmadd_ps(blk[t], _mm256_set1_ps(ad[idx]), acc[t]);
+                blk[t] = _mm256_setzero_ps();
+              }
+            } else {
+              const __m256 scale = _mm256_mul_ps(sv, _mm256_set1_ps(ad[idx]));
+              acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[t]);
+              if constexpr (!kWholeOffset) acc[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(as[idx]), acc[t]);
+            }
           }
         }
       }

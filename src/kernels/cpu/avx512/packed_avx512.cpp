@@ -137,14 +137,17 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   constexpr int kSteps = G / 4;
   constexpr int kGroupsPerUnit = 32 / G;
   constexpr bool kWholeOffset = packed_whole_offset(F);
+  constexpr bool kPerBlock = F.superblock == 256;  // activations quantised per super-block: see gemm_q16
+  constexpr int kUnitsPerSb = F.superblock / 32;
   const int64_t ng = kp / G;  // activation scale groups per token
   const float* ad = G == 16 ? a.d16 : a.d32;
   const float* as = G == 16 ? a.s16 : a.s32;
   const int32_t* asq = G == 16 ? a.sq16 : a.sq32;
   __m512 acc[NT];
+  __m512 blk[NT];  // kPerBlock: the super-block's sums before the activation scale
   const int8_t* q[NT];
   for (int t = 0; t < NT; ++t) {
-    acc[t] = _mm512_setzero_ps();
+    acc[t] = blk[t] = _mm512_setzero_ps();
     q[t] = a.q + (t0 + t) * kp;
   }
   for_each_unit<F>(
@@ -177,9 +180,19 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
               s0 = _mm512_dpbusd_epi32(s0, w[i], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i)));
               s1 = _mm512_dpbusd_epi32(s1, w[i + 1], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i + 4)));
             }
-            const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(ad[idx]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale, acc[t]);
-            if constexpr (!kWholeOffset) acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(as[idx]), acc[t]);
+            const __m512 isum = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
+            if constexpr (kPerBlock) {
+              blk[t] = _mm512_fmadd_ps(isum, sv, blk[t]);
+              if constexpr (!kWholeOffset) blk[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(static_cast<float>(asq[idx])), blk[t]);
+              if (n == kUnitsPerSb - 1 && half == kGroupsPerUnit - 1) {  // the super-block's last group
+                acc[t] = _mm512_fmadd_ps(blk[t], _mm512_set1_ps(ad[idx]), acc[t]);
+                blk[t] = _mm512_setzero_ps();
+              }
+            } else {
+              const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(ad[idx]));
+              acc[t] = _mm512_fmadd_ps(isum, scale, acc[t]);
+              if constexpr (!kWholeOffset) acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(as[idx]), acc[t]);
+            }
           }
         }
       });

@@ -12,36 +12,43 @@ namespace owl::kernels::avx512 {
 
 namespace {
 
-void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32,
-                   int32_t* sq16, int32_t* sq32) {
+// Lanes of x[base, base + 16) that lie below k.
+inline __mmask16 below_k(int64_t base, int64_t k) {
+  const int64_t left = k - base;
+  return left >= 16 ? static_cast<__mmask16>(0xffff) : (left > 0 ? static_cast<__mmask16>((1u << left) - 1) : 0);
+}
+
+void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, float* d16, float* s16, float* d32,
+                   float* s32, int32_t* sq16, int32_t* sq32) {
   const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
-  for (int64_t b = 0; b < kp / 32; ++b) {
-    const int64_t base = b * 32;
-    const int64_t left = k - base;
-    const __mmask16 m0 = left >= 16 ? 0xffff : (left > 0 ? static_cast<__mmask16>((1u << left) - 1) : 0);
-    const __mmask16 m1 = left >= 32 ? 0xffff : (left > 16 ? static_cast<__mmask16>((1u << (left - 16)) - 1) : 0);
-    const __m512 x0 = _mm512_maskz_loadu_ps(m0, x + base);
-    const __m512 x1 = _mm512_maskz_loadu_ps(m1, x + base + 16);
-    const __m512 a = _mm512_max_ps(_mm512_and_ps(x0, sign), _mm512_and_ps(x1, sign));
+  for (int64_t b0 = 0; b0 < kp; b0 += block) {
+    const int64_t end = std::min<int64_t>(b0 + block, kp);
+    __m512 a = _mm512_setzero_ps();
+    for (int64_t i = b0; i < end; i += 16) a = _mm512_max_ps(a, _mm512_and_ps(_mm512_maskz_loadu_ps(below_k(i, k), x + i), sign));
     const float amax = _mm512_reduce_max_ps(a);
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     const __m512 vid = _mm512_set1_ps(id);
-    const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid));
-    const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + base), _mm512_cvtsepi32_epi8(q0));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + base + 16), _mm512_cvtsepi32_epi8(q1));
-    const int32_t sum0 = _mm512_reduce_add_epi32(q0);
-    const int32_t sum1 = _mm512_reduce_add_epi32(q1);
-    d16[2 * b] = d;
-    d16[2 * b + 1] = d;
-    s16[2 * b] = d * static_cast<float>(sum0);
-    s16[2 * b + 1] = d * static_cast<float>(sum1);
-    d32[b] = d;
-    s32[b] = d * static_cast<float>(sum0 + sum1);
-    sq16[2 * b] = sum0;
-    sq16[2 * b + 1] = sum1;
-    sq32[b] = sum0 + sum1;
+    for (int64_t base = b0; base < end; base += 32) {
+      const int64_t b = base / 32;
+      const __m512 x0 = _mm512_maskz_loadu_ps(below_k(base, k), x + base);
+      const __m512 x1 = _mm512_maskz_loadu_ps(below_k(base + 16, k), x + base + 16);
+      const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid));
+      const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + base), _mm512_cvtsepi32_epi8(q0));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + base + 16), _mm512_cvtsepi32_epi8(q1));
+      const int32_t sum0 = _mm512_reduce_add_epi32(q0);
+      const int32_t sum1 = _mm512_reduce_add_epi32(q1);
+      d16[2 * b] = d;
+      d16[2 * b + 1] = d;
+      s16[2 * b] = d * static_cast<float>(sum0);
+      s16[2 * b + 1] = d * static_cast<float>(sum1);
+      d32[b] = d;
+      s32[b] = d * static_cast<float>(sum0 + sum1);
+      sq16[2 * b] = sum0;
+      sq16[2 * b + 1] = sum1;
+      sq32[b] = sum0 + sum1;
+    }
   }
 }
 
@@ -97,14 +104,15 @@ inline int32_t load_i32(const int8_t* p) {
 // One tile of NT <= kTileTokens tokens (q, d, sm, off at the tile's start). For each scale group the
 // weight bytes stay in registers and the NT integer sums run as independent vpdpbusd chains. With
 // kOff the sums start at off (a whole offset times sum(q)) and the float offset m is not needed.
-template <int G, int NT, bool kOff>
+template <int G, int NT, bool kOff, int kBlockGroups>
 void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const int8_t* q, const float* d,
                const float* sm, const int32_t* off, float* out) {
   constexpr int kSteps = G / 4;  // 64-byte dword columns per group
   constexpr int kT = kTileTokens;
   const int64_t ng = kp / G;
   __m512 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  __m512 blk[NT];  // with kBlockGroups > 1: the activation block's sums before its scale
+  for (int t = 0; t < NT; ++t) acc[t] = blk[t] = _mm512_setzero_ps();
   for (int64_t j = 0; j < ng; ++j) {
     const uint8_t* wj = u_il + j * kSteps * 64;
     const int8_t* qj = q + j * kSteps * kT * 4;
@@ -117,16 +125,29 @@ void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_
       }
     }
     const __m512 sv = _mm512_loadu_ps(s_il + j * 16);
-    for (int t = 0; t < NT; ++t) {
-      const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(d[j * kT + t]));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), scale, acc[t]);
-      if constexpr (!kOff) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), acc[t]);
+    if constexpr (kBlockGroups == 1) {
+      for (int t = 0; t < NT; ++t) {
+        const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(d[j * kT + t]));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), scale, acc[t]);
+        if constexpr (!kOff) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), acc[t]);
+      }
+    } else {  // one scale per activation block: one multiply per block instead of one per group
+      for (int t = 0; t < NT; ++t) {
+        blk[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), sv, blk[t]);
+        if constexpr (!kOff) blk[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), blk[t]);
+      }
+      if ((j + 1) % kBlockGroups == 0) {
+        for (int t = 0; t < NT; ++t) {
+          acc[t] = _mm512_fmadd_ps(blk[t], _mm512_set1_ps(d[j * kT + t]), acc[t]);
+          blk[t] = _mm512_setzero_ps();
+        }
+      }
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + t * 16, acc[t]);
 }
 
-template <int G, bool kOff>
+template <int G, bool kOff, int kBlockGroups>
 void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const TiledActs& a,
             int64_t n_tokens, float* out) {
   const int64_t ng = kp / G;
@@ -137,14 +158,14 @@ void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t k
     const int32_t* off = kOff ? a.off + t * ng : nullptr;
     float* o = out + t * 16;
     switch (std::min<int64_t>(kTileTokens, n_tokens - t)) {
-      case 8: gemm_tile<G, 8, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 7: gemm_tile<G, 7, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 6: gemm_tile<G, 6, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 5: gemm_tile<G, 5, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 4: gemm_tile<G, 4, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 3: gemm_tile<G, 3, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 2: gemm_tile<G, 2, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      default: gemm_tile<G, 1, kOff>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 8: gemm_tile<G, 8, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 7: gemm_tile<G, 7, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 6: gemm_tile<G, 6, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 5: gemm_tile<G, 5, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 4: gemm_tile<G, 4, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 3: gemm_tile<G, 3, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 2: gemm_tile<G, 2, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      default: gemm_tile<G, 1, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
     }
   }
 }
@@ -152,11 +173,13 @@ void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t k
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& a,
               int64_t n_tokens, float* out) {
   static_assert(kTileTokens == 8, "gemm_g's switch covers tiles of up to 8 tokens");
+  const bool off = a.off != nullptr;
   if (g == 16) {
-    (a.off ? gemm_g<16, true> : gemm_g<16, false>)(u_il, s_il, m_il, kp, a, n_tokens, out);
-  } else {
-    (a.off ? gemm_g<32, true> : gemm_g<32, false>)(u_il, s_il, m_il, kp, a, n_tokens, out);
+    if (a.block_groups == 16) return (off ? gemm_g<16, true, 16> : gemm_g<16, false, 16>)(u_il, s_il, m_il, kp, a, n_tokens, out);
+    return (off ? gemm_g<16, true, 1> : gemm_g<16, false, 1>)(u_il, s_il, m_il, kp, a, n_tokens, out);
   }
+  if (a.block_groups == 8) return (off ? gemm_g<32, true, 8> : gemm_g<32, false, 8>)(u_il, s_il, m_il, kp, a, n_tokens, out);
+  return (off ? gemm_g<32, true, 1> : gemm_g<32, false, 1>)(u_il, s_il, m_il, kp, a, n_tokens, out);
 }
 
 // q4_0 straight from the blocks of 16 rows: per block, gathers bring the same 4 bytes of qs (and d)

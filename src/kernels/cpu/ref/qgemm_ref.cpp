@@ -21,30 +21,33 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(src[i]);
 }
 
-void quantize_acts(const float* x, int64_t k, int64_t kp, int8_t* q, float* d16, float* s16, float* d32, float* s32,
-                   int32_t* sq16, int32_t* sq32) {
-  for (int64_t b = 0; b < kp / 32; ++b) {
+void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, float* d16, float* s16, float* d32,
+                   float* s32, int32_t* sq16, int32_t* sq32) {
+  for (int64_t b0 = 0; b0 < kp; b0 += block) {
+    const int64_t end = std::min<int64_t>(b0 + block, kp);
     float amax = 0.0f;
-    const int64_t base = b * 32;
-    for (int j = 0; j < 32; ++j) amax = std::max(amax, base + j < k ? std::fabs(x[base + j]) : 0.0f);
+    for (int64_t i = b0; i < end; ++i) amax = std::max(amax, i < k ? std::fabs(x[i]) : 0.0f);
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    int32_t sums[2] = {0, 0};
-    for (int j = 0; j < 32; ++j) {
-      const float v = base + j < k ? x[base + j] * id : 0.0f;
-      const auto qi = static_cast<int32_t>(std::nearbyint(v));
-      q[base + j] = static_cast<int8_t>(qi);
-      sums[j / 16] += qi;
+    for (int64_t base = b0; base < end; base += 32) {
+      const int64_t b = base / 32;
+      int32_t sums[2] = {0, 0};
+      for (int j = 0; j < 32; ++j) {
+        const float v = base + j < k ? x[base + j] * id : 0.0f;
+        const auto qi = static_cast<int32_t>(std::nearbyint(v));
+        q[base + j] = static_cast<int8_t>(qi);
+        sums[j / 16] += qi;
+      }
+      d16[2 * b] = d;
+      d16[2 * b + 1] = d;
+      s16[2 * b] = d * static_cast<float>(sums[0]);
+      s16[2 * b + 1] = d * static_cast<float>(sums[1]);
+      d32[b] = d;
+      s32[b] = d * static_cast<float>(sums[0] + sums[1]);
+      sq16[2 * b] = sums[0];
+      sq16[2 * b + 1] = sums[1];
+      sq32[b] = sums[0] + sums[1];
     }
-    d16[2 * b] = d;
-    d16[2 * b + 1] = d;
-    s16[2 * b] = d * static_cast<float>(sums[0]);
-    s16[2 * b + 1] = d * static_cast<float>(sums[1]);
-    d32[b] = d;
-    s32[b] = d * static_cast<float>(sums[0] + sums[1]);
-    sq16[2 * b] = sums[0];
-    sq16[2 * b + 1] = sums[1];
-    sq32[b] = sums[0] + sums[1];
   }
 }
 
@@ -65,6 +68,7 @@ void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, in
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& a,
               int64_t n_tokens, float* out) {
   const int64_t ng = kp / g;
+  const int64_t bg = a.block_groups;
   for (int64_t t = 0; t < n_tokens; ++t) {
     const int64_t tile = t / kTileTokens;
     const int64_t tt = t % kTileTokens;
@@ -74,14 +78,24 @@ void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t
     const int32_t* off = a.off != nullptr ? a.off + tile * kTileTokens * ng : nullptr;
     for (int r = 0; r < 16; ++r) {
       float acc = 0.0f;
+      float block = 0.0f;  // the current activation block's sum, before its scale (block_groups > 1)
       for (int64_t j = 0; j < ng; ++j) {
         int32_t isum = off != nullptr ? off[j * kTileTokens + tt] : 0;
         for (int64_t k = j * g; k < (j + 1) * g; ++k) {
           isum += static_cast<int32_t>(u_il[((k / 4) * 16 + r) * 4 + k % 4]) * q[((k / 4) * kTileTokens + tt) * 4 + k % 4];
         }
-        const float scale = s_il[j * 16 + r] * d[j * kTileTokens + tt];
-        acc = std::fma(static_cast<float>(isum), scale, acc);
-        if (off == nullptr) acc = std::fma(m_il[j * 16 + r], sm[j * kTileTokens + tt], acc);
+        if (bg == 1) {
+          const float scale = s_il[j * 16 + r] * d[j * kTileTokens + tt];
+          acc = std::fma(static_cast<float>(isum), scale, acc);
+          if (off == nullptr) acc = std::fma(m_il[j * 16 + r], sm[j * kTileTokens + tt], acc);
+          continue;
+        }
+        block = std::fma(static_cast<float>(isum), s_il[j * 16 + r], block);
+        if (off == nullptr) block = std::fma(m_il[j * 16 + r], sm[j * kTileTokens + tt], block);
+        if ((j + 1) % bg == 0) {
+          acc = std::fma(block, d[j * kTileTokens + tt], acc);
+          block = 0.0f;
+        }
       }
       out[t * 16 + r] = acc;
     }
