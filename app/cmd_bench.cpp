@@ -174,7 +174,7 @@ void bench(const BenchArgs& a) {
   // then on a pass follows each prompt run and every kProbeEvery generated tokens (outside the
   // timings), so the bound is measured at the moments the decoding ran.
   std::unique_ptr<BandwidthProbe> probe;
-  constexpr int kProbePasses = 7;    // at least, in all
+  constexpr int kProbePasses = 7;  // at least, in all
   constexpr int64_t kProbeEvery = 16;
   for (int r = 0; r < a.reps; ++r) {
     if (a.n_prompt > 0) {

@@ -173,7 +173,8 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
   const int64_t kv_dim = s.n_head_kv * s.head_dim;
 
   for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {
-    for (int64_t t = t0; t < t1; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.attn_norm.data(), d, s.norm_eps);
+    for (int64_t t = t0; t < t1; ++t)
+      ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.attn_norm.data(), d, s.norm_eps);
   });
   observe("attn_norm", il, xn_.data(), n, d);
   const ops::MatmulOutput qkv[] = {{q_.data(), &l.attn_q}, {k_.data(), &l.attn_k}, {v_.data(), &l.attn_v}};
@@ -199,7 +200,8 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
       const int64_t pos = tokens[t].pos;
       ops::rope_angles(pos, rope, cos_sin);
       for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(q_.data() + t * q_dim + h * s.head_dim, cos_sin, rope);
-      for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(k_.data() + t * kv_dim + h * s.head_dim, cos_sin, rope);
+      for (int64_t h = 0; h < s.n_head_kv; ++h)
+        ops::rope_rotate(k_.data() + t * kv_dim + h * s.head_dim, cos_sin, rope);
       KvCache& cache = *tokens[t].cache;  // tokens hold distinct (cache, position) slots
       std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
       std::memcpy(cache.v(il) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
@@ -220,7 +222,9 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
   ops::matmul(xn_.data(), l.attn_output, att_.data(), n, pool_);
   if (!l.post_attn_norm.empty()) norm_rows(xn_.data(), l.post_attn_norm, n, d, s.norm_eps);
   observe("attn_out", il, xn_.data(), n, d);
-  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) { add_in_place(x_.data() + t0 * d, xn_.data() + t0 * d, (t1 - t0) * d); });
+  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {
+    add_in_place(x_.data() + t0 * d, xn_.data() + t0 * d, (t1 - t0) * d);
+  });
   observe("ffn_inp", il, x_.data(), n, d);
 }
 
@@ -229,7 +233,8 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   const LayerWeights& l = model_.weights().layers[static_cast<size_t>(il)];
   const int64_t d = s.n_embd;
   for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {
-    for (int64_t t = t0; t < t1; ++t) ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.ffn_norm.data(), d, s.norm_eps);
+    for (int64_t t = t0; t < t1; ++t)
+      ops::rms_norm(xn_.data() + t * d, x_.data() + t * d, l.ffn_norm.data(), d, s.norm_eps);
   });
   observe("ffn_norm", il, xn_.data(), n, d);
   const ops::MatmulOutput gate_up[] = {{gate_.data(), &l.ffn_gate}, {up_.data(), &l.ffn_up}};
@@ -242,7 +247,9 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
   if (!l.post_ffn_norm.empty()) norm_rows(xn_.data(), l.post_ffn_norm, n, d, s.norm_eps);
   observe("ffn_out", il, xn_.data(), n, d);
-  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) { add_in_place(x_.data() + t0 * d, xn_.data() + t0 * d, (t1 - t0) * d); });
+  for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {
+    add_in_place(x_.data() + t0 * d, xn_.data() + t0 * d, (t1 - t0) * d);
+  });
   observe("l_out", il, x_.data(), n, d);
 }
 

@@ -136,12 +136,15 @@ kernels::QuantActs quantize_activations(const float* x, int64_t n_tokens, int64_
   float* s32 = grow(acts.s32, n_tokens * kp / 32);
   int32_t* sq16 = grow(acts.sq16, n_tokens * kp / 16);
   int32_t* sq32 = grow(acts.sq32, n_tokens * kp / 32);
-  pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1, int) {
-    for (int64_t t = t0; t < t1; ++t) {
-      kt.quantize_acts(x + t * in, in, kp, block, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16, d32 + t * kp / 32,
-                       s32 + t * kp / 32, sq16 + t * kp / 16, sq32 + t * kp / 32);
-    }
-  }, min_items(in));
+  pool.parallel_for(
+      n_tokens,
+      [&](int64_t t0, int64_t t1, int) {
+        for (int64_t t = t0; t < t1; ++t) {
+          kt.quantize_acts(x + t * in, in, kp, block, q + t * kp, d16 + t * kp / 16, s16 + t * kp / 16,
+                           d32 + t * kp / 32, s32 + t * kp / 32, sq16 + t * kp / 16, sq32 + t * kp / 32);
+        }
+      },
+      min_items(in));
   return kernels::QuantActs{q, d16, s16, d32, s32, sq16, sq32};
 }
 
@@ -154,7 +157,7 @@ struct BlockActs {
 
 // Tokens [t0, ...) of acts, as acts of their own.
 kernels::QuantActs tokens_from(const kernels::QuantActs& a, int64_t t0, int64_t kp) {
-  return kernels::QuantActs{a.q + t0 * kp,        a.d16 + t0 * kp / 16, a.s16 + t0 * kp / 16,  a.d32 + t0 * kp / 32,
+  return kernels::QuantActs{a.q + t0 * kp,        a.d16 + t0 * kp / 16,  a.s16 + t0 * kp / 16, a.d32 + t0 * kp / 32,
                             a.s32 + t0 * kp / 32, a.sq16 + t0 * kp / 16, a.sq32 + t0 * kp / 32};
 }
 
@@ -180,12 +183,16 @@ kernels::TiledActs tile_activations(const kernels::QuantActs& acts, int64_t n_to
   float* sm = grow(sc.sm, n_scales);
   int32_t* off = c != 0 ? grow(sc.off, n_scales) : nullptr;
   const int64_t n_tiles = (n_tokens + kernels::kTileTokens - 1) / kernels::kTileTokens;
-  pool.parallel_for(n_tiles, [&](int64_t b, int64_t e, int) {  // tiles are independent
-    const int64_t t0 = b * kernels::kTileTokens;
-    const int64_t ng = kp / g;
-    kernels::tile_acts(tokens_from(acts, t0, kp), std::min(e * kernels::kTileTokens, n_tokens) - t0, kp, g,
-                       block_groups, c, q + t0 * kp, d + t0 * ng, sm + t0 * ng, off != nullptr ? off + t0 * ng : nullptr);
-  }, min_items(kernels::kTileTokens * kp));
+  pool.parallel_for(
+      n_tiles,
+      [&](int64_t b, int64_t e, int) {  // tiles are independent
+        const int64_t t0 = b * kernels::kTileTokens;
+        const int64_t ng = kp / g;
+        kernels::tile_acts(tokens_from(acts, t0, kp), std::min(e * kernels::kTileTokens, n_tokens) - t0, kp, g,
+                           block_groups, c, q + t0 * kp, d + t0 * ng, sm + t0 * ng,
+                           off != nullptr ? off + t0 * ng : nullptr);
+      },
+      min_items(kernels::kTileTokens * kp));
   return kernels::TiledActs{q, d, sm, off, block_groups};
 }
 
@@ -236,21 +243,24 @@ void matmul_packed_tiles(std::span<const MatmulOutput> outs, const BlockActs& qa
   const int64_t in = outs.front().w->cols;
   constexpr int64_t kTokenBlock = 64;
   constexpr int64_t kGrain = 8;  // groups a thread claims at a time: 128 rows, ~300 KB of a 7B q4_0 matrix
-  pool.parallel_for_dynamic(GroupIndex(outs).total(), kGrain, [&](int64_t g0, int64_t g1, int) {
-    thread_local std::vector<float> res_scratch;
-    const int64_t block_tokens = std::min(n_tokens, kTokenBlock);
-    float* res = grow(res_scratch, 16 * block_tokens);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += block_tokens) {
-      const int64_t nt = std::min(block_tokens, n_tokens - t0);
-      GroupIndex index(outs);
-      for (int64_t grp = g0; grp < g1; ++grp) {
-        const GroupIndex::Group gr = index.seek(grp);
-        const PackedMatrix& pm = *gr.out->w->packed;
-        kt.gemm_packed(pm.group(gr.group), pm.type, in, kp, tokens_from(qa.of(pm.type), t0, kp), nt, res);
-        store_group(gr, res, t0, nt);
-      }
-    }
-  }, min_items(16 * in * n_tokens));
+  pool.parallel_for_dynamic(
+      GroupIndex(outs).total(), kGrain,
+      [&](int64_t g0, int64_t g1, int) {
+        thread_local std::vector<float> res_scratch;
+        const int64_t block_tokens = std::min(n_tokens, kTokenBlock);
+        float* res = grow(res_scratch, 16 * block_tokens);
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += block_tokens) {
+          const int64_t nt = std::min(block_tokens, n_tokens - t0);
+          GroupIndex index(outs);
+          for (int64_t grp = g0; grp < g1; ++grp) {
+            const GroupIndex::Group gr = index.seek(grp);
+            const PackedMatrix& pm = *gr.out->w->packed;
+            kt.gemm_packed(pm.group(gr.group), pm.type, in, kp, tokens_from(qa.of(pm.type), t0, kp), nt, res);
+            store_group(gr, res, t0, nt);
+          }
+        }
+      },
+      min_items(16 * in * n_tokens));
 }
 
 // Long prompts on packed weights: kGroupsPerPass groups are expanded to gemm_q16's bytes at a time
@@ -269,38 +279,42 @@ void matmul_packed_expanded(std::span<const MatmulOutput> outs, const BlockActs&
     while (slot < types.size() && types[slot] != type) ++slot;
     if (slot == types.size()) {
       types.push_back(type);
-      tiled.push_back(tile_activations(qa.of(static_cast<uint32_t>(type)), n_tokens, kp, type, pool, static_cast<int>(slot)));
+      tiled.push_back(
+          tile_activations(qa.of(static_cast<uint32_t>(type)), n_tokens, kp, type, pool, static_cast<int>(slot)));
     }
     slot_of[i] = slot;
   }
   constexpr int kGroupsPerPass = 4;
-  pool.parallel_for_dynamic(GroupIndex(outs).total(), kGroupsPerPass, [&](int64_t g0, int64_t g1, int) {
-    thread_local GroupScratch sc[kGroupsPerPass];
-    GroupIndex index(outs);
-    for (int64_t grp = g0; grp < g1; grp += kGroupsPerPass) {
-      const int n = static_cast<int>(std::min<int64_t>(kGroupsPerPass, g1 - grp));
-      GroupIndex::Group gr[kGroupsPerPass];
-      int g[kGroupsPerPass];
-      const kernels::TiledActs* acts[kGroupsPerPass];
-      for (int c = 0; c < n; ++c) {
-        gr[c] = index.seek(grp + c);
-        const PackedMatrix& pm = *gr[c].out->w->packed;
-        g[c] = kernels::unpack_group(pm.type);
-        acts[c] = &tiled[slot_of[static_cast<size_t>(gr[c].out - outs.data())]];
-        kt.expand_packed(pm.group(gr[c].group), pm.type, in, kp, grow(sc[c].u_il, 16 * kp), grow(sc[c].s_il, 16 * kp / g[c]),
-                         grow(sc[c].m_il, 16 * kp / g[c]));
-      }
-      for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kTileTokens) {
-        const int64_t nt = std::min<int64_t>(kernels::kTileTokens, n_tokens - t0);
-        for (int c = 0; c < n; ++c) {
-          const kernels::TiledActs tile = kernels::tiles_from(*acts[c], t0, kp, g[c]);
-          kt.gemm_q16(sc[c].u_il.data(), sc[c].s_il.data(), sc[c].m_il.data(), kp, g[c], tile, nt,
-                      grow(sc[c].out, 16 * n_tokens) + t0 * 16);
+  pool.parallel_for_dynamic(
+      GroupIndex(outs).total(), kGroupsPerPass,
+      [&](int64_t g0, int64_t g1, int) {
+        thread_local GroupScratch sc[kGroupsPerPass];
+        GroupIndex index(outs);
+        for (int64_t grp = g0; grp < g1; grp += kGroupsPerPass) {
+          const int n = static_cast<int>(std::min<int64_t>(kGroupsPerPass, g1 - grp));
+          GroupIndex::Group gr[kGroupsPerPass];
+          int g[kGroupsPerPass];
+          const kernels::TiledActs* acts[kGroupsPerPass];
+          for (int c = 0; c < n; ++c) {
+            gr[c] = index.seek(grp + c);
+            const PackedMatrix& pm = *gr[c].out->w->packed;
+            g[c] = kernels::unpack_group(pm.type);
+            acts[c] = &tiled[slot_of[static_cast<size_t>(gr[c].out - outs.data())]];
+            kt.expand_packed(pm.group(gr[c].group), pm.type, in, kp, grow(sc[c].u_il, 16 * kp),
+                             grow(sc[c].s_il, 16 * kp / g[c]), grow(sc[c].m_il, 16 * kp / g[c]));
+          }
+          for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kTileTokens) {
+            const int64_t nt = std::min<int64_t>(kernels::kTileTokens, n_tokens - t0);
+            for (int c = 0; c < n; ++c) {
+              const kernels::TiledActs tile = kernels::tiles_from(*acts[c], t0, kp, g[c]);
+              kt.gemm_q16(sc[c].u_il.data(), sc[c].s_il.data(), sc[c].m_il.data(), kp, g[c], tile, nt,
+                          grow(sc[c].out, 16 * n_tokens) + t0 * 16);
+            }
+          }
+          for (int c = 0; c < n; ++c) store_group(gr[c], sc[c].out.data(), 0, n_tokens);
         }
-      }
-      for (int c = 0; c < n; ++c) store_group(gr[c], sc[c].out.data(), 0, n_tokens);
-    }
-  }, min_items(16 * in * n_tokens));
+      },
+      min_items(16 * in * n_tokens));
 }
 
 void matmul_packed(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
@@ -341,7 +355,8 @@ void matmul_integer(float* y, const Weight& w, const float* x, int64_t n_tokens,
   const kernels::GemmDirectFn direct = n_tokens <= kMaxDirectTokens ? kt.gemm_direct[static_cast<int>(w.type)] : nullptr;
   // gemm_q16 takes whatever direct does not: every group, or only a last one of fewer than 16 rows.
   const bool needs_tiled = direct == nullptr || out % 16 != 0;
-  const kernels::TiledActs tiled = needs_tiled ? tile_activations(qa, n_tokens, kp, w.type, pool) : kernels::TiledActs{};
+  const kernels::TiledActs tiled =
+      needs_tiled ? tile_activations(qa, n_tokens, kp, w.type, pool) : kernels::TiledActs{};
   pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     thread_local GroupScratch sc;
     uint8_t* u = grow(sc.u, 16 * kp);

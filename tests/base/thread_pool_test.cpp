@@ -44,7 +44,8 @@ TEST(ThreadPool, DynamicChunksCoverEveryIndexOnceAndStayWithinTheGrain) {
         if (thread < 0 || thread >= pool.size()) bad_thread++;
         for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
       });
-      for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[static_cast<size_t>(i)].load(), 1) << n << " " << grain << " " << i;
+      for (int64_t i = 0; i < n; ++i)
+        EXPECT_EQ(hits[static_cast<size_t>(i)].load(), 1) << n << " " << grain << " " << i;
       EXPECT_EQ(bad_chunks.load(), 0) << n << " " << grain;
       EXPECT_EQ(bad_thread.load(), 0) << n << " " << grain;
     }

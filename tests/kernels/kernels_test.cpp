@@ -156,7 +156,7 @@ TEST(Kernels, IntegerPiecesMatchReferenceBitForBit) {
         ASSERT_EQ(d32[0][static_cast<size_t>(b)], d32[0][static_cast<size_t>(b - j % (block / 32))]) << what;
       }
       if (block == 256 && kp % 256 != 0) continue;  // the K-quants' rows are whole super-blocks
-      const kn::QuantActs a{q[0].data(),  d16[0].data(),  s16[0].data(), d32[0].data(),
+      const kn::QuantActs a{q[0].data(),   d16[0].data(),  s16[0].data(), d32[0].data(),
                             s32[0].data(), sq16[0].data(), sq32[0].data()};
       for (int g : {16, 32}) {
         const int block_groups = block == 256 ? 256 / g : 1;
@@ -172,7 +172,7 @@ TEST(Kernels, IntegerPiecesMatchReferenceBitForBit) {
           s_il[v].assign(s.size(), 0);
           m_il[v].assign(m.size(), 0);
           (v == 0 ? kn::ref::interleave : t.interleave)(u.data(), s.data(), m.data(), kp, g, u_il[v].data(),
-                                                       s_il[v].data(), m_il[v].data());
+                                                        s_il[v].data(), m_il[v].data());
         }
         EXPECT_EQ(u_il[0], u_il[1]) << what << " g " << g;
         EXPECT_EQ(s_il[0], s_il[1]) << what << " g " << g;
@@ -187,7 +187,7 @@ TEST(Kernels, IntegerPiecesMatchReferenceBitForBit) {
           for (int v = 0; v < 2; ++v) {
             out[v].assign(static_cast<size_t>(16 * n_tokens), 0);
             (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g, tiled,
-                                                     n_tokens, out[v].data());
+                                                      n_tokens, out[v].data());
           }
           EXPECT_EQ(out[0], out[1]) << what << " g " << g << " c " << c;
           // The exact products: sum over values of (s u + m) q d, in double (m = c s for a whole offset).
@@ -318,7 +318,7 @@ TEST_P(MatmulIsa, MatchesReferenceForAnyThreadsAndBatch) {
   const kn::KernelTable& ref = kn::table_for(kn::Isa::ref);
   for (int variant = 0; variant < 2; ++variant) {
     const int64_t cols = type == DType::f32 || type == DType::f16 || type == DType::bf16 ? (variant ? 2500 : 8)
-                                                                                          : cols_for(type, variant);
+                                                                                         : cols_for(type, variant);
     const int64_t rows = variant ? 53 : 5;  // not multiples of 16
     const auto q = make_weight(type, rows, cols, 11 + static_cast<uint32_t>(variant));
     for (int64_t n_tokens : {1, 3, 17}) {

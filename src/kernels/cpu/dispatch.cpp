@@ -164,20 +164,28 @@ int act_block(uint32_t type) {
     case DType::q4_k:
     case DType::q5_k:
     case DType::q6_k:
-    case DType::q8_k: return 256;
-    default: return 32;
+    case DType::q8_k:
+      return 256;
+    default:
+      return 32;
   }
 }
 
 int unpack_offset(uint32_t type) {
   switch (static_cast<DType>(type)) {
-    case DType::q4_0: return -8;
-    case DType::q5_0: return -16;
+    case DType::q4_0:
+      return -8;
+    case DType::q5_0:
+      return -16;
     case DType::q8_0:
-    case DType::q8_k: return -128;
-    case DType::q3_k: return -4;
-    case DType::q6_k: return -32;
-    default: return 0;
+    case DType::q8_k:
+      return -128;
+    case DType::q3_k:
+      return -4;
+    case DType::q6_k:
+      return -32;
+    default:
+      return 0;
   }
 }
 

@@ -74,8 +74,8 @@ inline TiledActs tiles_from(const TiledActs& a, int64_t t0, int64_t kp, int g) {
 }
 // Rearranges tokens [0, n_tokens) of acts (token-major, kp values each) into the tiled arrays of
 // the given block_groups, for weights of whole offset c (off is written unless c is 0).
-void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int block_groups, int c, int8_t* q,
-               float* d, float* sm, int32_t* off);
+void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int block_groups, int c, int8_t* q, float* d,
+               float* sm, int32_t* off);
 
 // out (n_tokens, 16) = the 16 interleaved rows dotted with tokens [0, n_tokens) of the tiled acts.
 // Per (row, token) and scale group j: isum = sum(u * q), plus off when acts.off is set (then m_il is

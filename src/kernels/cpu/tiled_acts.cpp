@@ -6,8 +6,8 @@
 
 namespace owl::kernels {
 
-void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int block_groups, int c, int8_t* q,
-               float* d, float* sm, int32_t* off) {
+void tile_acts(const QuantActs& acts, int64_t n_tokens, int64_t kp, int g, int block_groups, int c, int8_t* q, float* d,
+               float* sm, int32_t* off) {
   const bool per_group = block_groups == 1;  // sm: d * sum(q); else the plain sum(q), scaled per block
   const int64_t ng = kp / g;
   const float* src_d = g == 16 ? acts.d16 : acts.d32;

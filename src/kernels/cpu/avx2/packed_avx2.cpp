@@ -103,7 +103,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   const float* as = G == 16 ? a.s16 : a.s32;
   const int32_t* asq = G == 16 ? a.sq16 : a.sq32;
   constexpr bool kWholeOffset = packed_whole_offset(F);  // enters the integer sums, as in gemm_q16
-  constexpr bool kPerBlock = F.superblock == 256;          // one activation scale per super-block, as there
+  constexpr bool kPerBlock = F.superblock == 256;        // one activation scale per super-block, as there
   __m256 acc[NT];
   __m256 blk[NT];
   const int8_t* q[NT];
@@ -168,7 +168,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
             }
             if constexpr (kPerBlock) {
               blk[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sv, blk[t]);
-              if constexpr (!kWholeOffset) blk[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(static_cast<float>(asq[idx])), blk[t]);
+              if constexpr (!kWholeOffset)
+                blk[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(static_cast<float>(asq[idx])), blk[t]);
               if (gi == kGroupsPerSb - 1) {  // the super-block's last group
                 acc[t] = _mm256_fmadd_ps(blk[t], _mm256_set1_ps(ad[idx]), acc[t]);
                 blk[t] = _mm256_setzero_ps();

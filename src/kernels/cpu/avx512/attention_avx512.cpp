@@ -66,7 +66,8 @@ inline void scores_tile(const float* q, int64_t q_stride, const float* k, int64_
   __m512 e[2];  // lane L: (v0, v1) of a[8m + L], then of a[8m + 4 + L]
 #pragma GCC unroll 2
   for (int m = 0; m < 2; ++m) {
-    e[m] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * m], c[2 * m + 1], 0x44), _mm512_shuffle_ps(c[2 * m], c[2 * m + 1], 0xee));
+    e[m] =
+        _mm512_add_ps(_mm512_shuffle_ps(c[2 * m], c[2 * m + 1], 0x44), _mm512_shuffle_ps(c[2 * m], c[2 * m + 1], 0xee));
   }
   return _mm512_add_ps(_mm512_shuffle_ps(e[0], e[1], 0x88), _mm512_shuffle_ps(e[0], e[1], 0xdd));
 }

@@ -97,8 +97,8 @@ void rows_tile(const uint8_t* w, size_t row_stride, int64_t k, const float* x, i
 constexpr int64_t kPanel = 2048;
 
 template <DType T, int R, int N>
-void panel_tile(const uint8_t* w, size_t row_stride, int64_t i0, int64_t i1, int64_t k, const float* x,
-                float* acc, int64_t n_tokens) {
+void panel_tile(const uint8_t* w, size_t row_stride, int64_t i0, int64_t i1, int64_t k, const float* x, float* acc,
+                int64_t n_tokens) {
   __m512 a[R][N];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
@@ -119,11 +119,20 @@ void panel_rows(const uint8_t* w, size_t row_stride, int64_t i0, int64_t i1, int
   int64_t t = 0;
   for (; t + 5 <= n_tokens; t += 5) panel_tile<T, R, 5>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
   switch (n_tokens - t) {
-    case 4: panel_tile<T, R, 4>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
-    case 3: panel_tile<T, R, 3>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
-    case 2: panel_tile<T, R, 2>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
-    case 1: panel_tile<T, R, 1>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); break;
-    default: break;
+    case 4:
+      panel_tile<T, R, 4>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
+      break;
+    case 3:
+      panel_tile<T, R, 3>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
+      break;
+    case 2:
+      panel_tile<T, R, 2>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
+      break;
+    case 1:
+      panel_tile<T, R, 1>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
+      break;
+    default:
+      break;
   }
 }
 
@@ -142,14 +151,22 @@ void gemm_panels(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k,
       panel_rows<T, 4>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
     }
     switch (n_rows - r) {
-      case 3: panel_rows<T, 3>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16); break;
-      case 2: panel_rows<T, 2>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16); break;
-      case 1: panel_rows<T, 1>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16); break;
-      default: break;
+      case 3:
+        panel_rows<T, 3>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
+        break;
+      case 2:
+        panel_rows<T, 2>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
+        break;
+      case 1:
+        panel_rows<T, 1>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
+        break;
+      default:
+        break;
     }
   }
   for (int64_t r = 0; r < n_rows; ++r) {
-    for (int64_t t = 0; t < n_tokens; ++t) y[t * y_stride + r] = _mm512_reduce_add_ps(_mm512_loadu_ps(acc + (r * n_tokens + t) * 16));
+    for (int64_t t = 0; t < n_tokens; ++t)
+      y[t * y_stride + r] = _mm512_reduce_add_ps(_mm512_loadu_ps(acc + (r * n_tokens + t) * 16));
   }
 }
 

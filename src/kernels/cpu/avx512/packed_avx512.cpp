@@ -174,7 +174,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           for (int t = 0; t < NT; ++t) {
             const int64_t idx = (t0 + t) * ng + gidx;
             // A whole offset enters the integer sum (see unpack_offset); a float one is mv's FMA below.
-            __m512i s0 = kWholeOffset ? _mm512_set1_epi32(static_cast<int32_t>(F.offset) * asq[idx]) : _mm512_setzero_si512();
+            __m512i s0 =
+                kWholeOffset ? _mm512_set1_epi32(static_cast<int32_t>(F.offset) * asq[idx]) : _mm512_setzero_si512();
             __m512i s1 = _mm512_setzero_si512();
             for (int i = 0; i < kSteps; i += 2) {
               s0 = _mm512_dpbusd_epi32(s0, w[i], _mm512_set1_epi32(load_i32(q[t] + col + 4 * i)));
@@ -183,7 +184,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
             const __m512 isum = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
             if constexpr (kPerBlock) {
               blk[t] = _mm512_fmadd_ps(isum, sv, blk[t]);
-              if constexpr (!kWholeOffset) blk[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(static_cast<float>(asq[idx])), blk[t]);
+              if constexpr (!kWholeOffset)
+                blk[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(static_cast<float>(asq[idx])), blk[t]);
               if (n == kUnitsPerSb - 1 && half == kGroupsPerUnit - 1) {  // the super-block's last group
                 acc[t] = _mm512_fmadd_ps(blk[t], _mm512_set1_ps(ad[idx]), acc[t]);
                 blk[t] = _mm512_setzero_ps();

@@ -24,7 +24,8 @@ void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, 
   for (int64_t b0 = 0; b0 < kp; b0 += block) {
     const int64_t end = std::min<int64_t>(b0 + block, kp);
     __m512 a = _mm512_setzero_ps();
-    for (int64_t i = b0; i < end; i += 16) a = _mm512_max_ps(a, _mm512_and_ps(_mm512_maskz_loadu_ps(below_k(i, k), x + i), sign));
+    for (int64_t i = b0; i < end; i += 16)
+      a = _mm512_max_ps(a, _mm512_and_ps(_mm512_maskz_loadu_ps(below_k(i, k), x + i), sign));
     const float amax = _mm512_reduce_max_ps(a);
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
@@ -129,12 +130,14 @@ void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_
       for (int t = 0; t < NT; ++t) {
         const __m512 scale = _mm512_mul_ps(sv, _mm512_set1_ps(d[j * kT + t]));
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), scale, acc[t]);
-        if constexpr (!kOff) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), acc[t]);
+        if constexpr (!kOff)
+          acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), acc[t]);
       }
     } else {  // one scale per activation block: one multiply per block instead of one per group
       for (int t = 0; t < NT; ++t) {
         blk[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), sv, blk[t]);
-        if constexpr (!kOff) blk[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), blk[t]);
+        if constexpr (!kOff)
+          blk[t] = _mm512_fmadd_ps(_mm512_loadu_ps(m_il + j * 16), _mm512_set1_ps(sm[j * kT + t]), blk[t]);
       }
       if ((j + 1) % kBlockGroups == 0) {
         for (int t = 0; t < NT; ++t) {
@@ -148,8 +151,8 @@ void gemm_tile(const uint8_t* u_il, const float* s_il, const float* m_il, int64_
 }
 
 template <int G, bool kOff, int kBlockGroups>
-void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const TiledActs& a,
-            int64_t n_tokens, float* out) {
+void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, const TiledActs& a, int64_t n_tokens,
+            float* out) {
   const int64_t ng = kp / G;
   for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
     const int8_t* q = a.q + t * kp;
@@ -158,14 +161,30 @@ void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t k
     const int32_t* off = kOff ? a.off + t * ng : nullptr;
     float* o = out + t * 16;
     switch (std::min<int64_t>(kTileTokens, n_tokens - t)) {
-      case 8: gemm_tile<G, 8, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 7: gemm_tile<G, 7, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 6: gemm_tile<G, 6, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 5: gemm_tile<G, 5, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 4: gemm_tile<G, 4, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 3: gemm_tile<G, 3, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      case 2: gemm_tile<G, 2, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
-      default: gemm_tile<G, 1, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o); break;
+      case 8:
+        gemm_tile<G, 8, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
+      case 7:
+        gemm_tile<G, 7, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
+      case 6:
+        gemm_tile<G, 6, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
+      case 5:
+        gemm_tile<G, 5, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
+      case 4:
+        gemm_tile<G, 4, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
+      case 3:
+        gemm_tile<G, 3, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
+      case 2:
+        gemm_tile<G, 2, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
+      default:
+        gemm_tile<G, 1, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+        break;
     }
   }
 }
@@ -175,10 +194,12 @@ void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t
   static_assert(kTileTokens == 8, "gemm_g's switch covers tiles of up to 8 tokens");
   const bool off = a.off != nullptr;
   if (g == 16) {
-    if (a.block_groups == 16) return (off ? gemm_g<16, true, 16> : gemm_g<16, false, 16>)(u_il, s_il, m_il, kp, a, n_tokens, out);
+    if (a.block_groups == 16)
+      return (off ? gemm_g<16, true, 16> : gemm_g<16, false, 16>)(u_il, s_il, m_il, kp, a, n_tokens, out);
     return (off ? gemm_g<16, true, 1> : gemm_g<16, false, 1>)(u_il, s_il, m_il, kp, a, n_tokens, out);
   }
-  if (a.block_groups == 8) return (off ? gemm_g<32, true, 8> : gemm_g<32, false, 8>)(u_il, s_il, m_il, kp, a, n_tokens, out);
+  if (a.block_groups == 8)
+    return (off ? gemm_g<32, true, 8> : gemm_g<32, false, 8>)(u_il, s_il, m_il, kp, a, n_tokens, out);
   return (off ? gemm_g<32, true, 1> : gemm_g<32, false, 1>)(u_il, s_il, m_il, kp, a, n_tokens, out);
 }
 

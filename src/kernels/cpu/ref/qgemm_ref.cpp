@@ -82,7 +82,8 @@ void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t
       for (int64_t j = 0; j < ng; ++j) {
         int32_t isum = off != nullptr ? off[j * kTileTokens + tt] : 0;
         for (int64_t k = j * g; k < (j + 1) * g; ++k) {
-          isum += static_cast<int32_t>(u_il[((k / 4) * 16 + r) * 4 + k % 4]) * q[((k / 4) * kTileTokens + tt) * 4 + k % 4];
+          isum +=
+              static_cast<int32_t>(u_il[((k / 4) * 16 + r) * 4 + k % 4]) * q[((k / 4) * kTileTokens + tt) * 4 + k % 4];
         }
         if (bg == 1) {
           const float scale = s_il[j * 16 + r] * d[j * kTileTokens + tt];
