@@ -228,6 +228,7 @@ void bench(const BenchArgs& a) {
     j["peak_rss_bytes"] = rss;
     j["load_seconds"] = load_seconds;
     j["packed"] = packing_enabled();
+    j["packed_matrices"] = packed_matrix_count(model->weights());
     j["read_bandwidth_gb_per_s"] = bw;
     j["bandwidth_probe_passes"] = probe->passes();
     j["decode_bound_tokens_per_second"] = bound;
@@ -244,7 +245,7 @@ void bench(const BenchArgs& a) {
   std::printf("memory read bandwidth: %.1f GB/s -> decode bound %.2f tok/s", bw, bound);
   if (a.n_gen > 0) std::printf(" (tg at %.0f%%)", 100.0 * sg.mean / bound);
   std::printf("\npeak RSS: %.2f GiB | load %.2f s (%s)\n", static_cast<double>(rss) / (1 << 30), load_seconds,
-              packing_enabled() ? "weights packed for the kernels" : "weights used in place");
+              packed_matrix_count(model->weights()) > 0 ? "weights packed for the kernels" : "weights used in place");
 }
 
 // ---- synthetic models ------------------------------------------------------------------------

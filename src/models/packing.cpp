@@ -16,6 +16,12 @@ bool packing_enabled() {
   return kernels::active().gemm_packed != nullptr;
 }
 
+int packed_matrix_count(const ModelWeights& w) {
+  int n = 0;
+  for_each_matrix(w, [&](const Weight& m) { n += m.packed != nullptr ? 1 : 0; });
+  return n;
+}
+
 void pack_weights(ModelWeights& w, const gguf::File& file) {
   if (!packing_enabled()) return;
   const kernels::KernelTable& kt = kernels::active();

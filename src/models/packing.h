@@ -20,12 +20,15 @@ bool packing_enabled();
 void pack_weights(ModelWeights& w, const gguf::File& file);
 
 // Calls fn on every matrix of w (the heads, then each layer's), for packing and for memory estimates.
-template <typename Fn>
-void for_each_matrix(ModelWeights& w, Fn&& fn) {
+template <typename Weights, typename Fn>
+void for_each_matrix(Weights& w, Fn&& fn) {
   fn(w.output);
-  for (LayerWeights& l : w.layers) {
-    for (Weight* m : {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) fn(*m);
+  for (auto& l : w.layers) {
+    for (auto* m : {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) fn(*m);
   }
 }
+
+// How many of w's matrices were packed (0 for float models, or with OWL_PACK=0).
+int packed_matrix_count(const ModelWeights& w);
 
 }  // namespace owl

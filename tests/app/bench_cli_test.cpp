@@ -39,6 +39,8 @@ TEST(BenchCli, SyntheticModelIsMeasuredWithJson) {
   EXPECT_GT(j["tg_percent_of_bound"].get<double>(), 0.0);
   EXPECT_GE(j["load_seconds"].get<double>(), 0.0);
   EXPECT_TRUE(j["packed"].is_boolean());
+  // A q4_0 model: its 7 matrices per layer (12 layers) and the output head are packed when packing is on.
+  EXPECT_EQ(j["packed_matrices"], j["packed"].get<bool>() ? 12 * 7 + 1 : 0);
   // The weights are resident (mapped or packed), and the probe's 512 MiB buffer is not counted.
   EXPECT_GT(j["peak_rss_bytes"].get<double>(), 0.8 * file_bytes);
   EXPECT_LT(j["peak_rss_bytes"].get<double>(), file_bytes + 400.0 * (1 << 20));
