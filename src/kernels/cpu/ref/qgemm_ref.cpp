@@ -1,6 +1,7 @@
-// Scalar reference of the integer path: activation quantisation (q8_0-style, per 32 values),
-// the 16-row interleave and the 16-row x n-token integer GEMM. The SIMD versions in avx512/ follow
-// the same arithmetic (int32 sums per group, then one float scale per group) and are tested against these.
+// Scalar reference of the integer path: activation quantisation (q8_0-style per 32 values, or
+// q8_K-style per 256), the 16-row interleave and the 16-row x n-token integer GEMM. The SIMD
+// versions in avx2/ and avx512/ follow the same arithmetic (int32 sums per group, then the float
+// scales per group or per activation block: kernels.h) and are tested against these.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
