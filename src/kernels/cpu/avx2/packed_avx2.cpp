@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/packed.h"
+#include "kernels/cpu/static_count.h"
 #include "tensor/dtype.h"
 
 namespace owl::kernels::avx2 {
@@ -192,19 +193,7 @@ void packed_gemm(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   for (int h = 0; h < 2; ++h) {  // rows 0-7, then 8-15 (the second pass finds the group in cache)
     int64_t t = 0;
     for (; t + 4 <= n_tokens; t += 4) packed_tile<F, 4>(grp, k, kp, a, t, h, out);
-    switch (n_tokens - t) {
-      case 3:
-        packed_tile<F, 3>(grp, k, kp, a, t, h, out);
-        break;
-      case 2:
-        packed_tile<F, 2>(grp, k, kp, a, t, h, out);
-        break;
-      case 1:
-        packed_tile<F, 1>(grp, k, kp, a, t, h, out);
-        break;
-      default:
-        break;
-    }
+    with_count<3>(n_tokens - t, [&]<int N>() { packed_tile<F, N>(grp, k, kp, a, t, h, out); });
   }
 }
 

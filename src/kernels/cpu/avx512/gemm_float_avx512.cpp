@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/static_count.h"
 #include "tensor/dtype.h"
 
 namespace owl::kernels::avx512 {
@@ -74,19 +75,7 @@ void rows_tile(const uint8_t* w, size_t row_stride, int64_t k, const float* x, i
                int64_t y_stride) {
   int64_t t = 0;
   for (; t + 4 <= n_tokens; t += 4) tile<T, R, 4>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
-  switch (n_tokens - t) {
-    case 3:
-      tile<T, R, 3>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
-      break;
-    case 2:
-      tile<T, R, 2>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
-      break;
-    case 1:
-      tile<T, R, 1>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride);
-      break;
-    default:
-      break;
-  }
+  with_count<3>(n_tokens - t, [&]<int N>() { tile<T, R, N>(w, row_stride, k, x + t * k, y + t * y_stride, y_stride); });
 }
 
 // Prompts: k is cut into panels so that a panel of every token in the call (x, up to 128 tokens)
@@ -118,22 +107,8 @@ void panel_rows(const uint8_t* w, size_t row_stride, int64_t i0, int64_t i1, int
                 int64_t n_tokens, float* acc) {
   int64_t t = 0;
   for (; t + 5 <= n_tokens; t += 5) panel_tile<T, R, 5>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
-  switch (n_tokens - t) {
-    case 4:
-      panel_tile<T, R, 4>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
-      break;
-    case 3:
-      panel_tile<T, R, 3>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
-      break;
-    case 2:
-      panel_tile<T, R, 2>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
-      break;
-    case 1:
-      panel_tile<T, R, 1>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens);
-      break;
-    default:
-      break;
-  }
+  with_count<4>(n_tokens - t,
+                [&]<int N>() { panel_tile<T, R, N>(w, row_stride, i0, i1, k, x + t * k, acc + t * 16, n_tokens); });
 }
 
 template <DType T>
@@ -150,19 +125,9 @@ void gemm_panels(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k,
     for (; r + 4 <= n_rows; r += 4) {
       panel_rows<T, 4>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
     }
-    switch (n_rows - r) {
-      case 3:
-        panel_rows<T, 3>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
-        break;
-      case 2:
-        panel_rows<T, 2>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
-        break;
-      case 1:
-        panel_rows<T, 1>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
-        break;
-      default:
-        break;
-    }
+    with_count<3>(n_rows - r, [&]<int N>() {
+      panel_rows<T, N>(w + r * row_stride, row_stride, i0, i1, k, x, n_tokens, acc + r * n_tokens * 16);
+    });
   }
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t t = 0; t < n_tokens; ++t)
@@ -177,19 +142,8 @@ void gemm_typed(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k, 
   if (n_tokens >= kPanelTokens && k > kPanel) return gemm_panels<T>(w, row_stride, n_rows, k, x, n_tokens, y, y_stride);
   int64_t r = 0;
   for (; r + 4 <= n_rows; r += 4) rows_tile<T, 4>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
-  switch (n_rows - r) {
-    case 3:
-      rows_tile<T, 3>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
-      break;
-    case 2:
-      rows_tile<T, 2>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
-      break;
-    case 1:
-      rows_tile<T, 1>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride);
-      break;
-    default:
-      break;
-  }
+  with_count<3>(n_rows - r,
+                [&]<int N>() { rows_tile<T, N>(w + r * row_stride, row_stride, k, x, n_tokens, y + r, y_stride); });
 }
 
 void gemm_float(const void* w, size_t row_stride, uint32_t type, int64_t n_rows, int64_t k, const float* x,

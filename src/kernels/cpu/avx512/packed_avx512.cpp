@@ -10,6 +10,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/packed.h"
+#include "kernels/cpu/static_count.h"
 #include "tensor/dtype.h"
 
 namespace owl::kernels::avx512 {
@@ -232,31 +233,7 @@ template <PackedFormat F>
 void packed_gemm(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t n_tokens, float* out) {
   int64_t t = 0;
   for (; t + 8 <= n_tokens; t += 8) packed_tile<F, 8>(grp, k, kp, a, t, out);
-  switch (n_tokens - t) {
-    case 7:
-      packed_tile<F, 7>(grp, k, kp, a, t, out);
-      break;
-    case 6:
-      packed_tile<F, 6>(grp, k, kp, a, t, out);
-      break;
-    case 5:
-      packed_tile<F, 5>(grp, k, kp, a, t, out);
-      break;
-    case 4:
-      packed_tile<F, 4>(grp, k, kp, a, t, out);
-      break;
-    case 3:
-      packed_tile<F, 3>(grp, k, kp, a, t, out);
-      break;
-    case 2:
-      packed_tile<F, 2>(grp, k, kp, a, t, out);
-      break;
-    case 1:
-      packed_tile<F, 1>(grp, k, kp, a, t, out);
-      break;
-    default:
-      break;
-  }
+  with_count<7>(n_tokens - t, [&]<int N>() { packed_tile<F, N>(grp, k, kp, a, t, out); });
 }
 
 void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const QuantActs& a, int64_t n_tokens,

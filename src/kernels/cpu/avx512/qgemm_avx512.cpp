@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/static_count.h"
 
 namespace owl::kernels::avx512 {
 
@@ -160,38 +161,14 @@ void gemm_g(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t k
     const float* sm = a.sm + t * ng;
     const int32_t* off = kOff ? a.off + t * ng : nullptr;
     float* o = out + t * 16;
-    switch (std::min<int64_t>(kTileTokens, n_tokens - t)) {
-      case 8:
-        gemm_tile<G, 8, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-      case 7:
-        gemm_tile<G, 7, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-      case 6:
-        gemm_tile<G, 6, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-      case 5:
-        gemm_tile<G, 5, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-      case 4:
-        gemm_tile<G, 4, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-      case 3:
-        gemm_tile<G, 3, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-      case 2:
-        gemm_tile<G, 2, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-      default:
-        gemm_tile<G, 1, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
-        break;
-    }
+    with_count<kTileTokens>(std::min<int64_t>(kTileTokens, n_tokens - t), [&]<int N>() {
+      gemm_tile<G, N, kOff, kBlockGroups>(u_il, s_il, m_il, kp, q, d, sm, off, o);
+    });
   }
 }
 
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& a,
               int64_t n_tokens, float* out) {
-  static_assert(kTileTokens == 8, "gemm_g's switch covers tiles of up to 8 tokens");
   const bool off = a.off != nullptr;
   if (g == 16) {
     if (a.block_groups == 16)
@@ -248,12 +225,7 @@ void gemm_direct_q4_0(const void* rows, size_t row_stride, int64_t k, int64_t kp
   const int64_t nb = k / 32;
   int64_t t = 0;
   for (; t + 4 <= n_tokens; t += 4) q4_0_tile<4>(base, offs, nb, kp, a, t, out);
-  switch (n_tokens - t) {
-    case 3: q4_0_tile<3>(base, offs, nb, kp, a, t, out); break;
-    case 2: q4_0_tile<2>(base, offs, nb, kp, a, t, out); break;
-    case 1: q4_0_tile<1>(base, offs, nb, kp, a, t, out); break;
-    default: break;
-  }
+  with_count<3>(n_tokens - t, [&]<int N>() { q4_0_tile<N>(base, offs, nb, kp, a, t, out); });
 }
 
 }  // namespace
