@@ -1,7 +1,7 @@
 // AVX-512 attention kernels over up to kMaxQueries queries at once (each key and value row is read
-// once for all of them): query-key scores two keys at a time, and the weighted sum of value rows
-// with 64 output values per query held in registers. Per (query, key) and per (query, value) the
-// arithmetic does not depend on how many queries share the call.
+// once for all of them): query-key scores in blocks of 16 (query, key) pairs, and the weighted sum
+// of value rows with 64 output values per query held in registers. Per (query, key) and per
+// (query, value) the arithmetic does not depend on how many queries share the call.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -17,33 +17,22 @@ inline __mmask16 tail_mask(int64_t left) {
   return left >= 16 ? static_cast<__mmask16>(0xffff) : left > 0 ? static_cast<__mmask16>((1u << left) - 1) : 0;
 }
 
-template <int NQ, int NK>
-inline void scores_tile(const float* q, int64_t q_stride, const float* k, int64_t stride, int64_t d, float scale,
-                        float* out, int64_t out_stride) {
+// NQ queries against one key (the keys left over after the blocks of scores_block).
+template <int NQ>
+inline void scores_one_key(const float* q, int64_t q_stride, const float* k, int64_t d, float scale, float* out,
+                           int64_t out_stride) {
   // (The unroll pragmas keep acc in registers; g++ 12 otherwise stores it to the stack every step.)
-  __m512 acc[NQ][NK];
+  __m512 acc[NQ];
 #pragma GCC unroll 4
-  for (int j = 0; j < NQ; ++j) {
-#pragma GCC unroll 4
-    for (int p = 0; p < NK; ++p) acc[j][p] = _mm512_setzero_ps();
-  }
+  for (int j = 0; j < NQ; ++j) acc[j] = _mm512_setzero_ps();
   for (int64_t i = 0; i < d; i += 16) {
     const __mmask16 m = tail_mask(d - i);
-    __m512 kv[NK];
+    const __m512 kv = _mm512_maskz_loadu_ps(m, k + i);
 #pragma GCC unroll 4
-    for (int p = 0; p < NK; ++p) kv[p] = _mm512_maskz_loadu_ps(m, k + p * stride + i);
-#pragma GCC unroll 4
-    for (int j = 0; j < NQ; ++j) {
-      const __m512 qv = _mm512_maskz_loadu_ps(m, q + j * q_stride + i);
-#pragma GCC unroll 4
-      for (int p = 0; p < NK; ++p) acc[j][p] = _mm512_fmadd_ps(qv, kv[p], acc[j][p]);
-    }
+    for (int j = 0; j < NQ; ++j) acc[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + j * q_stride + i), kv, acc[j]);
   }
 #pragma GCC unroll 4
-  for (int j = 0; j < NQ; ++j) {
-#pragma GCC unroll 4
-    for (int p = 0; p < NK; ++p) out[j * out_stride + p] = _mm512_reduce_add_ps(acc[j][p]) * scale;
-  }
+  for (int j = 0; j < NQ; ++j) out[j * out_stride] = _mm512_reduce_add_ps(acc[j]) * scale;
 }
 
 // The 16 sums of a[0..15] as one vector, each added in exactly the order of _mm512_reduce_add_ps
@@ -123,7 +112,7 @@ void scores_q(const float* q, int64_t q_stride, const float* k, int64_t stride, 
       scores_block<NQ, kKeys>(qs, k + p * stride, stride, d, scale, out + p, out_stride);
     }
   }
-  for (; p < n; ++p) scores_tile<NQ, 1>(q, q_stride, k + p * stride, stride, d, scale, out + p, out_stride);
+  for (; p < n; ++p) scores_one_key<NQ>(q, q_stride, k + p * stride, d, scale, out + p, out_stride);
 }
 
 void dot_rows(const float* q, int64_t q_stride, int nq, const float* k, int64_t stride, int64_t n, int64_t d,
