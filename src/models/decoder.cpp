@@ -18,7 +18,6 @@
 namespace owl {
 
 namespace {
-constexpr int64_t kMaxBatch = 256;  // token positions per pass: bounds scratch memory
 
 void add_in_place(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];

@@ -29,6 +29,10 @@ using ActivationObserver =
 
 class Decoder {
  public:
+  // Token positions per pass: prompts run in micro-batches of this many, which bounds the scratch
+  // memory (owl check's fit estimate counts on it).
+  static constexpr int64_t kMaxBatch = 256;
+
   Decoder(const Model& model, ThreadPool& pool);
 
   // Evaluates tokens at positions cache.n_past() onwards and appends them to the cache.

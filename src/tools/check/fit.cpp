@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/system_memory.h"
 #include "formats/gguf.h"
+#include "models/decoder.h"
 #include "models/model.h"
 #include "models/packing.h"
 #include "ops/packed_matrix.h"
@@ -25,7 +26,6 @@ namespace owl::check {
 
 namespace {
 
-constexpr int64_t kMaxBatch = 256;             // Decoder's kMaxBatch (models/decoder.cpp)
 constexpr uint64_t kFaultAround = 64 * 1024;   // the kernel maps up to 16 cached file pages per read fault
 constexpr uint64_t kThreadBytes = 160 * 1024;  // a worker's touched stack, TLS and malloc arena (measured)
 // Sampler work_ (sampling/sampler.h): one float per token. With the default top-k its candidates_
@@ -261,7 +261,7 @@ FitReport predict_fit(const gguf::File& f, const FitParams& p, const FitEnvironm
     kv_dim = std::max(kv_dim, h.n_head_kv[static_cast<size_t>(il)] * h.head_dim_k);
   }
   auto compute = [&](int64_t n_ctx) {
-    const int64_t b = std::min<int64_t>(kMaxBatch, n_ctx);
+    const int64_t b = std::min<int64_t>(Decoder::kMaxBatch, n_ctx);
     // Activations, attention scores (up to 4 queries per thread), the logits row.
     const int64_t floats = b * (2 * h.n_embd + 2 * q_dim + 2 * kv_dim + std::max(h.n_ff, h.n_embd) + h.n_ff) +
                            static_cast<int64_t>(r.threads) * 4 * n_ctx + h.n_vocab;
