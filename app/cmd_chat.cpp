@@ -1,5 +1,5 @@
 // owl chat: an interactive conversation rendered with the model's own chat template. The KV cache
-// of earlier turns is kept (engine/session.h), so each turn evaluates only its new tokens. Without
+// of earlier turns is kept (engine/chat_session.h), so each turn evaluates only its new tokens. Without
 // a terminal, every input line is one user message and gets one reply.
 #include <unistd.h>
 
@@ -11,11 +11,9 @@
 #include "base/atomic_write.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
-#include "chat/conversation.h"
-#include "chat/model_template.h"
 #include "commands.h"
 #include "common.h"
-#include "engine/session.h"
+#include "engine/chat_session.h"
 
 namespace owl::app {
 
@@ -50,32 +48,22 @@ bool read_message(bool interactive, std::string& text) {
   return !text.empty();
 }
 
-void set_system(Json& messages, const std::string& text) {
-  if (!messages.empty() && messages[0]["role"] == "system") messages.erase(messages.begin());
-  if (!text.empty()) messages.insert(messages.begin(), Json{{"role", "system"}, {"content", text}});
-}
-
 void chat(const ChatArgs& a) {
   validate(a.gen.sampling);
-  LoadedModel m = load_model(a.model.path());
-  const Tokenizer& tok = *m.tokenizer;
-  const chat::ModelTemplate mt = chat::model_template(m.model->file());
-  const chat::Template tmpl(mt.source, mt.describe());
-  const chat::ConversationOptions options = mt.options();
-  const int64_t n_ctx = context_size(a.gen, m.model->spec());
-  check_model_before_run(*m.model, n_ctx, a.gen.force);
+  const auto m = LoadedModel::load(a.model.path());
+  const int64_t n_ctx = context_size(a.gen, m->spec());
+  check_model_before_run(m->model(), n_ctx, a.gen.force);
 
   ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
-  Session session(*m.model, pool, n_ctx);
+  ChatSession session(*m, pool, n_ctx);
+  session.set_system(a.system);
   Sampler sampler(resolve_sampling(a.gen));
-  GenerateOptions go;
-  go.n_predict = a.gen.n_predict;
-  go.stop_tokens = stop_tokens(tok);
 
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
-  if (interactive) std::fprintf(stderr, "owl chat: %s, template: %s. /help for commands.\n", m.model->spec().name.c_str(), mt.describe().c_str());
-  Json messages = Json::array();
-  set_system(messages, a.system);
+  if (interactive) {
+    std::fprintf(stderr, "owl chat: %s, template: %s. /help for commands.\n", m->spec().name.c_str(),
+                 m->chat_template().describe().c_str());
+  }
   std::string input;
   while (read_message(interactive, input)) {
     if (input.empty()) continue;
@@ -88,27 +76,22 @@ void chat(const ChatArgs& a) {
         if (cmd == "/help") {
           std::fputs(kHelp, stderr);
         } else if (cmd == "/clear") {
-          const std::string system = !messages.empty() && messages[0]["role"] == "system" ? messages[0]["content"].get<std::string>() : "";
-          messages = Json::array();
-          set_system(messages, system);
           session.clear();
           std::fputs("(conversation cleared)\n", stderr);
         } else if (cmd == "/system") {
-          set_system(messages, arg);
+          session.set_system(arg);
           std::fputs("(system prompt set)\n", stderr);
         } else if (cmd == "/save") {
           if (arg.empty()) fail("/save needs a file name");
-          atomic_write(arg, Json{{"messages", messages}}.dump(2) + "\n");
-          std::fprintf(stderr, "(saved %zu messages to %s)\n", messages.size(), arg.c_str());
+          atomic_write(arg, Json{{"messages", session.messages()}}.dump(2) + "\n");
+          std::fprintf(stderr, "(saved %zu messages to %s)\n", session.messages().size(), arg.c_str());
         } else if (cmd == "/load") {
           std::ifstream in(arg);
           if (!in) fail("{}: cannot open", arg);
           Json j = Json::parse(in, nullptr, false);
           if (j.is_discarded()) fail("{}: not valid JSON", arg);
-          Json loaded = j.is_object() ? j.value("messages", Json()) : j;
-          chat::check_messages(loaded);
-          messages = std::move(loaded);
-          std::fprintf(stderr, "(loaded %zu messages from %s)\n", messages.size(), arg.c_str());
+          session.set_messages(j.is_object() ? j.value("messages", Json()) : j);
+          std::fprintf(stderr, "(loaded %zu messages from %s)\n", session.messages().size(), arg.c_str());
         } else {
           std::fprintf(stderr, "unknown command %s\n%s", cmd.c_str(), kHelp);
         }
@@ -117,30 +100,20 @@ void chat(const ChatArgs& a) {
       }
       continue;
     }
-
-    messages.push_back(Json{{"role", "user"}, {"content", input}});
-    const std::vector<int32_t> prompt = encode_chat_prompt(tok, chat::render_conversation(tmpl, messages, options));
-    if (static_cast<int64_t>(prompt.size()) >= n_ctx) {
-      messages.erase(messages.end() - 1);
-      std::fprintf(stderr, "owl: the context is full (%zu tokens of %lld): /clear to start over, or use a larger -c\n",
-                   prompt.size(), static_cast<long long>(n_ctx));
+    ChatSession::Reply reply;
+    try {
+      reply = session.send(input, sampler, a.gen.n_predict, [](const std::string& piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+        return true;
+      });
+    } catch (const owl::Error& e) {
+      std::fprintf(stderr, "owl: %s\n", e.what());
       continue;
     }
-    StreamDecoder out(tok);
-    std::string reply;
-    const GenerateStats st = session.generate(prompt, sampler, go, [&](int32_t id) {
-      const std::string piece = out.feed(id);
-      reply += piece;
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-      std::fflush(stdout);
-      return true;
-    });
-    const std::string rest = out.finish();
-    reply += rest;
-    std::fputs((rest + "\n").c_str(), stdout);
+    std::fputs("\n", stdout);
     std::fflush(stdout);
-    messages.push_back(Json{{"role", "assistant"}, {"content", reply}});
-    if (st.context_full) std::fputs("owl: the reply stopped because the context is full: /clear to start over\n", stderr);
+    if (reply.stats.context_full) std::fputs("owl: the reply stopped because the context is full: /clear to start over\n", stderr);
   }
 }
 }  // namespace

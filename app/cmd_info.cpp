@@ -60,9 +60,9 @@ void add_info(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("info", "Describe a model: architecture, size, types, context, vocabulary");
   add_model_option(*cmd, *a);
   cmd->callback([a] {
-    LoadedModel m = load_model(a->path());
-    const ModelSpec& s = m.model->spec();
-    const gguf::File& f = m.model->file();
+    const auto m = LoadedModel::load(a->path());
+    const ModelSpec& s = m->model().spec();
+    const gguf::File& f = m->model().file();
     uint64_t params = 0;
     std::map<std::string, std::pair<uint64_t, uint64_t>> by_type;  // type -> (tensors, bytes)
     for (const auto& t : f.tensors()) {
@@ -79,12 +79,12 @@ void add_info(CLI::App& app) {
     out += "weight types:\n";
     for (const auto& [type, e] : by_type) out += fmt::format("  {:<6} {:>5} tensors  {}\n", type, e.first, human_bytes(e.second));
     out += fmt::format("context length:  {}\n", s.n_ctx_train);
-    out += fmt::format("vocabulary:      {} tokens (bos {}, eos {})\n", m.tokenizer->n_vocab(), m.tokenizer->bos(),
-                       m.tokenizer->eos());
+    out += fmt::format("vocabulary:      {} tokens (bos {}, eos {})\n", m->tokenizer().n_vocab(), m->tokenizer().bos(),
+                       m->tokenizer().eos());
     out += fmt::format("layers:          {}\n", s.n_layer);
     out += fmt::format("embedding:       {}  feed-forward: {}\n", s.n_embd, s.n_ff);
     out += fmt::format("heads:           {} query, {} key/value, head dim {}\n", s.n_head, s.n_head_kv, s.head_dim);
-    out += describe_family(s, m.model->weights());
+    out += describe_family(s, m->model().weights());
     out += fmt::format("chat template:   {}\n", chat::model_template(f).describe());
     std::fputs(out.c_str(), stdout);
   });

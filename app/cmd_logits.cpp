@@ -48,11 +48,11 @@ std::vector<int32_t> parse_ids(const std::string& list) {
 }
 
 void run(const LogitsArgs& a) {
-  LoadedModel m = load_model(a.model.path());
-  const std::vector<int32_t> ids = a.use_tokens ? parse_ids(a.tokens) : m.tokenizer->encode(a.prompt, true);
+  const auto m = LoadedModel::load(a.model.path());
+  const std::vector<int32_t> ids = a.use_tokens ? parse_ids(a.tokens) : m->tokenizer().encode(a.prompt, true);
   if (ids.empty()) fail("no tokens to evaluate");
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
-  Decoder decoder(*m.model, pool);
+  Decoder decoder(m->model(), pool);
   // Named activations, gathered over micro-batches: (name, layer) -> (rows, width).
   std::map<std::pair<std::string, int64_t>, std::pair<std::vector<float>, int64_t>> acts;
   if (!a.dump_dir.empty()) {
@@ -62,9 +62,9 @@ void run(const LogitsArgs& a) {
       w = width;
     });
   }
-  KvCache cache(m.model->spec(), static_cast<int64_t>(ids.size()));
+  KvCache cache(m->model().spec(), static_cast<int64_t>(ids.size()));
   const std::span<const float> logits = decoder.eval(cache, ids, a.all);
-  const auto n_vocab = static_cast<size_t>(m.model->spec().n_vocab);
+  const auto n_vocab = static_cast<size_t>(m->model().spec().n_vocab);
   nlohmann::json out;
   out["tokens"] = ids;
   out["n_vocab"] = n_vocab;

@@ -6,8 +6,6 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
-#include "chat/conversation.h"
-#include "chat/model_template.h"
 #include "commands.h"
 #include "common.h"
 #include "engine/generator.h"
@@ -24,8 +22,8 @@ struct RunArgs {
 };
 
 // The conversation in FILE.json ({"messages": [...], "tools": [...]} or a bare message list),
-// rendered with the model's template and a generation prompt.
-std::string render_messages_file(const std::string& path, const Model& model) {
+// encoded with the model's template and a generation prompt.
+std::vector<int32_t> encode_messages_file(const std::string& path, const LoadedModel& model) {
   std::ifstream in(path);
   if (!in) fail("{}: cannot open", path);
   nlohmann::ordered_json j;
@@ -34,36 +32,34 @@ std::string render_messages_file(const std::string& path, const Model& model) {
   } catch (const nlohmann::json::exception& e) {
     fail("{}: not valid JSON: {}", path, e.what());
   }
-  const chat::ModelTemplate mt = chat::model_template(model.file());
-  chat::ConversationOptions options = mt.options();
   nlohmann::ordered_json messages = j;
+  nlohmann::ordered_json tools = nullptr;
   if (j.is_object()) {
     if (!j.contains("messages")) fail("{}: no \"messages\" list", path);
     messages = j["messages"];
-    if (j.contains("tools")) options.tools = j["tools"];
+    if (j.contains("tools")) tools = j["tools"];
   }
   if (!messages.is_array()) fail("{}: \"messages\" must be a list", path);
-  return chat::render_conversation(chat::Template(mt.source, path), messages, options);
+  return model.encode_chat(messages, tools);
 }
 
 void run(const RunArgs& a) {
   validate(a.gen.sampling);  // before the (possibly slow) model load
-  LoadedModel m = load_model(a.model.path());
-  const ModelSpec& spec = m.model->spec();
-  const Tokenizer& tok = *m.tokenizer;
+  const auto m = LoadedModel::load(a.model.path());
+  const ModelSpec& spec = m->spec();
+  const Tokenizer& tok = m->tokenizer();
 
   const bool chat = !a.messages_file.empty();
-  const std::vector<int32_t> prompt = chat ? encode_chat_prompt(tok, render_messages_file(a.messages_file, *m.model))
-                                           : tok.encode_with_specials(a.prompt, false);
+  const std::vector<int32_t> prompt = chat ? encode_messages_file(a.messages_file, *m) : m->encode_prompt(a.prompt);
   if (prompt.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
   const int64_t n_ctx = context_size(a.gen, spec);
-  check_model_before_run(*m.model, n_ctx, a.gen.force);
+  check_model_before_run(m->model(), n_ctx, a.gen.force);
   if (static_cast<int64_t>(prompt.size()) > n_ctx) {
     fail("the prompt has {} tokens, more than the context size {} (use -c)", prompt.size(), n_ctx);
   }
 
   ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
-  Decoder decoder(*m.model, pool);
+  Decoder decoder(m->model(), pool);
   KvCache cache(spec, n_ctx);
   Sampler sampler(resolve_sampling(a.gen));
   StreamDecoder out(tok);
@@ -79,7 +75,7 @@ void run(const RunArgs& a) {
   }
   GenerateOptions go;
   go.n_predict = a.gen.n_predict;
-  go.stop_tokens = stop_tokens(tok);
+  go.stop_tokens = m->stop_tokens();
   const GenerateStats st = generate(decoder, cache, sampler, prompt, go, [&](int32_t id) {
     emit(out.feed(id));
     return true;

@@ -23,17 +23,6 @@ void add_model_option(CLI::App& cmd, ModelArg& arg) {
   cmd.add_option("model", arg.positional, "Model file (GGUF), instead of -m");
 }
 
-LoadedModel load_model(const std::string& path) {
-  LoadedModel m;
-  m.model = Model::load(path);
-  m.tokenizer = Tokenizer::from_gguf(m.model->file());
-  if (m.tokenizer->n_vocab() != m.model->spec().n_vocab) {
-    fail("{}: the tokenizer has {} tokens but token_embd.weight has {} rows", path, m.tokenizer->n_vocab(),
-         m.model->spec().n_vocab);
-  }
-  return m;
-}
-
 void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
   cmd.add_option("-n,--n-predict", a.n_predict, "Tokens to generate (-1: until end of text or context full)")
       ->capture_default_str();
@@ -73,23 +62,6 @@ void check_model_before_run(const Model& model, int64_t n_ctx, bool force) {
   if (const std::string line = check::check_before_run(model, n_ctx, force); !line.empty()) {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
-}
-
-std::vector<int32_t> stop_tokens(const Tokenizer& tok) {
-  std::vector<int32_t> ids;
-  if (tok.eos() >= 0) ids.push_back(tok.eos());
-  for (int32_t id = 0; id < tok.n_vocab(); ++id) {
-    if (tok.is_end_of_generation(id) && id != tok.eos()) ids.push_back(id);
-  }
-  return ids;
-}
-
-std::vector<int32_t> encode_chat_prompt(const Tokenizer& tok, const std::string& text) {
-  std::vector<int32_t> ids = tok.encode(text, false, true);
-  if (tok.add_bos_by_default() && tok.bos() >= 0 && (ids.empty() || ids.front() != tok.bos())) {
-    ids.insert(ids.begin(), tok.bos());
-  }
-  return ids;
 }
 
 int default_threads() {

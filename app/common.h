@@ -1,5 +1,5 @@
 // What several subcommands share: the model option grammar (-m PATH or the first positional
-// argument), loading a model with its tokenizer, and thread-count defaults.
+// argument), the generation options, and thread-count defaults.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,9 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "models/model.h"
+#include "engine/loaded_model.h"
 #include "sampling/sampler.h"
-#include "tokenizer/tokenizer.h"
 
 namespace owl::app {
 
@@ -22,12 +21,6 @@ struct ModelArg {
 
 // Adds -m/--model and the positional MODEL to a subcommand.
 void add_model_option(CLI::App& cmd, ModelArg& arg);
-
-struct LoadedModel {
-  std::unique_ptr<Model> model;
-  std::unique_ptr<Tokenizer> tokenizer;
-};
-LoadedModel load_model(const std::string& path);
 
 int default_threads();
 
@@ -48,11 +41,5 @@ SamplingParams resolve_sampling(const GenerationArgs& args);
 int64_t context_size(const GenerationArgs& args, const ModelSpec& spec);
 // Prints the license line the first time a model is used; refuses a model that would not fit.
 void check_model_before_run(const Model& model, int64_t n_ctx, bool force);
-// The ids that end a reply: EOS and every end-of-generation token of the vocabulary.
-std::vector<int32_t> stop_tokens(const Tokenizer& tokenizer);
-
-// The tokens of a rendered chat prompt: special tokens recognised, BOS prepended only when the
-// vocabulary wants one and the template did not already write it.
-std::vector<int32_t> encode_chat_prompt(const Tokenizer& tokenizer, const std::string& text);
 
 }  // namespace owl::app

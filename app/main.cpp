@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   owl::app::add_template(app);
   owl::app::add_check(app);
   owl::app::add_inspect(app);
+  owl::app::add_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -14,7 +14,8 @@ declare -A allowed=(
   [sampling]="sampling base"
   [chat]="chat base formats"
   [models]="models ops kernels formats tensor base"
-  [engine]="engine models ops kernels formats tensor tokenizer sampling base"
+  [engine]="engine owl models ops kernels formats tensor tokenizer sampling chat base"
+  [server]="server engine tools models formats tensor tokenizer sampling chat base"
   [tools]="tools formats models ops kernels tensor tokenizer base"
 )
 

@@ -71,8 +71,16 @@ std::span<const float> Decoder::eval(KvCache& cache, std::span<const int32_t> to
   return eval(std::span<const SequenceInput>(&one, 1));
 }
 
-std::span<const float> Decoder::eval(std::span<const SequenceInput> batch) {
+std::span<const float> Decoder::eval(std::span<const SequenceInput> batch) { return eval_rows(batch, false); }
+
+std::span<const float> Decoder::eval_hidden(KvCache& cache, std::span<const int32_t> tokens) {
+  const SequenceInput one{&cache, tokens, true};
+  return eval_rows(std::span<const SequenceInput>(&one, 1), true);
+}
+
+std::span<const float> Decoder::eval_rows(std::span<const SequenceInput> batch, bool hidden) {
   const ModelSpec& s = model_.spec();
+  const int64_t width = hidden ? s.n_embd : s.n_vocab;
   // Check everything before anything changes, so an error leaves every cache as it was.
   int64_t n_rows = 0;
   int64_t n_ctx_max = 0;
@@ -93,7 +101,7 @@ std::span<const float> Decoder::eval(std::span<const SequenceInput> batch) {
     n_ctx_max = std::max(n_ctx_max, in.cache->n_ctx());
   }
   if (batch.empty()) fail("nothing to evaluate: the batch is empty");
-  logits_.resize(static_cast<size_t>(n_rows * s.n_vocab));
+  logits_.resize(static_cast<size_t>(n_rows * width));
   reserve(kMaxBatch, n_ctx_max);
 
   // Flatten to (cache, position, logits row) per token, then run micro-batches of kMaxBatch.
@@ -104,7 +112,7 @@ std::span<const float> Decoder::eval(std::span<const SequenceInput> batch) {
     const auto n = static_cast<int64_t>(in.tokens.size());
     for (int64_t i = 0; i < n; ++i) {
       const bool wanted = in.all_logits || i == n - 1;
-      all.push_back({in.cache, in.cache->n_past() + i, wanted ? logits_.data() + (row++) * s.n_vocab : nullptr});
+      all.push_back({in.cache, in.cache->n_past() + i, wanted ? logits_.data() + (row++) * width : nullptr});
       ids.push_back(in.tokens[static_cast<size_t>(i)]);
     }
   }
@@ -112,12 +120,12 @@ std::span<const float> Decoder::eval(std::span<const SequenceInput> batch) {
     const size_t len = std::min<size_t>(kMaxBatch, all.size() - b);
     const std::vector<Token> part(all.begin() + static_cast<std::ptrdiff_t>(b),
                                   all.begin() + static_cast<std::ptrdiff_t>(b + len));
-    eval_micro_batch(part, ids.data() + b);
+    eval_micro_batch(part, ids.data() + b, hidden);
   }
   return logits_;
 }
 
-void Decoder::eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids) {
+void Decoder::eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids, bool hidden) {
   const ModelSpec& s = model_.spec();
   const ModelWeights& w = model_.weights();
   const auto n = static_cast<int64_t>(tokens.size());
@@ -150,6 +158,14 @@ void Decoder::eval_micro_batch(const std::vector<Token>& tokens, const int32_t* 
   }
   if (m == 0) return;
   observe("result_norm", -1, out_rows_.data(), m, d);
+  if (hidden) {
+    int64_t r = 0;
+    for (int64_t t = 0; t < n; ++t) {
+      if (tokens[t].logits == nullptr) continue;
+      std::memcpy(tokens[t].logits, out_rows_.data() + (r++) * d, sizeof(float) * static_cast<size_t>(d));
+    }
+    return;
+  }
   std::vector<float> rows(static_cast<size_t>(m * s.n_vocab));
   ops::matmul(rows.data(), w.output, out_rows_.data(), m, pool_);
   if (s.final_softcap > 0.0f) ops::softcap(rows.data(), m * s.n_vocab, s.final_softcap);

@@ -45,6 +45,10 @@ class Decoder {
   // Logit rows come sequence by sequence, in order. The caches must be distinct.
   std::span<const float> eval(std::span<const SequenceInput> batch);
 
+  // The final-normed hidden state of every token (n_tokens * n_embd), without the vocabulary
+  // projection: what embeddings pool. Appends to the cache as eval() does.
+  std::span<const float> eval_hidden(KvCache& cache, std::span<const int32_t> tokens);
+
   void set_observer(ActivationObserver observer) { observer_ = std::move(observer); }
   const Model& model() const { return model_; }
 
@@ -52,9 +56,10 @@ class Decoder {
   struct Token {
     KvCache* cache;
     int64_t pos;
-    float* logits;  // where its logits go, or null
+    float* logits;  // where its logits (or hidden state, in eval_hidden) go, or null
   };
-  void eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids);
+  std::span<const float> eval_rows(std::span<const SequenceInput> batch, bool hidden);
+  void eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids, bool hidden);
   void attention_block(const std::vector<Token>& tokens, int64_t il);
   void feed_forward_block(int64_t n, int64_t il);
   void observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const;

@@ -1,0 +1,92 @@
+// owl serve: the OpenAI- and Ollama-compatible HTTP server (src/server/) over one model file or a
+// folder of them. Prints "owl serve: listening on http://HOST:PORT" once it accepts connections.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "commands.h"
+#include "common.h"
+#include "server/server.h"
+
+namespace owl::app {
+
+namespace {
+struct ServeArgs {
+  ModelArg model;
+  std::string models_dir;
+  server::ServerOptions http;
+  server::ModelPoolOptions pool;
+  int64_t keep_alive_seconds = 300;
+  int64_t max_body_mib = 8;
+};
+
+server::Server* g_server = nullptr;
+extern "C" void on_signal(int) {
+  if (g_server != nullptr) g_server->stop();
+}
+
+void serve(ServeArgs& a) {
+  if (a.http.api_key.empty()) {
+    if (const char* k = std::getenv("OWL_API_KEY"); k != nullptr) a.http.api_key = k;
+  }
+  a.pool.keep_alive = std::chrono::seconds(a.keep_alive_seconds);
+  a.http.max_body_bytes = static_cast<size_t>(a.max_body_mib) << 20;
+  if (a.pool.scheduler.threads <= 0) a.pool.scheduler.threads = default_threads();
+  server::ModelPool pool(a.pool);
+  if (!a.models_dir.empty()) pool.add_dir(a.models_dir);
+  if (!a.model.flag.empty() || !a.model.positional.empty()) pool.add_file(a.model.path());
+  if (pool.available().empty()) fail("no model to serve: give MODEL.gguf or --models DIR");
+
+  if (a.http.http_threads <= 0) {
+    a.http.http_threads = static_cast<int>(std::clamp<int64_t>(a.pool.scheduler.n_parallel + a.pool.scheduler.max_queue + 16, 16, 512));
+  }
+  server::Server srv(pool, a.http);
+  const int port = srv.bind();
+  if (!server::is_loopback_host(a.http.host)) {
+    std::fprintf(stderr, "owl serve: warning: listening on %s, reachable from other machines%s\n", a.http.host.c_str(),
+                 a.http.api_key.empty() ? " without an API key (--api-key)" : "");
+  }
+  g_server = &srv;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::fprintf(stderr, "owl serve: %zu model(s), %lld slots, listening on http://%s:%d\n", pool.available().size(),
+               static_cast<long long>(a.pool.scheduler.n_parallel), a.http.host.c_str(), port);
+  std::fprintf(stderr, "owl serve: listening on http://%s:%d\n", a.http.host.c_str(), port);
+  std::fflush(stderr);
+  if (!srv.listen()) fail("the server stopped: listening failed");
+  g_server = nullptr;
+  std::fprintf(stderr, "owl serve: stopped\n");
+}
+}  // namespace
+
+void add_serve(CLI::App& app) {
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve models over the OpenAI and Ollama HTTP APIs");
+  add_model_option(*cmd, a->model);
+  cmd->add_option("--models", a->models_dir, "Serve every .gguf in this folder (named by file stem)");
+  cmd->add_option("--host", a->http.host, "Address to listen on (loopback unless you say otherwise)")->capture_default_str();
+  cmd->add_option("--port", a->http.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--api-key", a->http.api_key, "Require 'Authorization: Bearer KEY' (also $OWL_API_KEY)");
+  cmd->add_option("--cors-origin", a->http.cors_origins, "Origins whose pages may call the API ('*' for any)");
+  cmd->add_option("-c,--ctx-size", a->pool.scheduler.n_ctx, "Context of each slot (default: the model's, at most 2048)")
+      ->check(CLI::Range(0, 1 << 24));
+  cmd->add_option("--parallel", a->pool.scheduler.n_parallel, "Requests generated at once, one slot each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-queue", a->pool.scheduler.max_queue, "Requests that may wait for a slot (then 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("-b,--batch-size", a->pool.scheduler.prompt_tokens_per_step, "Prompt tokens evaluated per step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("-t,--threads", a->pool.scheduler.threads, "Threads per model (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--keep-alive", a->keep_alive_seconds, "Seconds an idle model stays loaded (negative: forever)")
+      ->capture_default_str();
+  cmd->add_option("--max-models", a->pool.max_models, "Models resident at once")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--max-body", a->max_body_mib, "Largest request body in MiB")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_flag("--force", a->pool.force, "Load models even when predicted not to fit in memory");
+  cmd->callback([a] { serve(*a); });
+}
+
+}  // namespace owl::app

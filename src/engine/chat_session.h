@@ -1,0 +1,45 @@
+// A conversation with a model: messages rendered with its template, encoded, and generated with
+// the KV cache of earlier turns kept (Session), the reply streamed as text and appended.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/loaded_model.h"
+#include "engine/session.h"
+
+namespace owl {
+
+class ChatSession {
+ public:
+  ChatSession(const LoadedModel& model, ThreadPool& pool, int64_t n_ctx);
+
+  // Sets (or with "" removes) the system message at the start of the conversation.
+  void set_system(const std::string& text);
+  std::string system() const;
+  // Forgets every message but the system one.
+  void clear();
+  const nlohmann::ordered_json& messages() const { return messages_; }
+  // Replaces the conversation (checked like any message list; owl::Error naming the bad message).
+  void set_messages(nlohmann::ordered_json messages);
+
+  struct Reply {
+    std::string text;
+    GenerateStats stats;
+  };
+  // Adds the user's message, generates the assistant's reply (each piece of text to on_text, which
+  // returns false to stop) and appends it. When the conversation no longer fits the context, throws
+  // owl::Error and leaves the conversation as it was.
+  Reply send(const std::string& user, Sampler& sampler, int64_t n_predict,
+             const std::function<bool(const std::string&)>& on_text);
+
+  int64_t n_ctx() const { return session_.n_ctx(); }
+
+ private:
+  const LoadedModel& model_;
+  Session session_;
+  nlohmann::ordered_json messages_ = nlohmann::ordered_json::array();
+};
+
+}  // namespace owl

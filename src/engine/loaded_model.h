@@ -1,0 +1,68 @@
+// A model ready to use: the weights, their tokenizer, the chat template and the tokens that end a
+// reply, loaded together from one file. What every front end (the CLI, the server, the public API)
+// starts from; rendering and encoding of prompts live here so that none of them repeats it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "chat/conversation.h"
+#include "chat/model_template.h"
+#include "chat/template.h"
+#include "models/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace owl {
+
+// How an embedding is pooled from the final hidden states (GGUF {arch}.pooling_type numbering).
+enum class Pooling { none = 0, mean = 1, cls = 2, last = 3 };
+
+class LoadedModel {
+ public:
+  // Loads the weights and builds the tokenizer and template; throws owl::Error naming the file.
+  static std::unique_ptr<LoadedModel> load(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const Model& model() const { return *model_; }
+  const ModelSpec& spec() const { return model_->spec(); }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const chat::ModelTemplate& chat_template() const { return template_info_; }
+  const std::vector<int32_t>& stop_tokens() const { return stop_tokens_; }
+  // The file's pooling for embeddings, mean when it names none.
+  Pooling pooling() const { return pooling_; }
+
+  // A conversation (OpenAI-style messages) rendered with the model's template and a generation
+  // prompt. tools: a list of tool schemas or null. Throws owl::Error / chat::TemplateError.
+  std::string render_chat(const nlohmann::ordered_json& messages,
+                          const nlohmann::ordered_json& tools = nullptr) const;
+  // The tokens of a rendered chat prompt: special tokens recognised, BOS prepended only when the
+  // vocabulary wants one and the template did not already write it.
+  std::vector<int32_t> encode_chat_text(const std::string& rendered) const;
+  std::vector<int32_t> encode_chat(const nlohmann::ordered_json& messages,
+                                   const nlohmann::ordered_json& tools = nullptr) const {
+    return encode_chat_text(render_chat(messages, tools));
+  }
+  // A plain completion prompt: BOS/EOS as the model's configuration asks, text taken literally.
+  std::vector<int32_t> encode_prompt(const std::string& text) const;
+  bool is_stop_token(int32_t id) const;
+
+ private:
+  LoadedModel() = default;
+  std::string path_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  chat::ModelTemplate template_info_;
+  std::unique_ptr<chat::Template> template_;
+  std::string template_error_;  // why template_ is null
+  std::vector<int32_t> stop_tokens_;
+  Pooling pooling_ = Pooling::mean;
+};
+
+// The embedding of one sequence from its final hidden states (n_tokens rows of width), pooled and
+// L2-normalised.
+std::vector<float> pool_embedding(const float* hidden, int64_t n_tokens, int64_t width, Pooling pooling);
+
+}  // namespace owl

@@ -1,0 +1,78 @@
+// Running a request's choices on the scheduler (see generation.h).
+#include "server/generation.h"
+
+#include "server/http_error.h"
+
+namespace owl::server {
+
+Generation::Generation(ModelPool& pool, std::shared_ptr<Resident> model, const CompletionRequest& request, int n_choices)
+    : pool_(pool), model_(std::move(model)) {
+  try {
+    for (int i = 0; i < n_choices; ++i) {
+      CompletionRequest r = request;
+      r.sampling.seed += static_cast<uint64_t>(i);
+      jobs_.push_back(model_->scheduler->submit(std::move(r)));
+    }
+  } catch (const QueueFull& e) {
+    cancel();
+    pool_.release(model_);
+    throw HttpError(503, e.what());
+  } catch (const Error& e) {
+    cancel();
+    pool_.release(model_);
+    throw HttpError(400, e.what());
+  }
+  finished_.assign(jobs_.size(), false);
+}
+
+Generation::~Generation() {
+  cancel();
+  pool_.release(model_);
+}
+
+void Generation::cancel() {
+  for (auto& j : jobs_) j->cancel();
+}
+
+bool Generation::next(int& index, JobEvent& event, std::chrono::milliseconds timeout) {
+  if (done()) return false;
+  // Round robin without waiting, then wait on one unfinished choice.
+  for (size_t k = 0; k < jobs_.size(); ++k) {
+    const size_t i = (turn_ + k) % jobs_.size();
+    if (finished_[i] || !jobs_[i]->next(event, std::chrono::milliseconds(0))) continue;
+    turn_ = i + 1;
+    index = static_cast<int>(i);
+    if (event.kind == JobEvent::Kind::done) finished_[i] = true, ++n_done_;
+    return true;
+  }
+  for (size_t i = 0; i < jobs_.size(); ++i) {
+    if (finished_[i]) continue;
+    if (!jobs_[i]->next(event, timeout)) return false;
+    index = static_cast<int>(i);
+    if (event.kind == JobEvent::Kind::done) finished_[i] = true, ++n_done_;
+    return true;
+  }
+  return false;
+}
+
+std::vector<ChoiceResult> Generation::wait_all() {
+  std::vector<ChoiceResult> out(jobs_.size());
+  int i = 0;
+  JobEvent ev;
+  while (!done()) {
+    if (!next(i, ev, std::chrono::milliseconds(1000))) continue;
+    ChoiceResult& c = out[static_cast<size_t>(i)];
+    if (ev.kind == JobEvent::Kind::done) {
+      c.finish = ev.finish;
+      c.error = ev.error;
+      c.stats = std::move(ev.stats);
+      if (c.finish == FinishReason::error) throw HttpError(500, "generation failed: " + c.error);
+    } else {
+      c.text += ev.text;
+      if (ev.token >= 0) c.tokens.push_back(std::move(ev));
+    }
+  }
+  return out;
+}
+
+}  // namespace owl::server

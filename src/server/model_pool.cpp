@@ -1,0 +1,223 @@
+// Loading, keeping and unloading the served models (see model_pool.h).
+#include "server/model_pool.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "base/error.h"
+#include "base/human_units.h"
+#include "formats/gguf.h"
+#include "server/http_error.h"
+#include "tools/check/fit.h"
+#include "tools/check/license.h"
+
+namespace owl::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+ModelEntry entry_for(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) fail("{}: not a model file", p.string());
+  ModelEntry e;
+  e.name = p.stem().string();
+  e.path = p.string();
+  e.size = fs::file_size(p, ec);
+  const auto t = fs::last_write_time(p, ec);
+  e.modified = SystemClock::now() + std::chrono::duration_cast<SystemClock::duration>(t - fs::file_time_type::clock::now());
+  return e;
+}
+}  // namespace
+
+ModelPool::ModelPool(ModelPoolOptions options) : options_(std::move(options)) {
+  reaper_ = std::thread([this] { reap(); });
+}
+
+ModelPool::~ModelPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  reaper_.join();
+}
+
+void ModelPool::add_file(const std::string& path) {
+  const ModelEntry e = entry_for(path);
+  std::lock_guard lock(mutex_);
+  entries_[e.name] = e;
+}
+
+void ModelPool::add_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) fail("{}: not a folder", dir);
+  size_t n = 0;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    if (f.path().extension() != ".gguf") continue;
+    add_file(f.path().string());
+    ++n;
+  }
+  if (n == 0) fail("{}: no .gguf files in this folder", dir);
+}
+
+std::vector<ModelEntry> ModelPool::available() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ModelEntry> out;
+  for (const auto& [name, e] : entries_) out.push_back(e);
+  return out;
+}
+
+std::string ModelPool::resolve(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  if (entries_.count(name) != 0) return name;
+  // Ollama clients name models "name:tag"; a file has one version, ":latest".
+  const std::string latest = ":latest";
+  if (name.size() > latest.size() && name.ends_with(latest)) {
+    const std::string stem = name.substr(0, name.size() - latest.size());
+    if (entries_.count(stem) != 0) return stem;
+  }
+  return "";
+}
+
+ModelEntry ModelPool::find(const std::string& name) const {
+  const std::string stem = resolve(name);
+  if (stem.empty()) throw HttpError(404, fmt::format("model '{}' not found", name), "model", "model_not_found");
+  std::lock_guard lock(mutex_);
+  return entries_.at(stem);
+}
+
+void ModelPool::set_expiry(Resident& r, std::chrono::seconds keep_alive) {
+  if (keep_alive.count() < 0) {
+    r.expires.reset();
+    return;
+  }
+  r.expires = SteadyClock::now() + keep_alive;
+  r.expires_wall = SystemClock::now() + keep_alive;
+}
+
+std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optional<std::chrono::seconds> keep_alive) {
+  const ModelEntry entry = find(name);
+  auto hold = [&](const std::shared_ptr<Resident>& r) {  // under mutex_
+    r->last_used = ++clock_;
+    r->expires.reset();  // in use: never expires while the request runs
+    pending_keep_alive_[r.get()] = keep_alive.value_or(options_.keep_alive);
+    return r;
+  };
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = resident_.find(entry.name); it != resident_.end()) return hold(it->second);
+  }
+  std::lock_guard load_lock(load_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = resident_.find(entry.name); it != resident_.end()) return hold(it->second);
+    // Make room: the least recently used idle model leaves.
+    while (static_cast<int>(resident_.size()) >= options_.max_models) {
+      std::shared_ptr<Resident> victim;
+      for (const auto& [n, r] : resident_) {
+        if (r.use_count() == 1 && !r->scheduler->busy() && (!victim || r->last_used < victim->last_used)) victim = r;
+      }
+      if (!victim) {
+        throw HttpError(503, fmt::format("{} models are loaded and busy (--max-models); try again later",
+                                         resident_.size()));
+      }
+      std::fprintf(stderr, "owl serve: unloading %s to make room\n", victim->entry.name.c_str());
+      resident_.erase(victim->entry.name);
+    }
+  }
+  // Predict before loading: a model that cannot fit is never loaded.
+  const auto t0 = SteadyClock::now();
+  int64_t n_ctx = options_.scheduler.n_ctx;
+  try {
+    const auto file = gguf::File::open(entry.path);
+    const check::Hyper h = check::hyper_from_gguf(*file);
+    if (n_ctx <= 0) n_ctx = std::clamp<int64_t>(h.n_ctx_train, 1, 2048);
+    check::FitEnvironment env;
+    env.baseline = check::process_rss_bytes();
+    env.memory = check::system_memory();
+    check::FitParams fp;
+    fp.n_ctx = n_ctx;
+    fp.parallel = options_.scheduler.n_parallel;
+    fp.threads = options_.scheduler.threads;
+    const check::FitReport fit = check::predict_fit(*file, fp, env);
+    if (!fit.fits && !options_.force) {
+      throw HttpError(500, fmt::format("model '{}' needs about {} with {} slots of context {}, but {} is available "
+                                       "(serve with a smaller -c or --parallel, or --force)",
+                                       entry.name, human_bytes(fit.predicted_peak), fp.parallel, n_ctx,
+                                       human_bytes(fit.memory.available)));
+    }
+    std::fprintf(stderr, "owl serve: loading %s (%s)\n", entry.name.c_str(),
+                 check::license_report(*file, check::Use::personal, std::nullopt).summary_line().c_str());
+  } catch (const HttpError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw HttpError(500, fmt::format("model '{}' cannot be loaded: {}", entry.name, e.what()));
+  }
+  auto r = std::make_shared<Resident>();
+  r->entry = entry;
+  try {
+    r->model = LoadedModel::load(entry.path);
+    SchedulerOptions so = options_.scheduler;
+    so.n_ctx = n_ctx;
+    r->scheduler = std::make_unique<Scheduler>(*r->model, so);
+  } catch (const std::exception& e) {
+    throw HttpError(500, fmt::format("model '{}' cannot be loaded: {}", entry.name, e.what()));
+  }
+  r->load_seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  std::lock_guard lock(mutex_);
+  resident_[entry.name] = r;
+  return hold(r);
+}
+
+void ModelPool::release(const std::shared_ptr<Resident>& r) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = pending_keep_alive_.find(r.get());
+    const std::chrono::seconds ka = it != pending_keep_alive_.end() ? it->second : options_.keep_alive;
+    if (it != pending_keep_alive_.end()) pending_keep_alive_.erase(it);
+    set_expiry(*r, ka);
+  }
+  wake_.notify_all();
+}
+
+void ModelPool::unload(const std::string& name) {
+  const std::string stem = resolve(name);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = resident_.find(stem); it != resident_.end()) set_expiry(*it->second, std::chrono::seconds(0));
+  }
+  wake_.notify_all();
+}
+
+std::vector<std::shared_ptr<Resident>> ModelPool::resident() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Resident>> out;
+  for (const auto& [n, r] : resident_) out.push_back(r);
+  return out;
+}
+
+void ModelPool::reap() {
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(250));
+    const auto now = SteadyClock::now();
+    for (auto it = resident_.begin(); it != resident_.end();) {
+      Resident& r = *it->second;
+      const bool idle = it->second.use_count() == 1 && !r.scheduler->busy();
+      if (idle && r.expires && *r.expires <= now) {
+        std::fprintf(stderr, "owl serve: unloading %s (keep_alive expired)\n", r.entry.name.c_str());
+        std::shared_ptr<Resident> gone = std::move(it->second);
+        it = resident_.erase(it);
+        lock.unlock();
+        gone.reset();  // joins its scheduler thread outside the lock
+        lock.lock();
+        it = resident_.begin();  // the map may have changed meanwhile
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+}  // namespace owl::server

@@ -1,0 +1,93 @@
+// The models a server offers (one file, or every GGUF in a folder, named by file stem) and those
+// resident now: a model is loaded on first use (only when owl check predicts it fits), kept while
+// requests use it and for keep_alive after, and unloaded when that expires or when --max-models
+// would be exceeded (the least recently used idle one goes first).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/loaded_model.h"
+#include "engine/scheduler.h"
+
+namespace owl::server {
+
+using SteadyClock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
+
+struct ModelPoolOptions {
+  SchedulerOptions scheduler;  // n_ctx 0: the model's training context, at most 2048
+  std::chrono::seconds keep_alive{300};  // negative: forever
+  int max_models = 2;
+  bool force = false;  // load even when predicted not to fit
+};
+
+struct ModelEntry {
+  std::string name;  // file stem
+  std::string path;
+  uint64_t size = 0;
+  SystemClock::time_point modified;
+};
+
+// One resident model: requests hold it through a shared_ptr, so unloading never pulls it from
+// under a running request.
+struct Resident {
+  ModelEntry entry;
+  std::unique_ptr<LoadedModel> model;
+  std::unique_ptr<Scheduler> scheduler;
+  double load_seconds = 0;
+  // Guarded by the pool's mutex.
+  std::optional<SteadyClock::time_point> expires;  // nullopt: never
+  SystemClock::time_point expires_wall;
+  uint64_t last_used = 0;
+  int64_t n_ctx() const { return scheduler->options().n_ctx; }
+};
+
+class ModelPool {
+ public:
+  explicit ModelPool(ModelPoolOptions options);
+  ~ModelPool();
+
+  void add_file(const std::string& path);  // owl::Error when it is not a readable file
+  void add_dir(const std::string& dir);    // every *.gguf in it; owl::Error when none
+
+  std::vector<ModelEntry> available() const;
+  // The entry for a name ("stem", "stem:latest"), or HttpError 404.
+  ModelEntry find(const std::string& name) const;
+
+  // The resident model, loading it if needed (HttpError 404 unknown, 507 when it would not fit,
+  // 503 when --max-models are loaded and busy, 500 when the file fails to load). keep_alive
+  // replaces the expiry that applies once the request ends (nullopt: the server's default).
+  std::shared_ptr<Resident> acquire(const std::string& name, std::optional<std::chrono::seconds> keep_alive = {});
+  // The request using it ended: its expiry starts now (0: unload as soon as it is idle).
+  void release(const std::shared_ptr<Resident>& r);
+  // Unloads a model now (if idle) or when its running requests end.
+  void unload(const std::string& name);
+
+  std::vector<std::shared_ptr<Resident>> resident() const;
+  std::string resolve(const std::string& name) const;  // the stem a name refers to, or ""
+
+ private:
+  void reap();  // unloads expired idle models
+  void set_expiry(Resident& r, std::chrono::seconds keep_alive);
+
+  ModelPoolOptions options_;
+  std::map<std::string, ModelEntry> entries_;
+  mutable std::mutex mutex_;
+  std::mutex load_mutex_;  // one load at a time
+  std::map<std::string, std::shared_ptr<Resident>> resident_;
+  std::map<const Resident*, std::chrono::seconds> pending_keep_alive_;
+  uint64_t clock_ = 0;
+  bool stop_ = false;
+  std::condition_variable wake_;
+  std::thread reaper_;
+};
+
+}  // namespace owl::server
