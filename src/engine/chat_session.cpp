@@ -35,7 +35,8 @@ void ChatSession::set_messages(Json messages) {
 }
 
 ChatSession::Reply ChatSession::send(const std::string& user, Sampler& sampler, int64_t n_predict,
-                                     const std::function<bool(const std::string&)>& on_text) {
+                                     const std::function<bool(const std::string&)>& on_text,
+                                     const std::vector<std::string>& stop) {
   Json next = messages_;
   next.push_back(Json{{"role", "user"}, {"content", user}});
   const std::vector<int32_t> prompt = model_.encode_chat(next);
@@ -46,12 +47,13 @@ ChatSession::Reply ChatSession::send(const std::string& user, Sampler& sampler, 
   GenerateOptions go;
   go.n_predict = n_predict;
   go.stop_tokens = model_.stop_tokens();
-  StreamDecoder out(model_.tokenizer());
+  TextStream out(model_.tokenizer(), stop);
   Reply reply;
   reply.stats = session_.generate(prompt, sampler, go, [&](int32_t id) {
     const std::string piece = out.feed(id);
     reply.text += piece;
-    return piece.empty() || on_text(piece);
+    const bool go_on = piece.empty() || on_text(piece);
+    return go_on && !out.stopped();
   });
   const std::string rest = out.finish();
   reply.text += rest;

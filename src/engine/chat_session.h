@@ -8,6 +8,7 @@
 
 #include "engine/loaded_model.h"
 #include "engine/session.h"
+#include "engine/text_stream.h"
 
 namespace owl {
 
@@ -29,10 +30,10 @@ class ChatSession {
     GenerateStats stats;
   };
   // Adds the user's message, generates the assistant's reply (each piece of text to on_text, which
-  // returns false to stop) and appends it. When the conversation no longer fits the context, throws
-  // owl::Error and leaves the conversation as it was.
+  // returns false to stop; the reply ends before the first stop string) and appends it. When the
+  // conversation no longer fits the context, throws owl::Error and leaves the conversation as it was.
   Reply send(const std::string& user, Sampler& sampler, int64_t n_predict,
-             const std::function<bool(const std::string&)>& on_text);
+             const std::function<bool(const std::string&)>& on_text, const std::vector<std::string>& stop = {});
 
   int64_t n_ctx() const { return session_.n_ctx(); }
 

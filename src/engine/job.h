@@ -37,6 +37,7 @@ struct JobEvent {
   // the request asked for them, its log-probability and the most likely alternatives.
   int32_t token = -1;
   std::string text;
+  int64_t step = 0;  // the scheduler step that produced it (steps are numbered from 1)
   float logprob = 0;
   std::vector<TokenLogprob> top;
   // done: why it ended, the error text for FinishReason::error, and the request's figures.

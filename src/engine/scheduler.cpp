@@ -199,6 +199,9 @@ void Scheduler::admit(Waiting w) {
   s.sampler = std::make_unique<Sampler>(s.request.sampling);
   for (int32_t t : s.request.prompt) s.sampler->accept(t);
   s.text = std::make_unique<TextStream>(model_.tokenizer(), s.request.stop);
+  if (s.request.continues_prompt) {
+    for (int32_t t : s.request.prompt) s.text->skip(t);
+  }
   s.n_prompt_done = common;
   s.pending = -1;
   s.stats = CompletionStats{};
@@ -238,6 +241,7 @@ void Scheduler::step() {
     chunk.push_back(take);
   }
   if (batch.empty()) return;
+  ++step_;
 
   std::span<const float> logits;
   try {
@@ -265,7 +269,7 @@ void Scheduler::step() {
   std::lock_guard lock(mutex_);
   totals_.prompt_tokens += prompt_tokens;
   totals_.kv_cells_used = used;
-  ++totals_.steps;
+  totals_.steps = step_;
 }
 
 void Scheduler::sample(Slot& s, std::span<const float> logits) {
@@ -287,6 +291,7 @@ void Scheduler::sample(Slot& s, std::span<const float> logits) {
   ++s.stats.n_generated;
   JobEvent ev;
   ev.token = token;
+  ev.step = step_;
   ev.text = s.text->feed(token);
   if (r.top_logprobs >= 0) log_probs(logits, token, r.top_logprobs, ev);
   s.job->push(std::move(ev));

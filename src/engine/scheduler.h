@@ -33,6 +33,9 @@ struct CompletionRequest {
   bool stop_at_end = true;        // end at the model's end-of-generation tokens
   std::vector<std::pair<int32_t, float>> logit_bias;  // added to the logits before sampling
   int32_t top_logprobs = -1;      // < 0: no log-probabilities; k >= 0: the chosen token's and the k best
+  // The text continues the prompt's (a completion, as owl run prints it) rather than starting
+  // afresh (a chat reply): decoding then keeps the first token's leading space.
+  bool continues_prompt = false;
 };
 
 struct SchedulerOptions {
@@ -104,6 +107,7 @@ class Scheduler {
   Decoder decoder_;
   std::vector<std::unique_ptr<Slot>> slots_;
   uint64_t clock_ = 0;  // admission counter: orders prefills and picks the least recently used slot
+  int64_t step_ = 0;    // steps run
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;

@@ -208,6 +208,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
       throw;
     }
     call.request.prompt = tokens;
+    call.request.continues_prompt = raw;
     run_call(ctx, res, std::move(call), std::move(model), load_seconds, false, start,
              [tokens](Json j, const ChoiceResult& r) {
                std::vector<int32_t> all = tokens;

@@ -304,6 +304,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     auto model = model_for(ctx, f);
     std::string text;
     call.request.prompt = legacy_prompt(f, *model->model, text);
+    call.request.continues_prompt = true;
     if (echo && text.empty()) text = model->model->tokenizer().decode(call.request.prompt);
     run_completion(ctx, res, std::move(model), std::move(call), false, echo ? text : "");
   }));

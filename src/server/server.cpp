@@ -3,6 +3,7 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -40,10 +41,17 @@ bool same_secret(const std::string& a, const std::string& b) {
 }
 
 Dialect dialect_of(const std::string& path) { return path.starts_with("/api/") ? Dialect::ollama : Dialect::openai; }
+
+// cpp-httplib 0.11 listens with a backlog of 5, so a burst of clients overflows the accept queue
+// and some of them see their connection dropped; Linux lets a second listen() raise it.
+class HttpServer : public httplib::Server {
+ public:
+  void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
+};
 }  // namespace
 
 Server::Server(ModelPool& pool, ServerOptions options)
-    : pool_(pool), options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
+    : pool_(pool), options_(std::move(options)), http_(std::make_unique<HttpServer>()) {
   context_ = std::make_unique<ServerContext>(ServerContext{pool_, options_, std::chrono::system_clock::now()});
   int threads = options_.http_threads;
   if (threads <= 0) threads = 96;
@@ -118,6 +126,7 @@ int Server::bind() {
   } else if (!http_->bind_to_port(options_.host, port)) {
     fail("cannot listen on {}:{} (address in use or invalid)", options_.host, port);
   }
+  static_cast<HttpServer&>(*http_).widen_backlog();
   return port;
 }
 

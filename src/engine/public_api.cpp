@@ -1,0 +1,118 @@
+// include/owl/owl.h on top of the engine: a LoadedModel and a thread pool per Model, generate()
+// through engine/generator, chats through ChatSession. owl::Error surfaces as std::runtime_error
+// (its base), so embedders need no internal header.
+#include <algorithm>
+
+#include "base/thread_pool.h"
+#include "engine/chat_session.h"
+#include "engine/generator.h"
+#include "engine/loaded_model.h"
+#include "engine/text_stream.h"
+#include "owl/owl.h"
+
+namespace owl::api {
+
+namespace {
+SamplingParams sampling_of(const GenerateParams& p) {
+  SamplingParams s;
+  s.temperature = p.temperature;
+  s.top_k = p.top_k;
+  s.top_p = p.top_p;
+  s.min_p = p.min_p;
+  s.repeat_penalty = p.repeat_penalty;
+  s.seed = p.seed;
+  validate(s);
+  return s;
+}
+
+GenerateResult result_of(std::string text, const GenerateStats& st, bool stopped_early) {
+  GenerateResult r;
+  r.text = std::move(text);
+  r.prompt_tokens = st.n_prompt;
+  r.generated_tokens = st.n_generated;
+  r.prompt_tokens_per_second = st.prompt_tokens_per_second();
+  r.tokens_per_second = st.generate_tokens_per_second();
+  r.finish_reason = stopped_early ? "stop" : "length";
+  return r;
+}
+}  // namespace
+
+struct Model::Impl {
+  std::unique_ptr<LoadedModel> model;
+  std::unique_ptr<ThreadPool> pool;
+  int64_t n_ctx = 0;
+};
+
+struct Chat::Impl {
+  Model::Impl& owner;
+  ChatSession session;
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::load(const std::string& path, int threads, int64_t n_ctx) {
+  auto impl = std::make_unique<Impl>();
+  impl->model = LoadedModel::load(path);
+  impl->pool = std::make_unique<ThreadPool>(threads);
+  impl->n_ctx = n_ctx > 0 ? n_ctx : std::min<int64_t>(impl->model->spec().n_ctx_train, 4096);
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+std::string Model::architecture() const { return impl_->model->spec().arch; }
+int64_t Model::context_length() const { return impl_->n_ctx; }
+std::vector<int32_t> Model::tokenize(const std::string& text) const { return impl_->model->encode_prompt(text); }
+
+GenerateResult Model::generate(const std::string& prompt, const GenerateParams& params, const TextCallback& on_text) {
+  const LoadedModel& m = *impl_->model;
+  const std::vector<int32_t> tokens = m.encode_prompt(prompt);
+  if (tokens.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
+  if (static_cast<int64_t>(tokens.size()) > impl_->n_ctx) {
+    fail("the prompt has {} tokens, more than the context size {}", tokens.size(), impl_->n_ctx);
+  }
+  Decoder decoder(m.model(), *impl_->pool);
+  KvCache cache(m.spec(), impl_->n_ctx);
+  Sampler sampler(sampling_of(params));
+  TextStream reply(m.tokenizer(), params.stop);
+  for (int32_t id : tokens) reply.skip(id);  // the reply continues the prompt's text
+  std::string out;
+  bool stopped = false;
+  GenerateOptions go;
+  go.n_predict = params.max_tokens;
+  go.stop_tokens = m.stop_tokens();
+  const GenerateStats st = owl::generate(decoder, cache, sampler, tokens, go, [&](int32_t id) {
+    const std::string piece = reply.feed(id);
+    out += piece;
+    if (!piece.empty() && on_text && !on_text(piece)) stopped = true;
+    if (reply.stopped()) stopped = true;
+    return !stopped;
+  });
+  const std::string rest = reply.finish();
+  out += rest;
+  if (!rest.empty() && on_text) on_text(rest);
+  const bool ended = stopped || reply.stopped() || (params.max_tokens < 0 || st.n_generated < params.max_tokens);
+  return result_of(std::move(out), st, ended && !st.context_full);
+}
+
+std::unique_ptr<Chat> Model::chat(const std::string& system_prompt) {
+  auto impl = std::unique_ptr<Chat::Impl>(new Chat::Impl{*impl_, ChatSession(*impl_->model, *impl_->pool, impl_->n_ctx)});
+  impl->session.set_system(system_prompt);
+  return std::unique_ptr<Chat>(new Chat(std::move(impl)));
+}
+
+Chat::Chat(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Chat::~Chat() = default;
+
+GenerateResult Chat::send(const std::string& message, const GenerateParams& params, const TextCallback& on_text) {
+  Sampler sampler(sampling_of(params));
+  const ChatSession::Reply r = impl_->session.send(
+      message, sampler, params.max_tokens, [&](const std::string& piece) { return !on_text || on_text(piece); },
+      params.stop);
+  const bool ended = params.max_tokens < 0 || r.stats.n_generated < params.max_tokens;
+  return result_of(r.text, r.stats, ended && !r.stats.context_full);
+}
+
+void Chat::clear() { impl_->session.clear(); }
+size_t Chat::n_messages() const { return impl_->session.messages().size(); }
+
+}  // namespace owl::api
