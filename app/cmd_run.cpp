@@ -8,7 +8,7 @@
 #include "base/thread_pool.h"
 #include "commands.h"
 #include "common.h"
-#include "engine/generator.h"
+#include "engine/completion.h"
 
 namespace owl::app {
 
@@ -47,40 +47,27 @@ void run(const RunArgs& a) {
   validate(a.gen.sampling);  // before the (possibly slow) model load
   const auto m = LoadedModel::load(a.model.path());
   const ModelSpec& spec = m->spec();
-  const Tokenizer& tok = m->tokenizer();
 
   const bool chat = !a.messages_file.empty();
   const std::vector<int32_t> prompt = chat ? encode_messages_file(a.messages_file, *m) : m->encode_prompt(a.prompt);
   if (prompt.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
   const int64_t n_ctx = context_size(a.gen, spec);
   check_model_before_run(m->model(), n_ctx, a.gen.force);
-  if (static_cast<int64_t>(prompt.size()) > n_ctx) {
-    fail("the prompt has {} tokens, more than the context size {} (use -c)", prompt.size(), n_ctx);
-  }
 
   ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
-  Decoder decoder(m->model(), pool);
-  KvCache cache(spec, n_ctx);
   Sampler sampler(resolve_sampling(a.gen));
-  StreamDecoder out(tok);
-  auto emit = [](const std::string& s) {
+  CompletionOptions co;
+  co.n_ctx = n_ctx;
+  co.n_predict = a.gen.n_predict;
+  // A reply to a conversation starts fresh; a completion continues (and shows) the prompt's text.
+  co.emit_prompt = !chat && !a.no_prompt;
+  co.continues_prompt = !chat;
+  const auto emit = [](const std::string& s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
-  };
-  if (!chat) {  // a reply to a conversation starts fresh; a completion continues the prompt's text
-    for (int32_t id : prompt) {
-      const std::string s = out.feed(id);
-      if (!a.no_prompt) emit(s);
-    }
-  }
-  GenerateOptions go;
-  go.n_predict = a.gen.n_predict;
-  go.stop_tokens = m->stop_tokens();
-  const GenerateStats st = generate(decoder, cache, sampler, prompt, go, [&](int32_t id) {
-    emit(out.feed(id));
     return true;
-  });
-  emit(out.finish());
+  };
+  const GenerateStats st = complete(*m, pool, prompt, sampler, co, emit).stats;
   emit("\n");
   if (st.context_full) std::fprintf(stderr, "owl: stopped: the context of %lld tokens is full\n", static_cast<long long>(n_ctx));
   std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generation: %lld tokens, %.1f tok/s | %d threads\n",

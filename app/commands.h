@@ -18,5 +18,6 @@ void add_template(CLI::App& app);
 void add_check(CLI::App& app);
 void add_inspect(CLI::App& app);
 void add_serve(CLI::App& app);
+void add_bench_serve(CLI::App& app);
 
 }  // namespace owl::app

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   owl::app::add_check(app);
   owl::app::add_inspect(app);
   owl::app::add_serve(app);
+  owl::app::add_bench_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -1,13 +1,12 @@
 // include/owl/owl.h on top of the engine: a LoadedModel and a thread pool per Model, generate()
-// through engine/generator, chats through ChatSession. owl::Error surfaces as std::runtime_error
+// through engine/completion, chats through ChatSession. owl::Error surfaces as std::runtime_error
 // (its base), so embedders need no internal header.
 #include <algorithm>
 
 #include "base/thread_pool.h"
 #include "engine/chat_session.h"
-#include "engine/generator.h"
+#include "engine/completion.h"
 #include "engine/loaded_model.h"
-#include "engine/text_stream.h"
 #include "owl/owl.h"
 
 namespace owl::api {
@@ -65,33 +64,17 @@ std::vector<int32_t> Model::tokenize(const std::string& text) const { return imp
 
 GenerateResult Model::generate(const std::string& prompt, const GenerateParams& params, const TextCallback& on_text) {
   const LoadedModel& m = *impl_->model;
-  const std::vector<int32_t> tokens = m.encode_prompt(prompt);
-  if (tokens.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
-  if (static_cast<int64_t>(tokens.size()) > impl_->n_ctx) {
-    fail("the prompt has {} tokens, more than the context size {}", tokens.size(), impl_->n_ctx);
-  }
-  Decoder decoder(m.model(), *impl_->pool);
-  KvCache cache(m.spec(), impl_->n_ctx);
   Sampler sampler(sampling_of(params));
-  TextStream reply(m.tokenizer(), params.stop);
-  for (int32_t id : tokens) reply.skip(id);  // the reply continues the prompt's text
-  std::string out;
-  bool stopped = false;
-  GenerateOptions go;
-  go.n_predict = params.max_tokens;
-  go.stop_tokens = m.stop_tokens();
-  const GenerateStats st = owl::generate(decoder, cache, sampler, tokens, go, [&](int32_t id) {
-    const std::string piece = reply.feed(id);
-    out += piece;
-    if (!piece.empty() && on_text && !on_text(piece)) stopped = true;
-    if (reply.stopped()) stopped = true;
-    return !stopped;
+  CompletionOptions co;
+  co.n_ctx = impl_->n_ctx;
+  co.n_predict = params.max_tokens;
+  co.stop = params.stop;
+  std::string text;
+  const CompletionResult r = complete(m, *impl_->pool, m.encode_prompt(prompt), sampler, co, [&](const std::string& piece) {
+    text += piece;
+    return !on_text || on_text(piece);
   });
-  const std::string rest = reply.finish();
-  out += rest;
-  if (!rest.empty() && on_text) on_text(rest);
-  const bool ended = stopped || reply.stopped() || (params.max_tokens < 0 || st.n_generated < params.max_tokens);
-  return result_of(std::move(out), st, ended && !st.context_full);
+  return result_of(std::move(text), r.stats, r.stopped);
 }
 
 std::unique_ptr<Chat> Model::chat(const std::string& system_prompt) {

@@ -274,6 +274,7 @@ void Scheduler::step() {
 
 void Scheduler::sample(Slot& s, std::span<const float> logits) {
   const CompletionRequest& r = s.request;
+  if (r.n_predict == 0) return finish(s, FinishReason::length);  // the prompt only (a cache warm-up)
   if (!r.logit_bias.empty()) {
     s.biased.assign(logits.begin(), logits.end());
     for (const auto& [id, bias] : r.logit_bias) s.biased[static_cast<size_t>(id)] += bias;

@@ -61,6 +61,10 @@ ModelCard read_card(const ModelEntry& e) {
   c.model_info = Json::object();
   for (const auto& [key, value] : f->metadata()) c.model_info[key] = value_json(value);
   c.model_info["general.parameter_count"] = params;
+  if (const gguf::Value* tokens = f->find("tokenizer.ggml.tokens"); tokens != nullptr && tokens->type() == gguf::ValueType::array) {
+    const std::string key = arch + ".vocab_size";  // as converters write it; some files leave it out
+    if (!c.model_info.contains(key)) c.model_info[key] = std::get<gguf::Array>(tokens->v).items.size();
+  }
   try {
     c.template_source = chat::model_template(*f).source;
   } catch (const Error&) {

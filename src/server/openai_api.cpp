@@ -46,6 +46,7 @@ OpenAiCall parse_common(const Fields& f, const ServerOptions& options, bool lega
     if (c.logprobs) r.top_logprobs = static_cast<int32_t>(top.value_or(0));
   }
   r.logit_bias = logit_bias(f);
+  r.stop_at_end = !f.boolean("ignore_eos").value_or(false);  // llama-server's extension, for benchmarks
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "models/model_fixtures.h"
+#include "server/http_error.h"
 #include "server/server.h"
 #include "tools/check/fit.h"
 
@@ -177,6 +178,57 @@ TEST(ServerHostile, ADisconnectedStreamFreesItsSlot) {
   const auto models = srv.pool().resident();
   ASSERT_EQ(models.size(), 1u);
   EXPECT_EQ(models[0]->scheduler->metrics().running, 0);
+}
+
+TEST(ServerModels, AFolderOfModelsLoadsOnUseAndKeepsAtMostMaxModels) {
+  OWL_REQUIRE_FIXTURE(dir, "llama2c-stories260K");
+  const auto folder = scratch_path("served-models");
+  std::filesystem::create_directories(folder);
+  std::filesystem::copy_file(stories260k_gguf(fixtures, owl::DType::q8_0), folder / "first.gguf",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(stories260k_gguf(fixtures, owl::DType::f32), folder / "second.gguf",
+                             std::filesystem::copy_options::overwrite_existing);
+  owl::server::ModelPoolOptions po;
+  po.scheduler.n_ctx = 128;
+  po.scheduler.threads = 1;
+  po.max_models = 1;
+  owl::server::ModelPool pool(po);
+  pool.add_dir(folder.string());
+  ASSERT_EQ(pool.available().size(), 2u);
+  EXPECT_TRUE(pool.resident().empty());  // nothing loads before it is asked for
+  auto a = pool.acquire("first");
+  pool.release(a);
+  a.reset();
+  auto b = pool.acquire("second:latest");
+  EXPECT_EQ(b->entry.name, "second");
+  pool.release(b);
+  b.reset();
+  ASSERT_EQ(pool.resident().size(), 1u);
+  EXPECT_EQ(pool.resident()[0]->entry.name, "second");
+  EXPECT_THROW(pool.acquire("third"), owl::server::HttpError);
+  // keep_alive 0: gone as soon as it is idle.
+  auto c = pool.acquire("second", std::chrono::seconds(0));
+  pool.release(c);
+  c.reset();
+  for (int i = 0; i < 40 && !pool.resident().empty(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(pool.resident().empty());
+}
+
+TEST(ServerModels, AModelThatWouldNotFitIsNeverLoaded) {
+  OWL_REQUIRE_FIXTURE(dir, "llama2c-stories260K");
+  owl::server::ModelPoolOptions po;
+  po.scheduler.n_ctx = 1 << 24;  // 256 slots of 16M positions: petabytes of KV cache
+  po.scheduler.n_parallel = 256;
+  owl::server::ModelPool pool(po);
+  pool.add_file(stories260k_gguf(fixtures, owl::DType::q8_0).string());
+  try {
+    pool.acquire(pool.available()[0].name);
+    FAIL() << "loaded a model predicted not to fit";
+  } catch (const owl::server::HttpError& e) {
+    EXPECT_EQ(e.status(), 500);
+    EXPECT_NE(std::string(e.what()).find("needs about"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(pool.resident().empty());
 }
 
 TEST(ServerSoak, SixtyFourConcurrentClientsAndNoFailedRequest) {
