@@ -170,6 +170,13 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
   return hold(r);
 }
 
+std::shared_ptr<Resident> ModelPool::acquire_requested(const std::optional<std::string>& name) {
+  if (name && !name->empty()) return acquire(*name);
+  const auto all = available();
+  if (all.size() != 1) throw HttpError(400, "'model' is required when several models are served", "model");
+  return acquire(all.front().name);
+}
+
 void ModelPool::release(const std::shared_ptr<Resident>& r) {
   {
     std::lock_guard lock(mutex_);

@@ -71,6 +71,9 @@ class ModelPool {
   // Unloads a model now (if idle) or when its running requests end.
   void unload(const std::string& name);
 
+  // The model a request names, or the only one served when it names none (400 when several are).
+  std::shared_ptr<Resident> acquire_requested(const std::optional<std::string>& name);
+
   std::vector<std::shared_ptr<Resident>> resident() const;
   std::string resolve(const std::string& name) const;  // the stem a name refers to, or ""
 
@@ -88,6 +91,20 @@ class ModelPool {
   bool stop_ = false;
   std::condition_variable wake_;
   std::thread reaper_;
+};
+
+// A resident model held for the length of a scope, released (its keep-alive started) at the end.
+class ModelLease {
+ public:
+  ModelLease(ModelPool& pool, std::shared_ptr<Resident> r) : pool_(pool), r_(std::move(r)) {}
+  ~ModelLease() { pool_.release(r_); }
+  ModelLease(const ModelLease&) = delete;
+  ModelLease& operator=(const ModelLease&) = delete;
+  Resident* operator->() const { return r_.get(); }
+
+ private:
+  ModelPool& pool_;
+  std::shared_ptr<Resident> r_;
 };
 
 }  // namespace owl::server

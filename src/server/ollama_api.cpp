@@ -246,12 +246,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     if (!name || name->empty()) bad_request("'model' is required", "model");
     const auto keep = keep_alive(f);
     const bool truncate = f.boolean("truncate").value_or(true);
-    auto model = ctx.pool.acquire(*name, keep);
-    struct Release {
-      ModelPool& pool;
-      std::shared_ptr<Resident> r;
-      ~Release() { pool.release(r); }
-    } release{ctx.pool, model};
+    const ModelLease model(ctx.pool, ctx.pool.acquire(*name, keep));
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::vector<std::vector<int32_t>> inputs = embedding_inputs(f, legacy ? "prompt" : "input", *model->model);
     Json out = Json::array();

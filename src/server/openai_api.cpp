@@ -92,16 +92,6 @@ Json legacy_logprobs(const Tokenizer& tok, const std::vector<JobEvent>& tokens, 
   return out;
 }
 
-std::shared_ptr<Resident> model_for(ServerContext& ctx, const Fields& f) {
-  const auto name = f.string("model");
-  if (!name || name->empty()) {
-    const auto all = ctx.pool.available();
-    if (all.size() != 1) bad_request("'model' is required", "model");
-    return ctx.pool.acquire(all.front().name);
-  }
-  return ctx.pool.acquire(*name);
-}
-
 Json timings_json(const CompletionStats& s) {
   return Json{{"cache_n", s.n_reused},
               {"prompt_n", s.n_prompt - s.n_reused},
@@ -292,7 +282,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     if (messages->empty()) bad_request("'messages' must not be empty", "messages");
     OpenAiCall call = parse_common(f, ctx.options, false);
     const Json* tools = f.array("tools");
-    auto model = model_for(ctx, f);
+    auto model = ctx.pool.acquire_requested(f.string("model"));
     call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
     run_completion(ctx, res, std::move(model), std::move(call), true, "");
   }));
@@ -302,7 +292,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     const Fields f(body);
     OpenAiCall call = parse_common(f, ctx.options, true);
     const bool echo = f.boolean("echo").value_or(false);
-    auto model = model_for(ctx, f);
+    auto model = ctx.pool.acquire_requested(f.string("model"));
     std::string text;
     call.request.prompt = legacy_prompt(f, *model->model, text);
     call.request.continues_prompt = true;
@@ -315,12 +305,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     const Fields f(body);
     const std::string format = f.string("encoding_format").value_or("float");
     if (format != "float" && format != "base64") bad_request("'encoding_format' must be 'float' or 'base64'", "encoding_format");
-    auto model = model_for(ctx, f);
-    struct Release {
-      ModelPool& pool;
-      std::shared_ptr<Resident> r;
-      ~Release() { pool.release(r); }
-    } release{ctx.pool, model};
+    const ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
     const std::vector<std::vector<int32_t>> inputs = embedding_inputs(f, "input", *model->model);
     Json data = Json::array();
     int64_t tokens = 0;

@@ -6,21 +6,6 @@
 
 namespace owl::server {
 
-namespace {
-std::shared_ptr<Resident> model_for(ServerContext& ctx, const Fields& f) {
-  if (const auto name = f.string("model"); name && !name->empty()) return ctx.pool.acquire(*name);
-  const auto all = ctx.pool.available();
-  if (all.size() != 1) bad_request("'model' is required when several models are served", "model");
-  return ctx.pool.acquire(all.front().name);
-}
-
-struct Held {
-  ModelPool& pool;
-  std::shared_ptr<Resident> r;
-  ~Held() { pool.release(r); }
-};
-}  // namespace
-
 void add_ops_routes(httplib::Server& http, ServerContext& ctx) {
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, Json{{"status", "ok"}}); });
 
@@ -57,8 +42,8 @@ void add_ops_routes(httplib::Server& http, ServerContext& ctx) {
     const std::string content = f.string("content").value_or("");
     const bool add_special = f.boolean("add_special").value_or(false);
     const bool with_pieces = f.boolean("with_pieces").value_or(false);
-    Held held{ctx.pool, model_for(ctx, f)};
-    const Tokenizer& tok = held.r->model->tokenizer();
+    const ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
+    const Tokenizer& tok = model->model->tokenizer();
     const std::vector<int32_t> ids = add_special ? tok.encode_with_specials(content, true) : tok.encode(content, false, true);
     Json tokens = Json::array();
     for (int32_t id : ids) {
@@ -71,11 +56,11 @@ void add_ops_routes(httplib::Server& http, ServerContext& ctx) {
   http.Post("/detokenize", guarded(Dialect::openai, [&ctx](const httplib::Request& req, httplib::Response& res) {
     const Json body = parse_body(req.body);
     const Fields f(body);
-    Held held{ctx.pool, model_for(ctx, f)};
+    const ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
     const Json* tokens = f.array("tokens");
     const std::vector<int32_t> ids =
-        tokens != nullptr ? token_list(*tokens, "tokens", held.r->model->spec().n_vocab) : std::vector<int32_t>{};
-    send_json(res, Json{{"content", held.r->model->tokenizer().decode(ids)}});
+        tokens != nullptr ? token_list(*tokens, "tokens", model->model->spec().n_vocab) : std::vector<int32_t>{};
+    send_json(res, Json{{"content", model->model->tokenizer().decode(ids)}});
   }));
 }
 

@@ -3,6 +3,7 @@
 //   OWL_BINARY     the built owl executable
 //   OWL_TEST_MODEL the stories260K GGUF converted for this run (model id: its file stem)
 //   OWL_TEST_TMP   a scratch folder that run.sh removes on exit (optional; else the OS temp dir)
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -327,6 +328,16 @@ function oversizedPostOnce(url, p, bytes) {
 }
 
 // Polls FN every 100 ms until it resolves truthy or MS have passed; resolves to the last value.
+// Resolves to the error PROMISE rejects with, failing when it resolves instead.
+export async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('the request succeeded but should have failed');
+}
+
 export async function pollUntil(fn, ms) {
   const deadline = Date.now() + ms;
   for (;;) {

@@ -14,6 +14,7 @@ import {
   isNonNegativeInteger,
   l2norm,
   pollUntil,
+  rejection,
   referenceCompletion,
   startServer,
   stopStringFrom,
@@ -26,15 +27,6 @@ const STORY = [{ role: 'user', content: 'Tell me a story' }];
 const GREEDY_CHAT = { model: MODEL_ID, messages: STORY, options: { temperature: 0, num_predict: 20 } };
 
 const isOurs = (name) => typeof name === 'string' && name.startsWith(MODEL_ID);
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('the request succeeded but should have failed');
-}
 
 function assertResponseError(e, status) {
   assert.equal(e?.name, 'ResponseError', `expected a ResponseError, got ${e?.name}: ${e?.message}`);

@@ -12,6 +12,7 @@ import {
   assertVector,
   l2norm,
   referenceCompletion,
+  rejection,
   startServer,
   stopStringFrom,
 } from './helpers.mjs';
@@ -23,16 +24,6 @@ const COMPLETION_PROMPT = 'Once upon a time';
 
 function client(url, apiKey = 'unused') {
   return new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0, timeout: TEST_TIMEOUT });
-}
-
-// Resolves to the error PROMISE rejects with, failing when it resolves instead.
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('the request succeeded but should have failed');
 }
 
 function assertApiError(e, Class, status) {
