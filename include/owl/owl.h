@@ -61,7 +61,8 @@ class Model {
 
   // Continues prompt (taken literally, BOS as the model wants). The callback sees only new text.
   GenerateResult generate(const std::string& prompt, const GenerateParams& params, const TextCallback& on_text = {});
-  // A conversation that keeps its history (and its KV cache) between send() calls.
+  // A conversation that keeps its history (and its KV cache) between send() calls. It uses this
+  // Model: destroy it first.
   std::unique_ptr<Chat> chat(const std::string& system_prompt = "");
 
  private:

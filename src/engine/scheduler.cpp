@@ -93,7 +93,9 @@ std::shared_ptr<Job> Scheduler::submit(CompletionRequest request) {
   {
     std::lock_guard lock(mutex_);
     if (stop_) throw QueueFull("the model is being unloaded");
-    if (static_cast<int64_t>(waiting_.size()) >= options_.max_queue) {
+    // Requests not yet admitted that will find a free slot do not count against the queue.
+    const int64_t free_slots = std::max<int64_t>(0, options_.n_parallel - running_);
+    if (static_cast<int64_t>(waiting_.size()) >= options_.max_queue + free_slots) {
       throw QueueFull(fmt::format("the server is busy: {} requests are waiting (--max-queue)", waiting_.size()));
     }
     waiting_.push_back({job, std::move(request), Clock::now()});
@@ -106,16 +108,17 @@ std::vector<float> Scheduler::embed(const std::vector<int32_t>& tokens) {
   const auto n = static_cast<int64_t>(tokens.size());
   if (n == 0) fail("the input has no tokens");
   if (n > options_.n_ctx) fail("the input has {} tokens, more than the context size {}", n, options_.n_ctx);
-  std::packaged_task<std::vector<float>()> task([&] {
+  // Shared: the scheduler thread may still be leaving the task when get() returns here.
+  auto task = std::make_shared<std::packaged_task<std::vector<float>()>>([this, tokens, n] {
     KvCache cache(model_.spec(), n);
     const std::span<const float> hidden = decoder_.eval_hidden(cache, tokens);
     return pool_embedding(hidden.data(), n, model_.spec().n_embd, model_.pooling());
   });
-  std::future<std::vector<float>> result = task.get_future();
+  std::future<std::vector<float>> result = task->get_future();
   {
     std::lock_guard lock(mutex_);
     if (stop_) fail("the model is being unloaded");
-    tasks_.emplace_back([&task] { task(); });
+    tasks_.emplace_back([task] { (*task)(); });
   }
   wake_.notify_all();
   return result.get();
@@ -164,7 +167,26 @@ void Scheduler::loop() {
       }
     }
     for (auto& t : tasks) t();  // packaged tasks keep their own exceptions
-    for (Waiting& w : admitted) admit(std::move(w));
+    for (Waiting& w : admitted) {
+      std::shared_ptr<Job> job = w.job;
+      try {
+        admit(std::move(w));
+      } catch (const std::exception& e) {  // nothing may escape this thread
+        bool in_slot = false;
+        for (auto& s : slots_) {
+          if (s->job == job) finish(*s, FinishReason::error, e.what()), in_slot = true;
+        }
+        if (!in_slot) {
+          JobEvent done;
+          done.kind = JobEvent::Kind::done;
+          done.finish = FinishReason::error;
+          done.error = e.what();
+          job->push(std::move(done));
+          std::lock_guard lock(mutex_);
+          --running_;
+        }
+      }
+    }
     if (stopping) {
       for (auto& s : slots_) {
         if (s->job) finish(*s, FinishReason::cancelled);
@@ -262,7 +284,11 @@ void Scheduler::step() {
       prompt_tokens += static_cast<int64_t>(chunk[i]);
       if (!s.decoding()) continue;  // more of the prompt to come
     }
-    sample(s, logits.subspan(i * n_vocab, n_vocab));
+    try {
+      sample(s, logits.subspan(i * n_vocab, n_vocab));
+    } catch (const std::exception& e) {
+      if (s.job) finish(s, FinishReason::error, e.what());
+    }
   }
   int64_t used = 0;
   for (auto& s : slots_) used += s->cache.n_past();

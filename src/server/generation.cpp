@@ -21,6 +21,10 @@ Generation::Generation(ModelPool& pool, std::shared_ptr<Resident> model, const C
     cancel();
     pool_.release(model_);
     throw HttpError(400, e.what());
+  } catch (...) {
+    cancel();
+    pool_.release(model_);
+    throw;
   }
   finished_.assign(jobs_.size(), false);
 }

@@ -45,6 +45,7 @@ ModelPool::~ModelPool() {
 
 void ModelPool::add_file(const std::string& path) {
   const ModelEntry e = entry_for(path);
+  gguf::File::open(path);  // a file that is not GGUF is refused now, not at its first request
   std::lock_guard lock(mutex_);
   entries_[e.name] = e;
 }
@@ -55,8 +56,12 @@ void ModelPool::add_dir(const std::string& dir) {
   size_t n = 0;
   for (const auto& f : fs::directory_iterator(dir, ec)) {
     if (f.path().extension() != ".gguf") continue;
-    add_file(f.path().string());
-    ++n;
+    try {
+      add_file(f.path().string());
+      ++n;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "owl serve: skipping %s\n", e.what());  // the folder's other models still serve
+    }
   }
   if (n == 0) fail("{}: no .gguf files in this folder", dir);
 }
@@ -100,8 +105,9 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
   const ModelEntry entry = find(name);
   auto hold = [&](const std::shared_ptr<Resident>& r) {  // under mutex_
     r->last_used = ++clock_;
-    r->expires.reset();  // in use: never expires while the request runs
-    pending_keep_alive_[r.get()] = keep_alive.value_or(options_.keep_alive);
+    ++r->holders;
+    r->expires.reset();  // in use: never expires while a request runs
+    r->keep_alive = keep_alive.value_or(options_.keep_alive);
     return r;
   };
   {
@@ -109,6 +115,7 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
     if (auto it = resident_.find(entry.name); it != resident_.end()) return hold(it->second);
   }
   std::lock_guard load_lock(load_mutex_);
+  std::vector<std::shared_ptr<Resident>> evicted;  // destroyed outside the lock (joins, unmaps)
   {
     std::lock_guard lock(mutex_);
     if (auto it = resident_.find(entry.name); it != resident_.end()) return hold(it->second);
@@ -116,7 +123,7 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
     while (static_cast<int>(resident_.size()) >= options_.max_models) {
       std::shared_ptr<Resident> victim;
       for (const auto& [n, r] : resident_) {
-        if (r.use_count() == 1 && !r->scheduler->busy() && (!victim || r->last_used < victim->last_used)) victim = r;
+        if (r->holders == 0 && !r->scheduler->busy() && (!victim || r->last_used < victim->last_used)) victim = r;
       }
       if (!victim) {
         throw HttpError(503, fmt::format("{} models are loaded and busy (--max-models); try again later",
@@ -124,8 +131,10 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
       }
       std::fprintf(stderr, "owl serve: unloading %s to make room\n", victim->entry.name.c_str());
       resident_.erase(victim->entry.name);
+      evicted.push_back(std::move(victim));
     }
   }
+  evicted.clear();
   // Predict before loading: a model that cannot fit is never loaded.
   const auto t0 = SteadyClock::now();
   int64_t n_ctx = options_.scheduler.n_ctx;
@@ -138,7 +147,7 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
     env.memory = check::system_memory();
     check::FitParams fp;
     fp.n_ctx = n_ctx;
-    fp.parallel = options_.scheduler.n_parallel;
+    fp.parallel = options_.scheduler.n_parallel + 1;  // one more cache for embeddings
     fp.threads = options_.scheduler.threads;
     const check::FitReport fit = check::predict_fit(*file, fp, env);
     if (!fit.fits && !options_.force) {
@@ -180,19 +189,26 @@ std::shared_ptr<Resident> ModelPool::acquire_requested(const std::optional<std::
 void ModelPool::release(const std::shared_ptr<Resident>& r) {
   {
     std::lock_guard lock(mutex_);
-    auto it = pending_keep_alive_.find(r.get());
-    const std::chrono::seconds ka = it != pending_keep_alive_.end() ? it->second : options_.keep_alive;
-    if (it != pending_keep_alive_.end()) pending_keep_alive_.erase(it);
-    set_expiry(*r, ka);
+    if (r->holders > 0 && --r->holders == 0) set_expiry(*r, r->keep_alive);
   }
   wake_.notify_all();
+}
+
+std::optional<SystemClock::time_point> ModelPool::expires_at(const Resident& r) const {
+  std::lock_guard lock(mutex_);
+  if (r.holders > 0 || !r.expires) return std::nullopt;
+  return r.expires_wall;
 }
 
 void ModelPool::unload(const std::string& name) {
   const std::string stem = resolve(name);
   {
     std::lock_guard lock(mutex_);
-    if (auto it = resident_.find(stem); it != resident_.end()) set_expiry(*it->second, std::chrono::seconds(0));
+    if (auto it = resident_.find(stem); it != resident_.end()) {
+      Resident& r = *it->second;
+      r.keep_alive = std::chrono::seconds(0);  // also when a running request ends later
+      if (r.holders == 0) set_expiry(r, r.keep_alive);
+    }
   }
   wake_.notify_all();
 }
@@ -211,7 +227,7 @@ void ModelPool::reap() {
     const auto now = SteadyClock::now();
     for (auto it = resident_.begin(); it != resident_.end();) {
       Resident& r = *it->second;
-      const bool idle = it->second.use_count() == 1 && !r.scheduler->busy();
+      const bool idle = r.holders == 0 && !r.scheduler->busy();
       if (idle && r.expires && *r.expires <= now) {
         std::fprintf(stderr, "owl serve: unloading %s (keep_alive expired)\n", r.entry.name.c_str());
         std::shared_ptr<Resident> gone = std::move(it->second);

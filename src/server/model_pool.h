@@ -43,11 +43,15 @@ struct Resident {
   std::unique_ptr<LoadedModel> model;
   std::unique_ptr<Scheduler> scheduler;
   double load_seconds = 0;
-  // Guarded by the pool's mutex.
-  std::optional<SteadyClock::time_point> expires;  // nullopt: never
+  int64_t n_ctx() const { return scheduler->options().n_ctx; }
+
+ private:
+  friend class ModelPool;  // the fields below are guarded by the pool's mutex
+  int holders = 0;         // requests using it now
+  std::chrono::seconds keep_alive{0};  // what the latest request asked for (negative: forever)
+  std::optional<SteadyClock::time_point> expires;  // nullopt: never (or in use)
   SystemClock::time_point expires_wall;
   uint64_t last_used = 0;
-  int64_t n_ctx() const { return scheduler->options().n_ctx; }
 };
 
 class ModelPool {
@@ -55,21 +59,24 @@ class ModelPool {
   explicit ModelPool(ModelPoolOptions options);
   ~ModelPool();
 
-  void add_file(const std::string& path);  // owl::Error when it is not a readable file
-  void add_dir(const std::string& dir);    // every *.gguf in it; owl::Error when none
+  void add_file(const std::string& path);  // owl::Error when it is not a readable GGUF file
+  void add_dir(const std::string& dir);    // every valid *.gguf in it (others skipped with a warning); owl::Error when none
 
   std::vector<ModelEntry> available() const;
   // The entry for a name ("stem", "stem:latest"), or HttpError 404.
   ModelEntry find(const std::string& name) const;
 
-  // The resident model, loading it if needed (HttpError 404 unknown, 507 when it would not fit,
-  // 503 when --max-models are loaded and busy, 500 when the file fails to load). keep_alive
-  // replaces the expiry that applies once the request ends (nullopt: the server's default).
+  // The resident model, loading it if needed (HttpError 404 unknown, 500 when it would not fit or
+  // the file fails to load, 503 when --max-models are loaded and busy). Each acquire must be
+  // matched by one release. keep_alive: how long the model stays once the last request using it
+  // ends (nullopt: the server's default; the latest request's choice wins).
   std::shared_ptr<Resident> acquire(const std::string& name, std::optional<std::chrono::seconds> keep_alive = {});
-  // The request using it ended: its expiry starts now (0: unload as soon as it is idle).
+  // A request using it ended: when it was the last, the expiry starts (0: unload once idle).
   void release(const std::shared_ptr<Resident>& r);
-  // Unloads a model now (if idle) or when its running requests end.
+  // Unloads a model as soon as no request uses it (nothing happens when it is not loaded).
   void unload(const std::string& name);
+  // When a resident model will be unloaded; nullopt while in use or kept forever.
+  std::optional<SystemClock::time_point> expires_at(const Resident& r) const;
 
   // The model a request names, or the only one served when it names none (400 when several are).
   std::shared_ptr<Resident> acquire_requested(const std::optional<std::string>& name);
@@ -86,7 +93,6 @@ class ModelPool {
   mutable std::mutex mutex_;
   std::mutex load_mutex_;  // one load at a time
   std::map<std::string, std::shared_ptr<Resident>> resident_;
-  std::map<const Resident*, std::chrono::seconds> pending_keep_alive_;
   uint64_t clock_ = 0;
   bool stop_ = false;
   std::condition_variable wake_;
@@ -97,10 +103,14 @@ class ModelPool {
 class ModelLease {
  public:
   ModelLease(ModelPool& pool, std::shared_ptr<Resident> r) : pool_(pool), r_(std::move(r)) {}
-  ~ModelLease() { pool_.release(r_); }
+  ~ModelLease() {
+    if (r_) pool_.release(r_);
+  }
   ModelLease(const ModelLease&) = delete;
   ModelLease& operator=(const ModelLease&) = delete;
   Resident* operator->() const { return r_.get(); }
+  // Passes the hold on to whoever releases it next (a Generation).
+  std::shared_ptr<Resident> hand_over() { return std::move(r_); }
 
  private:
   ModelPool& pool_;

@@ -3,7 +3,9 @@
 // and the timings in nanoseconds), keep_alive (a duration, seconds, negative = forever, 0 = unload),
 // an empty prompt or message list that only loads (or unloads) the model, tags, show, ps, embed and
 // the legacy embeddings, version. Defaults for sampling are owl run's.
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "server/generation.h"
 #include "server/model_card.h"
@@ -41,7 +43,11 @@ std::optional<seconds> keep_alive(const Fields& f) {
     size_t j = i;
     while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
     if (j == i) bad_request(fmt::format("'keep_alive' is not a duration: '{}'", text), "keep_alive");
-    const double n = std::stod(text.substr(i, j - i));
+    const std::string number = text.substr(i, j - i);
+    if (std::count(number.begin(), number.end(), '.') > 1 || number == ".") {
+      bad_request(fmt::format("'keep_alive' is not a duration: '{}'", text), "keep_alive");
+    }
+    const double n = std::stod(number);
     size_t k = j;
     while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
     const std::string unit = text.substr(j, k - j);
@@ -59,7 +65,8 @@ std::optional<seconds> keep_alive(const Fields& f) {
   }
   if (!any) bad_request("'keep_alive' is empty", "keep_alive");
   if (negative && total > 0) return seconds(-1);
-  return seconds(static_cast<int64_t>(std::min(total, 1e9)));
+  // Whole seconds, rounded up: "300ms" keeps the model a moment, it does not mean "unload now".
+  return seconds(static_cast<int64_t>(std::ceil(std::min(total, 1e9))));
 }
 
 std::string display_name(const std::string& stem) { return stem + ":latest"; }
@@ -84,7 +91,7 @@ OllamaCall parse_call(const Fields& f) {
     const Fields o(*options, "options.");
     const int64_t n = o.integer("num_predict", -2, 1 << 30).value_or(-1);
     c.request.n_predict = n < 0 ? -1 : n;
-    c.request.stop = o.strings("stop", 16);
+    c.request.stop = stop_strings(o);
     o.integer("num_ctx", 0, 1 << 30);  // checked; each slot's context is fixed by owl serve -c
   }
   return c;
@@ -157,12 +164,16 @@ void run_call(ServerContext& ctx, httplib::Response& res, OllamaCall call, std::
   send_json(res, j);
 }
 
-// An empty generate/chat: load the model (or unload it with keep_alive 0) and say so.
+// An empty generate/chat: load the model (or, with keep_alive 0, unload it, without loading it
+// first when it is not resident: what `ollama stop` sends) and say so.
 void load_only(ServerContext& ctx, httplib::Response& res, const OllamaCall& call, bool chat) {
-  auto r = ctx.pool.acquire(call.model, call.keep);
-  ctx.pool.release(r);
   const bool unload = call.keep && call.keep->count() == 0;
-  if (unload) ctx.pool.unload(call.model);
+  if (unload) {
+    ctx.pool.find(call.model);  // 404 for an unknown name
+    ctx.pool.unload(call.model);
+  } else {
+    ctx.pool.release(ctx.pool.acquire(call.model, call.keep));
+  }
   Json j{{"model", call.model}, {"created_at", rfc3339(std::chrono::system_clock::now())}};
   if (chat) j["message"] = {{"role", "assistant"}, {"content", ""}};
   else j["response"] = "";
@@ -186,30 +197,25 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     const bool raw = f.boolean("raw").value_or(false);
     const Json* context = f.array("context");
     if (prompt.empty() && (context == nullptr || context->empty())) return load_only(ctx, res, call, false);
-    auto model = ctx.pool.acquire(call.model, call.keep);
+    ModelLease model(ctx.pool, ctx.pool.acquire(call.model, call.keep));
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const LoadedModel& m = *model->model;
     std::vector<int32_t> tokens;
-    try {
-      if (context != nullptr) tokens = token_list(*context, "context", m.spec().n_vocab);
-      if (raw) {
-        const std::vector<int32_t> p = tokens.empty() ? m.encode_prompt(prompt) : m.tokenizer().encode(prompt, false);
-        tokens.insert(tokens.end(), p.begin(), p.end());
-      } else {
-        Json messages = Json::array();
-        if (!system.empty()) messages.push_back({{"role", "system"}, {"content", system}});
-        messages.push_back({{"role", "user"}, {"content", prompt}});
-        const std::string text = m.render_chat(messages);
-        const std::vector<int32_t> p = tokens.empty() ? m.encode_chat_text(text) : m.tokenizer().encode(text, false, true);
-        tokens.insert(tokens.end(), p.begin(), p.end());
-      }
-    } catch (...) {
-      ctx.pool.release(model);
-      throw;
+    if (context != nullptr) tokens = token_list(*context, "context", m.spec().n_vocab);
+    if (raw) {
+      const std::vector<int32_t> p = tokens.empty() ? m.encode_prompt(prompt) : m.tokenizer().encode(prompt, false);
+      tokens.insert(tokens.end(), p.begin(), p.end());
+    } else {
+      Json messages = Json::array();
+      if (!system.empty()) messages.push_back({{"role", "system"}, {"content", system}});
+      messages.push_back({{"role", "user"}, {"content", prompt}});
+      const std::string text = m.render_chat(messages);
+      const std::vector<int32_t> p = tokens.empty() ? m.encode_chat_text(text) : m.tokenizer().encode(text, false, true);
+      tokens.insert(tokens.end(), p.begin(), p.end());
     }
     call.request.prompt = tokens;
     call.request.continues_prompt = raw;
-    run_call(ctx, res, std::move(call), std::move(model), load_seconds, false, start,
+    run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, false, start,
              [tokens](Json j, const ChoiceResult& r) {
                std::vector<int32_t> all = tokens;
                all.insert(all.end(), r.stats.generated.begin(), r.stats.generated.end());
@@ -226,15 +232,10 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     const Json* messages = f.array("messages");
     if (messages == nullptr || messages->empty()) return load_only(ctx, res, call, true);
     const Json* tools = f.array("tools");
-    auto model = ctx.pool.acquire(call.model, call.keep);
+    ModelLease model(ctx.pool, ctx.pool.acquire(call.model, call.keep));
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    try {
-      call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
-    } catch (...) {
-      ctx.pool.release(model);
-      throw;
-    }
-    run_call(ctx, res, std::move(call), std::move(model), load_seconds, true, start,
+    call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
+    run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, true, start,
              [](Json j, const ChoiceResult&) { return j; });
   }));
 
@@ -306,7 +307,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     for (const auto& r : ctx.pool.resident()) {
       const ModelCard& card = model_card(r->entry);
       const auto far = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 100);
-      const auto expires = r->expires ? r->expires_wall : far;
+      const auto expires = ctx.pool.expires_at(*r).value_or(far);
       const uint64_t kv = static_cast<uint64_t>(r->scheduler->metrics().kv_cells_total) * 2 *
                           static_cast<uint64_t>(r->model->spec().n_layer * r->model->spec().n_head_kv *
                                                 r->model->spec().head_dim) * sizeof(float);

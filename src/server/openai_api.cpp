@@ -34,7 +34,7 @@ OpenAiCall parse_common(const Fields& f, const ServerOptions& options, bool lega
   const auto max_completion = f.integer("max_completion_tokens", 0, 1 << 30);
   r.n_predict = max_completion ? *max_completion : max_tokens ? *max_tokens : (legacy ? 16 : -1);
   c.n = static_cast<int>(f.integer("n", 1, options.max_choices).value_or(1));
-  r.stop = f.strings("stop", 16);
+  r.stop = stop_strings(f);
   c.stream = f.boolean("stream").value_or(false);
   if (const Json* so = f.object("stream_options")) c.include_usage = Fields(*so, "stream_options.").boolean("include_usage").value_or(false);
   if (legacy) {
@@ -282,9 +282,9 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     if (messages->empty()) bad_request("'messages' must not be empty", "messages");
     OpenAiCall call = parse_common(f, ctx.options, false);
     const Json* tools = f.array("tools");
-    auto model = ctx.pool.acquire_requested(f.string("model"));
+    ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
     call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
-    run_completion(ctx, res, std::move(model), std::move(call), true, "");
+    run_completion(ctx, res, model.hand_over(), std::move(call), true, "");
   }));
 
   http.Post("/v1/completions", guarded(Dialect::openai, [&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -292,12 +292,12 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     const Fields f(body);
     OpenAiCall call = parse_common(f, ctx.options, true);
     const bool echo = f.boolean("echo").value_or(false);
-    auto model = ctx.pool.acquire_requested(f.string("model"));
+    ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
     std::string text;
     call.request.prompt = legacy_prompt(f, *model->model, text);
     call.request.continues_prompt = true;
     if (echo && text.empty()) text = model->model->tokenizer().decode(call.request.prompt);
-    run_completion(ctx, res, std::move(model), std::move(call), false, echo ? text : "");
+    run_completion(ctx, res, model.hand_over(), std::move(call), false, echo ? text : "");
   }));
 
   http.Post("/v1/embeddings", guarded(Dialect::openai, [&ctx](const httplib::Request& req, httplib::Response& res) {

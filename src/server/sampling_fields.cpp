@@ -43,6 +43,14 @@ SamplingParams ollama_sampling(const Json* options) {
   return s;
 }
 
+std::vector<std::string> stop_strings(const Fields& f) {
+  std::vector<std::string> stop = f.strings("stop", 16);
+  for (const std::string& s : stop) {
+    if (s.size() > 1024) bad_request(fmt::format("'{}' strings must be at most 1024 bytes", f.name("stop")), f.name("stop"));
+  }
+  return stop;
+}
+
 std::vector<std::pair<int32_t, float>> logit_bias(const Fields& f) {
   std::vector<std::pair<int32_t, float>> out;
   const Json* b = f.object("logit_bias");

@@ -176,6 +176,22 @@ export function referenceCompletion(prompt, n) {
   return references.get(key);
 }
 
+// What `owl run --messages` prints for a greedy reply of N tokens to MESSAGES (rendered with the
+// model's template by the CLI's own path), without the newline it adds at the end.
+export function referenceChatReply(messages, n) {
+  const dir = scratchDir('owl-messages-');
+  try {
+    const file = path.join(dir, 'messages.json');
+    fs.writeFileSync(file, JSON.stringify({ messages }));
+    const args = ['run', '-m', modelPath(), '--messages', file, '-n', String(n), '--temp', '0', '-t', '2'];
+    const r = runOwl(args);
+    if (r.status !== 0) throw new Error(`owl ${args.join(' ')} exited with ${r.status}:\n${r.stderr}`);
+    return r.stdout.endsWith('\n') ? r.stdout.slice(0, -1) : r.stdout;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // A stop string taken from TEXT: its first word of at least three letters after the second word
 // whose first occurrence is not at the very start, else a three-character slice of the middle.
 // Returns {stop, expected}: expected is TEXT cut right before the first occurrence of stop.

@@ -11,6 +11,7 @@ import {
   assertClose,
   assertVector,
   l2norm,
+  referenceChatReply,
   referenceCompletion,
   rejection,
   startServer,
@@ -94,6 +95,11 @@ describe('OpenAI client', () => {
       assert.equal(r.usage.completion_tokens, 20);
       assert.ok(r.usage.prompt_tokens > 0);
       assert.equal(r.usage.total_tokens, r.usage.prompt_tokens + r.usage.completion_tokens);
+    });
+
+    it('greedy content equals `owl run --messages`', T, async () => {
+      const r = await greedyChat();
+      assert.equal(r.choices[0].message.content, referenceChatReply(STORY, 20));
     });
 
     it('streaming gives the same content and usage', T, async () => {

@@ -192,6 +192,17 @@ TEST_P(SchedulerTest, AFullQueueRefusesAndBadRequestsAreErrors) {
   running->cancel();
   EXPECT_EQ(collect(*queued).done.finish, owl::FinishReason::length);
   EXPECT_THROW(sched.submit(greedy({}, 1)), owl::Error);
+  // A queue of 0 still takes requests that find a free slot.
+  owl::SchedulerOptions none = options(2);
+  none.max_queue = 0;
+  owl::Scheduler direct(*m, none);
+  auto a = direct.submit(greedy(prompt, -1));
+  auto b = direct.submit(greedy(prompt, -1));
+  ASSERT_TRUE(a->next(ev, 60s));
+  ASSERT_TRUE(b->next(ev, 60s));
+  EXPECT_THROW(direct.submit(greedy(prompt, 1)), owl::QueueFull);
+  a->cancel();
+  b->cancel();
   EXPECT_THROW(sched.submit(greedy(std::vector<int32_t>(257, 5), 1)), owl::Error);
   EXPECT_THROW(sched.submit(greedy({1, 100000}, 1)), owl::Error);
 }

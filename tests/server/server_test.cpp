@@ -153,6 +153,10 @@ TEST(ServerHostile, EveryMalformedRequestIsA4xxAndTheServerKeepsServing) {
   // The same requests twice more: memory stays where the first round left it.
   const uint64_t rss = owl::check::process_rss_bytes();
   EXPECT_LT(rss, rss_after_first + (16u << 20)) << "RSS grew from " << rss_after_first << " to " << rss;
+  // No refused request kept the model held: its keep-alive runs.
+  const auto resident = srv.pool().resident();
+  ASSERT_EQ(resident.size(), 1u);
+  EXPECT_TRUE(srv.pool().expires_at(*resident[0]).has_value());
 }
 
 TEST(ServerHostile, ADisconnectedStreamFreesItsSlot) {
@@ -188,6 +192,7 @@ TEST(ServerModels, AFolderOfModelsLoadsOnUseAndKeepsAtMostMaxModels) {
                              std::filesystem::copy_options::overwrite_existing);
   std::filesystem::copy_file(stories260k_gguf(fixtures, owl::DType::f32), folder / "second.gguf",
                              std::filesystem::copy_options::overwrite_existing);
+  write_file(folder / "broken.gguf", "not a GGUF file");  // skipped with a warning
   owl::server::ModelPoolOptions po;
   po.scheduler.n_ctx = 128;
   po.scheduler.threads = 1;
@@ -195,6 +200,7 @@ TEST(ServerModels, AFolderOfModelsLoadsOnUseAndKeepsAtMostMaxModels) {
   owl::server::ModelPool pool(po);
   pool.add_dir(folder.string());
   ASSERT_EQ(pool.available().size(), 2u);
+  EXPECT_THROW(pool.add_file((folder / "broken.gguf").string()), owl::Error);
   EXPECT_TRUE(pool.resident().empty());  // nothing loads before it is asked for
   auto a = pool.acquire("first");
   pool.release(a);
@@ -206,11 +212,20 @@ TEST(ServerModels, AFolderOfModelsLoadsOnUseAndKeepsAtMostMaxModels) {
   ASSERT_EQ(pool.resident().size(), 1u);
   EXPECT_EQ(pool.resident()[0]->entry.name, "second");
   EXPECT_THROW(pool.acquire("third"), owl::server::HttpError);
-  // keep_alive 0: gone as soon as it is idle.
-  auto c = pool.acquire("second", std::chrono::seconds(0));
-  pool.release(c);
-  c.reset();
+  // Overlapping requests: the model stays while either runs; the latest one's keep_alive (0) then
+  // unloads it as soon as it is idle.
+  auto forever = pool.acquire("second", std::chrono::seconds(-1));
+  auto now = pool.acquire("second", std::chrono::seconds(0));
+  pool.release(forever);
+  EXPECT_FALSE(pool.expires_at(*now).has_value());  // still in use
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(pool.resident().size(), 1u);
+  pool.release(now);
+  forever.reset();
+  now.reset();
   for (int i = 0; i < 40 && !pool.resident().empty(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(pool.resident().empty());
+  pool.unload("first");  // not resident: nothing is loaded to be unloaded
   EXPECT_TRUE(pool.resident().empty());
 }
 
