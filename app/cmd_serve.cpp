@@ -85,6 +85,7 @@ void add_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-models", a->pool.max_models, "Models resident at once")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--max-body", a->max_body_mib, "Largest request body in MiB")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_flag("--no-webui{false}", a->http.webui, "Do not serve the chat page at /");
   cmd->add_flag("--force", a->pool.force, "Load models even when predicted not to fit in memory");
   cmd->callback([a] { serve(*a); });
 }

@@ -326,7 +326,6 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
   http.Get("/api/version", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, Json{{"version", "0.1.0"}});
   });
-  http.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("owl is running", "text/plain"); });
 }
 
 }  // namespace owl::server

@@ -127,6 +127,7 @@ class OpenAiStream : public StreamWriter {
       prompt_ = ev.stats.n_prompt;
       cached_ = ev.stats.n_reused;
       completion_ += ev.stats.n_generated;
+      last_stats_ = ev.stats;
       const char* reason = ev.finish == FinishReason::length ? "length" : "stop";
       Json c{{"index", i}, {"logprobs", nullptr}, {"finish_reason", reason}};
       if (chat_) c["delta"] = Json::object();
@@ -148,12 +149,15 @@ class OpenAiStream : public StreamWriter {
 
   std::string end() override {
     std::string out;
-    if (include_usage_) out += chunk(Json::array(), usage_json(prompt_, completion_, cached_));
+    if (include_usage_) {
+      Json usage = usage_json(prompt_, completion_, cached_);
+      out += chunk(Json::array(), std::move(usage), timings_json(last_stats_));
+    }
     return out + "data: [DONE]\n\n";
   }
 
  private:
-  std::string chunk(Json choices, Json usage = nullptr) const {
+  std::string chunk(Json choices, Json usage = nullptr, Json timings = nullptr) const {
     Json j{{"id", id_},
            {"object", chat_ ? "chat.completion.chunk" : "text_completion"},
            {"created", created_},
@@ -161,6 +165,7 @@ class OpenAiStream : public StreamWriter {
            {"system_fingerprint", kFingerprint},
            {"choices", std::move(choices)}};
     if (!usage.is_null()) j["usage"] = std::move(usage);
+    if (!timings.is_null()) j["timings"] = std::move(timings);  // llama-server's extension (the last choice's)
     return "data: " + dump_json(j) + "\n\n";
   }
 
@@ -173,6 +178,7 @@ class OpenAiStream : public StreamWriter {
   bool logprobs_;
   int64_t created_ = unix_seconds();
   int64_t prompt_ = 0, completion_ = 0, cached_ = 0;
+  CompletionStats last_stats_;
 };
 
 void run_completion(ServerContext& ctx, httplib::Response& res, std::shared_ptr<Resident> model, OpenAiCall call,

@@ -64,6 +64,7 @@ Server::Server(ModelPool& pool, ServerOptions options)
   add_openai_routes(*http_, *context_);
   add_ollama_routes(*http_, *context_);
   add_ops_routes(*http_, *context_);
+  add_webui_routes(*http_, *context_);
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     const std::string what = res.status == 404   ? fmt::format("no route {} {}", req.method, req.path)
@@ -105,7 +106,7 @@ void Server::install_security() {
       send_error(res, HttpError(403, "this server answers only to localhost names (Host header refused)"), dialect);
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (!options_.api_key.empty() && req.path != "/health") {
+    if (!options_.api_key.empty() && req.path != "/health" && !(options_.webui && is_webui_path(req.path))) {
       const std::string auth = req.get_header_value("Authorization");
       const std::string expected = "Bearer " + options_.api_key;
       if (!same_secret(auth, expected)) {

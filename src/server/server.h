@@ -26,6 +26,7 @@ struct ServerOptions {
   size_t max_body_bytes = 8u << 20;
   int http_threads = 0;  // 0: enough for every slot and queued request plus a few
   int max_choices = 8;   // the largest n a request may ask for
+  bool webui = true;     // the chat page at / (else / answers "owl is running", as Ollama's)
 };
 
 // What every route reads.

@@ -8,12 +8,12 @@ namespace owl::check {
 namespace {
 template <size_t N>
 std::string_view view(const unsigned char (&bytes)[N]) {
-  return {reinterpret_cast<const char*>(bytes), N};
+  return {reinterpret_cast<const char*>(bytes), N - 1};  // the generator ends each array with a 0
 }
 }  // namespace
 
-std::string_view licenses_json() { return view(kEmbedded_licenses); }
-std::string_view ecosystem_json() { return view(kEmbedded_ecosystem); }
-std::string_view check_schema_json() { return view(kEmbedded_check_schema); }
+std::string_view licenses_json() { return view(kEmbedded_licenses_json); }
+std::string_view ecosystem_json() { return view(kEmbedded_ecosystem_json); }
+std::string_view check_schema_json() { return view(kEmbedded_check_schema_json); }
 
 }  // namespace owl::check
