@@ -1,8 +1,10 @@
 // owl serve: the OpenAI- and Ollama-compatible HTTP server (src/server/) over one model file or a
 // folder of them. Prints "owl serve: listening on http://HOST:PORT" once it accepts connections.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "commands.h"
 #include "common.h"
@@ -20,10 +22,9 @@ struct ServeArgs {
   int64_t max_body_mib = 8;
 };
 
-server::Server* g_server = nullptr;
-extern "C" void on_signal(int) {
-  if (g_server != nullptr) g_server->stop();
-}
+// The signal handler only sets a flag (all it may safely do); a watcher thread stops the server.
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop = true; }
 
 void serve(ServeArgs& a) {
   if (a.http.api_key.empty()) {
@@ -46,16 +47,25 @@ void serve(ServeArgs& a) {
     std::fprintf(stderr, "owl serve: warning: listening on %s, reachable from other machines%s\n", a.http.host.c_str(),
                  a.http.api_key.empty() ? " without an API key (--api-key)" : "");
   }
-  g_server = &srv;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!g_stop && !done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (done) return;
+    std::fprintf(stderr, "owl serve: stopping: cancelling running requests\n");
+    pool.shutdown();  // streams end now instead of generating to the end
+    srv.stop();
+  });
   std::fprintf(stderr, "owl serve: %zu model(s), %lld slots, listening on http://%s:%d\n", pool.available().size(),
                static_cast<long long>(a.pool.scheduler.n_parallel), a.http.host.c_str(), port);
   std::fprintf(stderr, "owl serve: listening on http://%s:%d\n", a.http.host.c_str(), port);
   std::fflush(stderr);
-  if (!srv.listen()) fail("the server stopped: listening failed");
-  g_server = nullptr;
+  const bool listened = srv.listen();
+  done = true;
+  watcher.join();
+  if (!listened && !g_stop) fail("the server stopped: listening failed");
   std::fprintf(stderr, "owl serve: stopped\n");
 }
 }  // namespace

@@ -92,7 +92,7 @@ std::shared_ptr<Job> Scheduler::submit(CompletionRequest request) {
   auto job = std::make_shared<Job>();
   {
     std::lock_guard lock(mutex_);
-    if (stop_) throw QueueFull("the model is being unloaded");
+    if (stop_ || cancel_all_) throw QueueFull("the model is being unloaded");
     // Requests not yet admitted that will find a free slot do not count against the queue.
     const int64_t free_slots = std::max<int64_t>(0, options_.n_parallel - running_);
     if (static_cast<int64_t>(waiting_.size()) >= options_.max_queue + free_slots) {
@@ -124,6 +124,11 @@ std::vector<float> Scheduler::embed(const std::vector<int32_t>& tokens) {
   return result.get();
 }
 
+void Scheduler::cancel_all() {
+  cancel_all_ = true;
+  wake_.notify_all();
+}
+
 SchedulerMetrics Scheduler::metrics() const {
   std::lock_guard lock(mutex_);
   SchedulerMetrics m = totals_;
@@ -150,7 +155,7 @@ void Scheduler::loop() {
       while (!tasks_.empty()) tasks.push_back(std::move(tasks_.front())), tasks_.pop_front();
       // Requests cancelled while waiting leave the queue; then FIFO into the free slots.
       for (auto it = waiting_.begin(); it != waiting_.end();) {
-        if (it->job->cancelled() || stopping) {
+        if (it->job->cancelled() || stopping || cancel_all_) {
           JobEvent done;
           done.kind = JobEvent::Kind::done;
           done.finish = FinishReason::cancelled;
@@ -235,7 +240,7 @@ void Scheduler::admit(Waiting w) {
 
 void Scheduler::step() {
   for (auto& s : slots_) {
-    if (s->job && s->job->cancelled()) finish(*s, FinishReason::cancelled);
+    if (s->job && (s->job->cancelled() || cancel_all_)) finish(*s, FinishReason::cancelled);
   }
   // Decoding slots first (one token each), then prompt chunks in admission order within the budget.
   std::vector<Slot*> order;

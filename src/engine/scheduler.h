@@ -6,6 +6,7 @@
 // The model runs on the scheduler's own thread; submit(), embed() and metrics() are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -82,6 +83,9 @@ class Scheduler {
   // (in a cache of its own). Blocks; throws owl::Error for bad input.
   std::vector<float> embed(const std::vector<int32_t>& tokens);
 
+  // Cancels every running and waiting request and refuses new ones (a server shutting down).
+  void cancel_all();
+
   SchedulerMetrics metrics() const;
   const SchedulerOptions& options() const { return options_; }
   const LoadedModel& model() const { return model_; }
@@ -116,6 +120,7 @@ class Scheduler {
   int64_t running_ = 0;
   SchedulerMetrics totals_;
   bool stop_ = false;
+  std::atomic<bool> cancel_all_{false};
   std::thread thread_;
 };
 

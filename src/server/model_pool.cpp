@@ -103,6 +103,10 @@ void ModelPool::set_expiry(Resident& r, std::chrono::seconds keep_alive) {
 
 std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optional<std::chrono::seconds> keep_alive) {
   const ModelEntry entry = find(name);
+  {
+    std::lock_guard lock(mutex_);
+    if (shutting_down_) throw HttpError(503, "the server is shutting down");
+  }
   auto hold = [&](const std::shared_ptr<Resident>& r) {  // under mutex_
     r->last_used = ++clock_;
     ++r->holders;
@@ -192,6 +196,12 @@ void ModelPool::release(const std::shared_ptr<Resident>& r) {
     if (r->holders > 0 && --r->holders == 0) set_expiry(*r, r->keep_alive);
   }
   wake_.notify_all();
+}
+
+void ModelPool::shutdown() {
+  std::lock_guard lock(mutex_);
+  shutting_down_ = true;
+  for (const auto& [name, r] : resident_) r->scheduler->cancel_all();
 }
 
 std::optional<SystemClock::time_point> ModelPool::expires_at(const Resident& r) const {

@@ -75,6 +75,9 @@ class ModelPool {
   void release(const std::shared_ptr<Resident>& r);
   // Unloads a model as soon as no request uses it (nothing happens when it is not loaded).
   void unload(const std::string& name);
+  // Cancels what every model runs and refuses new requests (503): the server is stopping.
+  void shutdown();
+
   // When a resident model will be unloaded; nullopt while in use or kept forever.
   std::optional<SystemClock::time_point> expires_at(const Resident& r) const;
 
@@ -94,6 +97,7 @@ class ModelPool {
   std::mutex load_mutex_;  // one load at a time
   std::map<std::string, std::shared_ptr<Resident>> resident_;
   uint64_t clock_ = 0;
+  bool shutting_down_ = false;
   bool stop_ = false;
   std::condition_variable wake_;
   std::thread reaper_;

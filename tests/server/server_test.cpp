@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 
 class LiveServer {
  public:
-  explicit LiveServer(const std::string& model, int parallel = 4) {
+  explicit LiveServer(const std::string& model, int parallel = 4, bool webui = true) {
     owl::server::ModelPoolOptions po;
     po.scheduler.n_parallel = parallel;
     po.scheduler.n_ctx = 256;
@@ -38,6 +38,7 @@ class LiveServer {
     so.port = 0;
     so.http_threads = 96;
     so.max_body_bytes = 1 << 20;
+    so.webui = webui;
     server_ = std::make_unique<owl::server::Server>(*pool_, so);
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->listen(); });
@@ -182,6 +183,52 @@ TEST(ServerHostile, ADisconnectedStreamFreesItsSlot) {
   const auto models = srv.pool().resident();
   ASSERT_EQ(models.size(), 1u);
   EXPECT_EQ(models[0]->scheduler->metrics().running, 0);
+}
+
+TEST(ServerWebUi, ThePageIsServedWithItsPolicyUnlessTurnedOff) {
+  OWL_REQUIRE_FIXTURE(dir, "llama2c-stories260K");
+  {
+    LiveServer srv(fixture_model(fixtures));
+    const auto page = srv.client().Get("/");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    EXPECT_NE(page->body.find("<html"), std::string::npos);
+    EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+    const auto script = srv.client().Get("/ui/app.js");
+    ASSERT_TRUE(script);
+    EXPECT_EQ(script->status, 200);
+    EXPECT_GT(script->body.size(), 1000u);
+  }
+  LiveServer plain(fixture_model(fixtures), 1, false);
+  const auto root = plain.client().Get("/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->body, "owl is running");
+  const auto script = plain.client().Get("/ui/app.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 404);
+}
+
+TEST(ServerShutdown, StoppingCancelsRunningStreamsAndRefusesNewRequests) {
+  OWL_REQUIRE_FIXTURE(dir, "llama2c-stories260K");
+  owl::server::ModelPoolOptions po;
+  po.scheduler.n_ctx = 8192;  // seconds of generation: still running when the stop comes
+  po.scheduler.threads = 1;
+  owl::server::ModelPool pool(po);
+  pool.add_file(fixture_model(fixtures));
+  auto r = pool.acquire(pool.available()[0].name);
+  owl::CompletionRequest req;
+  req.prompt = r->model->encode_prompt("Once upon a time");
+  req.stop_at_end = false;  // would run until the context is full
+  auto job = r->scheduler->submit(req);
+  owl::JobEvent ev;
+  ASSERT_TRUE(job->next(ev, 60s));
+  pool.shutdown();
+  while (job->next(ev, 60s) && ev.kind != owl::JobEvent::Kind::done) {
+  }
+  EXPECT_EQ(ev.kind, owl::JobEvent::Kind::done);
+  EXPECT_EQ(ev.finish, owl::FinishReason::cancelled);
+  pool.release(r);
+  EXPECT_THROW(pool.acquire(pool.available()[0].name), owl::server::HttpError);
 }
 
 TEST(ServerModels, AFolderOfModelsLoadsOnUseAndKeepsAtMostMaxModels) {
