@@ -19,9 +19,11 @@ const LISTEN_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 const LISTEN_RE = /owl serve: listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
-function requireEnv(name) {
+// tests/webui/helpers.mjs imports the generic pieces below (requireEnv, scratchDir, spawnServer,
+// pollUntil): keep this module free of npm packages so that it loads from either package.
+export function requireEnv(name, runner = 'tests/clients/run.sh') {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run these tests through tests/clients/run.sh`);
+  if (!v) throw new Error(`${name} is not set: run these tests through ${runner}`);
   return v;
 }
 
@@ -33,7 +35,7 @@ export function modelPath() {
   return requireEnv('OWL_TEST_MODEL');
 }
 
-function scratchDir(prefix) {
+export function scratchDir(prefix) {
   const root = process.env.OWL_TEST_TMP || os.tmpdir();
   return fs.mkdtempSync(path.join(root, prefix));
 }
@@ -74,7 +76,6 @@ function waitForExit(child, ms) {
 // Returns {url, port, stop(), log()}: stop() sends SIGTERM, waits for the exit (SIGKILL after 5 s)
 // and resolves to {code, signal}; log() is everything the server wrote to stderr so far.
 export function startServer(args = [], env = {}) {
-  const stateDir = scratchDir('owl-serve-state-');
   const argv = [
     'serve',
     modelPath(),
@@ -90,8 +91,18 @@ export function startServer(args = [], env = {}) {
     '2',
     ...args,
   ];
-  const child = spawn(owlBinary(), argv, {
-    env: { ...process.env, OWL_STATE_DIR: stateDir, ...env },
+  return spawnServer(owlBinary(), argv, { env });
+}
+
+// Runs BINARY with ARGV (an `owl serve` command line that listens on port 0 of 127.0.0.1) with
+// OWL_STATE_DIR a fresh scratch folder named STATEPREFIX..., and resolves as startServer does.
+// ENV is added to the environment; a name set to undefined there is removed from it.
+export function spawnServer(binary, argv, { env = {}, statePrefix = 'owl-serve-state-' } = {}) {
+  const stateDir = scratchDir(statePrefix);
+  const childEnv = { ...process.env, OWL_STATE_DIR: stateDir, ...env };
+  for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
+  const child = spawn(binary, argv, {
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
@@ -343,7 +354,6 @@ function oversizedPostOnce(url, p, bytes) {
   });
 }
 
-// Polls FN every 100 ms until it resolves truthy or MS have passed; resolves to the last value.
 // Resolves to the error PROMISE rejects with, failing when it resolves instead.
 export async function rejection(promise) {
   try {
@@ -354,6 +364,7 @@ export async function rejection(promise) {
   assert.fail('the request succeeded but should have failed');
 }
 
+// Polls FN every 100 ms until it resolves truthy or MS have passed; resolves to the last value.
 export async function pollUntil(fn, ms) {
   const deadline = Date.now() + ms;
   for (;;) {

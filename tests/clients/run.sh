@@ -13,55 +13,21 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/../node_tests.sh
+source "$here/../node_tests.sh"
 
-OWL_BINARY="${1:-${OWL_BINARY:-$repo/build/owl}}"
-OWL_FIXTURES="${2:-${OWL_FIXTURES:-$repo/../shared/fixtures}}"
-
-fixture="$OWL_FIXTURES/llama2c-stories260K"
-if [[ ! -f "$fixture/stories260K.bin" ]]; then
-  echo "skipped: fixtures not found at $fixture/stories260K.bin"
-  exit 0
-fi
-if [[ ! -x "$OWL_BINARY" ]]; then
-  echo "error: owl binary not found or not executable: $OWL_BINARY" >&2
-  exit 1
-fi
-OWL_BINARY="$(cd "$(dirname "$OWL_BINARY")" && pwd)/$(basename "$OWL_BINARY")"
-
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
-}
-
-if ! command -v node >/dev/null 2>&1; then
-  echo "node not found: installing Debian's nodejs and npm"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
-fi
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-if (( node_major < 20 )); then
-  echo "error: node $(node --version) is too old: these tests need node 20 or newer" \
-       "(its test runner's --test-concurrency; openai 7 declares node >= 22)" >&2
-  exit 1
-fi
+owl_test_args "$@"
+require_fixture
+require_owl_binary
+ensure_node "its test runner's --test-concurrency; openai 7 declares node >= 22"
 
 cd "$here"
-# npm ci writes node_modules/.package-lock.json; -nt is also true when it does not exist.
-if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "npm not found: installing Debian's npm"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
-  fi
-  npm ci --no-audit --no-fund
-fi
+npm_ci_if_needed
 
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/owl-clients.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-
+make_scratch clients
 mkdir -p "$tmp/models"
 model="$tmp/models/stories260K.gguf"
-"$OWL_BINARY" convert --from llama2c "$fixture/stories260K.bin" --tokenizer "$fixture/tok512.bin" -o "$model"
+convert_stories "$model"
 
 export OWL_BINARY
 export OWL_TEST_MODEL_DIR="$tmp/models"

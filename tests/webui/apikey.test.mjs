@@ -1,53 +1,38 @@
 // A server started with --api-key: the page itself loads without a key, asks for one with an
 // in-page form, keeps asking after a wrong one, and works once given the right one.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import {
-  HOOK_TIMEOUT,
   STORIES,
   T,
   assertNoProblems,
   lastAssistant,
-  launchBrowser,
   openPage,
   reloadChat,
   sel,
   sendAndWait,
+  serverAndBrowser,
   setField,
-  startServer,
   waitForModels,
 } from './helpers.mjs';
 
 const KEY = 'sekret';
 
 describe('API key', () => {
-  let server;
-  let url;
-  let browser;
-
-  before(async () => {
-    server = await startServer(['--api-key', KEY]);
-    url = server.url;
-    browser = await launchBrowser();
-  }, { timeout: HOOK_TIMEOUT });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, { timeout: HOOK_TIMEOUT });
+  const ctx = serverAndBrowser(['--api-key', KEY]);
 
   it('asks for the key, refuses a wrong one, and chats with the right one', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     const dialogs = [];
     page.on('dialog', (d) => {
       dialogs.push(d.type());
       d.dismiss().catch(() => {});
     });
     try {
-      const response = await page.goto(`${url}/`);
+      const response = await page.goto(`${ctx.url}/`);
       assert.equal(response.status(), 200, 'the page itself needs no key');
-      assert.equal((await fetch(`${url}/v1/models`)).status, 401, 'the API does');
+      assert.equal((await fetch(`${ctx.url}/v1/models`)).status, 401, 'the API does');
 
       const input = page.locator(sel('api-key-input'));
       await input.waitFor({ state: 'visible' });
@@ -93,9 +78,9 @@ describe('API key', () => {
   });
 
   it('asks again when a send is refused, then sends that message with the new key', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await page.goto(`${url}/`);
+      await page.goto(`${ctx.url}/`);
       await page.evaluate((key) => localStorage.setItem('owl.apiKey', key), KEY);
       await reloadChat(page);
       await page.selectOption(sel('model-select'), STORIES);

@@ -2,7 +2,7 @@
 // streamed reply and its statistics, Stop (button and Escape) freeing the server's slot, and a
 // switch of model.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
 import {
   HOOK_TIMEOUT,
@@ -13,50 +13,39 @@ import {
   gotoChat,
   lastAssistant,
   lastReplyText,
-  launchBrowser,
   messages,
   metric,
   openPage,
   pollUntil,
   sel,
   sendAndWait,
+  serverAndBrowser,
   setField,
   slowMaxTokens,
-  startServer,
   storedConversations,
   waitIdle,
 } from './helpers.mjs';
 
 describe('chat', () => {
-  let server;
-  let url;
-  let browser;
+  const ctx = serverAndBrowser();
   let longReply; // max_tokens for a slow-model reply of several seconds on this machine
 
   before(async () => {
-    server = await startServer();
-    url = server.url;
-    browser = await launchBrowser();
     // Measured on a short reply; a longer one slows down as its context grows, and the browser
     // shares the CPU: 3 s of the measured speed last about 5 to 10 s.
-    longReply = await slowMaxTokens(url, 3);
-  }, { timeout: HOOK_TIMEOUT });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+    longReply = await slowMaxTokens(ctx.url, 3);
   }, { timeout: HOOK_TIMEOUT });
 
   it('lists both models, shows the license line and streams a reply with the server’s token counts', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       const ids = await page.locator(`${sel('model-select')} option`).evaluateAll((os) => os.map((o) => o.value));
       assert.deepEqual([...ids].sort(), [STORIES, SLOW].sort());
 
       await page.selectOption(sel('model-select'), STORIES);
       const show = await (
-        await fetch(`${url}/api/show`, { method: 'POST', body: JSON.stringify({ model: STORIES }) })
+        await fetch(`${ctx.url}/api/show`, { method: 'POST', body: JSON.stringify({ model: STORIES }) })
       ).json();
       const expected = show.license ? `license: ${show.license.split('\n')[0].trim()}` : 'license: unknown';
       await page.waitForFunction(
@@ -69,9 +58,9 @@ describe('chat', () => {
 
       await setField(page, 'temperature', 0);
       await setField(page, 'max-tokens', 40);
-      const generatedBefore = await metric(url, 'owl_tokens_generated_total');
+      const generatedBefore = await metric(ctx.url, 'owl_tokens_generated_total');
       const body = await sendAndWait(page, 'Once upon a time');
-      const generated = (await metric(url, 'owl_tokens_generated_total')) - generatedBefore;
+      const generated = (await metric(ctx.url, 'owl_tokens_generated_total')) - generatedBefore;
       assert.equal(body.model, STORIES);
       assert.equal(body.stream, true);
       assert.deepEqual(body.stream_options, { include_usage: true });
@@ -90,7 +79,7 @@ describe('chat', () => {
       assert.ok(completion > 0);
       assert.equal(completion, generated, 'owl_tokens_generated_total moved by the count shown');
       const again = await (
-        await fetch(`${url}/v1/chat/completions`, {
+        await fetch(`${ctx.url}/v1/chat/completions`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify({ ...body, stream: false, stream_options: undefined }),
@@ -120,9 +109,9 @@ describe('chat', () => {
   });
 
   it('shows a slow reply growing while it is generated', T, async (t) => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       await page.selectOption(sel('model-select'), SLOW);
       await setField(page, 'max-tokens', longReply);
       await page.fill(sel('message-input'), 'Hello');
@@ -152,9 +141,9 @@ describe('chat', () => {
 
   for (const how of ['the Stop button', 'Escape']) {
     it(`stops a reply with ${how}: the fetch is aborted, the partial reply stays, the slot is freed`, T, async () => {
-      const { context, page, problems } = await openPage(browser);
+      const { context, page, problems } = await openPage(ctx.browser);
       try {
-        await gotoChat(page, url);
+        await gotoChat(page, ctx.url);
         await page.selectOption(sel('model-select'), SLOW);
         await setField(page, 'max-tokens', 1800); // about half a minute or more: never finishes by itself here
         const failed = page.waitForEvent('requestfailed', {
@@ -171,7 +160,7 @@ describe('chat', () => {
           null,
           { timeout: 30_000 },
         );
-        assert.equal(await metric(url, 'owl_requests_processing'), 1);
+        assert.equal(await metric(ctx.url, 'owl_requests_processing'), 1);
 
         if (how === 'Escape') await page.keyboard.press('Escape');
         else await page.click(sel('stop'));
@@ -179,7 +168,7 @@ describe('chat', () => {
         const request = await failed;
         assert.match(request.failure().errorText, /ABORTED/i);
         await waitIdle(page, 10_000);
-        const processing = await pollUntil(async () => (await metric(url, 'owl_requests_processing')) === 0, 5_000);
+        const processing = await pollUntil(async () => (await metric(ctx.url, 'owl_requests_processing')) === 0, 5_000);
         assert.ok(processing, 'owl_requests_processing did not drop to 0 within 5 s of Stop');
 
         // The partial reply stays, marked as stopped, and does not grow any more.
@@ -188,10 +177,10 @@ describe('chat', () => {
         const stats = lastAssistant(page).locator(sel('reply-stats'));
         assert.equal(await stats.getAttribute('data-stopped'), 'true');
         assert.match(await stats.textContent(), /stopped/);
-        const generated = await metric(url, 'owl_tokens_generated_total');
+        const generated = await metric(ctx.url, 'owl_tokens_generated_total');
         await page.waitForTimeout(500);
         assert.equal(await lastReplyText(page), partial);
-        assert.equal(await metric(url, 'owl_tokens_generated_total'), generated, 'the server went on generating');
+        assert.equal(await metric(ctx.url, 'owl_tokens_generated_total'), generated, 'the server went on generating');
         const [conv] = await storedConversations(page);
         assert.equal(conv.messages.length, 2);
         assert.equal(conv.messages[1].stopped, true);
@@ -205,9 +194,9 @@ describe('chat', () => {
   }
 
   it('sends to the model picked: switching model changes where the next message goes', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       await setField(page, 'max-tokens', 8);
       await page.selectOption(sel('model-select'), STORIES);
       const first = await sendAndWait(page, 'Once upon a time');
@@ -229,7 +218,7 @@ describe('chat', () => {
         [undefined, STORIES, undefined, SLOW],
       );
 
-      const ps = await (await fetch(`${url}/api/ps`)).json();
+      const ps = await (await fetch(`${ctx.url}/api/ps`)).json();
       const loaded = ps.models.map((m) => m.name || m.model);
       assert.ok(loaded.some((n) => n.startsWith(SLOW)), `the slow model is loaded: ${loaded.join(', ')}`);
       assertNoProblems(problems);

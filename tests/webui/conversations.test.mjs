@@ -2,24 +2,22 @@
 // exported; edit-and-resend of a user message and regenerate of the last reply.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import {
-  HOOK_TIMEOUT,
   SLOW,
   STORIES,
   T,
   assertNoProblems,
   gotoChat,
   lastReplyText,
-  launchBrowser,
   messages,
   openPage,
   reloadChat,
   sel,
   sendAndWait,
+  serverAndBrowser,
   setField,
-  startServer,
   storedConversations,
   waitIdle,
 } from './helpers.mjs';
@@ -28,25 +26,12 @@ const conversationTitles = (page) =>
   page.locator(`${sel('conversation')} [data-testid="conversation-open"]`).allTextContents();
 
 describe('conversations', () => {
-  let server;
-  let url;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    url = server.url;
-    browser = await launchBrowser();
-  }, { timeout: HOOK_TIMEOUT });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, { timeout: HOOK_TIMEOUT });
+  const ctx = serverAndBrowser();
 
   it('keeps the conversation and the settings across a reload', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       // The second model, so that "remembered" differs from the default choice (the first).
       await page.selectOption(sel('model-select'), SLOW);
       await setField(page, 'system-prompt', 'You are terse.\nAnswer in one line.');
@@ -89,9 +74,9 @@ describe('conversations', () => {
   });
 
   it('renames, exports and deletes conversations', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       await page.selectOption(sel('model-select'), STORIES);
       await setField(page, 'max-tokens', 12);
       await setField(page, 'temperature', 0);
@@ -155,9 +140,9 @@ describe('conversations', () => {
   });
 
   it('edit-and-resend truncates what followed; regenerate replaces the last reply (greedy: the same text)', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       await page.selectOption(sel('model-select'), STORIES);
       await setField(page, 'temperature', 0);
       await setField(page, 'max-tokens', 30);
@@ -195,7 +180,7 @@ describe('conversations', () => {
       assert.equal(await messages(page).nth(0).locator(sel('message-content')).textContent(), 'A little cat');
 
       // The new reply is the server's greedy reply to the edited message alone.
-      const direct = await fetch(`${url}/v1/chat/completions`, {
+      const direct = await fetch(`${ctx.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ model: STORIES, messages: edited.messages, temperature: 0, max_tokens: 30, top_p: edited.top_p }),

@@ -1,19 +1,18 @@
 // Errors the page must show clearly: a 4xx answer's message, a server that is gone, an error sent
 // in the middle of a stream, and a server that lists no models.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import {
-  HOOK_TIMEOUT,
   STORIES,
   T,
   assertNoProblems,
   gotoChat,
   lastAssistant,
   lastReplyText,
-  launchBrowser,
   openPage,
   sel,
+  serverAndBrowser,
   setField,
   startServer,
   waitIdle,
@@ -26,25 +25,12 @@ async function send(page, text) {
 }
 
 describe('errors', () => {
-  let server;
-  let url;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    url = server.url;
-    browser = await launchBrowser();
-  }, { timeout: HOOK_TIMEOUT });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, { timeout: HOOK_TIMEOUT });
+  const ctx = serverAndBrowser();
 
   it('shows the message of a 400 answer, and the next good send clears it', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       await page.selectOption(sel('model-select'), STORIES);
       await setField(page, 'temperature', 5); // the server allows 0 to 2
       await setField(page, 'max-tokens', 10);
@@ -72,7 +58,7 @@ describe('errors', () => {
 
   it('says when the server cannot be reached', T, async () => {
     const own = await startServer();
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
       await gotoChat(page, own.url);
       await own.stop();
@@ -88,9 +74,9 @@ describe('errors', () => {
   });
 
   it('shows an error sent in the middle of a stream, keeping the text before it', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       const chunk = (o) => `data: ${JSON.stringify(o)}\n\n`;
       const base = { id: 'chatcmpl-x', object: 'chat.completion.chunk', created: 1, model: STORIES };
       await page.route('**/v1/chat/completions', (route) =>
@@ -116,13 +102,13 @@ describe('errors', () => {
   });
 
   it('says when the server lists no models, and offers to try again', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
       let empty = true;
       await page.route('**/v1/models', (route) =>
         empty ? route.fulfill({ status: 200, contentType: 'application/json', body: '{"object":"list","data":[]}' }) : route.continue(),
       );
-      await page.goto(`${url}/`);
+      await page.goto(`${ctx.url}/`);
       const error = page.locator(sel('error'));
       await error.waitFor({ state: 'visible' });
       assert.match(await error.textContent(), /no models/i);

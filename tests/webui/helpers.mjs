@@ -7,70 +7,28 @@
 //   OWL_TEST_TMP        a scratch folder that run.sh removes on exit (optional)
 //   OWL_CHROMIUM        the browser (default /usr/bin/chromium, Debian's `chromium` package)
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
+
+// Plain node: the server start and stop, scratch folders and polling of the client tests.
+import { pollUntil, requireEnv as requireEnvOf, spawnServer } from '../clients/helpers.mjs';
+
+export { pollUntil };
 
 export const STORIES = 'stories260K';
 export const SLOW = 'synthetic-100m';
 export const TEST_TIMEOUT = 90_000;
 export const HOOK_TIMEOUT = 120_000;
 export const UI_TIMEOUT = 20_000; // one page action or wait
-const LISTEN_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 5_000;
-const LISTEN_RE = /owl serve: listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
 export const T = { timeout: TEST_TIMEOUT };
 
-function requireEnv(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run these tests through tests/webui/run.sh`);
-  return v;
-}
-
-function scratchDir(prefix) {
-  const root = process.env.OWL_TEST_TMP || os.tmpdir();
-  return fs.mkdtempSync(path.join(root, prefix));
-}
-
-// Servers still running when the test process exits are killed, so that none outlives the run.
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitForExit(child, ms) {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
+const requireEnv = (name) => requireEnvOf(name, 'tests/webui/run.sh');
 
 // Starts `owl serve --models DIR` on a free port (2 slots, 2048-token contexts, 2 threads) and
 // resolves once it prints its listening line, to {url, stop(), log()}.
 export function startServer(args = []) {
-  const stateDir = scratchDir('owl-webui-state-');
   const argv = [
     'serve',
     '--models',
@@ -87,51 +45,8 @@ export function startServer(args = []) {
     '2',
     ...args,
   ];
-  const env = { ...process.env, OWL_STATE_DIR: stateDir };
-  delete env.OWL_API_KEY; // a developer's own key must not change what the tests expect
-  const child = spawn(requireEnv('OWL_BINARY'), argv, {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  live.add(child);
-  let stderr = '';
-  child.stdout.resume();
-  child.stderr.setEncoding('utf8');
-
-  const stop = async () => {
-    if (!exited(child)) {
-      child.kill('SIGTERM');
-      if (!(await waitForExit(child, STOP_GRACE_MS))) {
-        child.kill('SIGKILL');
-        await waitForExit(child, STOP_GRACE_MS);
-      }
-    }
-    live.delete(child);
-    fs.rmSync(stateDir, { recursive: true, force: true });
-  };
-
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (why) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      stop().finally(() => reject(new Error(`owl ${argv.join(' ')}: ${why}\n--- stderr ---\n${stderr}`)));
-    };
-    const timer = setTimeout(() => fail(`no listening line within ${LISTEN_TIMEOUT_MS / 1000} s`), LISTEN_TIMEOUT_MS);
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (settled) return;
-      const m = LISTEN_RE.exec(stderr);
-      if (m) {
-        settled = true;
-        clearTimeout(timer);
-        resolve({ url: `http://127.0.0.1:${m[1]}`, stop, log: () => stderr });
-      }
-    });
-    child.on('error', (e) => fail(`could not start: ${e.message}`));
-    child.on('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
-  });
+  // A developer's own key must not change what the tests expect.
+  return spawnServer(requireEnv('OWL_BINARY'), argv, { env: { OWL_API_KEY: undefined }, statePrefix: 'owl-webui-state-' });
 }
 
 export async function launchBrowser() {
@@ -160,18 +75,26 @@ export async function openPage(browser, { viewport = { width: 1280, height: 800 
   return { context, page, problems, requests };
 }
 
-export function assertNoProblems(problems) {
-  assert.deepEqual(problems, [], 'the page reported errors or CSP violations');
+// The per-file setup of the tests: registers, in the calling describe(), a before() that starts
+// a server (startServer(SERVERARGS)) and a browser, and an after() that closes both. Returns an
+// object whose server, url and browser are set once that before() has run; hooks the caller
+// registers afterwards run after it (and their after()s before the closing one).
+export function serverAndBrowser(serverArgs = []) {
+  const ctx = { server: undefined, url: undefined, browser: undefined };
+  before(async () => {
+    ctx.server = await startServer(serverArgs);
+    ctx.url = ctx.server.url;
+    ctx.browser = await launchBrowser();
+  }, { timeout: HOOK_TIMEOUT });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.server?.stop();
+  }, { timeout: HOOK_TIMEOUT });
+  return ctx;
 }
 
-// Polls FN every 100 ms until it resolves truthy or MS have passed; resolves to the last value.
-export async function pollUntil(fn, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() >= deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function assertNoProblems(problems) {
+  assert.deepEqual(problems, [], 'the page reported errors or CSP violations');
 }
 
 export const sel = (testid) => `[data-testid="${testid}"]`;

@@ -2,23 +2,21 @@
 // behind a button and the composer works; with the keyboard alone a message is typed and sent,
 // and focus is visible.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import {
-  HOOK_TIMEOUT,
   STORIES,
   T,
   assertNoProblems,
   gotoChat,
   lastAssistant,
-  launchBrowser,
   messages,
   openPage,
   pollUntil,
   reloadChat,
   sel,
+  serverAndBrowser,
   setField,
-  startServer,
   waitIdle,
 } from './helpers.mjs';
 
@@ -42,25 +40,12 @@ async function insideViewport(locator, width) {
 }
 
 describe('layout and keyboard', () => {
-  let server;
-  let url;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    url = server.url;
-    browser = await launchBrowser();
-  }, { timeout: HOOK_TIMEOUT });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, { timeout: HOOK_TIMEOUT });
+  const ctx = serverAndBrowser();
 
   it('fits a 375 px phone: no sideways scrolling, the list behind a button, a working composer', T, async () => {
-    const { context, page, problems } = await openPage(browser, { viewport: PHONE });
+    const { context, page, problems } = await openPage(ctx.browser, { viewport: PHONE });
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       // A stored reply with a wide code block and a long word, the usual causes of overflow.
       await page.evaluate(() => {
         const wide = `\`\`\`\n${'x'.repeat(300)} = ${'y'.repeat(100)}\n\`\`\`\n\n${'averyveryverylongword'.repeat(12)} https://example.com/${'p'.repeat(120)}`;
@@ -122,9 +107,9 @@ describe('layout and keyboard', () => {
   });
 
   it('works from the keyboard alone: Tab to the message box, Shift+Enter, Enter sends', T, async () => {
-    const { context, page, problems } = await openPage(browser);
+    const { context, page, problems } = await openPage(ctx.browser);
     try {
-      await gotoChat(page, url);
+      await gotoChat(page, ctx.url);
       await page.selectOption(sel('model-select'), STORIES);
       await setField(page, 'max-tokens', 20);
       await reloadChat(page);

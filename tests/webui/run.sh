@@ -18,42 +18,14 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/../node_tests.sh
+source "$here/../node_tests.sh"
 
-OWL_BINARY="${1:-${OWL_BINARY:-$repo/build/owl}}"
-OWL_FIXTURES="${2:-${OWL_FIXTURES:-$repo/../shared/fixtures}}"
+owl_test_args "$@"
 OWL_CHROMIUM="${OWL_CHROMIUM:-/usr/bin/chromium}"
-
-fixture="$OWL_FIXTURES/llama2c-stories260K"
-if [[ ! -f "$fixture/stories260K.bin" ]]; then
-  echo "skipped: fixtures not found at $fixture/stories260K.bin"
-  exit 0
-fi
-if [[ ! -x "$OWL_BINARY" ]]; then
-  echo "error: owl binary not found or not executable: $OWL_BINARY" >&2
-  exit 1
-fi
-OWL_BINARY="$(cd "$(dirname "$OWL_BINARY")" && pwd)/$(basename "$OWL_BINARY")"
-
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
-}
-
-apt_install() {
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
-}
-
-if ! command -v node >/dev/null 2>&1; then
-  echo "node not found: installing Debian's nodejs and npm"
-  apt_install nodejs npm
-fi
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-if (( node_major < 20 )); then
-  echo "error: node $(node --version) is too old: these tests need node 20 or newer" \
-       "(playwright-core and the test runner's --test-concurrency)" >&2
-  exit 1
-fi
+require_fixture
+require_owl_binary
+ensure_node "playwright-core and the test runner's --test-concurrency"
 
 if [[ ! -x "$OWL_CHROMIUM" ]]; then
   if [[ "$OWL_CHROMIUM" != /usr/bin/chromium ]]; then
@@ -65,22 +37,12 @@ if [[ ! -x "$OWL_CHROMIUM" ]]; then
 fi
 
 cd "$here"
-# npm ci writes node_modules/.package-lock.json; -nt is also true when it does not exist.
-if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "npm not found: installing Debian's npm"
-    apt_install npm
-  fi
-  npm ci --no-audit --no-fund
-fi
+npm_ci_if_needed
 
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/owl-webui.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-
+make_scratch webui
 mkdir -p "$tmp/models" "$tmp/state"
 export OWL_STATE_DIR="$tmp/state"
-"$OWL_BINARY" convert --from llama2c "$fixture/stories260K.bin" --tokenizer "$fixture/tok512.bin" \
-  -o "$tmp/models/stories260K.gguf"
+convert_stories "$tmp/models/stories260K.gguf"
 # Random weights: gibberish, but slow enough on a CPU to watch a reply grow and to stop it.
 "$OWL_BINARY" bench --synthetic 100m --type q4_0 -o "$tmp/models/synthetic-100m.gguf"
 

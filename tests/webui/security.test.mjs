@@ -3,9 +3,9 @@
 // the page is served with a Content-Security-Policy that forbids the rest. The Markdown that is
 // rendered becomes the elements it should.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { HOOK_TIMEOUT, T, assertNoProblems, gotoChat, launchBrowser, openPage, reloadChat, sel, startServer } from './helpers.mjs';
+import { T, assertNoProblems, gotoChat, openPage, reloadChat, sel, serverAndBrowser } from './helpers.mjs';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
@@ -51,20 +51,7 @@ async function loadStored(page, url, conversation) {
 }
 
 describe('security', () => {
-  let server;
-  let url;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    url = server.url;
-    browser = await launchBrowser();
-  }, { timeout: HOOK_TIMEOUT });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, { timeout: HOOK_TIMEOUT });
+  const ctx = serverAndBrowser();
 
   it('serves the page, its script and its style with the Content-Security-Policy', T, async () => {
     for (const [path, type] of [
@@ -72,7 +59,7 @@ describe('security', () => {
       ['/ui/app.js', /^text\/javascript/],
       ['/ui/app.css', /^text\/css/],
     ]) {
-      const r = await fetch(`${url}${path}`);
+      const r = await fetch(`${ctx.url}${path}`);
       assert.equal(r.status, 200, path);
       assert.match(r.headers.get('content-type'), type, path);
       assert.equal(r.headers.get('content-security-policy'), CSP, path);
@@ -80,17 +67,17 @@ describe('security', () => {
       await r.arrayBuffer();
     }
     // The HTML itself has no inline script or style for the policy to block.
-    const html = await (await fetch(`${url}/`)).text();
+    const html = await (await fetch(`${ctx.url}/`)).text();
     assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/i, 'no inline <script>');
     assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i, 'no inline style or handler');
   });
 
   it('renders hostile model output as inert text', T, async () => {
-    const { context, page, problems, requests } = await openPage(browser);
+    const { context, page, problems, requests } = await openPage(ctx.browser);
     try {
-      const response = await page.goto(`${url}/`);
+      const response = await page.goto(`${ctx.url}/`);
       assert.equal(response.headers()['content-security-policy'], CSP);
-      await loadStored(page, url, storedConversation(HOSTILE));
+      await loadStored(page, ctx.url, storedConversation(HOSTILE));
 
       const reply = page.locator(`${sel('message')}[data-role="assistant"] ${sel('message-content')}`);
       await reply.waitFor();
@@ -125,7 +112,7 @@ describe('security', () => {
       // Nothing was fetched from anywhere but the server.
       await page.waitForTimeout(300);
       assert.deepEqual(requests.filter((u) => u.includes('example.invalid')), []);
-      const origin = new URL(url).origin;
+      const origin = new URL(ctx.url).origin;
       assert.deepEqual(
         requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:')),
         [],
@@ -139,7 +126,7 @@ describe('security', () => {
   });
 
   it('renders Markdown as elements: only http(s) links, with rel=noopener noreferrer', T, async () => {
-    const { context, page, problems, requests } = await openPage(browser);
+    const { context, page, problems, requests } = await openPage(ctx.browser);
     try {
       const md = [
         '# Title',
@@ -167,7 +154,7 @@ describe('security', () => {
         '',
         '[plain http](http://example.com/) [relative](/v1/models) [mail](mailto:a@b.c)',
       ].join('\n');
-      await loadStored(page, url, storedConversation(md));
+      await loadStored(page, ctx.url, storedConversation(md));
       const body = page.locator(`${sel('message')}[data-role="assistant"] ${sel('message-content')}`);
       await body.waitFor();
       const shape = await body.evaluate((root) => {
