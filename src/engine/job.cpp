@@ -21,12 +21,21 @@ bool Job::next(JobEvent& out, std::chrono::milliseconds timeout) {
   return true;
 }
 
+void JobSignal::notify() {
+  {
+    std::lock_guard lock(mutex);
+    ++count;
+  }
+  changed.notify_all();
+}
+
 void Job::push(JobEvent event) {
   {
     std::lock_guard lock(mutex_);
     events_.push_back(std::move(event));
   }
   ready_.notify_all();
+  if (signal_) signal_->notify();
 }
 
 }  // namespace owl

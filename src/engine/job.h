@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -46,8 +47,17 @@ struct JobEvent {
   CompletionStats stats;
 };
 
+// Wakes whoever waits on several jobs at once (the choices of one request): every push bumps it.
+struct JobSignal {
+  std::mutex mutex;
+  std::condition_variable changed;
+  uint64_t count = 0;  // pushes so far
+  void notify();
+};
+
 class Job {
  public:
+  explicit Job(std::shared_ptr<JobSignal> signal = nullptr) : signal_(std::move(signal)) {}
   // Waits up to timeout for the next event; false when none came.
   bool next(JobEvent& out, std::chrono::milliseconds timeout);
   // Asks the scheduler to stop this request; it frees the slot at its next step and sends done.
@@ -61,6 +71,7 @@ class Job {
   std::condition_variable ready_;
   std::deque<JobEvent> events_;
   std::atomic<bool> cancelled_{false};
+  std::shared_ptr<JobSignal> signal_;
 };
 
 }  // namespace owl

@@ -76,7 +76,7 @@ Scheduler::~Scheduler() {
   thread_.join();
 }
 
-std::shared_ptr<Job> Scheduler::submit(CompletionRequest request) {
+std::shared_ptr<Job> Scheduler::submit(CompletionRequest request, std::shared_ptr<JobSignal> signal) {
   const auto n = static_cast<int64_t>(request.prompt.size());
   if (n == 0) fail("the prompt has no tokens");
   if (n > options_.n_ctx) fail("the prompt has {} tokens, more than the context size {}", n, options_.n_ctx);
@@ -89,7 +89,7 @@ std::shared_ptr<Job> Scheduler::submit(CompletionRequest request) {
     if (!std::isfinite(bias) && bias != -INFINITY) fail("logit_bias for token {} is not a number", id);
   }
   validate(request.sampling);
-  auto job = std::make_shared<Job>();
+  auto job = std::make_shared<Job>(std::move(signal));
   {
     std::lock_guard lock(mutex_);
     if (stop_ || cancel_all_) throw QueueFull("the model is being unloaded");

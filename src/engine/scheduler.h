@@ -77,7 +77,8 @@ class Scheduler {
   // Queues a request; its events arrive on the returned job. Throws owl::Error for a request that
   // can never run (empty prompt, longer than the context, a token id out of range, bad sampling
   // parameters) and QueueFull when the queue is full.
-  std::shared_ptr<Job> submit(CompletionRequest request);
+  // signal, when given, is notified at every event of the job (to wait on several jobs at once).
+  std::shared_ptr<Job> submit(CompletionRequest request, std::shared_ptr<JobSignal> signal = nullptr);
 
   // The pooled, L2-normalised embedding of tokens, computed on the scheduler thread between steps
   // (in a cache of its own). Blocks; throws owl::Error for bad input.

@@ -11,7 +11,7 @@ Generation::Generation(ModelPool& pool, std::shared_ptr<Resident> model, const C
     for (int i = 0; i < n_choices; ++i) {
       CompletionRequest r = request;
       r.sampling.seed += static_cast<uint64_t>(i);
-      jobs_.push_back(model_->scheduler->submit(std::move(r)));
+      jobs_.push_back(model_->scheduler->submit(std::move(r), signal_));
     }
   } catch (const QueueFull& e) {
     cancel();
@@ -39,22 +39,24 @@ void Generation::cancel() {
 }
 
 bool Generation::next(int& index, JobEvent& event, std::chrono::milliseconds timeout) {
-  if (done()) return false;
-  // Round robin without waiting, then wait on one unfinished choice.
-  for (size_t k = 0; k < jobs_.size(); ++k) {
-    const size_t i = (turn_ + k) % jobs_.size();
-    if (finished_[i] || !jobs_[i]->next(event, std::chrono::milliseconds(0))) continue;
-    turn_ = i + 1;
-    index = static_cast<int>(i);
-    if (event.kind == JobEvent::Kind::done) finished_[i] = true, ++n_done_;
-    return true;
-  }
-  for (size_t i = 0; i < jobs_.size(); ++i) {
-    if (finished_[i]) continue;
-    if (!jobs_[i]->next(event, timeout)) return false;
-    index = static_cast<int>(i);
-    if (event.kind == JobEvent::Kind::done) finished_[i] = true, ++n_done_;
-    return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    uint64_t seen;
+    {
+      std::lock_guard lock(signal_->mutex);
+      seen = signal_->count;
+    }
+    // Round robin over the choices without waiting, then wait for any of them to push.
+    for (size_t k = 0; k < jobs_.size(); ++k) {
+      const size_t i = (turn_ + k) % jobs_.size();
+      if (finished_[i] || !jobs_[i]->next(event, std::chrono::milliseconds(0))) continue;
+      turn_ = i + 1;
+      index = static_cast<int>(i);
+      if (event.kind == JobEvent::Kind::done) finished_[i] = true, ++n_done_;
+      return true;
+    }
+    std::unique_lock lock(signal_->mutex);
+    if (!signal_->changed.wait_until(lock, deadline, [&] { return signal_->count != seen; })) return false;
   }
   return false;
 }

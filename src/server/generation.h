@@ -42,6 +42,7 @@ class Generation {
  private:
   ModelPool& pool_;
   std::shared_ptr<Resident> model_;
+  std::shared_ptr<JobSignal> signal_ = std::make_shared<JobSignal>();  // any choice's event
   std::vector<std::shared_ptr<Job>> jobs_;
   std::vector<bool> finished_;
   size_t n_done_ = 0;
