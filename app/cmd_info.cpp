@@ -7,7 +7,6 @@
 
 #include "commands.h"
 #include "common.h"
-#include "chat/model_template.h"
 #include "base/human_units.h"
 #include "formats/gguf.h"
 
@@ -85,7 +84,7 @@ void add_info(CLI::App& app) {
     out += fmt::format("embedding:       {}  feed-forward: {}\n", s.n_embd, s.n_ff);
     out += fmt::format("heads:           {} query, {} key/value, head dim {}\n", s.n_head, s.n_head_kv, s.head_dim);
     out += describe_family(s, m->model().weights());
-    out += fmt::format("chat template:   {}\n", chat::model_template(f).describe());
+    out += fmt::format("chat template:   {}\n", m->chat_template().describe());
     std::fputs(out.c_str(), stdout);
   });
 }

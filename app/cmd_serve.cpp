@@ -58,8 +58,8 @@ void serve(ServeArgs& a) {
     pool.shutdown();  // streams end now instead of generating to the end
     srv.stop();
   });
-  std::fprintf(stderr, "owl serve: %zu model(s), %lld slots, listening on http://%s:%d\n", pool.available().size(),
-               static_cast<long long>(a.pool.scheduler.n_parallel), a.http.host.c_str(), port);
+  std::fprintf(stderr, "owl serve: %zu model(s), %lld slots\n", pool.available().size(),
+               static_cast<long long>(a.pool.scheduler.n_parallel));
   std::fprintf(stderr, "owl serve: listening on http://%s:%d\n", a.http.host.c_str(), port);
   std::fflush(stderr);
   const bool listened = srv.listen();

@@ -15,14 +15,10 @@ CompletionResult complete(const LoadedModel& model, ThreadPool& pool, std::span<
   Decoder decoder(model.model(), pool);
   KvCache cache(model.spec(), options.n_ctx);
   TextStream text(model.tokenizer(), options.stop);
-  if (options.emit_prompt) {
-    StreamDecoder echo(model.tokenizer());
-    std::string shown;
-    for (int32_t id : prompt) shown += echo.feed(id);
-    if (!shown.empty()) on_text(shown);
-  }
   if (options.continues_prompt) {
-    for (int32_t id : prompt) text.skip(id);
+    std::string shown;
+    for (int32_t id : prompt) shown += text.skip(id);
+    if (options.emit_prompt && !shown.empty()) on_text(shown);
   }
   GenerateOptions go;
   go.n_predict = options.n_predict;
@@ -35,8 +31,7 @@ CompletionResult complete(const LoadedModel& model, ThreadPool& pool, std::span<
     return !cancelled && !text.stopped();
   });
   if (const std::string rest = text.finish(); !rest.empty()) on_text(rest);
-  const bool budget_spent = options.n_predict >= 0 && r.stats.n_generated >= options.n_predict;
-  r.stopped = cancelled || text.stopped() || (!budget_spent && !r.stats.context_full);
+  r.stopped = cancelled || text.stopped() || !r.stats.hit_limit(options.n_predict);
   return r;
 }
 

@@ -19,7 +19,7 @@ struct CompletionOptions {
   int64_t n_ctx = 0;      // the context (at least the prompt's length)
   int64_t n_predict = 128;  // < 0: until an end token or the context is full
   std::vector<std::string> stop;  // stop strings (not included in the text)
-  bool emit_prompt = false;       // on_text sees the prompt's text first
+  bool emit_prompt = false;       // on_text sees the prompt's text first (with continues_prompt)
   // The text continues the prompt's (a completion) or starts afresh (a reply to a rendered chat,
   // whose first token then loses SentencePiece's leading space, as owl chat prints it).
   bool continues_prompt = true;

@@ -27,6 +27,8 @@ struct GenerateStats {
   bool context_full = false;
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? n_prompt / prompt_seconds : 0; }
   double generate_tokens_per_second() const { return generate_seconds > 0 ? n_generated / generate_seconds : 0; }
+  // Whether generation ran into the token budget n_predict (< 0: none) or the context.
+  bool hit_limit(int64_t n_predict) const { return context_full || (n_predict >= 0 && n_generated >= n_predict); }
 };
 
 // Evaluates prompt (appended to whatever the cache holds), then generates. on_token returns

@@ -15,7 +15,6 @@
 namespace owl {
 
 enum class FinishReason { stop, length, cancelled, error };
-const char* finish_reason_name(FinishReason r);  // "stop", "length", "cancelled", "error"
 
 struct TokenLogprob {
   int32_t id = 0;
@@ -26,7 +25,6 @@ struct CompletionStats {
   int64_t n_prompt = 0;     // prompt tokens
   int64_t n_reused = 0;     // of which were already in the slot's cache (prefix cache)
   int64_t n_generated = 0;  // tokens sampled and kept (an end token is not counted)
-  double queue_seconds = 0;     // from submit() to a slot
   double prompt_seconds = 0;    // from a slot to the first sampled token
   double generate_seconds = 0;  // from the first sampled token to the end
   std::vector<int32_t> generated;  // the kept tokens

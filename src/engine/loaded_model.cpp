@@ -11,7 +11,6 @@ namespace owl {
 
 std::unique_ptr<LoadedModel> LoadedModel::load(const std::string& path) {
   std::unique_ptr<LoadedModel> m(new LoadedModel());
-  m->path_ = path;
   m->model_ = Model::load(path);
   m->tokenizer_ = Tokenizer::from_gguf(m->model_->file());
   if (m->tokenizer_->n_vocab() != m->model_->spec().n_vocab) {

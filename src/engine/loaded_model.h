@@ -25,7 +25,7 @@ class LoadedModel {
   // Loads the weights and builds the tokenizer and template; throws owl::Error naming the file.
   static std::unique_ptr<LoadedModel> load(const std::string& path);
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return model_->file().path(); }
   const Model& model() const { return *model_; }
   const ModelSpec& spec() const { return model_->spec(); }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
@@ -51,7 +51,6 @@ class LoadedModel {
 
  private:
   LoadedModel() = default;
-  std::string path_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   chat::ModelTemplate template_info_;

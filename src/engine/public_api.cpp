@@ -43,7 +43,6 @@ struct Model::Impl {
 };
 
 struct Chat::Impl {
-  Model::Impl& owner;
   ChatSession session;
 };
 
@@ -78,7 +77,7 @@ GenerateResult Model::generate(const std::string& prompt, const GenerateParams& 
 }
 
 std::unique_ptr<Chat> Model::chat(const std::string& system_prompt) {
-  auto impl = std::unique_ptr<Chat::Impl>(new Chat::Impl{*impl_, ChatSession(*impl_->model, *impl_->pool, impl_->n_ctx)});
+  auto impl = std::unique_ptr<Chat::Impl>(new Chat::Impl{ChatSession(*impl_->model, *impl_->pool, impl_->n_ctx)});
   impl->session.set_system(system_prompt);
   return std::unique_ptr<Chat>(new Chat(std::move(impl)));
 }
@@ -91,8 +90,7 @@ GenerateResult Chat::send(const std::string& message, const GenerateParams& para
   const ChatSession::Reply r = impl_->session.send(
       message, sampler, params.max_tokens, [&](const std::string& piece) { return !on_text || on_text(piece); },
       params.stop);
-  const bool ended = params.max_tokens < 0 || r.stats.n_generated < params.max_tokens;
-  return result_of(r.text, r.stats, ended && !r.stats.context_full);
+  return result_of(r.text, r.stats, !r.stats.hit_limit(params.max_tokens));
 }
 
 void Chat::clear() { impl_->session.clear(); }

@@ -64,6 +64,7 @@ Scheduler::Scheduler(const LoadedModel& model, SchedulerOptions options)
   options_.prompt_tokens_per_step = std::max<int64_t>(1, options_.prompt_tokens_per_step);
   for (int64_t i = 0; i < options_.n_parallel; ++i) slots_.push_back(std::make_unique<Slot>(model.spec(), options_.n_ctx));
   totals_.kv_cells_total = options_.n_parallel * options_.n_ctx;
+  for (const auto& s : slots_) totals_.kv_cache_bytes += s->cache.bytes();
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -98,7 +99,7 @@ std::shared_ptr<Job> Scheduler::submit(CompletionRequest request, std::shared_pt
     if (static_cast<int64_t>(waiting_.size()) >= options_.max_queue + free_slots) {
       throw QueueFull(fmt::format("the server is busy: {} requests are waiting (--max-queue)", waiting_.size()));
     }
-    waiting_.push_back({job, std::move(request), Clock::now()});
+    waiting_.push_back({job, std::move(request)});
   }
   wake_.notify_all();
   return job;
@@ -235,7 +236,6 @@ void Scheduler::admit(Waiting w) {
   s.stats.n_prompt = static_cast<int64_t>(s.request.prompt.size());
   s.stats.n_reused = static_cast<int64_t>(common);
   s.admitted = Clock::now();
-  s.stats.queue_seconds = seconds(w.submitted, s.admitted);
 }
 
 void Scheduler::step() {
@@ -300,7 +300,6 @@ void Scheduler::step() {
   std::lock_guard lock(mutex_);
   totals_.prompt_tokens += prompt_tokens;
   totals_.kv_cells_used = used;
-  totals_.steps = step_;
 }
 
 void Scheduler::sample(Slot& s, std::span<const float> logits) {

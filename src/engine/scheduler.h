@@ -57,7 +57,7 @@ struct SchedulerMetrics {
   int64_t queued = 0;
   int64_t kv_cells_used = 0;
   int64_t kv_cells_total = 0;
-  int64_t steps = 0;
+  uint64_t kv_cache_bytes = 0;  // every slot's cache, allocated up front
 };
 
 // submit() refuses with this when max_queue requests already wait (HTTP 503).
@@ -97,7 +97,6 @@ class Scheduler {
   struct Waiting {
     std::shared_ptr<Job> job;
     CompletionRequest request;
-    std::chrono::steady_clock::time_point submitted;
   };
 
   void loop();

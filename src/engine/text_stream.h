@@ -17,9 +17,10 @@ class TextStream {
   // The text that can be released after one more token. Once a stop string appears, the text
   // before it is released, stopped() turns true, and later feeds return nothing.
   std::string feed(int32_t id);
-  // Feeds a token whose text is not wanted (a prompt the generated text continues), so that the
-  // next token decodes as it does in context (SentencePiece's leading space is kept).
-  void skip(int32_t id) { decoder_.feed(id); }
+  // Feeds a token of the prompt the generated text continues, so that the next token decodes as it
+  // does in context (SentencePiece's leading space is kept). Returns its text, which stop strings
+  // do not see.
+  std::string skip(int32_t id) { return decoder_.feed(id); }
   // What is still held back (at the end of generation).
   std::string finish();
   bool stopped() const { return stopped_; }

@@ -21,6 +21,9 @@ struct ChoiceResult {
   CompletionStats stats;
 };
 
+// The API's finish_reason / done_reason: "length" when the token budget or the context ran out.
+inline const char* api_finish_reason(FinishReason r) { return r == FinishReason::length ? "length" : "stop"; }
+
 class Generation {
  public:
   // Submits; HttpError 400 for a request the model cannot run, 503 when the queue is full.

@@ -49,8 +49,6 @@ const Json* Fields::raw(const char* key) const {
   return &*it;
 }
 
-bool Fields::has(const char* key) const { return raw(key) != nullptr; }
-
 std::optional<std::string> Fields::string(const char* key) const {
   const Json* v = raw(key);
   if (v == nullptr) return std::nullopt;

@@ -24,7 +24,6 @@ Json parse_body(std::string_view body);
 class Fields {
  public:
   explicit Fields(const Json& object, std::string prefix = "");
-  bool has(const char* key) const;
   std::optional<std::string> string(const char* key) const;
   std::optional<bool> boolean(const char* key) const;
   std::optional<int64_t> integer(const char* key, int64_t lo, int64_t hi) const;

@@ -102,7 +102,7 @@ Json final_fields(const ChoiceResult& r, double load_seconds, std::chrono::stead
   const CompletionStats& s = r.stats;
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Json{{"done", true},
-              {"done_reason", r.finish == FinishReason::length ? "length" : "stop"},
+              {"done_reason", api_finish_reason(r.finish)},
               {"total_duration", nanos(total)},
               {"load_duration", nanos(load_seconds)},
               {"prompt_eval_count", s.n_prompt - s.n_reused},
@@ -308,9 +308,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
       const ModelCard& card = model_card(r->entry);
       const auto far = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 100);
       const auto expires = ctx.pool.expires_at(*r).value_or(far);
-      const uint64_t kv = static_cast<uint64_t>(r->scheduler->metrics().kv_cells_total) * 2 *
-                          static_cast<uint64_t>(r->model->spec().n_layer * r->model->spec().n_head_kv *
-                                                r->model->spec().head_dim) * sizeof(float);
+      const uint64_t kv = r->scheduler->metrics().kv_cache_bytes;
       models.push_back({{"name", display_name(r->entry.name)},
                         {"model", display_name(r->entry.name)},
                         {"size", r->entry.size + kv},

@@ -103,18 +103,24 @@ Json timings_json(const CompletionStats& s) {
 // SSE for chat.completion.chunk and text_completion streams.
 class OpenAiStream : public StreamWriter {
  public:
-  OpenAiStream(bool chat, std::string model, const Tokenizer& tok, const OpenAiCall& call)
+  // echo: the prompt's text, sent first as each choice's own chunk (legacy completions' echo).
+  OpenAiStream(bool chat, std::string model, const Tokenizer& tok, const OpenAiCall& call, std::string echo)
       : chat_(chat), id_(random_id(chat ? "chatcmpl-" : "cmpl-")), model_(std::move(model)), tok_(tok),
-        n_(call.n), include_usage_(call.include_usage), logprobs_(call.logprobs) {}
+        n_(call.n), include_usage_(call.include_usage), logprobs_(call.logprobs), echo_(std::move(echo)) {}
 
   std::string begin() override {
-    if (!chat_) return {};
     std::string out;
     for (int i = 0; i < n_; ++i) {
-      out += chunk(Json::array({{{"index", i},
-                                 {"delta", {{"role", "assistant"}, {"content", ""}}},
-                                 {"logprobs", nullptr},
-                                 {"finish_reason", nullptr}}}));
+      if (chat_) {
+        out += chunk(Json::array({{{"index", i},
+                                   {"delta", {{"role", "assistant"}, {"content", ""}}},
+                                   {"logprobs", nullptr},
+                                   {"finish_reason", nullptr}}}));
+      } else if (!echo_.empty()) {
+        JobEvent ev;
+        ev.text = echo_;
+        out += event(i, ev);
+      }
     }
     return out;
   }
@@ -128,8 +134,7 @@ class OpenAiStream : public StreamWriter {
       cached_ = ev.stats.n_reused;
       completion_ += ev.stats.n_generated;
       last_stats_ = ev.stats;
-      const char* reason = ev.finish == FinishReason::length ? "length" : "stop";
-      Json c{{"index", i}, {"logprobs", nullptr}, {"finish_reason", reason}};
+      Json c{{"index", i}, {"logprobs", nullptr}, {"finish_reason", api_finish_reason(ev.finish)}};
       if (chat_) c["delta"] = Json::object();
       else c["text"] = "";
       return chunk(Json::array({c}));
@@ -176,6 +181,7 @@ class OpenAiStream : public StreamWriter {
   int n_;
   bool include_usage_;
   bool logprobs_;
+  std::string echo_;
   int64_t created_ = unix_seconds();
   int64_t prompt_ = 0, completion_ = 0, cached_ = 0;
   CompletionStats last_stats_;
@@ -187,29 +193,7 @@ void run_completion(ServerContext& ctx, httplib::Response& res, std::shared_ptr<
   const Tokenizer& tok = model->model->tokenizer();
   auto gen = std::make_shared<Generation>(ctx.pool, std::move(model), call.request, call.n);
   if (call.stream) {
-    auto writer = std::make_shared<OpenAiStream>(chat, name, tok, call);
-    if (!echo.empty()) {
-      // Legacy echo: the prompt comes back first, as its own chunk per choice.
-      struct Echo : StreamWriter {
-        std::shared_ptr<OpenAiStream> inner;
-        std::string text;
-        int n;
-        std::string begin() override {
-          std::string out;
-          for (int i = 0; i < n; ++i) {
-            JobEvent ev;
-            ev.text = text;
-            out += inner->event(i, ev);
-          }
-          return out;
-        }
-        std::string event(int i, JobEvent& ev) override { return inner->event(i, ev); }
-        std::string end() override { return inner->end(); }
-      };
-      auto e = std::make_shared<Echo>();
-      e->inner = writer, e->text = echo, e->n = call.n;
-      return stream_response(res, "text/event-stream", gen, e);
-    }
+    auto writer = std::make_shared<OpenAiStream>(chat, name, tok, call, echo);
     return stream_response(res, "text/event-stream", gen, writer);
   }
   const std::vector<ChoiceResult> results = gen->wait_all();
@@ -218,8 +202,7 @@ void run_completion(ServerContext& ctx, httplib::Response& res, std::shared_ptr<
   for (size_t i = 0; i < results.size(); ++i) {
     const ChoiceResult& r = results[i];
     completion += r.stats.n_generated;
-    const char* reason = r.finish == FinishReason::length ? "length" : "stop";
-    Json c{{"index", i}, {"finish_reason", reason}};
+    Json c{{"index", i}, {"finish_reason", api_finish_reason(r.finish)}};
     if (chat) {
       c["message"] = {{"role", "assistant"}, {"content", r.text}, {"refusal", nullptr}};
       Json lp = nullptr;
