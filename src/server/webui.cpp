@@ -1,6 +1,7 @@
 // The web chat page (webui/, compiled in by CMakeLists.txt): served at / with a strict
 // Content-Security-Policy, so that nothing but owl's own script and style runs or loads, whatever
 // text the model produces.
+#include "base/embedded_text.h"
 #include "server/respond.h"
 #include "server/routes.h"
 
@@ -9,11 +10,6 @@
 namespace owl::server {
 
 namespace {
-template <size_t N>
-std::string_view embedded(const unsigned char (&bytes)[N]) {
-  return {reinterpret_cast<const char*>(bytes), N - 1};  // the generator ends each array with a 0
-}
-
 void send_static(httplib::Response& res, std::string_view body, const char* type) {
   res.set_header("Content-Security-Policy",
                  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -33,13 +29,13 @@ void add_webui_routes(httplib::Server& http, ServerContext& ctx) {
     return;
   }
   http.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    send_static(res, embedded(kWebui_index_html), "text/html; charset=utf-8");
+    send_static(res, embedded_text(kWebui_index_html), "text/html; charset=utf-8");
   });
   http.Get("/ui/app.js", [](const httplib::Request&, httplib::Response& res) {
-    send_static(res, embedded(kWebui_app_js), "text/javascript; charset=utf-8");
+    send_static(res, embedded_text(kWebui_app_js), "text/javascript; charset=utf-8");
   });
   http.Get("/ui/app.css", [](const httplib::Request&, httplib::Response& res) {
-    send_static(res, embedded(kWebui_app_css), "text/css; charset=utf-8");
+    send_static(res, embedded_text(kWebui_app_css), "text/css; charset=utf-8");
   });
 }
 
