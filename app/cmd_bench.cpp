@@ -135,7 +135,7 @@ class BandwidthProbe {
 
 // Bytes of weights one decoded token reads: every tensor but the token embedding (one row of
 // which is read), unless the embedding doubles as the output head.
-void model_bytes(const gguf::File& f, double* total, double* per_token) {
+void model_bytes(const ModelFile& f, double* total, double* per_token) {
   *total = 0;
   bool has_output = false;
   double embd = 0;

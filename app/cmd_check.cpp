@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "common.h"
 #include "formats/gguf.h"
+#include "models/model_source.h"
 #include "tools/check/check.h"
 
 namespace owl::app {
@@ -61,7 +62,7 @@ void add_check(CLI::App& app) {
     o.fit.kv_type = *dtype_from_name(a->kv_type);
     o.use = *check::use_from_name(a->use);
     if (a->users >= 0) o.users = a->users;
-    const auto file = gguf::File::open(path);
+    const auto file = open_model_file(path);
     const check::CheckReport r = check::run_check(*file, o, env, load);
     if (a->json) {
       const std::string s = check::to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -61,7 +61,7 @@ void add_info(CLI::App& app) {
   cmd->callback([a] {
     const auto m = LoadedModel::load(a->path());
     const ModelSpec& s = m->model().spec();
-    const gguf::File& f = m->model().file();
+    const ModelFile& f = m->model().file();
     uint64_t params = 0;
     std::map<std::string, std::pair<uint64_t, uint64_t>> by_type;  // type -> (tensors, bytes)
     for (const auto& t : f.tensors()) {
@@ -71,7 +71,7 @@ void add_info(CLI::App& app) {
       e.second += t.n_bytes;
     }
     std::string out;
-    out += fmt::format("file:            {} (GGUF v{}, {})\n", f.path(), f.version(), human_bytes(f.file_size()));
+    out += fmt::format("file:            {} ({}, {})\n", f.path(), f.format_description(), human_bytes(f.file_size()));
     if (!s.name.empty()) out += fmt::format("name:            {}\n", s.name);
     out += fmt::format("architecture:    {}\n", s.arch);
     out += fmt::format("parameters:      {} ({})\n", human_count(params), params);

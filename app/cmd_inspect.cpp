@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "common.h"
 #include "formats/gguf.h"
+#include "models/model_source.h"
 #include "tools/inspect.h"
 
 namespace owl::app {
@@ -28,7 +29,7 @@ void add_inspect(CLI::App& app) {
   cmd->add_flag("--json", a->json, "Machine-readable output on stdout");
   cmd->add_option("-t,--threads", a->threads, "Threads for --stats (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->callback([a] {
-    const auto file = gguf::File::open(a->model.path());
+    const auto file = open_model_file(a->model.path());
     InspectOptions o;
     o.tensors = a->tensors;
     o.stats = a->stats;

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "common.h"
 #include "formats/gguf.h"
+#include "models/model_source.h"
 
 namespace owl::app {
 
@@ -61,7 +62,7 @@ void add_template(CLI::App& app) {
     std::string source, name;
     if (has_model) {
       name = a->model.path();
-      const auto file = gguf::File::open(name);
+      const auto file = open_model_file(name);
       const chat::ModelTemplate mt = chat::model_template(*file);
       source = mt.source;
       name += mt.is_fallback ? " (fallback " + mt.fallback_name + ")" : " (chat template)";

@@ -16,7 +16,7 @@ ConversationOptions ModelTemplate::options() const {
 }
 
 namespace {
-std::optional<std::string> token_string(const gguf::File& f, const char* id_key, const gguf::Array* tokens) {
+std::optional<std::string> token_string(const ModelFile& f, const char* id_key, const gguf::Array* tokens) {
   const auto id = f.find_uint(id_key);
   if (!id || tokens == nullptr) return std::nullopt;
   if (*id >= tokens->items.size()) {
@@ -27,7 +27,7 @@ std::optional<std::string> token_string(const gguf::File& f, const char* id_key,
 }
 }  // namespace
 
-ModelTemplate model_template(const gguf::File& f) {
+ModelTemplate model_template(const ModelFile& f) {
   ModelTemplate t;
   const gguf::Value* tv = f.find("tokenizer.ggml.tokens");
   const gguf::Array* tokens = tv != nullptr ? &tv->to_array("tokenizer.ggml.tokens") : nullptr;

@@ -1,4 +1,4 @@
-// The chat template of a GGUF model: its own (tokenizer.chat_template) or a family fallback, and
+// The chat template of a model: its own (tokenizer.chat_template) or a family fallback, and
 // the special-token strings templates read (bos/eos from tokenizer.ggml.tokens at the
 // tokenizer.ggml.bos_token_id / eos_token_id). The one file of src/chat that reads formats/.
 #pragma once
@@ -8,8 +8,8 @@
 
 #include "chat/conversation.h"
 
-namespace owl::gguf {
-class File;
+namespace owl {
+class ModelFile;
 }
 
 namespace owl::chat {
@@ -28,6 +28,6 @@ struct ModelTemplate {
 };
 
 // Throws owl::Error naming the file for malformed metadata (a token id out of range, a non-string template).
-ModelTemplate model_template(const gguf::File& file);
+ModelTemplate model_template(const ModelFile& file);
 
 }  // namespace owl::chat

@@ -28,7 +28,7 @@ std::unique_ptr<LoadedModel> LoadedModel::load(const std::string& path) {
   for (int32_t id = 0; id < tok.n_vocab(); ++id) {
     if (tok.is_end_of_generation(id) && id != tok.eos()) m->stop_tokens_.push_back(id);
   }
-  const gguf::File& f = m->model_->file();
+  const ModelFile& f = m->model_->file();
   if (const auto p = f.find_uint(m->spec().arch + ".pooling_type"); p && *p >= 1 && *p <= 3) {
     m->pooling_ = static_cast<Pooling>(*p);
   }

@@ -15,91 +15,29 @@
 #include <vector>
 
 #include "base/mapped_file.h"
+#include "formats/gguf_value.h"
+#include "formats/model_file.h"
 #include "tensor/dtype.h"
 
 namespace owl::gguf {
 
-// Metadata value types, numbered as in the file (gguf_metadata_value_type).
-enum class ValueType : uint32_t {
-  u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6,
-  boolean = 7, string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12,
-};
-std::string_view value_type_name(ValueType t);
+using TensorInfo = owl::TensorInfo;
 
-struct Value;
-struct Array {
-  ValueType elem = ValueType::u8;  // kept even when empty, for byte-identical round trips
-  std::vector<Value> items;
-};
-
-// One metadata value. The variant index equals the ValueType number.
-struct Value {
-  std::variant<uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t, float, bool, std::string, Array,
-               uint64_t, int64_t, double>
-      v;
-
-  ValueType type() const { return static_cast<ValueType>(v.index()); }
-  bool is_integer() const;  // any of the 8 integer types
-  bool is_float() const;    // f32 or f64
-  // Conversions that throw owl::Error(what + reason) when the value does not fit.
-  int64_t to_int(std::string_view what) const;
-  uint64_t to_uint(std::string_view what) const;
-  double to_double(std::string_view what) const;  // integers and floats
-  const std::string& to_string(std::string_view what) const;
-  const Array& to_array(std::string_view what) const;
-  bool to_bool(std::string_view what) const;
-
-  static Value string_array(const std::vector<std::string>& items);
-  static Value f32_array(const std::vector<float>& items);
-  static Value i32_array(const std::vector<int32_t>& items);
-};
-
-struct TensorInfo {
-  std::string name;
-  std::vector<int64_t> shape;  // PyTorch order: shape.back() is GGUF ne[0], the contiguous dimension
-  DType type = DType::f32;
-  uint64_t offset = 0;         // from the start of the data section
-  uint64_t n_elements = 0;
-  uint64_t n_bytes = 0;
-  const uint8_t* data = nullptr;  // into the mapping
-
-  int64_t rows() const;  // product of all dimensions but the last (1 for a vector)
-  int64_t cols() const { return shape.empty() ? 1 : shape.back(); }
-};
-
-class File {
+// A GGUF file as a model-file view, plus what only GGUF has (version, alignment, data offset).
+class File : public ModelFile {
  public:
   // Maps and parses path; throws owl::Error on any malformed content.
   static std::unique_ptr<File> open(const std::string& path);
 
-  const std::string& path() const { return map_.path(); }
-  // See MappedFile::drop_pages: for tensor data the process has copied and will not read again.
-  void drop_pages(const void* p, size_t n) const { map_.drop_pages(p, n); }
+  std::string_view format() const override { return "gguf"; }
+  std::string format_description() const override { return "GGUF v" + std::to_string(version_); }
+  void drop_pages(const void* p, size_t n) const override { map_.drop_pages(p, n); }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   // End of the header rounded up to the alignment. A file without tensors (vocab-only) may end before it.
   uint64_t data_offset() const { return data_offset_; }
-  size_t file_size() const { return map_.size(); }
-
-  const std::vector<std::pair<std::string, Value>>& metadata() const { return metadata_; }
-  const Value* find(std::string_view key) const;
-  // Typed getters: throw owl::Error "<file>: metadata '<key>': ..." when missing or of the wrong type.
-  const Value& get(std::string_view key) const;
-  std::string get_string(std::string_view key) const;
-  uint64_t get_uint(std::string_view key) const;
-  int64_t get_int(std::string_view key) const;
-  double get_float(std::string_view key) const;
-  bool get_bool(std::string_view key) const;
-  const Array& get_array(std::string_view key) const;
-  // Optional forms: nullopt when absent, owl::Error when present with the wrong type.
-  std::optional<std::string> find_string(std::string_view key) const;
-  std::optional<uint64_t> find_uint(std::string_view key) const;
-  std::optional<double> find_float(std::string_view key) const;
-  std::optional<bool> find_bool(std::string_view key) const;
-
-  const std::vector<TensorInfo>& tensors() const { return tensors_; }
-  const TensorInfo* find_tensor(std::string_view name) const;
-  const TensorInfo& tensor(std::string_view name) const;  // throws naming the file and tensor
+  uint64_t file_size() const override { return map_.size(); }
+  uint64_t header_bytes() const override { return data_offset_; }
 
  private:
   File() = default;
@@ -107,10 +45,6 @@ class File {
   uint32_t version_ = 3;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;
-  std::vector<std::pair<std::string, Value>> metadata_;
-  std::map<std::string, size_t, std::less<>> metadata_index_;
-  std::vector<TensorInfo> tensors_;
-  std::map<std::string, size_t, std::less<>> tensor_index_;
   friend class Parser;
 };
 
@@ -121,8 +55,9 @@ class File {
 class Writer {
  public:
   explicit Writer(uint32_t version = 3) : version_(version) {}
-  // Copies version, metadata and tensors (by reference to the mapped data) from a file.
-  static Writer from(const File& file);
+  // Copies metadata and tensors (by reference to the view's data) from any model-file view, and
+  // the version from a GGUF file (3 otherwise).
+  static Writer from(const ModelFile& file);
 
   void set(std::string key, Value value);  // replaces an existing key in place
   void remove(std::string_view key);

@@ -365,65 +365,9 @@ class Parser {
 std::unique_ptr<File> File::open(const std::string& path) {
   std::unique_ptr<File> file(new File());
   file->map_ = MappedFile(path);
+  file->set_path(path);
   Parser(*file).parse();
   return file;
-}
-
-namespace {
-std::string metadata_what(const File& f, std::string_view key) { return fmt::format("{}: metadata '{}'", f.path(), key); }
-}  // namespace
-
-const Value* File::find(std::string_view key) const {
-  const auto it = metadata_index_.find(key);
-  return it == metadata_index_.end() ? nullptr : &metadata_[it->second].second;
-}
-
-const Value& File::get(std::string_view key) const {
-  const Value* v = find(key);
-  if (v == nullptr) fail("{}: missing", metadata_what(*this, key));
-  return *v;
-}
-
-std::string File::get_string(std::string_view key) const { return get(key).to_string(metadata_what(*this, key)); }
-uint64_t File::get_uint(std::string_view key) const { return get(key).to_uint(metadata_what(*this, key)); }
-int64_t File::get_int(std::string_view key) const { return get(key).to_int(metadata_what(*this, key)); }
-double File::get_float(std::string_view key) const { return get(key).to_double(metadata_what(*this, key)); }
-bool File::get_bool(std::string_view key) const { return get(key).to_bool(metadata_what(*this, key)); }
-const Array& File::get_array(std::string_view key) const { return get(key).to_array(metadata_what(*this, key)); }
-
-std::optional<std::string> File::find_string(std::string_view key) const {
-  const Value* v = find(key);
-  if (v == nullptr) return std::nullopt;
-  return v->to_string(metadata_what(*this, key));
-}
-
-std::optional<uint64_t> File::find_uint(std::string_view key) const {
-  const Value* v = find(key);
-  if (v == nullptr) return std::nullopt;
-  return v->to_uint(metadata_what(*this, key));
-}
-
-std::optional<double> File::find_float(std::string_view key) const {
-  const Value* v = find(key);
-  if (v == nullptr) return std::nullopt;
-  return v->to_double(metadata_what(*this, key));
-}
-
-std::optional<bool> File::find_bool(std::string_view key) const {
-  const Value* v = find(key);
-  if (v == nullptr) return std::nullopt;
-  return v->to_bool(metadata_what(*this, key));
-}
-
-const TensorInfo* File::find_tensor(std::string_view name) const {
-  const auto it = tensor_index_.find(name);
-  return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
-}
-
-const TensorInfo& File::tensor(std::string_view name) const {
-  const TensorInfo* t = find_tensor(name);
-  if (t == nullptr) fail("{}: tensor '{}': not found", path(), name);
-  return *t;
 }
 
 }  // namespace owl::gguf

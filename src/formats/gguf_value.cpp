@@ -110,10 +110,5 @@ Value Value::string_array(const std::vector<std::string>& items) { return make_a
 Value Value::f32_array(const std::vector<float>& items) { return make_array(ValueType::f32, items); }
 Value Value::i32_array(const std::vector<int32_t>& items) { return make_array(ValueType::i32, items); }
 
-int64_t TensorInfo::rows() const {
-  int64_t r = 1;
-  for (size_t i = 0; i + 1 < shape.size(); ++i) r *= shape[i];
-  return r;
-}
 
 }  // namespace owl::gguf

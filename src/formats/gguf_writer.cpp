@@ -73,8 +73,9 @@ uint64_t checked_tensor_bytes(const std::string& name, const std::vector<int64_t
 
 }  // namespace
 
-Writer Writer::from(const File& file) {
-  Writer w(file.version());
+Writer Writer::from(const ModelFile& file) {
+  const auto* gguf_file = dynamic_cast<const File*>(&file);
+  Writer w(gguf_file != nullptr ? gguf_file->version() : 3);
   w.metadata_ = file.metadata();
   for (const TensorInfo& t : file.tensors()) {
     w.tensors_.push_back(PendingTensor{t.name, t.shape, t.type, t.data, static_cast<size_t>(t.n_bytes), nullptr});

@@ -15,15 +15,15 @@ class Model {
  public:
   // Opens a GGUF file and binds its weights; throws owl::Error naming the file on any problem.
   static std::unique_ptr<Model> load(const std::string& path);
-  static std::unique_ptr<Model> from_file(std::unique_ptr<gguf::File> file);
+  static std::unique_ptr<Model> from_file(std::unique_ptr<ModelFile> file);
 
-  const gguf::File& file() const { return *file_; }
+  const ModelFile& file() const { return *file_; }
   const ModelSpec& spec() const { return spec_; }
   const ModelWeights& weights() const { return weights_; }
 
  private:
   Model() = default;
-  std::unique_ptr<gguf::File> file_;
+  std::unique_ptr<ModelFile> file_;
   ModelSpec spec_;
   ModelWeights weights_;
 };

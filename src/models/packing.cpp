@@ -22,7 +22,7 @@ int packed_matrix_count(const ModelWeights& w) {
   return n;
 }
 
-void pack_weights(ModelWeights& w, const gguf::File& file) {
+void pack_weights(ModelWeights& w, const ModelFile& file) {
   if (!packing_enabled()) return;
   const kernels::KernelTable& kt = kernels::active();
   ThreadPool pool(0);

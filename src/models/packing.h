@@ -8,16 +8,14 @@
 #include "models/weights.h"
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
 // Whether the model's matrices will be packed: the active kernels have a packed path and
 // OWL_PACK is not 0 (OWL_PACK=0 keeps every matrix in the mapping, for comparisons).
 bool packing_enabled();
 
 // Packs every matrix whose type has a packed form; a no-op when !packing_enabled().
-void pack_weights(ModelWeights& w, const gguf::File& file);
+void pack_weights(ModelWeights& w, const ModelFile& file);
 
 // Calls fn on every matrix of w (the heads, then each layer's), for packing and for memory estimates.
 template <typename Weights, typename Fn>

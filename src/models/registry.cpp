@@ -5,6 +5,8 @@
 #include <cmath>
 #include <utility>
 
+#include <fmt/ranges.h>
+
 #include "base/error.h"
 #include "formats/gguf.h"
 #include "models/arch/families.h"
@@ -12,23 +14,12 @@
 namespace owl {
 
 namespace {
-struct Family {
-  std::string_view gguf_arch;
-  std::string_view hf_architectures;  // space-separated HF config.json "architectures[0]" names
-  SpecBuilder build;
-};
 // Mistral 7B, TinyLlama and Llama 2/3 GGUF files all declare "llama"; Qwen 2.5 declares "qwen2".
-constexpr std::array<Family, 7> kFamilies{{
-    {"llama", "LlamaForCausalLM MistralForCausalLM", &llama_spec},
-    {"gemma", "GemmaForCausalLM", &gemma_spec},
-    {"gemma2", "Gemma2ForCausalLM", &gemma2_spec},
-    {"gemma3", "Gemma3ForCausalLM Gemma3ForConditionalGeneration", &gemma3_spec},
-    {"qwen2", "Qwen2ForCausalLM", &qwen2_spec},
-    {"qwen3", "Qwen3ForCausalLM", &qwen3_spec},
-    {"phi3", "Phi3ForCausalLM", &phi3_spec},
-}};
+constexpr std::array<const Family*, 7> kFamilies{
+    &kLlamaFamily, &kGemmaFamily, &kGemma2Family, &kGemma3Family, &kQwen2Family, &kQwen3Family, &kPhi3Family,
+};
 
-void check_spec(const gguf::File& file, const ModelSpec& s) {
+void check_spec(const ModelFile& file, const ModelSpec& s) {
   auto positive = [&](const char* what, int64_t v, int64_t limit) {
     if (v <= 0 || v > limit) fail("{}: {} = {} is out of range (1..{})", file.path(), what, v, limit);
   };
@@ -66,37 +57,47 @@ void check_spec(const gguf::File& file, const ModelSpec& s) {
 }
 }  // namespace
 
-ModelSpec spec_from_gguf(const gguf::File& file) {
+ModelSpec spec_from_gguf(const ModelFile& file) {
   const std::string arch = file.get_string("general.architecture");
-  for (const Family& f : kFamilies) {
-    if (f.gguf_arch == arch) {
-      ModelSpec spec = f.build(file);
-      spec.arch = arch;
-      spec.name = file.find_string("general.name").value_or("");
-      check_spec(file, spec);
-      return spec;
-    }
+  const Family* f = family_by_gguf(arch);
+  if (f == nullptr) {
+    fail("{}: architecture '{}' is not supported (supported: {})", file.path(), arch,
+         fmt::join(supported_architectures(), ", "));
   }
-  std::string names;
-  for (const Family& f : kFamilies) names += (names.empty() ? "" : ", ") + std::string(f.gguf_arch);
-  fail("{}: architecture '{}' is not supported (supported: {})", file.path(), arch, names);
+  ModelSpec spec = f->spec(file);
+  spec.arch = arch;
+  spec.name = file.find_string("general.name").value_or("");
+  check_spec(file, spec);
+  return spec;
 }
 
-std::optional<std::string_view> gguf_arch_for_hf(std::string_view hf_architecture) {
-  for (const Family& f : kFamilies) {
-    std::string_view names = f.hf_architectures;
+const Family* family_by_gguf(std::string_view arch) {
+  for (const Family* f : kFamilies) {
+    if (f->gguf_arch == arch) return f;
+  }
+  return nullptr;
+}
+
+const Family* family_by_hf(std::string_view hf_architecture) {
+  for (const Family* f : kFamilies) {
+    std::string_view names = f->hf_architectures;
     while (!names.empty()) {
       const size_t space = std::min(names.find(' '), names.size());
-      if (names.substr(0, space) == hf_architecture) return f.gguf_arch;
+      if (names.substr(0, space) == hf_architecture) return f;
       names.remove_prefix(std::min(space + 1, names.size()));
     }
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+std::optional<std::string_view> gguf_arch_for_hf(std::string_view hf_architecture) {
+  const Family* f = family_by_hf(hf_architecture);
+  return f != nullptr ? std::optional(f->gguf_arch) : std::nullopt;
 }
 
 std::vector<std::string_view> supported_architectures() {
   std::vector<std::string_view> out;
-  for (const Family& f : kFamilies) out.push_back(f.gguf_arch);
+  for (const Family* f : kFamilies) out.push_back(f->gguf_arch);
   return out;
 }
 

@@ -10,15 +10,17 @@
 #include "models/spec.h"
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
-using SpecBuilder = ModelSpec (*)(const gguf::File& file);
+struct Family;
 
 // The spec for the file's architecture; owl::Error when it is unknown or its metadata is bad.
-ModelSpec spec_from_gguf(const gguf::File& file);
+ModelSpec spec_from_gguf(const ModelFile& file);
 std::vector<std::string_view> supported_architectures();
+// The family record (models/arch/families.h) by GGUF general.architecture or by Hugging Face
+// config.json "architectures[0]"; nullptr when owl has no such family.
+const Family* family_by_gguf(std::string_view arch);
+const Family* family_by_hf(std::string_view hf_architecture);
 
 // The GGUF architecture name of a Hugging Face config.json "architectures[0]" (for the
 // safetensors loader), e.g. "MistralForCausalLM" -> "llama"; nullopt when owl has no such family.

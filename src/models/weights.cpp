@@ -14,7 +14,7 @@ namespace owl {
 
 namespace {
 
-Weight matrix(const gguf::File& f, const std::string& name, int64_t rows, int64_t cols) {
+Weight matrix(const ModelFile& f, const std::string& name, int64_t rows, int64_t cols) {
   const gguf::TensorInfo& t = f.tensor(name);
   if (t.shape.size() != 2 || t.shape[0] != rows || t.shape[1] != cols) {
     fail("{}: tensor '{}' has shape [{}], expected [{}, {}]", f.path(), name, fmt::join(t.shape, ", "), rows, cols);
@@ -30,7 +30,7 @@ Weight row_slice(const Weight& w, const std::string& name, int64_t first, int64_
   return Weight{name, w.type, w.row(first), count, w.cols};
 }
 
-std::vector<float> vector_f32(const gguf::File& f, const std::string& name, int64_t n) {
+std::vector<float> vector_f32(const ModelFile& f, const std::string& name, int64_t n) {
   const gguf::TensorInfo& t = f.tensor(name);
   if (t.shape.size() != 1 || t.shape[0] != n) {
     fail("{}: tensor '{}' has shape [{}], expected [{}]", f.path(), name, fmt::join(t.shape, ", "), n);
@@ -43,12 +43,12 @@ std::vector<float> vector_f32(const gguf::File& f, const std::string& name, int6
   return out;
 }
 
-std::vector<float> optional_vector(const gguf::File& f, const std::string& name, int64_t n) {
+std::vector<float> optional_vector(const ModelFile& f, const std::string& name, int64_t n) {
   return f.find_tensor(name) != nullptr ? vector_f32(f, name, n) : std::vector<float>{};
 }
 
 // RoPE frequency factors divide angles: they must be finite and positive.
-std::vector<float> rope_factors(const gguf::File& f, const std::string& name, int64_t n) {
+std::vector<float> rope_factors(const ModelFile& f, const std::string& name, int64_t n) {
   std::vector<float> v = optional_vector(f, name, n);
   for (float x : v) {
     if (!std::isfinite(x) || x <= 0.0f) fail("{}: tensor '{}' holds {}, not a positive factor", f.path(), name, x);
@@ -56,7 +56,7 @@ std::vector<float> rope_factors(const gguf::File& f, const std::string& name, in
   return v;
 }
 
-void bind_attention(const gguf::File& f, const ModelSpec& s, const std::string& p, LayerWeights& l) {
+void bind_attention(const ModelFile& f, const ModelSpec& s, const std::string& p, LayerWeights& l) {
   const int64_t q_dim = s.n_head * s.head_dim;
   const int64_t kv_dim = s.n_head_kv * s.head_dim;
   if (f.find_tensor(p + "attn_qkv.weight") != nullptr) {  // Phi-3: rows [Q; K; V]
@@ -78,7 +78,7 @@ void bind_attention(const gguf::File& f, const ModelSpec& s, const std::string& 
   l.post_attn_norm = optional_vector(f, p + "post_attention_norm.weight", s.n_embd);
 }
 
-void bind_feed_forward(const gguf::File& f, const ModelSpec& s, const std::string& p, LayerWeights& l) {
+void bind_feed_forward(const ModelFile& f, const ModelSpec& s, const std::string& p, LayerWeights& l) {
   if (f.find_tensor(p + "ffn_gate.weight") != nullptr) {
     l.ffn_gate = matrix(f, p + "ffn_gate.weight", s.n_ff, s.n_embd);
     l.ffn_up = matrix(f, p + "ffn_up.weight", s.n_ff, s.n_embd);
@@ -93,7 +93,7 @@ void bind_feed_forward(const gguf::File& f, const ModelSpec& s, const std::strin
 
 }  // namespace
 
-ModelWeights bind_weights(const gguf::File& f, ModelSpec& spec) {
+ModelWeights bind_weights(const ModelFile& f, ModelSpec& spec) {
   ModelWeights w;
   const gguf::TensorInfo& embd = f.tensor("token_embd.weight");
   if (embd.shape.size() != 2 || embd.shape[1] != spec.n_embd) {

@@ -10,9 +10,7 @@
 #include "tensor/weight.h"
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
 struct LayerWeights {
   std::vector<float> attn_norm;       // (n_embd)
@@ -44,6 +42,6 @@ struct ModelWeights {
 };
 
 // Binds the weights; sets spec.n_vocab and spec.tied_output from the tensors found.
-ModelWeights bind_weights(const gguf::File& file, ModelSpec& spec);
+ModelWeights bind_weights(const ModelFile& file, ModelSpec& spec);
 
 }  // namespace owl

@@ -8,6 +8,7 @@
 
 #include "chat/model_template.h"
 #include "formats/gguf.h"
+#include "models/model_source.h"
 #include "server/http_error.h"
 
 namespace owl::server {
@@ -37,7 +38,7 @@ std::string parameter_size(uint64_t n) {
 }
 
 ModelCard read_card(const ModelEntry& e) {
-  const auto f = gguf::File::open(e.path);
+  const auto f = open_model_file(e.path);
   ModelCard c;
   uint64_t params = 0;
   std::map<std::string, uint64_t> bytes_by_type;

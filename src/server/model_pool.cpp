@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/human_units.h"
 #include "formats/gguf.h"
+#include "models/model_source.h"
 #include "server/http_error.h"
 #include "tools/check/fit.h"
 #include "tools/check/license.h"
@@ -45,7 +46,7 @@ ModelPool::~ModelPool() {
 
 void ModelPool::add_file(const std::string& path) {
   const ModelEntry e = entry_for(path);
-  gguf::File::open(path);  // a file that is not GGUF is refused now, not at its first request
+  open_model_file(path);  // a file that is not a model is refused now, not at its first request
   std::lock_guard lock(mutex_);
   entries_[e.name] = e;
 }
@@ -143,7 +144,7 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
   const auto t0 = SteadyClock::now();
   int64_t n_ctx = options_.scheduler.n_ctx;
   try {
-    const auto file = gguf::File::open(entry.path);
+    const auto file = open_model_file(entry.path);
     const check::Hyper h = check::hyper_from_gguf(*file);
     if (n_ctx <= 0) n_ctx = std::clamp<int64_t>(h.n_ctx_train, 1, 2048);
     check::FitEnvironment env;

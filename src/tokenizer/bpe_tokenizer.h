@@ -57,6 +57,13 @@ class BpeTokenizer final : public Tokenizer {
   std::string_view kind() const override { return "bpe"; }
   bool ignores_merges() const { return model_options_.ignore_merges; }
   const Vocab& vocab() const { return vocab_; }
+  // How it was built, for writing it out as GGUF metadata (gguf_export.cpp).
+  const PreTokenizer& pre_tokenizer() const { return pre_; }
+  bool normalizes_nfc() const { return nfc_; }
+  bool adds_prefix_space() const { return add_prefix_space_; }
+  bool byte_fallback() const { return model_options_.byte_fallback; }
+  bool byte_level_spelling() const { return spelling_ == BpeOptions::Spelling::byte_level; }
+  bool merges_bytes() const { return !model_options_.utf8_symbols; }  // symbols start as bytes
 
   // The pre-tokenized words of text (after normalisation), for tests.
   std::vector<std::string> pre_tokenize(std::string_view text) const;

@@ -35,6 +35,9 @@ struct HfConfig {
 };
 
 std::string read_tokenizer_file(const std::string& path);
+// Whether the first bytes of a tokenizer.model are a tiktoken rank line ("<base64> <rank>") rather
+// than a SentencePiece protobuf.
+bool looks_like_tiktoken(std::string_view head);
 std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path, const HfConfig& config);
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::string& path, const HfConfig& config);
 std::unique_ptr<Tokenizer> load_tiktoken(const std::string& path, const HfConfig& config);

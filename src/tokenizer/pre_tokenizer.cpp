@@ -361,6 +361,41 @@ void PreTokenizer::split(std::string_view text, std::vector<Piece>& pieces) cons
   pieces.swap(current);
 }
 
+bool PreTokenizer::same_steps(const PreTokenizer& other) const {
+  if (steps_.size() != other.steps_.size()) return false;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& a = *steps_[i];
+    const Step& b = *other.steps_[i];
+    if (a.kind != b.kind || a.behavior != b.behavior || a.invert != b.invert) return false;
+    if (a.kind == Step::Kind::fast && a.fast != b.fast) return false;
+    if (a.kind == Step::Kind::regex && a.regex->pattern() != b.regex->pattern()) return false;
+    if (a.kind == Step::Kind::literal && a.literal != b.literal) return false;
+  }
+  return true;
+}
+
+std::string PreTokenizer::describe() const {
+  static constexpr const char* kFast[] = {"gpt2", "llama3", "qwen2"};
+  static constexpr const char* kBehavior[] = {"isolated", "removed", "merged_with_previous", "merged_with_next",
+                                              "contiguous"};
+  std::string out;
+  for (const auto& step : steps_) {
+    if (!out.empty()) out += ", ";
+    switch (step->kind) {
+      case Step::Kind::regex: out += "regex '" + step->regex->pattern() + "'"; break;
+      case Step::Kind::fast: out += std::string("fast ") + kFast[static_cast<int>(step->fast)]; break;
+      case Step::Kind::literal: out += "literal '" + step->literal + "'"; break;
+      case Step::Kind::whitespace_split: out += "whitespace split"; break;
+      case Step::Kind::punctuation: out += "punctuation"; break;
+      case Step::Kind::digits: out += "digits"; break;
+      case Step::Kind::bert: out += "bert"; break;
+    }
+    if (step->kind != Step::Kind::fast) out += std::string(" ") + kBehavior[static_cast<int>(step->behavior)];
+    if (step->invert) out += " inverted";
+  }
+  return out.empty() ? "none" : out;
+}
+
 PreTokenizer PreTokenizer::from_gguf_pre(std::string_view pre, std::string_view source, bool& ignore_merges, bool& nfc) {
   PreTokenizer p;
   ignore_merges = false;

@@ -52,6 +52,11 @@ class PreTokenizer {
 
   // The pieces of text, in order; no piece is empty. Without steps, the whole text is one piece.
   void split(std::string_view text, std::vector<Piece>& pieces) const;
+  // Whether other has the same steps (kinds, patterns, behaviours), so that it cuts every text the
+  // same way; names a pre-tokenizer built from HF files by its GGUF tokenizer.ggml.pre value.
+  bool same_steps(const PreTokenizer& other) const;
+  // The steps in words ("regex '...' isolated, fast gpt2"), for error messages.
+  std::string describe() const;
 
   // The steps llama.cpp uses for a GGUF tokenizer.ggml.pre value; throws owl::Error naming source
   // for an unknown name. Sets ignore_merges for the names whose reference tokenizer does that (Llama 3)

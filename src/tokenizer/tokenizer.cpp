@@ -19,7 +19,7 @@
 
 namespace owl {
 
-std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const gguf::File& file) {
+std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const ModelFile& file) {
   const auto model = file.find_string("tokenizer.ggml.model");
   if (!model) fail("{}: metadata 'tokenizer.ggml.model': missing (the file carries no tokenizer)", file.path());
   if (*model == "llama") return std::make_unique<SpmTokenizer>(Vocab::from_gguf(file));

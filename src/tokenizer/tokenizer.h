@@ -11,9 +11,7 @@
 #include <vector>
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
 // Token attributes, numbered as GGUF tokenizer.ggml.token_type.
 enum class TokenType : int32_t { undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6 };
@@ -24,7 +22,7 @@ class Tokenizer {
 
   // Reads tokenizer.ggml.* metadata; throws owl::Error naming the file and key when it is
   // missing, inconsistent or names a tokenizer model owl does not support.
-  static std::unique_ptr<Tokenizer> from_gguf(const gguf::File& file);
+  static std::unique_ptr<Tokenizer> from_gguf(const ModelFile& file);
   // Any tokenizer file, detected by name and content: a GGUF file, tokenizer.json, a SentencePiece
   // tokenizer.model (protobuf) or a tiktoken rank file (Llama 3's tokenizer.model), vocab.json /
   // encoder.json (with merges.txt / vocab.bpe beside it), or a directory (see from_hf_dir). Throws

@@ -35,21 +35,6 @@ std::optional<std::string> token_text(const json& v) {
   return std::nullopt;
 }
 
-bool looks_like_tiktoken(std::string_view head) {
-  const size_t nl = head.find('\n');
-  const std::string_view line = head.substr(0, nl == std::string_view::npos ? head.size() : nl);
-  const size_t space = line.find(' ');
-  if (space == std::string_view::npos || space == 0 || space + 1 >= line.size()) return false;
-  for (size_t i = 0; i < space; ++i) {
-    const char c = line[i];
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) return false;
-  }
-  for (size_t i = space + 1; i < line.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(line[i])) && line[i] != '\r') return false;
-  }
-  return true;
-}
-
 bool decode_base64(std::string_view in, std::string& out) {
   out.clear();
   uint32_t acc = 0;
@@ -97,6 +82,21 @@ void add_llama3_specials(HfConfig& c) {
 }
 
 }  // namespace
+
+bool looks_like_tiktoken(std::string_view head) {
+  const size_t nl = head.find('\n');
+  const std::string_view line = head.substr(0, nl == std::string_view::npos ? head.size() : nl);
+  const size_t space = line.find(' ');
+  if (space == std::string_view::npos || space == 0 || space + 1 >= line.size()) return false;
+  for (size_t i = 0; i < space; ++i) {
+    const char c = line[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) return false;
+  }
+  for (size_t i = space + 1; i < line.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(line[i])) && line[i] != '\r') return false;
+  }
+  return true;
+}
 
 std::string read_tokenizer_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -18,17 +18,17 @@ constexpr std::string_view kScores = "tokenizer.ggml.scores";
 constexpr std::string_view kTypes = "tokenizer.ggml.token_type";
 constexpr std::string_view kMerges = "tokenizer.ggml.merges";
 
-std::string what(const gguf::File& file, std::string_view key) {
+std::string what(const ModelFile& file, std::string_view key) {
   return fmt::format("{}: metadata '{}'", file.path(), key);
 }
 
 // An array-valued key, or nullptr when absent.
-const gguf::Array* find_array(const gguf::File& file, std::string_view key) {
+const gguf::Array* find_array(const ModelFile& file, std::string_view key) {
   const gguf::Value* v = file.find(key);
   return v == nullptr ? nullptr : &v->to_array(what(file, key));
 }
 
-std::vector<std::string> read_strings(const gguf::File& file, std::string_view key, const gguf::Array& a) {
+std::vector<std::string> read_strings(const ModelFile& file, std::string_view key, const gguf::Array& a) {
   std::vector<std::string> out;
   out.reserve(a.items.size());
   for (size_t i = 0; i < a.items.size(); ++i) {
@@ -42,7 +42,7 @@ std::vector<std::string> read_strings(const gguf::File& file, std::string_view k
 }
 
 // A special id: -1 when absent or "none"; otherwise it must fit an int32 (range is checked later).
-int32_t read_special_id(const gguf::File& file, std::string_view key) {
+int32_t read_special_id(const ModelFile& file, std::string_view key) {
   const gguf::Value* v = file.find(key);
   if (v == nullptr) return -1;
   const std::string w = what(file, key);
@@ -59,7 +59,7 @@ int32_t read_special_id(const gguf::File& file, std::string_view key) {
   return static_cast<int32_t>(id);
 }
 
-std::optional<bool> read_bool(const gguf::File& file, std::string_view key) { return file.find_bool(key); }
+std::optional<bool> read_bool(const ModelFile& file, std::string_view key) { return file.find_bool(key); }
 
 }  // namespace
 
@@ -77,7 +77,7 @@ std::optional<uint8_t> parse_byte_piece(std::string_view piece) {
   return static_cast<uint8_t>(hi * 16 + lo);
 }
 
-Vocab Vocab::from_gguf(const gguf::File& file) {
+Vocab Vocab::from_gguf(const ModelFile& file) {
   Vocab vocab;
   vocab.source = file.path();
   const auto model = file.find_string("tokenizer.ggml.model");

@@ -44,7 +44,7 @@ struct Vocab {
 
   // Reads every tokenizer.ggml.* key above; throws owl::Error "<file>: metadata '<key>': ..." when a
   // key is missing (tokens, model), has the wrong type, or disagrees with the others.
-  static Vocab from_gguf(const gguf::File& file);
+  static Vocab from_gguf(const ModelFile& file);
 
   // Checks lengths, token types and special ids (for vocabularies built in memory as well);
   // fills types with normal when it is empty. Throws owl::Error naming source and the key.

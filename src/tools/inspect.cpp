@@ -56,7 +56,7 @@ std::string short_text(const nlohmann::json& v, size_t limit) {
 
 }  // namespace
 
-TensorStats tensor_stats(const gguf::File& file, size_t index) {
+TensorStats tensor_stats(const ModelFile& file, size_t index) {
   const gguf::TensorInfo& t = file.tensors().at(index);
   TensorStats s;
   s.min = std::numeric_limits<double>::infinity();
@@ -95,11 +95,15 @@ TensorStats tensor_stats(const gguf::File& file, size_t index) {
   return s;
 }
 
-nlohmann::json inspect_json(const gguf::File& f, const InspectOptions& o) {
+nlohmann::json inspect_json(const ModelFile& f, const InspectOptions& o) {
   using nlohmann::json;
   json j;
-  j["file"] = {{"path", f.path()}, {"version", f.version()}, {"bytes", f.file_size()}, {"alignment", f.alignment()},
-               {"data_offset", f.data_offset()}};
+  j["file"] = {{"path", f.path()}, {"format", std::string(f.format())}, {"bytes", f.file_size()}};
+  if (const auto* g = dynamic_cast<const gguf::File*>(&f)) {
+    j["file"]["version"] = g->version();
+    j["file"]["alignment"] = g->alignment();
+    j["file"]["data_offset"] = g->data_offset();
+  }
   const std::string arch = f.find_string("general.architecture").value_or("");
   j["architecture"] = arch;
   j["name"] = f.find_string("general.name").value_or("");
@@ -195,9 +199,15 @@ nlohmann::json inspect_json(const gguf::File& f, const InspectOptions& o) {
 std::string inspect_text(const nlohmann::json& j, const InspectOptions& o) {
   std::string out;
   const auto& file = j["file"];
-  out += fmt::format("file:          {} (GGUF v{}, {}, data at {})\n", file["path"].get<std::string>(),
-                     file["version"].get<uint32_t>(), human_bytes(file["bytes"].get<uint64_t>()),
-                     file["data_offset"].get<uint64_t>());
+  if (file.contains("version")) {
+    out += fmt::format("file:          {} (GGUF v{}, {}, data at {})\n", file["path"].get<std::string>(),
+                       file["version"].get<uint32_t>(), human_bytes(file["bytes"].get<uint64_t>()),
+                       file["data_offset"].get<uint64_t>());
+  } else {
+    const std::string format = file["format"].get<std::string>() == "mlx" ? "MLX" : "Hugging Face";
+    out += fmt::format("file:          {} ({} directory, {} of weights)\n", file["path"].get<std::string>(), format,
+                       human_bytes(file["bytes"].get<uint64_t>()));
+  }
   out += fmt::format("architecture:  {}\n", j["architecture"].get<std::string>().empty() ? "(none)" : j["architecture"].get<std::string>());
   if (!j["name"].get<std::string>().empty()) out += fmt::format("name:          {}\n", j["name"].get<std::string>());
   out += fmt::format("parameters:    {}\n", j["parameters"].get<uint64_t>());

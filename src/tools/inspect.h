@@ -9,9 +9,7 @@
 #include <string>
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
 struct TensorStats {
   double min = 0, max = 0, mean = 0, std = 0;  // over finite values
@@ -29,11 +27,11 @@ struct InspectOptions {
 };
 
 // The whole description as JSON (the data model behind the text form).
-nlohmann::json inspect_json(const gguf::File& file, const InspectOptions& options);
+nlohmann::json inspect_json(const ModelFile& file, const InspectOptions& options);
 // Human-readable form of inspect_json().
 std::string inspect_text(const nlohmann::json& inspection, const InspectOptions& options);
 
 // Statistics of one tensor's values (dequantised row by row).
-TensorStats tensor_stats(const gguf::File& file, size_t tensor_index);
+TensorStats tensor_stats(const ModelFile& file, size_t tensor_index);
 
 }  // namespace owl

@@ -6,57 +6,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "base/thread_pool.h"
 #include "fixtures.h"
-#include "models/decoder.h"
-#include "test_files.h"
+#include "models/reference_logits.h"
 #include "tools/quantize.h"
 
 namespace {
 
 const char* const kModels[] = {"llama", "llama-gqa", "llama-rope-freqs", "gemma", "gemma2",
                                "gemma3", "qwen2", "qwen3", "phi3", "phi3-longrope"};
-
-struct RefCase {
-  std::vector<int32_t> tokens;
-  std::vector<float> logits;  // (tokens, n_vocab)
-  std::vector<int32_t> greedy;
-};
-
-std::vector<RefCase> load_cases(const std::filesystem::path& dir, const std::string& name) {
-  std::ifstream in(dir / (name + ".ref.json"));
-  const auto j = nlohmann::json::parse(in);
-  std::vector<RefCase> out;
-  for (const auto& c : j["cases"]) {
-    RefCase r;
-    r.tokens = c["tokens"].get<std::vector<int32_t>>();
-    r.greedy = c["greedy_next_32"].get<std::vector<int32_t>>();
-    const std::string bytes = read_file(dir / c["logits_file"].get<std::string>());
-    r.logits.resize(bytes.size() / sizeof(float));
-    std::memcpy(r.logits.data(), bytes.data(), r.logits.size() * sizeof(float));
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-double nmse(const float* a, const float* ref, int64_t n) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    num += (double(a[i]) - ref[i]) * (double(a[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return num / den;
-}
-
-int32_t argmax(const float* x, int64_t n) { return static_cast<int32_t>(std::max_element(x, x + n) - x); }
-
-std::vector<float> prefill(const owl::Model& m, const std::vector<int32_t>& tokens, int threads = 2) {
-  owl::ThreadPool pool(threads);
-  owl::Decoder decoder(m, pool);
-  owl::KvCache cache(m.spec(), 256);
-  const auto l = decoder.eval(cache, tokens, true);
-  return {l.begin(), l.end()};
-}
 
 class ArchFixture : public ::testing::TestWithParam<const char*> {
  protected:
@@ -66,7 +23,7 @@ class ArchFixture : public ::testing::TestWithParam<const char*> {
     dir_ = *root / "archs";
     name_ = GetParam();
     model_ = owl::Model::load((dir_ / (name_ + ".gguf")).string());
-    cases_ = load_cases(dir_, name_);
+    cases_ = load_ref_cases(dir_ / (name_ + ".ref.json"));
   }
   std::filesystem::path dir_;
   std::string name_;
@@ -87,18 +44,7 @@ TEST_P(ArchFixture, LogitsAndGreedyMatchTheReference) {
       EXPECT_LE(e, 1e-5) << name_ << " position " << p;
       EXPECT_EQ(argmax(got.data() + p * V, V), argmax(c.logits.data() + p * V, V)) << name_ << " position " << p;
     }
-    // 32 greedy tokens, decoded one at a time after the prompt.
-    owl::ThreadPool pool(2);
-    owl::Decoder decoder(*model_, pool);
-    owl::KvCache cache(model_->spec(), 256);
-    auto logits = decoder.eval(cache, c.tokens, false);
-    std::vector<int32_t> out;
-    for (int i = 0; i < 32; ++i) {
-      out.push_back(argmax(logits.data(), V));
-      const int32_t next[1] = {out.back()};
-      logits = decoder.eval(cache, next, false);
-    }
-    EXPECT_EQ(out, c.greedy) << name_;
+    EXPECT_EQ(greedy_32(*model_, c.tokens), c.greedy) << name_;
   }
   std::printf("[ measured ] %-16s worst NMSE vs llama.cpp %.3g\n", name_.c_str(), worst);
 }

@@ -2,10 +2,11 @@
 #include "base/error.h"
 #include "formats/gguf.h"
 #include "models/arch/families.h"
+#include "models/arch/hf_config.h"
 
 namespace owl {
 
-ModelSpec common_spec(const gguf::File& f) {
+ModelSpec common_spec(const ModelFile& f) {
   const std::string a = f.get_string("general.architecture");
   ModelSpec s;
   s.n_ctx_train = static_cast<int64_t>(f.get_uint(a + ".context_length"));
@@ -32,7 +33,7 @@ ModelSpec common_spec(const gguf::File& f) {
   return s;
 }
 
-float linear_rope_scale(const gguf::File& f, const std::string& also_allowed) {
+float linear_rope_scale(const ModelFile& f, const std::string& also_allowed) {
   const std::string a = f.get_string("general.architecture");
   // A factor of 0 means none (llama.cpp). Llama 3.1+ frequency factors come as the rope_freqs
   // tensor (bound with the weights), not through these keys.
@@ -50,6 +51,17 @@ void alternate_sliding_layers(ModelSpec& s, int64_t window, int64_t period) {
   for (size_t il = 0; il < s.layers.size(); ++il) {
     if (static_cast<int64_t>(il) % period < period - 1) s.layers[il].sliding_window = window;
   }
+}
+
+int64_t hf_sliding_period(const HfModelConfig& c, int64_t default_period) {
+  const int64_t n_layer = c.get_int("num_hidden_layers");
+  // The smallest period whose pattern (all layers slide but each period's last) is the config's.
+  for (int64_t period = 1; period <= n_layer + 1; ++period) {
+    bool same = true;
+    for (int64_t il = 0; il < n_layer && same; ++il) same = hf_layer_slides(c, il, default_period) == (il % period < period - 1);
+    if (same) return period;
+  }
+  c.bad("layer_types", "sliding and full layers follow no repeating pattern owl supports");
 }
 
 }  // namespace owl

@@ -6,10 +6,11 @@
 
 #include "formats/gguf.h"
 #include "models/arch/families.h"
+#include "models/arch/hf_config.h"
 
 namespace owl {
 
-ModelSpec gemma_spec(const gguf::File& f) {
+ModelSpec gemma_spec(const ModelFile& f) {
   ModelSpec s = common_spec(f);
   s.rope_style = RopeStyle::halves;
   s.activation = Activation::gelu_tanh;
@@ -19,7 +20,7 @@ ModelSpec gemma_spec(const gguf::File& f) {
   return s;
 }
 
-ModelSpec gemma2_spec(const gguf::File& f) {
+ModelSpec gemma2_spec(const ModelFile& f) {
   ModelSpec s = gemma_spec(f);
   const std::string a = f.get_string("general.architecture");
   s.attn_softcap = static_cast<float>(f.find_float(a + ".attn_logit_softcapping").value_or(0.0));
@@ -37,9 +38,10 @@ ModelSpec gemma2_spec(const gguf::File& f) {
   return s;
 }
 
-ModelSpec gemma3_spec(const gguf::File& f) {
+ModelSpec gemma3_spec(const ModelFile& f) {
   ModelSpec s = gemma_spec(f);
   const std::string a = f.get_string("general.architecture");
+  if (auto q = f.find_float(a + ".attention.query_pre_attn_scalar")) s.attn_scale = static_cast<float>(1.0 / std::sqrt(*q));
   s.final_softcap = static_cast<float>(f.find_float(a + ".final_logit_softcapping").value_or(0.0));
   const int64_t window = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window").value_or(512));
   const int64_t period = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window_pattern").value_or(6));
@@ -54,5 +56,49 @@ ModelSpec gemma3_spec(const gguf::File& f) {
   }
   return s;
 }
+
+namespace {
+
+// Gemma 2/3 have four norms per layer; HF's post_attention_layernorm is the attention output's.
+constexpr HfName kGemma2Names[] = {
+    {"model.layers.{}.post_attention_layernorm.weight", "blk.{}.post_attention_norm.weight"},
+    {"model.layers.{}.pre_feedforward_layernorm.weight", "blk.{}.ffn_norm.weight"},
+    {"model.layers.{}.post_feedforward_layernorm.weight", "blk.{}.post_ffw_norm.weight"},
+};
+
+void set_f32(AssembledModelFile& out, const std::string& key, std::optional<double> v) {
+  if (v && *v != 0.0) out.set(key, gguf::Value{static_cast<float>(*v)});
+}
+
+void gemma_hf_metadata(const HfModelConfig&, AssembledModelFile&) {}
+
+void gemma2_hf_metadata(const HfModelConfig& c, AssembledModelFile& out) {
+  set_f32(out, "gemma2.attn_logit_softcapping", c.find_float("attn_logit_softcapping"));
+  set_f32(out, "gemma2.final_logit_softcapping", c.find_float("final_logit_softcapping"));
+  set_f32(out, "gemma2.attention.query_pre_attn_scalar", c.find_float("query_pre_attn_scalar"));
+  out.set("gemma2.attention.sliding_window", gguf::Value{static_cast<uint32_t>(c.find_int("sliding_window").value_or(4096))});
+  // llama.cpp's converter writes no pattern key: only a period other than the default needs one.
+  if (const int64_t p = hf_sliding_period(c, 2); p != 2) {
+    out.set("gemma2.attention.sliding_window_pattern", gguf::Value{static_cast<uint32_t>(p)});
+  }
+}
+
+void gemma3_hf_metadata(const HfModelConfig& c, AssembledModelFile& out) {
+  set_f32(out, "gemma3.final_logit_softcapping", c.find_float("final_logit_softcapping"));
+  set_f32(out, "gemma3.attention.query_pre_attn_scalar", c.find_float("query_pre_attn_scalar"));
+  out.set("gemma3.attention.sliding_window", gguf::Value{static_cast<uint32_t>(c.find_int("sliding_window").value_or(512))});
+  if (const int64_t p = hf_sliding_period(c, 6); p != 6) {
+    out.set("gemma3.attention.sliding_window_pattern", gguf::Value{static_cast<uint32_t>(p)});
+  }
+  set_f32(out, "gemma3.rope.freq_base_swa", c.local_rope_theta());
+}
+
+}  // namespace
+
+const Family kGemmaFamily{"gemma", "GemmaForCausalLM", &gemma_spec, {}, kHfNormPlusOne, &gemma_hf_metadata};
+const Family kGemma2Family{"gemma2", "Gemma2ForCausalLM", &gemma2_spec, kGemma2Names, kHfNormPlusOne,
+                           &gemma2_hf_metadata};
+const Family kGemma3Family{"gemma3", "Gemma3ForCausalLM Gemma3ForConditionalGeneration", &gemma3_spec, kGemma2Names,
+                           kHfNormPlusOne, &gemma3_hf_metadata};
 
 }  // namespace owl

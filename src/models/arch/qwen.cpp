@@ -5,12 +5,20 @@
 
 namespace owl {
 
-ModelSpec qwen2_spec(const gguf::File& f) {
+ModelSpec qwen2_spec(const ModelFile& f) {
   ModelSpec s = llama_spec(f);
   s.rope_style = RopeStyle::halves;
   return s;
 }
 
-ModelSpec qwen3_spec(const gguf::File& f) { return qwen2_spec(f); }
+ModelSpec qwen3_spec(const ModelFile& f) { return qwen2_spec(f); }
+
+namespace {
+// Published Qwen2 configs carry use_sliding_window false; llama.cpp ignores the window, as owl does.
+void qwen_hf_metadata(const HfModelConfig&, AssembledModelFile&) {}
+}  // namespace
+
+const Family kQwen2Family{"qwen2", "Qwen2ForCausalLM", &qwen2_spec, {}, kHfPlain, &qwen_hf_metadata};
+const Family kQwen3Family{"qwen3", "Qwen3ForCausalLM", &qwen3_spec, {}, kHfPlain, &qwen_hf_metadata};
 
 }  // namespace owl

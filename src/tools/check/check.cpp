@@ -33,7 +33,7 @@ int CheckReport::exit_status() const {
   return kExitOk;
 }
 
-CheckReport run_check(const gguf::File& file, const CheckOptions& o, const FitEnvironment& env, const LoadCost& load) {
+CheckReport run_check(const ModelFile& file, const CheckOptions& o, const FitEnvironment& env, const LoadCost& load) {
   CheckReport r;
   r.path = file.path();
   r.name = file.find_string("general.name").value_or("");
@@ -214,7 +214,7 @@ std::string state_dir() {
 }
 
 std::string check_before_run(const Model& model, int64_t n_ctx, bool force) {
-  const gguf::File& file = model.file();
+  const ModelFile& file = model.file();
   FitEnvironment env;
   env.baseline = process_rss_bytes();  // the model is already loaded: its heap is in here
   env.model_loaded = true;

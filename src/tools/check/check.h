@@ -49,7 +49,7 @@ struct CheckReport {
 
 // env.baseline should be this process's RSS before anything was loaded, env.model_load and `load`
 // what loading costs (measure_model_load): measured by the caller so that nothing here runs first.
-CheckReport run_check(const gguf::File& file, const CheckOptions& options, const FitEnvironment& env,
+CheckReport run_check(const ModelFile& file, const CheckOptions& options, const FitEnvironment& env,
                       const LoadCost& load);
 
 nlohmann::json to_json(const CheckReport& report);

@@ -114,7 +114,7 @@ std::vector<std::string> EcosystemReport::loading() const {
   return out;
 }
 
-EcosystemReport ecosystem_report(const gguf::File& file) {
+EcosystemReport ecosystem_report(const ModelFile& file) {
   EcosystemReport rep;
   const std::string arch = lower(file.find_string("general.architecture").value_or(""));
   std::set<std::string> types;

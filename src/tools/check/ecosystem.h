@@ -7,9 +7,7 @@
 #include <vector>
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
 namespace check {
 
@@ -34,7 +32,7 @@ struct EcosystemReport {
 };
 
 // A GGUF file: its architecture and the set of its tensor types decide.
-EcosystemReport ecosystem_report(const gguf::File& file);
+EcosystemReport ecosystem_report(const ModelFile& file);
 
 }  // namespace check
 }  // namespace owl

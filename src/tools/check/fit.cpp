@@ -17,6 +17,7 @@
 #include "formats/gguf.h"
 #include "models/decoder.h"
 #include "models/model.h"
+#include "models/model_source.h"
 #include "models/packing.h"
 #include "ops/packed_matrix.h"
 #include "tokenizer/tokenizer.h"
@@ -42,7 +43,7 @@ constexpr uint64_t kRunCodeBytes = 1344 * 1024;
 uint64_t round_up(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 
 // A per-layer metadata value: a scalar for every layer, or an array with one entry per layer.
-std::vector<int64_t> per_layer(const gguf::File& f, const std::string& key, int64_t n_layer, int64_t fallback) {
+std::vector<int64_t> per_layer(const ModelFile& f, const std::string& key, int64_t n_layer, int64_t fallback) {
   std::vector<int64_t> out(static_cast<size_t>(std::max<int64_t>(n_layer, 0)), fallback);
   const gguf::Value* v = f.find(key);
   if (v == nullptr) return out;
@@ -55,7 +56,7 @@ std::vector<int64_t> per_layer(const gguf::File& f, const std::string& key, int6
   return out;
 }
 
-int64_t meta_int(const gguf::File& f, const std::string& key, int64_t fallback) {
+int64_t meta_int(const ModelFile& f, const std::string& key, int64_t fallback) {
   const gguf::Value* v = f.find(key);
   if (v == nullptr) return fallback;
   if (v->is_integer()) return v->to_int(key);
@@ -89,7 +90,7 @@ uint64_t read_status_kib(const char* path, const char* key) {
 
 }  // namespace
 
-Hyper hyper_from_gguf(const gguf::File& f) {
+Hyper hyper_from_gguf(const ModelFile& f) {
   Hyper h;
   h.arch = f.find_string("general.architecture").value_or("");
   const std::string a = h.arch + ".";
@@ -156,8 +157,8 @@ LoadCost measure_model_load(const std::string& path) {
   LoadCost c;
   // Anonymous memory only: the file pages loading touches (header, norms) are counted with the weights.
   const uint64_t before = read_status_kib("/proc/self/status", "RssAnon:");
-  std::unique_ptr<gguf::File> file = gguf::File::open(path);
-  const gguf::File* view = file.get();
+  std::unique_ptr<ModelFile> file = open_model_file(path);
+  const ModelFile* view = file.get();
   std::unique_ptr<Model> model;
   try {
     model = Model::from_file(std::move(file));
@@ -165,7 +166,7 @@ LoadCost measure_model_load(const std::string& path) {
     c.runnable = true;
   } catch (const Error& e) {
     c.why_not = e.what();
-    file = gguf::File::open(path);  // from_file consumed the first one
+    file = open_model_file(path);  // from_file consumed the first one
     view = file.get();
   }
   std::unique_ptr<Tokenizer> tokenizer;
@@ -189,7 +190,7 @@ struct PackedSplit {
   uint64_t heap_bytes = 0;
 };
 
-PackedSplit packed_split(const gguf::File& f, bool tied_output) {
+PackedSplit packed_split(const ModelFile& f, bool tied_output) {
   PackedSplit out;
   if (!packing_enabled()) return out;
   static constexpr std::string_view kLayerMatrices[] = {".attn_q.weight", ".attn_k.weight", ".attn_v.weight",
@@ -211,7 +212,7 @@ PackedSplit packed_split(const gguf::File& f, bool tied_output) {
   return out;
 }
 
-FitReport predict_fit(const gguf::File& f, const FitParams& p, const FitEnvironment& env) {
+FitReport predict_fit(const ModelFile& f, const FitParams& p, const FitEnvironment& env) {
   FitReport r;
   r.hyper = hyper_from_gguf(f);
   const Hyper& h = r.hyper;
@@ -230,9 +231,9 @@ FitReport predict_fit(const gguf::File& f, const FitParams& p, const FitEnvironm
   const gguf::TensorInfo* embd = f.find_tensor("token_embd.weight");
   for (const auto& t : f.tensors()) r.weights_bytes += t.n_bytes;
   const PackedSplit packed = packed_split(f, h.tied_output);
-  const uint64_t data_section = f.file_size() > f.data_offset() ? f.file_size() - f.data_offset() : 0;
+  const uint64_t data_section = f.file_size() > f.header_bytes() ? f.file_size() - f.header_bytes() : 0;
   // The header pages are touched by parsing (already in the baseline when the model is loaded).
-  const uint64_t header = env.model_loaded ? 0 : round_up(std::min<uint64_t>(f.data_offset(), f.file_size()), kPage);
+  const uint64_t header = env.model_loaded ? 0 : round_up(std::min<uint64_t>(f.header_bytes(), f.file_size()), kPage);
 
   // Everything the forward pass reads is resident once touched. An untied token_embd is read one
   // row per position: at most min(n_vocab, positions) rows, each faulting in its 64 KiB neighbourhood.

@@ -11,9 +11,7 @@
 #include "tensor/dtype.h"
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
 namespace check {
 
@@ -34,7 +32,7 @@ struct Hyper {
   bool tied_output = false;             // no output.weight: the head reuses token_embd
   bool complete() const { return n_layer > 0 && n_embd > 0 && !n_head.empty() && head_dim_k > 0; }
 };
-Hyper hyper_from_gguf(const gguf::File& file);
+Hyper hyper_from_gguf(const ModelFile& file);
 
 struct MemoryInfo {
   uint64_t total = 0;      // MemTotal
@@ -105,7 +103,7 @@ struct FitReport {
 };
 
 // owl::Error when the file lacks the hyperparameters a KV cache needs (vocab-only files).
-FitReport predict_fit(const gguf::File& file, const FitParams& params, const FitEnvironment& env);
+FitReport predict_fit(const ModelFile& file, const FitParams& params, const FitEnvironment& env);
 
 // Bytes of the KV cache of one sequence in `type` (f32, f16, q8_0) with per-layer windows honoured
 // when `sliding` is true, as a runtime with windowed caches stores it.

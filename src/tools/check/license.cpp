@@ -322,7 +322,7 @@ std::string LicenseReport::summary_line() const {
                      record->source);
 }
 
-LicenseReport license_report(const gguf::File& file, Use use, std::optional<int64_t> users, const LicenseTable& table) {
+LicenseReport license_report(const ModelFile& file, Use use, std::optional<int64_t> users, const LicenseTable& table) {
   LicenseReport rep;
   auto add = [&](std::string origin, const std::string& value, const LicenseRecord* r) {
     rep.declared.push_back({std::move(origin), value, r != nullptr ? r->id : placeholder(value) ? "other" : "unknown"});

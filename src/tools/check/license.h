@@ -10,9 +10,7 @@
 #include <vector>
 
 namespace owl {
-namespace gguf {
-class File;
-}
+class ModelFile;
 
 namespace check {
 
@@ -101,7 +99,7 @@ struct LicenseReport {
 
 // Reads general.license, general.license.name, general.license.link, general.base_model.*, and a
 // README.md / LICENSE beside the file (used when the file itself declares nothing recognisable).
-LicenseReport license_report(const gguf::File& file, Use use, std::optional<int64_t> users,
+LicenseReport license_report(const ModelFile& file, Use use, std::optional<int64_t> users,
                              const LicenseTable& table = LicenseTable::builtin());
 
 }  // namespace check

@@ -18,7 +18,7 @@ bool code_host(const std::string& url) {
 }
 }  // namespace
 
-Openness classify_openness(const gguf::File& f, const LicenseReport& license) {
+Openness classify_openness(const ModelFile& f, const LicenseReport& license) {
   Openness o;
   auto str = [&](const std::string& key) -> std::string {
     const gguf::Value* v = f.find(key);

@@ -20,6 +20,6 @@ struct Openness {
 
 // Reads general.datasets / general.dataset.N.* and general.source.* / general.repo_url links to code
 // hosts, plus the datasets of a model card beside the file.
-Openness classify_openness(const gguf::File& file, const LicenseReport& license);
+Openness classify_openness(const ModelFile& file, const LicenseReport& license);
 
 }  // namespace owl::check
