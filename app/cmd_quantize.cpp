@@ -20,7 +20,7 @@ struct QuantizeArgs {
 void add_quantize(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   CLI::App* cmd = app.add_subcommand("quantize", "Convert a model's matrices to another weight type");
-  cmd->add_option("input", a->input, "Input GGUF file")->required();
+  cmd->add_option("input", a->input, "Input model: GGUF file, Hugging Face or MLX directory")->required();
   cmd->add_option("output", a->output, "Output GGUF file")->required();
   cmd->add_option("--type", a->type,
                   "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K or q8_K "
@@ -34,7 +34,7 @@ void add_quantize(CLI::App& app) {
     o.type = *type;
     o.n_threads = a->threads > 0 ? a->threads : default_threads();
     auto progress_shown = std::make_shared<bool>(false);
-    o.progress = [progress_shown](size_t done, size_t total, std::string_view name, DType t) {
+    o.progress = [progress_shown](size_t done, size_t total, std::string_view name, DType t, uint64_t, uint64_t) {
       std::fprintf(stderr, "\r[%zu/%zu] %-40.*s -> %-5.*s", done, total, static_cast<int>(name.size()), name.data(),
                    static_cast<int>(dtype_name(t).size()), dtype_name(t).data());
       std::fflush(stderr);

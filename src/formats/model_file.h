@@ -25,6 +25,9 @@ struct TensorInfo {
   uint64_t n_elements = 0;
   uint64_t n_bytes = 0;
   const uint8_t* data = nullptr;  // into a mapping, or into memory the view owns
+  // Multiply with float32 activations, never quantized ones: MLX's affine modules, whose format
+  // promises scale·q + bias times the activations as they are.
+  bool float_activations = false;
 
   int64_t rows() const;  // product of all dimensions but the last (1 for a vector)
   int64_t cols() const { return shape.empty() ? 1 : shape.back(); }

@@ -10,6 +10,7 @@
 #include "formats/hf_directory.h"
 #include "models/arch/families.h"
 #include "models/arch/hf_config.h"
+#include "models/mlx_import.h"
 #include "models/registry.h"
 #include "tokenizer/gguf_export.h"
 
@@ -88,12 +89,10 @@ const uint8_t* to_f32(AssembledModelFile& view, const safetensors::Tensor& t) {
   return view.own(std::move(bytes));
 }
 
-// One HF tensor as the GGUF tensor the converter would write (data in place when nothing changes).
-TensorInfo convert_tensor(AssembledModelFile& view, const Family& family, const std::string& gguf_name,
-                          const safetensors::Tensor& t) {
+// A float HF tensor in GGUF types: F32/F16/BF16 matrices in place, 1-D tensors and other float
+// types (F64, F8) converted to float32 (exactly).
+TensorInfo float_tensor(AssembledModelFile& view, const std::string& gguf_name, const safetensors::Tensor& t) {
   TensorInfo out{gguf_name, t.shape, DType::f32, 0, 0, 0, t.data};
-  const bool vector = t.shape.size() == 1;
-  const bool plus_one = (family.hf_rules & kHfNormPlusOne) != 0 && gguf_name.ends_with("norm.weight");
   switch (t.dtype) {
     case safetensors::DType::f32: out.type = DType::f32; break;
     case safetensors::DType::f16: out.type = DType::f16; break;
@@ -104,32 +103,36 @@ TensorInfo convert_tensor(AssembledModelFile& view, const Family& family, const 
     default:
       fail("{}: tensor '{}' is {}, not a floating-point weight", view.path(), t.name, safetensors::dtype_name(t.dtype));
   }
-  if ((vector || plus_one) && out.type != DType::f32) {  // GGUF keeps 1-D tensors in float32
+  if (t.shape.size() == 1 && out.type != DType::f32) {  // GGUF keeps 1-D tensors in float32
     out.data = to_f32(view, t);
     out.type = DType::f32;
   }
-  if (plus_one) {  // in float32, as transformers forms 1 + w
-    std::vector<uint8_t> bytes(out.data, out.data + t.n_elements * sizeof(float));
+  out.n_bytes = row_bytes(out.type, static_cast<int64_t>(t.n_elements));
+  return out;
+}
+
+// The family's rewrites: Gemma's 1 + w (in float32, as transformers forms it) and GGUF's q/k row order.
+void apply_rules(AssembledModelFile& view, const Family& family, const std::string& hf_name, TensorInfo& out) {
+  if ((family.hf_rules & kHfNormPlusOne) != 0 && out.name.ends_with("norm.weight")) {
+    if (out.type != DType::f32) fail("{}: tensor '{}' is a quantized norm", view.path(), hf_name);
+    std::vector<uint8_t> bytes(out.data, out.data + out.n_bytes);
     auto* w = reinterpret_cast<float*>(bytes.data());
-    for (uint64_t i = 0; i < t.n_elements; ++i) w[i] += 1.0f;
+    for (uint64_t i = 0; i < out.n_bytes / sizeof(float); ++i) w[i] += 1.0f;
     out.data = view.own(std::move(bytes));
   }
-  out.n_bytes = row_bytes(out.type, static_cast<int64_t>(t.n_elements));
   if ((family.hf_rules & kHfPermuteQK) != 0) {
+    const bool q = out.name.ends_with("attn_q.weight") || out.name.ends_with("attn_q.bias");
+    const bool k = out.name.ends_with("attn_k.weight") || out.name.ends_with("attn_k.bias");
+    if (!q && !k) return;
     const std::string arch(family.gguf_arch);
-    const bool q = gguf_name.ends_with("attn_q.weight") || gguf_name.ends_with("attn_q.bias");
-    const bool k = gguf_name.ends_with("attn_k.weight") || gguf_name.ends_with("attn_k.bias");
-    if (q || k) {
-      const auto n_head = static_cast<int64_t>(
-          view.get_uint(arch + (q ? ".attention.head_count" : ".attention.head_count_kv")));
-      const int64_t rows = t.shape.empty() ? 1 : t.shape[0];
-      if (n_head <= 0 || rows % (2 * n_head) != 0) {
-        fail("{}: tensor '{}': {} rows do not split into {} heads of pairs", view.path(), t.name, rows, n_head);
-      }
-      out.data = view.own(permute_rope_rows(out.data, rows, out.n_bytes / static_cast<size_t>(rows), n_head, true));
+    const auto n_head =
+        static_cast<int64_t>(view.get_uint(arch + (q ? ".attention.head_count" : ".attention.head_count_kv")));
+    const int64_t rows = out.shape.empty() ? 1 : out.shape[0];
+    if (n_head <= 0 || rows % (2 * n_head) != 0) {
+      fail("{}: tensor '{}': {} rows do not split into {} heads of pairs", view.path(), hf_name, rows, n_head);
     }
+    out.data = view.own(permute_rope_rows(out.data, rows, out.n_bytes / static_cast<size_t>(rows), n_head, true));
   }
-  return out;
 }
 
 }  // namespace
@@ -172,7 +175,8 @@ std::unique_ptr<ModelFile> open_hf_directory(const std::string& dir) {
     fail("{}: architecture '{}' is not supported (owl runs the families {})", config_path, hf_arch,
          fmt::join(supported_architectures(), ", "));
   }
-  auto view = std::make_unique<AssembledModelFile>(dir, "hf");
+  const bool mlx = d->config().contains("quantization");
+  auto view = std::make_unique<AssembledModelFile>(dir, mlx ? "mlx" : "hf");
   view->keep(d);
   uint64_t bytes = 0;
   for (const auto& shard : d->shards()) bytes += shard->file_size();
@@ -188,10 +192,13 @@ std::unique_ptr<ModelFile> open_hf_directory(const std::string& dir) {
 
   for (const auto& [hf_name, tensor] : d->tensors()) {
     const std::optional<std::string> name = text_model_name(hf_name);
-    if (!name) continue;
+    if (!name || mlx_side_tensor(*d, hf_name)) continue;
     const std::optional<std::string> gguf_name = gguf_tensor_name(*family, *name);
     if (!gguf_name) fail("{}: tensor '{}' is not part of a {} model as owl knows it", dir, hf_name, arch);
-    view->add(convert_tensor(*view, *family, *gguf_name, *tensor));
+    TensorInfo t = mlx_quantized(*d, hf_name) ? mlx_tensor(*view, *d, config, hf_name, *gguf_name)
+                                               : float_tensor(*view, *gguf_name, *tensor);
+    apply_rules(*view, *family, hf_name, t);
+    view->add(std::move(t));
   }
   return view;
 }

@@ -29,7 +29,7 @@ void pack_weights(ModelWeights& w, const ModelFile& file) {
   const auto* embd_begin = static_cast<const uint8_t*>(w.token_embd.data);
   const uint8_t* embd_end = embd_begin + static_cast<size_t>(w.token_embd.rows) * w.token_embd.row_stride();
   for_each_matrix(w, [&](Weight& m) {
-    if (!m || m.packed != nullptr || !ops::packs(m, kt)) return;
+    if (!m || m.packed != nullptr || m.float_activations || !ops::packs(m, kt)) return;
     m.packed = ops::pack_matrix(m, kt, pool);
     const auto* begin = static_cast<const uint8_t*>(m.data);
     const size_t bytes = static_cast<size_t>(m.rows) * m.row_stride();

@@ -22,12 +22,16 @@ Weight matrix(const ModelFile& f, const std::string& name, int64_t rows, int64_t
   if (cols % dtype_traits(t.type).block_size != 0) {
     fail("{}: tensor '{}': {} columns are not a multiple of the {} block size", f.path(), name, cols, dtype_name(t.type));
   }
-  return Weight{name, t.type, t.data, rows, cols};
+  Weight w{name, t.type, t.data, rows, cols};
+  w.float_activations = t.float_activations;
+  return w;
 }
 
 // Rows [first, first + count) of a matrix, as a matrix of its own (rows are contiguous).
 Weight row_slice(const Weight& w, const std::string& name, int64_t first, int64_t count) {
-  return Weight{name, w.type, w.row(first), count, w.cols};
+  Weight s{name, w.type, w.row(first), count, w.cols};
+  s.float_activations = w.float_activations;
+  return s;
 }
 
 std::vector<float> vector_f32(const ModelFile& f, const std::string& name, int64_t n) {

@@ -105,6 +105,25 @@ void matmul_float(float* y, const Weight& w, const float* x, int64_t n_tokens, T
   }, min_items(in * n_tokens));
 }
 
+// Quantized rows times float32 activations (Weight::float_activations): each thread dequantizes
+// blocks of 16 rows into float32 and runs the float GEMM on them, so only the weights are rounded.
+void matmul_dequantized(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadPool& pool,
+                        const kernels::KernelTable& kt) {
+  const int64_t in = w.cols;
+  const int64_t out = w.rows;
+  const int64_t n_blocks = (out + 15) / 16;
+  pool.parallel_for(n_blocks, [&](int64_t b0, int64_t b1, int) {
+    thread_local std::vector<float> rows;
+    rows.resize(static_cast<size_t>(16 * in));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * 16, n = std::min<int64_t>(16, out - r0);
+      for (int64_t r = 0; r < n; ++r) dequantize_row(w.type, w.row(r0 + r), rows.data() + r * in, in);
+      kt.gemm_float(rows.data(), static_cast<size_t>(in) * sizeof(float), static_cast<uint32_t>(DType::f32), n, in, x,
+                    n_tokens, y + r0, out);
+    }
+  }, min_items(16 * in * n_tokens));
+}
+
 // Per-thread scratch of the integer path; grown, never shrunk.
 struct GroupScratch {
   std::vector<uint8_t> u, u_il;
@@ -410,6 +429,10 @@ void matmul(float* y, const Weight& w, const float* x, int64_t n_tokens, ThreadP
   }
   if (w.type == DType::f32 || w.type == DType::f16 || w.type == DType::bf16) {
     return matmul_float(y, w, x, n_tokens, pool, kt);
+  }
+  if (w.float_activations) {
+    if (kt.gemm_float != nullptr) return matmul_dequantized(y, w, x, n_tokens, pool, kt);
+    return matmul_reference(y, w, x, n_tokens, pool);
   }
   const int g = kernels::unpack_group(static_cast<uint32_t>(w.type));
   if (g != 0 && kt.gemm_q16 != nullptr && kt.unpack[static_cast<int>(w.type)] != nullptr) {

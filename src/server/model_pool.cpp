@@ -18,14 +18,24 @@ namespace owl::server {
 namespace fs = std::filesystem;
 
 namespace {
+// A GGUF file by its stem, a Hugging Face or MLX directory by its name (its size: the weights').
 ModelEntry entry_for(const fs::path& p) {
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) fail("{}: not a model file", p.string());
+  const bool dir = fs::is_directory(p, ec);
+  if (!dir && !fs::is_regular_file(p, ec)) fail("{}: not a model file", p.string());
   ModelEntry e;
-  e.name = p.stem().string();
+  const fs::path named = p.filename().empty() ? p.parent_path() : p;  // "dir/" names dir
+  e.name = dir ? named.filename().string() : p.stem().string();
   e.path = p.string();
-  e.size = fs::file_size(p, ec);
-  const auto t = fs::last_write_time(p, ec);
+  e.size = 0;
+  if (dir) {
+    for (const auto& f : fs::directory_iterator(p, ec)) {
+      if (f.path().extension() == ".safetensors") e.size += fs::file_size(f.path(), ec);
+    }
+  } else {
+    e.size = fs::file_size(p, ec);
+  }
+  const auto t = fs::last_write_time(dir ? p / "config.json" : p, ec);
   e.modified = SystemClock::now() + std::chrono::duration_cast<SystemClock::duration>(t - fs::file_time_type::clock::now());
   return e;
 }
@@ -56,7 +66,7 @@ void ModelPool::add_dir(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) fail("{}: not a folder", dir);
   size_t n = 0;
   for (const auto& f : fs::directory_iterator(dir, ec)) {
-    if (f.path().extension() != ".gguf") continue;
+    if (!looks_like_model(f.path().string())) continue;  // GGUF files and model directories
     try {
       add_file(f.path().string());
       ++n;
@@ -64,7 +74,7 @@ void ModelPool::add_dir(const std::string& dir) {
       std::fprintf(stderr, "owl serve: skipping %s\n", e.what());  // the folder's other models still serve
     }
   }
-  if (n == 0) fail("{}: no .gguf files in this folder", dir);
+  if (n == 0) fail("{}: no models in this folder (.gguf files or Hugging Face / MLX directories)", dir);
 }
 
 std::vector<ModelEntry> ModelPool::available() const {

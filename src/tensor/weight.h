@@ -20,6 +20,7 @@ struct Weight {
   int64_t rows = 0;  // out features
   int64_t cols = 0;  // in features (contiguous)
   std::shared_ptr<const PackedMatrix> packed;  // set at load when the kernels want another layout
+  bool float_activations = false;  // quantized rows times float32 activations (MLX modules): never packed
 
   size_t row_stride() const { return row_bytes(type, cols); }
   const uint8_t* row(int64_t r) const { return static_cast<const uint8_t*>(data) + r * row_stride(); }

@@ -396,6 +396,21 @@ std::string PreTokenizer::describe() const {
   return out.empty() ? "none" : out;
 }
 
+std::optional<std::vector<PreTokenizer::RegexSplit>> PreTokenizer::regex_splits() const {
+  const char* const fast_patterns[] = {kGpt2Pattern, kLlama3Pattern, kQwen2Pattern};  // in FastPattern order
+  std::vector<RegexSplit> out;
+  for (const auto& step : steps_) {
+    if (step->kind == Step::Kind::fast) {
+      out.push_back(RegexSplit{fast_patterns[static_cast<int>(step->fast)], SplitBehavior::isolated, false});
+    } else if (step->kind == Step::Kind::regex) {
+      out.push_back(RegexSplit{step->regex->pattern(), step->behavior, step->invert});
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 PreTokenizer PreTokenizer::from_gguf_pre(std::string_view pre, std::string_view source, bool& ignore_merges, bool& nfc) {
   PreTokenizer p;
   ignore_merges = false;

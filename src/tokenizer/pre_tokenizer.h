@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,14 @@ class PreTokenizer {
   bool same_steps(const PreTokenizer& other) const;
   // The steps in words ("regex '...' isolated, fast gpt2"), for error messages.
   std::string describe() const;
+  // The steps as Hugging Face Split pre-tokenizers would spell them (a fast step gives its regex), for
+  // writing tokenizer.json; nullopt when some step is not a regex split (literal, whitespace, BERT, ...).
+  struct RegexSplit {
+    std::string pattern;
+    SplitBehavior behavior;
+    bool invert;
+  };
+  std::optional<std::vector<RegexSplit>> regex_splits() const;
 
   // The steps llama.cpp uses for a GGUF tokenizer.ggml.pre value; throws owl::Error naming source
   // for an unknown name. Sets ignore_merges for the names whose reference tokenizer does that (Llama 3)

@@ -1,37 +1,61 @@
-// owl quantize: every tensor is dequantised to float32 rows and re-quantised with the reference
-// quantizer (tensor/quant.h) on the thread pool, while the output is written (atomically).
+// GGUF output of any model view: every tensor is dequantised to float32 rows and re-quantised with
+// the reference quantizer (tensor/quant.h) on the thread pool while the output is written
+// (atomically), or passed through untouched when it keeps its type.
 #include "tools/quantize.h"
+
+#include <filesystem>
 
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "formats/gguf.h"
+#include "models/model_source.h"
 #include "tools/tensor_convert.h"
 
 namespace owl {
 
-QuantizeReport quantize_model(const std::string& in_path, const std::string& out_path, const QuantizeOptions& o) {
-  const auto in = gguf::File::open(in_path);
-  gguf::Writer w(in->version());
-  for (const auto& [key, value] : in->metadata()) w.set(key, value);
-  const int32_t ft = gguf_file_type(o.type);
-  if (ft >= 0) {
-    w.set("general.file_type", {static_cast<uint32_t>(ft)});
-  } else {
-    w.remove("general.file_type");
+namespace fs = std::filesystem;
+
+void refuse_overwriting_input(const std::string& in_path, const std::string& out_path) {
+  std::error_code ec;
+  const fs::path in = fs::weakly_canonical(in_path, ec), out = fs::weakly_canonical(out_path, ec);
+  if (in == out) fail("{}: the output would overwrite the input", out_path);
+  if (fs::is_directory(in, ec)) {
+    for (fs::path p = out; !p.empty() && p != p.parent_path(); p = p.parent_path()) {
+      if (p == in) fail("{}: the output would be written inside the input directory {}", out_path, in_path);
+    }
   }
-  w.set("general.quantized_by", {std::string("owl")});
+  if (fs::is_directory(out_path, ec)) fail("{}: is a directory (give a file name for the GGUF output)", out_path);
+}
+
+QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, const QuantizeOptions& o) {
+  const auto* source_gguf = dynamic_cast<const gguf::File*>(&in);
+  gguf::Writer w(source_gguf != nullptr ? source_gguf->version() : 3);
+  for (const auto& [key, value] : in.metadata()) w.set(key, value);
+  if (o.type) {
+    if (const int32_t ft = gguf_file_type(*o.type); ft >= 0) {
+      w.set("general.file_type", {static_cast<uint32_t>(ft)});
+    } else {
+      w.remove("general.file_type");
+    }
+    w.set("general.quantized_by", {std::string("owl")});
+  }
 
   ThreadPool pool(o.n_threads);
   QuantizeReport report;
-  const size_t total = in->tensors().size();
+  const size_t total = in.tensors().size();
+  uint64_t total_bytes = 0;
+  for (const TensorInfo& t : in.tensors()) total_bytes += t.n_bytes;
   size_t done = 0;
-  for (const gguf::TensorInfo& t : in->tensors()) {
-    const DType type = storage_type(o.type, t.shape);
-    if (t.shape.size() >= 2 && type != o.type) ++report.n_fallback;
+  uint64_t read = 0;
+  for (const TensorInfo& t : in.tensors()) {
+    const DType type = o.type ? storage_type(*o.type, t.shape) : t.type;
+    if (o.type && t.shape.size() >= 2 && type != *o.type) ++report.n_fallback;
     // Converted while the file is written: one tensor in memory at a time.
     w.add_tensor(t.name, t.shape, type, [&, type] {
-      std::vector<uint8_t> bytes = convert_rows(t.data, t.type, type, t.rows(), t.cols(), pool);
-      if (o.progress) o.progress(++done, total, t.name, type);
+      std::vector<uint8_t> bytes = type == t.type ? std::vector<uint8_t>(t.data, t.data + t.n_bytes)
+                                                  : convert_rows(t.data, t.type, type, t.rows(), t.cols(), pool);
+      read += t.n_bytes;
+      if (o.progress) o.progress(++done, total, t.name, type, read, total_bytes);
       return bytes;
     });
     report.bytes_in += t.n_bytes;
@@ -40,6 +64,11 @@ QuantizeReport quantize_model(const std::string& in_path, const std::string& out
   }
   w.write(out_path);
   return report;
+}
+
+QuantizeReport quantize_model(const std::string& in_path, const std::string& out_path, const QuantizeOptions& o) {
+  refuse_overwriting_input(in_path, out_path);
+  return write_gguf(*open_model_file(in_path), out_path, o);
 }
 
 }  // namespace owl

@@ -1,9 +1,12 @@
-// Whole-model conversion to one weight type (`owl quantize`): matrices take the target type,
-// 1-D tensors (norms, biases) stay float32, metadata is copied with general.file_type updated.
+// Writing any model-file view (GGUF, Hugging Face or MLX directory) as a GGUF file: `owl quantize`
+// and `owl convert --to gguf`. Matrices take the requested type (or keep theirs), 1-D tensors
+// (norms, biases) stay float32, metadata is copied with general.file_type updated.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,11 +14,14 @@
 
 namespace owl {
 
+class ModelFile;
+
 struct QuantizeOptions {
-  DType type = DType::q8_0;
+  std::optional<DType> type = DType::q8_0;  // nullopt: every tensor keeps its type
   int n_threads = 0;
-  // Called after each tensor with (tensors done, total, the tensor's name, the type it got).
-  std::function<void(size_t, size_t, std::string_view, DType)> progress;
+  // Called after each tensor with (tensors done, total, the tensor's name, the type it got, bytes
+  // read so far, bytes to read in all).
+  std::function<void(size_t, size_t, std::string_view, DType, uint64_t, uint64_t)> progress;
 };
 
 struct QuantizeReport {
@@ -25,6 +31,12 @@ struct QuantizeReport {
   uint64_t bytes_out = 0;
 };
 
+QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, const QuantizeOptions& options);
+// The same from a path (a GGUF file or a model directory).
 QuantizeReport quantize_model(const std::string& in_path, const std::string& out_path, const QuantizeOptions& options);
+
+// owl::Error when out_path is in_path or lies inside it (a directory model): a converter never
+// writes over what it reads.
+void refuse_overwriting_input(const std::string& in_path, const std::string& out_path);
 
 }  // namespace owl

@@ -44,7 +44,7 @@ TEST_P(QuantizeModel, LogitsStayNearF32) {
   o.type = GetParam().type;
   o.n_threads = 2;
   size_t calls = 0;
-  o.progress = [&](size_t, size_t, std::string_view, owl::DType) { ++calls; };
+  o.progress = [&](size_t, size_t, std::string_view, owl::DType, uint64_t, uint64_t) { ++calls; };
   const auto report = owl::quantize_model(f32.string(), out.string(), o);
   EXPECT_EQ(calls, report.n_tensors);
 

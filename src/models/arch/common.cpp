@@ -1,4 +1,6 @@
 // Metadata every family shares: llama.cpp's LLM_KV keys prefixed by general.architecture.
+#include <vector>
+
 #include "base/error.h"
 #include "formats/gguf.h"
 #include "models/arch/families.h"
@@ -48,6 +50,8 @@ float linear_rope_scale(const ModelFile& f, const std::string& also_allowed) {
 }
 
 void alternate_sliding_layers(ModelSpec& s, int64_t window, int64_t period) {
+  // A GGUF file can say 0: a division by zero below (fuzz/gguf_reader_fuzz reports it).
+  if (period <= 0) fail("metadata 'attention.sliding_window_pattern': {} is not a positive layer period", period);
   for (size_t il = 0; il < s.layers.size(); ++il) {
     if (static_cast<int64_t>(il) % period < period - 1) s.layers[il].sliding_window = window;
   }
@@ -55,10 +59,15 @@ void alternate_sliding_layers(ModelSpec& s, int64_t window, int64_t period) {
 
 int64_t hf_sliding_period(const HfModelConfig& c, int64_t default_period) {
   const int64_t n_layer = c.get_int("num_hidden_layers");
+  // The spec's own bound (registry.cpp), checked before the layers are looped over: a config.json
+  // saying 4000000000 layers hung here (a fuzz/hf_config_fuzz timeout).
+  if (n_layer <= 0 || n_layer > 4096) c.bad("num_hidden_layers", "out of range (1..4096)");
+  std::vector<bool> slides(static_cast<size_t>(n_layer));
+  for (int64_t il = 0; il < n_layer; ++il) slides[static_cast<size_t>(il)] = hf_layer_slides(c, il, default_period);
   // The smallest period whose pattern (all layers slide but each period's last) is the config's.
   for (int64_t period = 1; period <= n_layer + 1; ++period) {
     bool same = true;
-    for (int64_t il = 0; il < n_layer && same; ++il) same = hf_layer_slides(c, il, default_period) == (il % period < period - 1);
+    for (int64_t il = 0; il < n_layer && same; ++il) same = slides[static_cast<size_t>(il)] == (il % period < period - 1);
     if (same) return period;
   }
   c.bad("layer_types", "sliding and full layers follow no repeating pattern owl supports");

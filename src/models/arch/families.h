@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "models/spec.h"
 
 namespace owl {
@@ -37,6 +39,10 @@ struct Family {
   // The family's own GGUF keys from config.json, and tensors config.json implies (rope_freqs);
   // the shared keys are written before it is called.
   void (*hf_metadata)(const HfModelConfig& config, AssembledModelFile& out);
+  std::string_view hf_model_type;     // config.json "model_type" when writing a directory
+  // The family's own config.json keys when writing a Hugging Face directory (the inverse of
+  // hf_metadata); the shared keys are written before it is called.
+  void (*hf_config_out)(const ModelFile& file, const ModelSpec& spec, nlohmann::json& config);
 };
 
 extern const Family kLlamaFamily, kGemmaFamily, kGemma2Family, kGemma3Family, kQwen2Family, kQwen3Family,

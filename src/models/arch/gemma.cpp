@@ -93,12 +93,45 @@ void gemma3_hf_metadata(const HfModelConfig& c, AssembledModelFile& out) {
   set_f32(out, "gemma3.rope.freq_base_swa", c.local_rope_theta());
 }
 
+void gemma_hf_config_out(const ModelFile&, const ModelSpec&, nlohmann::json& c) {
+  c["hidden_activation"] = "gelu_pytorch_tanh";
+}
+
+// What Gemma 2 and 3 share: soft-caps, the query scale, and the layer pattern in both spellings.
+void gemma2_hf_config_out(const ModelFile& f, const ModelSpec& s, nlohmann::json& c) {
+  gemma_hf_config_out(f, s, c);
+  c["attn_logit_softcapping"] = s.attn_softcap > 0 ? nlohmann::json(s.attn_softcap) : nlohmann::json();
+  c["final_logit_softcapping"] = s.final_softcap > 0 ? nlohmann::json(s.final_softcap) : nlohmann::json();
+  c["query_pre_attn_scalar"] = s.attn_scale > 0 ? 1.0 / (static_cast<double>(s.attn_scale) * s.attn_scale)
+                                                : static_cast<double>(s.head_dim);
+  nlohmann::json types = nlohmann::json::array();
+  int64_t window = 0, period = s.n_layer + 1;
+  for (size_t il = 0; il < s.layers.size(); ++il) {
+    const bool slides = s.layers[il].sliding_window > 0;
+    types.push_back(slides ? "sliding_attention" : "full_attention");
+    if (slides) window = s.layers[il].sliding_window;
+    if (!slides && period > s.n_layer) period = static_cast<int64_t>(il) + 1;
+  }
+  c["layer_types"] = types;
+  c["sliding_window"] = window > 0 ? nlohmann::json(window) : nlohmann::json();
+  c["sliding_window_pattern"] = period;
+}
+
+void gemma3_hf_config_out(const ModelFile& f, const ModelSpec& s, nlohmann::json& c) {
+  gemma2_hf_config_out(f, s, c);
+  c.erase("attn_logit_softcapping");
+  for (const LayerSpec& l : s.layers) {
+    if (l.sliding_window > 0) c["rope_local_base_freq"] = l.rope_base;
+  }
+}
+
 }  // namespace
 
-const Family kGemmaFamily{"gemma", "GemmaForCausalLM", &gemma_spec, {}, kHfNormPlusOne, &gemma_hf_metadata};
+const Family kGemmaFamily{"gemma", "GemmaForCausalLM", &gemma_spec, {}, kHfNormPlusOne, &gemma_hf_metadata,
+                          "gemma", &gemma_hf_config_out};
 const Family kGemma2Family{"gemma2", "Gemma2ForCausalLM", &gemma2_spec, kGemma2Names, kHfNormPlusOne,
-                           &gemma2_hf_metadata};
+                           &gemma2_hf_metadata, "gemma2", &gemma2_hf_config_out};
 const Family kGemma3Family{"gemma3", "Gemma3ForCausalLM Gemma3ForConditionalGeneration", &gemma3_spec, kGemma2Names,
-                           kHfNormPlusOne, &gemma3_hf_metadata};
+                           kHfNormPlusOne, &gemma3_hf_metadata, "gemma3_text", &gemma3_hf_config_out};
 
 }  // namespace owl

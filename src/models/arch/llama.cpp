@@ -6,9 +6,11 @@
 #include <numbers>
 #include <vector>
 
+#include "base/error.h"
 #include "formats/gguf.h"
 #include "models/arch/families.h"
 #include "models/arch/hf_config.h"
+#include "tensor/quant.h"
 
 namespace owl {
 
@@ -68,9 +70,42 @@ void llama_hf_metadata(const HfModelConfig& c, AssembledModelFile& out) {
   }
 }
 
+// The llama3 rope_scaling whose rope_freqs equal the file's: the published combinations are tried
+// (GGUF keeps only the divisors), each divisor within float32 rounding.
+nlohmann::json llama3_scaling_for(const ModelFile& f, const ModelSpec& spec, const std::vector<float>& freqs) {
+  const nlohmann::json empty = nlohmann::json::object();
+  const HfModelConfig none(empty, f.path());
+  for (double factor : {8.0, 32.0, 16.0, 4.0, 2.0}) {
+    for (double orig : {8192.0, 4096.0, 2048.0, 16384.0, 131072.0, 1024.0, 512.0, 256.0, 128.0, 64.0}) {
+      for (auto [low, high] : {std::pair{1.0, 4.0}, std::pair{1.0, 2.0}, std::pair{2.0, 4.0}}) {
+        const nlohmann::json s = {{"rope_type", "llama3"}, {"factor", factor}, {"low_freq_factor", low},
+                                  {"high_freq_factor", high}, {"original_max_position_embeddings", orig}};
+        const std::vector<float> got = llama3_rope_freqs(none, s, spec.n_rot, spec.layers.at(0).rope_base);
+        bool same = got.size() == freqs.size();
+        for (size_t i = 0; same && i < got.size(); ++i) same = std::fabs(got[i] - freqs[i]) <= 1e-5f * freqs[i];
+        if (same) return s;
+      }
+    }
+  }
+  fail("{}: rope_freqs.weight matches no llama3 rope_scaling owl knows; it cannot be written as config.json", f.path());
+}
+
+void llama_hf_config_out(const ModelFile& f, const ModelSpec& spec, nlohmann::json& c) {
+  if (const int64_t w = spec.layers.at(0).sliding_window; w > 0) {  // a Mistral-style window
+    c["architectures"] = {"MistralForCausalLM"};
+    c["model_type"] = "mistral";
+    c["sliding_window"] = w;
+  }
+  if (const TensorInfo* t = f.find_tensor("rope_freqs.weight")) {
+    std::vector<float> freqs(t->n_elements);
+    dequantize_row(t->type, t->data, freqs.data(), static_cast<int64_t>(t->n_elements));
+    c["rope_scaling"] = llama3_scaling_for(f, spec, freqs);
+  }
+}
+
 }  // namespace
 
 const Family kLlamaFamily{"llama", "LlamaForCausalLM MistralForCausalLM", &llama_spec, {}, kHfPermuteQK,
-                          &llama_hf_metadata};
+                          &llama_hf_metadata, "llama", &llama_hf_config_out};
 
 }  // namespace owl

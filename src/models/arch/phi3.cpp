@@ -8,6 +8,7 @@
 #include "formats/gguf.h"
 #include "models/arch/families.h"
 #include "models/arch/hf_config.h"
+#include "tensor/quant.h"
 
 namespace owl {
 
@@ -64,8 +65,28 @@ void phi3_hf_metadata(const HfModelConfig& c, AssembledModelFile& out) {
   out.set("phi3.rope.scaling.attn_factor", gguf::Value{static_cast<float>(factor)});
 }
 
+std::vector<float> f32_values(const TensorInfo& t) {
+  std::vector<float> v(t.n_elements);
+  dequantize_row(t.type, t.data, v.data(), static_cast<int64_t>(t.n_elements));
+  return v;
+}
+
+void phi3_hf_config_out(const ModelFile& f, const ModelSpec& s, nlohmann::json& c) {
+  c["original_max_position_embeddings"] = s.rope_orig_ctx > 0 ? s.rope_orig_ctx : s.n_ctx_train;
+  const TensorInfo* shorts = f.find_tensor("rope_factors_short.weight");
+  const TensorInfo* longs = f.find_tensor("rope_factors_long.weight");
+  if (shorts == nullptr || longs == nullptr) return;
+  nlohmann::json scaling = {{"type", "longrope"}, {"short_factor", f32_values(*shorts)}, {"long_factor", f32_values(*longs)}};
+  const double orig = static_cast<double>(c["original_max_position_embeddings"].get<int64_t>());
+  const double scale = static_cast<double>(s.n_ctx_train) / orig;
+  const double implied = scale > 1.0 ? std::sqrt(1.0 + std::log(scale) / std::log(orig)) : 1.0;
+  if (std::fabs(implied - s.rope_attn_factor) > 1e-6) scaling["attention_factor"] = s.rope_attn_factor;
+  c["rope_scaling"] = scaling;
+}
+
 }  // namespace
 
-const Family kPhi3Family{"phi3", "Phi3ForCausalLM", &phi3_spec, kPhi3Names, kHfPlain, &phi3_hf_metadata};
+const Family kPhi3Family{"phi3", "Phi3ForCausalLM", &phi3_spec, kPhi3Names, kHfPlain, &phi3_hf_metadata, "phi3",
+                         &phi3_hf_config_out};
 
 }  // namespace owl
