@@ -50,7 +50,7 @@ const nlohmann::json& table() {
 
 std::vector<Runtime> runtimes() {
   std::vector<Runtime> out;
-  Runtime owl{"owl", "owl", "", {"gguf"}, {}, {}};
+  Runtime owl{"owl", "owl", "", {"gguf", "hf", "mlx"}, {}, {}};
   for (std::string_view a : supported_architectures()) owl.archs.push_back(lower(a));
   for (DType t : {DType::f32, DType::f16, DType::bf16, DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,
                   DType::q2_k, DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k, DType::q8_k}) {
@@ -79,15 +79,34 @@ std::vector<Runtime> runtimes() {
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// Whether runtime r loads a GGUF of this architecture and these types; the reason either way.
-RuntimeFit judge(const Runtime& r, const std::string& arch, const std::set<std::string>& types) {
+std::string format_name(const std::string& format) {
+  return format == "hf" ? "Hugging Face directory" : format == "mlx" ? "MLX directory" : "GGUF";
+}
+
+// Whether runtime r loads a model of this format, architecture and (GGUF) weight types; the reason
+// either way. A directory's types are its format's own, so only format and architecture decide.
+RuntimeFit judge(const Runtime& r, const std::string& format, const std::string& arch,
+                 const std::set<std::string>& types) {
   RuntimeFit f{r.id, r.name, false, ""};
-  if (!has(r.formats, "gguf")) {
-    f.reason = fmt::format("reads {} only", fmt::join(r.formats, ", "));
+  if (!has(r.formats, format)) {
+    f.reason = fmt::format("does not read {} (reads {})", format == "mlx" ? "an MLX directory"
+                                                          : format == "hf" ? "a Hugging Face directory" : "GGUF",
+                           fmt::join(r.formats, ", "));
+    return f;
+  }
+  if (format != "gguf" && r.id != "owl") {  // the runtimes of the HF ecosystem load every family owl runs
+    f.loads = true;
+    f.reason = fmt::format("{}, '{}' architecture", format_name(format), arch);
     return f;
   }
   if (!has(r.archs, arch)) {
     f.reason = fmt::format("does not support the '{}' architecture", arch);
+    return f;
+  }
+  if (format != "gguf") {
+    f.loads = true;
+    f.reason = fmt::format("{}, '{}' architecture", format_name(format), arch);
+    if (!r.note.empty()) f.reason += " (" + r.note + ")";
     return f;
   }
   std::vector<std::string> missing;
@@ -121,8 +140,9 @@ EcosystemReport ecosystem_report(const ModelFile& file) {
   for (const auto& t : file.tensors()) types.insert(lower(dtype_name(t.type)));
   const std::vector<Runtime> all = runtimes();
   const bool has_tensors = !file.tensors().empty();
+  const std::string format(file.format());
   for (const Runtime& r : all) {
-    RuntimeFit f = judge(r, arch, types);
+    RuntimeFit f = judge(r, format, arch, types);
     if (!has_tensors) {
       f.loads = false;
       f.reason = "a vocabulary-only file (no weights): tokenizers can read it, no runtime can run it";
@@ -135,13 +155,9 @@ EcosystemReport ecosystem_report(const ModelFile& file) {
     ConvertHint h{j.at("target").get<std::string>(), j.at("command").get<std::string>(), j.at("available").get<bool>(), {}};
     if (has_tensors) {
       for (const Runtime& r : all) {
-        if (judge(r, arch, types).loads) continue;
-        if (h.target == "gguf") {
-          const std::set<std::string> common = {"q8_0", "f32"};  // owl quantize keeps 1-D tensors f32
-          if (judge(r, arch, common).loads) h.opens.push_back(r.id);
-        } else if (has(r.formats, h.target)) {
-          h.opens.push_back(r.id);
-        }
+        if (judge(r, format, arch, types).loads) continue;
+        const std::set<std::string> common = {"q8_0", "f32"};  // owl convert keeps 1-D tensors f32
+        if (judge(r, h.target, arch, h.target == "gguf" ? common : types).loads) h.opens.push_back(r.id);
       }
     }
     rep.convert.push_back(std::move(h));

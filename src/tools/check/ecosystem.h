@@ -31,7 +31,7 @@ struct EcosystemReport {
   std::vector<std::string> loading() const;  // ids of the runtimes that load the file
 };
 
-// A GGUF file: its architecture and the set of its tensor types decide.
+// Its format (GGUF, Hugging Face or MLX directory), architecture and, for GGUF, tensor types decide.
 EcosystemReport ecosystem_report(const ModelFile& file);
 
 }  // namespace check
