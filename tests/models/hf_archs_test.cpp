@@ -11,6 +11,7 @@
 #include "models/model.h"
 #include "models/model_source.h"
 #include "models/reference_logits.h"
+#include "test_files.h"
 
 namespace {
 
@@ -83,6 +84,37 @@ TEST_P(HfArch, TensorsEqualLlamaCppConversion) {
     EXPECT_EQ(a->spec().layers[i].sliding_window, b->spec().layers[i].sliding_window) << "layer " << i;
     EXPECT_FLOAT_EQ(a->spec().layers[i].rope_base, b->spec().layers[i].rope_base) << "layer " << i;
     EXPECT_FLOAT_EQ(a->spec().layers[i].rope_freq_scale, b->spec().layers[i].rope_freq_scale) << "layer " << i;
+  }
+}
+
+// Newer transformers write RoPE as rope_parameters (one object, or one per layer type) instead of
+// rope_theta / rope_scaling / rope_local_base_freq: the same model either way.
+TEST(HfConfigLayout, RopeParametersFormGivesTheSameModel) {
+  OWL_REQUIRE_FIXTURES();
+  using nlohmann::json;
+  for (const std::string name : {"llama-rope-freqs", "gemma3", "phi3-longrope"}) {
+    const auto src = fixtures / "hf-archs" / name;
+    const auto dir = scratch_path("rope-parameters-" + name);
+    std::filesystem::remove_all(dir);
+    std::filesystem::copy(src, dir, std::filesystem::copy_options::recursive);
+    json c = json::parse(read_file(src / "config.json"));
+    json full = c["rope_scaling"].is_null() ? json{{"rope_type", "default"}} : c["rope_scaling"];
+    full["rope_theta"] = c["rope_theta"];
+    if (c.contains("rope_local_base_freq")) {
+      c["rope_parameters"] = {{"full_attention", full},
+                              {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", c["rope_local_base_freq"]}}}};
+      c.erase("rope_local_base_freq");
+      c.erase("sliding_window_pattern");  // layer_types says it
+    } else {
+      c["rope_parameters"] = full;
+    }
+    c.erase("rope_theta");
+    c.erase("rope_scaling");
+    write_file(dir / "config.json", c.dump(2));
+    const auto a = owl::Model::load(src.string());
+    const auto b = owl::Model::load(dir.string());
+    const std::vector<int32_t> tokens = {1, 5, 9, 77, 3, 40, 41, 42, 43, 44, 45};
+    EXPECT_EQ(prefill(*a, tokens), prefill(*b, tokens)) << name;
   }
 }
 
