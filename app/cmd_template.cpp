@@ -12,6 +12,7 @@
 #include "common.h"
 #include "formats/gguf.h"
 #include "models/model_source.h"
+#include "models/registry.h"
 
 namespace owl::app {
 
@@ -63,7 +64,7 @@ void add_template(CLI::App& app) {
     if (has_model) {
       name = a->model.path();
       const auto file = open_model_file(name);
-      const chat::ModelTemplate mt = chat::model_template(*file);
+      const chat::ModelTemplate mt = chat::model_template(*file, chat_fallback_for(*file));
       source = mt.source;
       name += mt.is_fallback ? " (fallback " + mt.fallback_name + ")" : " (chat template)";
       // Special tokens the context leaves out come from the model, as transformers takes them

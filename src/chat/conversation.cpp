@@ -105,14 +105,16 @@ FallbackTemplate fallback_template_named(std::string_view name) {
   fail("no fallback chat template named '{}' (have: {})", name, names);
 }
 
-FallbackTemplate fallback_template(std::string_view arch, std::string_view tokenizer_model, const VocabHints& h) {
+FallbackTemplate fallback_template(std::optional<std::string_view> family, std::string_view tokenizer_model,
+                                   const VocabHints& h) {
   if (h.has_start_header_id) return fallback_template_named("llama3");
   if (h.has_im_start) return fallback_template_named("chatml");
-  if (arch.rfind("gemma", 0) == 0 || h.has_start_of_turn) return fallback_template_named("gemma");
-  if (arch.rfind("phi3", 0) == 0 || h.has_phi3_tags) return fallback_template_named("phi3");
+  if (family == "gemma" || h.has_start_of_turn) return fallback_template_named("gemma");
+  if (family == "phi3" || h.has_phi3_tags) return fallback_template_named("phi3");
   if (h.has_inst) return fallback_template_named("mistral");
-  if (arch == "llama" && tokenizer_model == "llama") return fallback_template_named("llama2");
-  if (arch == "llama" && tokenizer_model == "gpt2") return fallback_template_named("llama3");
+  if (family && !family->empty()) return fallback_template_named(*family);
+  if (family && tokenizer_model == "llama") return fallback_template_named("llama2");
+  if (family && tokenizer_model == "gpt2") return fallback_template_named("llama3");
   return fallback_template_named("chatml");
 }
 

@@ -47,7 +47,10 @@ struct VocabHints {
   bool has_phi3_tags = false;        // "<|user|>" and "<|end|>" (Phi-3)
   bool has_inst = false;             // "[INST]" as a token (Mistral v2+)
 };
-FallbackTemplate fallback_template(std::string_view architecture, std::string_view tokenizer_model,
+// family: the model family's own fallback (its record in models/arch/: "gemma", "phi3", "chatml"),
+// "" for a family whose vocabulary decides (Llama: llama2 with SentencePiece, llama3 with
+// byte-level BPE), nullopt for an architecture owl does not run. Vocabulary hints come first.
+FallbackTemplate fallback_template(std::optional<std::string_view> family, std::string_view tokenizer_model,
                                    const VocabHints& hints);
 // The fallback with this name; throws owl::Error listing the names when there is none.
 FallbackTemplate fallback_template_named(std::string_view name);

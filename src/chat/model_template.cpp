@@ -27,7 +27,7 @@ std::optional<std::string> token_string(const ModelFile& f, const char* id_key, 
 }
 }  // namespace
 
-ModelTemplate model_template(const ModelFile& f) {
+ModelTemplate model_template(const ModelFile& f, std::optional<std::string_view> family_fallback) {
   ModelTemplate t;
   const gguf::Value* tv = f.find("tokenizer.ggml.tokens");
   const gguf::Array* tokens = tv != nullptr ? &tv->to_array("tokenizer.ggml.tokens") : nullptr;
@@ -53,8 +53,7 @@ ModelTemplate model_template(const ModelFile& f) {
     }
   }
   h.has_phi3_tags = has_user && has_end;
-  const FallbackTemplate fb = fallback_template(f.find_string("general.architecture").value_or(""),
-                                                f.find_string("tokenizer.ggml.model").value_or(""), h);
+  const FallbackTemplate fb = fallback_template(family_fallback, f.find_string("tokenizer.ggml.model").value_or(""), h);
   t.source = fb.source;
   t.is_fallback = true;
   t.fallback_name = fb.name;

@@ -28,6 +28,7 @@ struct ModelTemplate {
 };
 
 // Throws owl::Error naming the file for malformed metadata (a token id out of range, a non-string template).
-ModelTemplate model_template(const ModelFile& file);
+// family_fallback: the family's fallback template, as fallback_template() takes it.
+ModelTemplate model_template(const ModelFile& file, std::optional<std::string_view> family_fallback);
 
 }  // namespace owl::chat

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "formats/gguf.h"
+#include "models/registry.h"
 
 namespace owl {
 
@@ -17,7 +18,7 @@ std::unique_ptr<LoadedModel> LoadedModel::load(const std::string& path) {
     fail("{}: the tokenizer has {} tokens but token_embd.weight has {} rows", path, m->tokenizer_->n_vocab(),
          m->model_->spec().n_vocab);
   }
-  m->template_info_ = chat::model_template(m->model_->file());
+  m->template_info_ = chat::model_template(m->model_->file(), chat_fallback_for(m->model_->file()));
   try {  // a broken template must not stop plain completions: it fails when a chat is rendered
     m->template_ = std::make_unique<chat::Template>(m->template_info_.source, m->template_info_.describe());
   } catch (const std::exception& e) {

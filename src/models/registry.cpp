@@ -90,6 +90,11 @@ const Family* family_by_hf(std::string_view hf_architecture) {
   return nullptr;
 }
 
+std::optional<std::string_view> chat_fallback_for(const ModelFile& file) {
+  const Family* f = family_by_gguf(file.find_string("general.architecture").value_or(""));
+  return f != nullptr ? std::optional(f->chat_fallback) : std::nullopt;
+}
+
 std::optional<std::string_view> gguf_arch_for_hf(std::string_view hf_architecture) {
   const Family* f = family_by_hf(hf_architecture);
   return f != nullptr ? std::optional(f->gguf_arch) : std::nullopt;

@@ -21,6 +21,8 @@ std::vector<std::string_view> supported_architectures();
 // config.json "architectures[0]"; nullptr when owl has no such family.
 const Family* family_by_gguf(std::string_view arch);
 const Family* family_by_hf(std::string_view hf_architecture);
+// The family's chat-template fallback for chat::model_template: nullopt when owl has no such family.
+std::optional<std::string_view> chat_fallback_for(const ModelFile& file);
 
 // The GGUF architecture name of a Hugging Face config.json "architectures[0]" (for the
 // safetensors loader), e.g. "MistralForCausalLM" -> "llama"; nullopt when owl has no such family.

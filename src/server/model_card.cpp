@@ -9,6 +9,7 @@
 #include "chat/model_template.h"
 #include "formats/gguf.h"
 #include "models/model_source.h"
+#include "models/registry.h"
 #include "server/http_error.h"
 
 namespace owl::server {
@@ -67,7 +68,7 @@ ModelCard read_card(const ModelEntry& e) {
     if (!c.model_info.contains(key)) c.model_info[key] = std::get<gguf::Array>(tokens->v).items.size();
   }
   try {
-    c.template_source = chat::model_template(*f).source;
+    c.template_source = chat::model_template(*f, chat_fallback_for(*f)).source;
   } catch (const Error&) {
   }
   c.license = f->find_string("general.license").value_or("");

@@ -212,11 +212,13 @@ TEST(ChatConversation, FallbackTemplatesRender) {
   for (const char* name : {"llama3", "mistral", "phi3"}) EXPECT_FALSE(render(name).empty()) << name;
   EXPECT_THROW(owl::chat::fallback_template_named("nope"), owl::Error);
   owl::chat::VocabHints h;
-  EXPECT_EQ(owl::chat::fallback_template("qwen2", "gpt2", h).name, "chatml");
-  EXPECT_EQ(owl::chat::fallback_template("gemma2", "llama", h).name, "gemma");
-  EXPECT_EQ(owl::chat::fallback_template("llama", "llama", h).name, "llama2");
+  EXPECT_EQ(owl::chat::fallback_template("chatml", "gpt2", h).name, "chatml");   // Qwen's record
+  EXPECT_EQ(owl::chat::fallback_template("gemma", "llama", h).name, "gemma");
+  EXPECT_EQ(owl::chat::fallback_template("", "llama", h).name, "llama2");        // Llama: the vocabulary decides
+  EXPECT_EQ(owl::chat::fallback_template("", "gpt2", h).name, "llama3");
+  EXPECT_EQ(owl::chat::fallback_template(std::nullopt, "llama", h).name, "chatml");  // an architecture owl does not run
   h.has_start_header_id = true;
-  EXPECT_EQ(owl::chat::fallback_template("llama", "gpt2", h).name, "llama3");
+  EXPECT_EQ(owl::chat::fallback_template("", "gpt2", h).name, "llama3");
 }
 
 TEST(ChatModelTemplate, GgufWithoutTemplateGetsAFallbackAndItsTokens) {
@@ -226,7 +228,7 @@ TEST(ChatModelTemplate, GgufWithoutTemplateGetsAFallbackAndItsTokens) {
     if (e.path().extension() == ".gguf") gguf = e.path();
   ASSERT_FALSE(gguf.empty());
   const auto file = owl::gguf::File::open(gguf.string());
-  const owl::chat::ModelTemplate mt = owl::chat::model_template(*file);
+  const owl::chat::ModelTemplate mt = owl::chat::model_template(*file, "");  // a llama file
   EXPECT_TRUE(mt.is_fallback);
   EXPECT_EQ(mt.describe(), "fallback llama2");
   EXPECT_EQ(mt.bos_token.value_or(""), "<s>");

@@ -43,6 +43,9 @@ struct Family {
   // The family's own config.json keys when writing a Hugging Face directory (the inverse of
   // hf_metadata); the shared keys are written before it is called.
   void (*hf_config_out)(const ModelFile& file, const ModelSpec& spec, nlohmann::json& config);
+  // The chat template for a file that carries none (chat/conversation.cpp's fallbacks); "" when
+  // the vocabulary decides (Llama 2 and 3 share the architecture).
+  std::string_view chat_fallback;
 };
 
 extern const Family kLlamaFamily, kGemmaFamily, kGemma2Family, kGemma3Family, kQwen2Family, kQwen3Family,

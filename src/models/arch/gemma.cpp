@@ -128,10 +128,10 @@ void gemma3_hf_config_out(const ModelFile& f, const ModelSpec& s, nlohmann::json
 }  // namespace
 
 const Family kGemmaFamily{"gemma", "GemmaForCausalLM", &gemma_spec, {}, kHfNormPlusOne, &gemma_hf_metadata,
-                          "gemma", &gemma_hf_config_out};
+                          "gemma", &gemma_hf_config_out, "gemma"};
 const Family kGemma2Family{"gemma2", "Gemma2ForCausalLM", &gemma2_spec, kGemma2Names, kHfNormPlusOne,
-                           &gemma2_hf_metadata, "gemma2", &gemma2_hf_config_out};
+                           &gemma2_hf_metadata, "gemma2", &gemma2_hf_config_out, "gemma"};
 const Family kGemma3Family{"gemma3", "Gemma3ForCausalLM Gemma3ForConditionalGeneration", &gemma3_spec, kGemma2Names,
-                           kHfNormPlusOne, &gemma3_hf_metadata, "gemma3_text", &gemma3_hf_config_out};
+                           kHfNormPlusOne, &gemma3_hf_metadata, "gemma3_text", &gemma3_hf_config_out, "gemma"};
 
 }  // namespace owl

@@ -106,6 +106,6 @@ void llama_hf_config_out(const ModelFile& f, const ModelSpec& spec, nlohmann::js
 }  // namespace
 
 const Family kLlamaFamily{"llama", "LlamaForCausalLM MistralForCausalLM", &llama_spec, {}, kHfPermuteQK,
-                          &llama_hf_metadata, "llama", &llama_hf_config_out};
+                          &llama_hf_metadata, "llama", &llama_hf_config_out, ""};
 
 }  // namespace owl

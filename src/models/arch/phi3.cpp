@@ -87,6 +87,6 @@ void phi3_hf_config_out(const ModelFile& f, const ModelSpec& s, nlohmann::json& 
 }  // namespace
 
 const Family kPhi3Family{"phi3", "Phi3ForCausalLM", &phi3_spec, kPhi3Names, kHfPlain, &phi3_hf_metadata, "phi3",
-                         &phi3_hf_config_out};
+                         &phi3_hf_config_out, "phi3"};
 
 }  // namespace owl

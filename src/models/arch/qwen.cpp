@@ -22,8 +22,8 @@ void qwen_hf_config_out(const ModelFile&, const ModelSpec&, nlohmann::json& c) {
 }  // namespace
 
 const Family kQwen2Family{"qwen2", "Qwen2ForCausalLM", &qwen2_spec, {}, kHfPlain, &qwen_hf_metadata, "qwen2",
-                          &qwen_hf_config_out};
+                          &qwen_hf_config_out, "chatml"};
 const Family kQwen3Family{"qwen3", "Qwen3ForCausalLM", &qwen3_spec, {}, kHfPlain, &qwen_hf_metadata, "qwen3",
-                          &qwen_hf_config_out};
+                          &qwen_hf_config_out, "chatml"};
 
 }  // namespace owl

@@ -19,6 +19,7 @@
 #include "models/model.h"
 #include "models/model_source.h"
 #include "models/packing.h"
+#include "models/registry.h"
 #include "ops/packed_matrix.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/tensor_convert.h"
@@ -106,17 +107,16 @@ Hyper hyper_from_gguf(const ModelFile& f) {
   }
   h.head_dim_k = meta_int(f, a + "attention.key_length", heads > 0 ? h.n_embd / heads : 0);
   h.head_dim_v = meta_int(f, a + "attention.value_length", h.head_dim_k);
-  // Sliding windows: Mistral-style files put one window on every layer; Gemma 2 alternates local
-  // (even) and global layers; Gemma 3 makes every sixth layer global (llama.cpp's defaults).
-  const int64_t window = meta_int(f, a + "attention.sliding_window", 0);
-  h.sliding_window.assign(static_cast<size_t>(h.n_layer), 0);
-  if (window > 0) {
-    int64_t period = 0;
-    if (h.arch == "gemma2") period = 2;
-    if (h.arch == "gemma3") period = meta_int(f, a + "attention.sliding_window_pattern", 6);
-    for (int64_t il = 0; il < h.n_layer; ++il) {
-      const bool local = period <= 0 || il % period < period - 1;
-      h.sliding_window[static_cast<size_t>(il)] = local ? window : 0;
+  // Sliding windows: a family owl runs says which layers slide (its spec, models/arch/); for other
+  // architectures a declared window is taken to cover every layer, as Mistral-style files mean.
+  h.sliding_window.assign(static_cast<size_t>(h.n_layer), meta_int(f, a + "attention.sliding_window", 0));
+  if (family_by_gguf(h.arch) != nullptr) {
+    try {
+      const ModelSpec spec = spec_from_gguf(f);
+      for (size_t il = 0; il < spec.layers.size() && il < h.sliding_window.size(); ++il) {
+        h.sliding_window[il] = spec.layers[il].sliding_window;
+      }
+    } catch (const Error&) {  // metadata the model cannot load with: keep the plain reading
     }
   }
   if (const gguf::TensorInfo* t = f.find_tensor("token_embd.weight"); t != nullptr && !t->shape.empty()) {
