@@ -78,6 +78,7 @@ Writer Writer::from(const ModelFile& file) {
   Writer w(gguf_file != nullptr ? gguf_file->version() : 3);
   w.metadata_ = file.metadata();
   for (const TensorInfo& t : file.tensors()) {
+    if (t.rope_halves_heads > 0) fail("{}: tensor '{}' is not in GGUF row order (write it with write_gguf)", file.path(), t.name);
     w.tensors_.push_back(PendingTensor{t.name, t.shape, t.type, t.data, static_cast<size_t>(t.n_bytes), nullptr});
   }
   return w;

@@ -28,6 +28,10 @@ struct TensorInfo {
   // Multiply with float32 activations, never quantized ones: MLX's affine modules, whose format
   // promises scale·q + bias times the activations as they are.
   bool float_activations = false;
+  // > 0: the rows (a q or k projection, or its bias) are in Hugging Face's rotate-half order per
+  // head, this many heads, where GGUF has adjacent RoPE pairs. Kept so, the weights stay in the
+  // mapping: the decoder rotates halves instead, writers put the rows in GGUF order.
+  int64_t rope_halves_heads = 0;
 
   int64_t rows() const;  // product of all dimensions but the last (1 for a vector)
   int64_t cols() const { return shape.empty() ? 1 : shape.back(); }

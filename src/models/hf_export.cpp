@@ -86,7 +86,7 @@ HfLayout hf_layout(const ModelFile& f) {
     auto name = hf_tensor_name(*family, t.name);
     if (!name) fail("{}: tensor '{}' has no Hugging Face name for {}", f.path(), t.name, arch);
     HfTensorPlan p{*name, &t};
-    if ((family->hf_rules & kHfPermuteQK) != 0) {
+    if ((family->hf_rules & kHfPermuteQK) != 0 && t.rope_halves_heads == 0) {
       if (t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_q.bias")) p.unpermute_heads = spec.n_head;
       if (t.name.ends_with("attn_k.weight") || t.name.ends_with("attn_k.bias")) p.unpermute_heads = spec.n_head_kv;
     }

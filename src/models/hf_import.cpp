@@ -111,7 +111,8 @@ TensorInfo float_tensor(AssembledModelFile& view, const std::string& gguf_name, 
   return out;
 }
 
-// The family's rewrites: Gemma's 1 + w (in float32, as transformers forms it) and GGUF's q/k row order.
+// The family's rewrites: Gemma's 1 + w (in float32, as transformers forms it) and GGUF's q/k row
+// order, which is recorded rather than applied (TensorInfo::rope_halves_heads).
 void apply_rules(AssembledModelFile& view, const Family& family, const std::string& hf_name, TensorInfo& out) {
   if ((family.hf_rules & kHfNormPlusOne) != 0 && out.name.ends_with("norm.weight")) {
     if (out.type != DType::f32) fail("{}: tensor '{}' is a quantized norm", view.path(), hf_name);
@@ -131,7 +132,7 @@ void apply_rules(AssembledModelFile& view, const Family& family, const std::stri
     if (n_head <= 0 || rows % (2 * n_head) != 0) {
       fail("{}: tensor '{}': {} rows do not split into {} heads of pairs", view.path(), hf_name, rows, n_head);
     }
-    out.data = view.own(permute_rope_rows(out.data, rows, out.n_bytes / static_cast<size_t>(rows), n_head, true));
+    out.rope_halves_heads = n_head;  // rows stay as they are (zero-copy): see TensorInfo
   }
 }
 
@@ -143,6 +144,12 @@ std::optional<std::string> gguf_tensor_name(const Family& family, std::string_vi
 
 std::optional<std::string> hf_tensor_name(const Family& family, std::string_view gguf_name) {
   return translate(family, gguf_name, false);
+}
+
+std::vector<uint8_t> gguf_row_order(const TensorInfo& t) {
+  if (t.rope_halves_heads <= 0) return std::vector<uint8_t>(t.data, t.data + t.n_bytes);
+  const int64_t rows = t.shape.empty() ? 1 : t.shape[0];
+  return permute_rope_rows(t.data, rows, t.n_bytes / static_cast<size_t>(rows), t.rope_halves_heads, true);
 }
 
 std::vector<uint8_t> permute_rope_rows(const uint8_t* data, int64_t n_rows, size_t row_bytes, int64_t n_head,

@@ -23,6 +23,9 @@ std::optional<std::string> hf_tensor_name(const Family& family, std::string_view
 
 // GGUF's row order of a q or k projection from HF's (per head, halves -> adjacent pairs) and back:
 // HF row h*d + c*(d/2) + j is GGUF row h*d + 2j + c. rows are row_bytes long.
+// The tensor's bytes in GGUF's row order: permuted when it keeps Hugging Face's (rope_halves_heads).
+std::vector<uint8_t> gguf_row_order(const TensorInfo& t);
+
 std::vector<uint8_t> permute_rope_rows(const uint8_t* data, int64_t n_rows, size_t row_bytes, int64_t n_head,
                                        bool to_gguf);
 

@@ -95,6 +95,25 @@ void bind_feed_forward(const ModelFile& f, const ModelSpec& s, const std::string
   l.post_ffn_norm = optional_vector(f, p + "post_ffw_norm.weight", s.n_embd);
 }
 
+// Hugging Face checkpoints keep q/k rows in rotate-half order (TensorInfo::rope_halves_heads); with
+// every q and k so, rotating halves is the same attention as GGUF's pairs on permuted rows.
+void use_rope_order_of_rows(const ModelFile& f, ModelSpec& spec) {
+  size_t halves = 0, total = 0;
+  for (const TensorInfo& t : f.tensors()) {
+    const bool qk = t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_k.weight") ||
+                    t.name.ends_with("attn_q.bias") || t.name.ends_with("attn_k.bias");
+    if (!qk) continue;
+    ++total;
+    halves += t.rope_halves_heads > 0 ? 1 : 0;
+  }
+  if (halves == 0) return;
+  if (halves != total) fail("{}: some q/k projections are in Hugging Face row order and some are not", f.path());
+  if (spec.rope_style != RopeStyle::interleaved || spec.n_rot != spec.head_dim) {
+    fail("{}: q/k rows in Hugging Face order need interleaved RoPE over the whole head", f.path());
+  }
+  spec.rope_style = RopeStyle::halves;
+}
+
 }  // namespace
 
 ModelWeights bind_weights(const ModelFile& f, ModelSpec& spec) {
@@ -113,6 +132,7 @@ ModelWeights bind_weights(const ModelFile& f, ModelSpec& spec) {
   w.rope_factors_short = rope_factors(f, "rope_factors_short.weight", spec.n_rot / 2);
   w.rope_factors_long = rope_factors(f, "rope_factors_long.weight", spec.n_rot / 2);
 
+  use_rope_order_of_rows(f, spec);
   w.layers.resize(static_cast<size_t>(spec.n_layer));
   for (int64_t i = 0; i < spec.n_layer; ++i) {
     LayerWeights& l = w.layers[static_cast<size_t>(i)];

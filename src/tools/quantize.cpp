@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "formats/gguf.h"
+#include "models/hf_import.h"
 #include "models/model_source.h"
 #include "tools/tensor_convert.h"
 
@@ -52,8 +53,8 @@ QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, cons
     if (o.type && t.shape.size() >= 2 && type != *o.type) ++report.n_fallback;
     // Converted while the file is written: one tensor in memory at a time.
     w.add_tensor(t.name, t.shape, type, [&, type] {
-      std::vector<uint8_t> bytes = type == t.type ? std::vector<uint8_t>(t.data, t.data + t.n_bytes)
-                                                  : convert_rows(t.data, t.type, type, t.rows(), t.cols(), pool);
+      std::vector<uint8_t> bytes = gguf_row_order(t);
+      if (type != t.type) bytes = convert_rows(bytes.data(), t.type, type, t.rows(), t.cols(), pool);
       read += t.n_bytes;
       if (o.progress) o.progress(++done, total, t.name, type, read, total_bytes);
       return bytes;
