@@ -196,6 +196,13 @@ std::unique_ptr<ModelFile> open_hf_directory(const std::string& dir) {
   family->hf_metadata(config, *view);
   for (auto& [key, value] : hf_tokenizer_metadata(dir)) view->set(key, std::move(value));
   if (d->chat_template()) view->set("tokenizer.chat_template", gguf::Value{*d->chat_template()});
+  // generation_config.json's end token (an id or a list of them) when the tokenizer names none.
+  const nlohmann::json& eos = d->generation_config().value("eos_token_id", nlohmann::json());
+  const nlohmann::json& first = eos.is_array() && !eos.empty() ? eos[0] : eos;
+  if (view->find("tokenizer.ggml.model") != nullptr && view->find("tokenizer.ggml.eos_token_id") == nullptr &&
+      first.is_number_unsigned() && first.get<uint64_t>() < 0xFFFFFFFFu) {
+    view->set("tokenizer.ggml.eos_token_id", gguf::Value{static_cast<uint32_t>(first.get<uint64_t>())});
+  }
 
   for (const auto& [hf_name, tensor] : d->tensors()) {
     const std::optional<std::string> name = text_model_name(hf_name);

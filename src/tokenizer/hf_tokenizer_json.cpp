@@ -150,7 +150,16 @@ std::vector<std::pair<std::string, std::string>> read_merges(const Parsed& p, co
   return out;
 }
 
-void read_added_tokens(const json& root, HfConfig& config);
+void read_added_tokens(const json& root, const std::string& path, HfConfig& config);
+
+// A token id from the file: an integer in 0..16 Mi (model.vocab's bound). get<int32_t>() alone
+// would narrow a large integer and is undefined for a float out of int range (fuzz/tokenizer_json_fuzz).
+int32_t token_id(const json& id, const std::string& path, std::string_view where) {
+  if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > 16 * 1024 * 1024) {
+    fail("{}: '{}': {} is not a token id", path, where, id.dump());
+  }
+  return static_cast<int32_t>(id.get<int64_t>());
+}
 
 // The vocabulary of model.vocab ({token: id}) with the added tokens on top.
 Vocab read_vocab(const Parsed& p, const json& model, const json& root, HfConfig& config) {
@@ -167,7 +176,7 @@ Vocab read_vocab(const Parsed& p, const json& model, const json& root, HfConfig&
     v.tokens[i] = text;
   }
   v.types.assign(v.tokens.size(), TokenType::normal);
-  read_added_tokens(root, config);
+  read_added_tokens(root, p.path, config);
   return v;
 }
 
@@ -193,15 +202,15 @@ Vocab read_unigram_vocab(const Parsed& p, const json& model, const json& root, H
     }
     v.unk = u.get<int32_t>();
   }
-  read_added_tokens(root, config);
+  read_added_tokens(root, p.path, config);
   return v;
 }
 
-void read_added_tokens(const json& root, HfConfig& config) {
+void read_added_tokens(const json& root, const std::string& path, HfConfig& config) {
   if (root.contains("added_tokens") && root["added_tokens"].is_array()) {
     for (const json& a : root["added_tokens"]) {
       AddedToken t;
-      t.id = a.at("id").get<int32_t>();
+      t.id = token_id(a.at("id"), path, "added_tokens.id");
       t.content = a.at("content").get<std::string>();
       t.special = a.value("special", false);
       t.lstrip = a.value("lstrip", false);
@@ -235,8 +244,12 @@ void read_post_processor(const json& j, Vocab& v) {
     if (!v.add_bos) v.add_bos = false;
     if (!v.add_eos) v.add_eos = false;
   } else if (t == "BertProcessing" || t == "RobertaProcessing") {
-    if (j.contains("cls") && j["cls"].is_array()) v.bos = j["cls"][1].get<int32_t>();
-    if (j.contains("sep") && j["sep"].is_array()) v.eos = j["sep"][1].get<int32_t>();
+    // ["[CLS]", 101]; a shorter array was read past its end.
+    for (const auto& [key, id] : {std::pair{"cls", &v.bos}, std::pair{"sep", &v.eos}}) {
+      if (!j.contains(key) || !j[key].is_array()) continue;
+      const json& pair = j[key];
+      *id = token_id(pair.size() == 2 ? pair[1] : json(), v.source, std::string("post_processor.") + key);
+    }
     v.add_bos = true;
     v.add_eos = true;
   } else if (t == "Sequence" && j.contains("processors")) {

@@ -32,20 +32,7 @@ class ArchFixture : public ::testing::TestWithParam<const char*> {
 };
 
 TEST_P(ArchFixture, LogitsAndGreedyMatchTheReference) {
-  const int64_t V = model_->spec().n_vocab;
-  double worst = 0;
-  for (const RefCase& c : cases_) {
-    const auto n = static_cast<int64_t>(c.tokens.size());
-    ASSERT_EQ(static_cast<int64_t>(c.logits.size()), n * V);
-    const auto got = prefill(*model_, c.tokens);
-    for (int64_t p = 0; p < n; ++p) {
-      const double e = nmse(got.data() + p * V, c.logits.data() + p * V, V);
-      worst = std::max(worst, e);
-      EXPECT_LE(e, 1e-5) << name_ << " position " << p;
-      EXPECT_EQ(argmax(got.data() + p * V, V), argmax(c.logits.data() + p * V, V)) << name_ << " position " << p;
-    }
-    EXPECT_EQ(greedy_32(*model_, c.tokens), c.greedy) << name_;
-  }
+  const double worst = expect_matches_reference(*model_, cases_, name_);
   std::printf("[ measured ] %-16s worst NMSE vs llama.cpp %.3g\n", name_.c_str(), worst);
 }
 

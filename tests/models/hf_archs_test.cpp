@@ -33,20 +33,7 @@ class HfArch : public ::testing::TestWithParam<const char*> {
 TEST_P(HfArch, LogitsAndGreedyMatchTheReference) {
   const auto model = owl::Model::load(dir_.string());
   EXPECT_EQ(model->file().format(), "hf");
-  const int64_t V = model->spec().n_vocab;
-  double worst = 0;
-  for (const RefCase& c : load_ref_cases(dir_ / "ref.json")) {
-    const auto n = static_cast<int64_t>(c.tokens.size());
-    ASSERT_EQ(static_cast<int64_t>(c.logits.size()), n * V);
-    const auto got = prefill(*model, c.tokens);
-    for (int64_t p = 0; p < n; ++p) {
-      const double e = nmse(got.data() + p * V, c.logits.data() + p * V, V);
-      worst = std::max(worst, e);
-      EXPECT_LE(e, 1e-5) << GetParam() << " position " << p;
-      EXPECT_EQ(argmax(got.data() + p * V, V), argmax(c.logits.data() + p * V, V)) << GetParam() << " position " << p;
-    }
-    EXPECT_EQ(greedy_32(*model, c.tokens), c.greedy) << GetParam();
-  }
+  const double worst = expect_matches_reference(*model, load_ref_cases(dir_ / "ref.json"), GetParam());
   std::printf("[ measured ] %-16s worst NMSE vs the transformers reference %.3g\n", GetParam(), worst);
 }
 

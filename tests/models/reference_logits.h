@@ -2,6 +2,8 @@
 // sequences, raw float32 logits files and 32 greedy tokens) and the measures tests compare them by.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -71,4 +73,27 @@ inline std::vector<int32_t> greedy_32(const owl::Model& m, const std::vector<int
     logits = decoder.eval(cache, next, false);
   }
   return out;
+}
+
+// Every position of every case within NMSE 1e-5 of the reference with the same argmax, and the
+// same 32 greedy tokens (gtest expectations naming `label`); returns the worst NMSE seen.
+inline double expect_matches_reference(const owl::Model& m, const std::vector<RefCase>& cases, const std::string& label) {
+  const int64_t V = m.spec().n_vocab;
+  double worst = 0;
+  for (const RefCase& c : cases) {
+    const auto n = static_cast<int64_t>(c.tokens.size());
+    if (static_cast<int64_t>(c.logits.size()) != n * V) {
+      ADD_FAILURE() << label << ": reference logits for " << n << " x " << V;
+      continue;
+    }
+    const auto got = prefill(m, c.tokens);
+    for (int64_t p = 0; p < n; ++p) {
+      const double e = nmse(got.data() + p * V, c.logits.data() + p * V, V);
+      worst = std::max(worst, e);
+      EXPECT_LE(e, 1e-5) << label << " position " << p;
+      EXPECT_EQ(argmax(got.data() + p * V, V), argmax(c.logits.data() + p * V, V)) << label << " position " << p;
+    }
+    EXPECT_EQ(greedy_32(m, c.tokens), c.greedy) << label;
+  }
+  return worst;
 }

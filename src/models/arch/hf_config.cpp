@@ -71,6 +71,16 @@ const json* rope_parameters(const json& c, const char* layer_type) {
   if (const auto per = it->find(layer_type); per != it->end() && per->is_object()) return &*per;
   return it->contains("full_attention") || it->contains("sliding_attention") ? nullptr : &*it;
 }
+
+// A RoPE object whose "rope_type" / "type" are strings where present: the families read them with
+// json::value(), which throws nlohmann's type_error, not owl::Error, for any other type (found by
+// fuzz/hf_config_fuzz).
+const json& with_string_types(const HfModelConfig& c, const json& rope, const std::string& where) {
+  for (const char* key : {"rope_type", "type"}) {
+    if (const auto it = rope.find(key); it != rope.end() && !it->is_string()) c.bad(where + "." + key, "expected a string");
+  }
+  return rope;
+}
 }  // namespace
 
 double HfModelConfig::rope_theta() const {
@@ -84,9 +94,10 @@ double HfModelConfig::rope_theta() const {
 const json& HfModelConfig::rope_scaling() const {
   if (const json* s = find("rope_scaling")) {
     if (!s->is_object()) bad("rope_scaling", "expected an object or null");
-    return *s;
+    return with_string_types(*this, *s, "rope_scaling");
   }
   if (const json* p = rope_parameters(c_, "full_attention")) {
+    with_string_types(*this, *p, "rope_parameters");
     const std::string type = p->value("rope_type", p->value("type", "default"));
     if (type != "default") return *p;
   }
@@ -95,6 +106,7 @@ const json& HfModelConfig::rope_scaling() const {
 
 std::optional<double> HfModelConfig::local_rope_theta() const {
   if (const json* p = rope_parameters(c_, "sliding_attention"); p != nullptr && p->contains("rope_theta")) {
+    if (!(*p)["rope_theta"].is_number()) bad("rope_parameters.rope_theta", "expected a number");
     return (*p)["rope_theta"].get<double>();
   }
   return find_float("rope_local_base_freq");
