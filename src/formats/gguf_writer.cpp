@@ -2,6 +2,7 @@
 // zero-padded to general.alignment (default 32), as ggml's gguf_write_to_file / gguf-py's GGUFWriter lay it out.
 // The file is written to "<path>.tmp" and renamed (base/atomic_write.h).
 #include <cstring>
+#include <future>
 #include <ostream>
 
 #include "base/atomic_write.h"
@@ -159,18 +160,26 @@ void Writer::write(const std::string& path) const {
   if (!tensors_.empty()) header.resize(align_up(header.size(), alignment), '\0');
 
   const std::string zeros(alignment, '\0');
+  // Made tensors are produced one ahead of the one being written, so reading and converting the
+  // next overlaps writing this one (a conversion is then bound by the slower of the two).
+  auto produce = [&](size_t i) {
+    const PendingTensor& t = tensors_[i];
+    if (!t.produce) return std::vector<uint8_t>();
+    std::vector<uint8_t> produced = t.produce();
+    if (produced.size() != t.n_bytes) {
+      fail("{}: tensor '{}': {} bytes produced, its shape and type need {}", path, t.name, produced.size(), t.n_bytes);
+    }
+    return produced;
+  };
   atomic_write(path, [&](std::ostream& out) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const PendingTensor& t : tensors_) {
-      std::vector<uint8_t> produced;
-      const void* data = t.data;
-      if (t.produce) {
-        produced = t.produce();
-        if (produced.size() != t.n_bytes) {
-          fail("{}: tensor '{}': {} bytes produced, its shape and type need {}", path, t.name, produced.size(), t.n_bytes);
-        }
-        data = produced.data();
-      }
+    std::future<std::vector<uint8_t>> next;
+    if (!tensors_.empty()) next = std::async(std::launch::async, produce, 0);
+    for (size_t i = 0; i < tensors_.size(); ++i) {
+      const PendingTensor& t = tensors_[i];
+      const std::vector<uint8_t> produced = next.get();
+      if (i + 1 < tensors_.size()) next = std::async(std::launch::async, produce, i + 1);
+      const void* data = t.produce ? produced.data() : t.data;
       out.write(static_cast<const char*>(data), static_cast<std::streamsize>(t.n_bytes));
       const uint64_t pad = align_up(t.n_bytes, alignment) - t.n_bytes;
       out.write(zeros.data(), static_cast<std::streamsize>(pad));

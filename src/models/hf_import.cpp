@@ -209,7 +209,7 @@ std::unique_ptr<ModelFile> open_hf_directory(const std::string& dir) {
     if (!name || mlx_side_tensor(*d, hf_name)) continue;
     const std::optional<std::string> gguf_name = gguf_tensor_name(*family, *name);
     if (!gguf_name) fail("{}: tensor '{}' is not part of a {} model as owl knows it", dir, hf_name, arch);
-    TensorInfo t = mlx_quantized(*d, hf_name) ? mlx_tensor(*view, *d, config, hf_name, *gguf_name)
+    TensorInfo t = mlx_quantized(*d, hf_name) ? mlx_tensor(*view, *d, hf_name, *gguf_name)
                                                : float_tensor(*view, *gguf_name, *tensor);
     apply_rules(*view, *family, hf_name, t);
     view->add(std::move(t));

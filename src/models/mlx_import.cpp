@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/fp16.h"
+#include "base/thread_pool.h"
 #include "tensor/blocks.h"
 #include "tensor/mlx_affine.h"
 
@@ -77,6 +78,30 @@ bool as_exact_f16(uint16_t raw, mlx::ScaleType type, uint16_t& out) {
   return fp16_to_fp32(out) == f || (f != f && fp16_to_fp32(out) != fp16_to_fp32(out));
 }
 
+// One 32-value block of codes as Q4_1 / Q5_1 (d·q + m with MLX's scale and bias).
+void write_block(const uint8_t* q, int bits, uint16_t d, uint16_t m, uint8_t* dst) {
+  if (bits == 4) {
+    BlockQ4_1 blk{d, m, {}};
+    for (int j = 0; j < kQk / 2; ++j) blk.qs[j] = static_cast<uint8_t>(q[j] | (q[j + kQk / 2] << 4));
+    std::memcpy(dst, &blk, sizeof blk);
+    return;
+  }
+  BlockQ5_1 blk{d, m, {}, {}};
+  uint32_t qh = 0;
+  for (int j = 0; j < kQk / 2; ++j) {
+    blk.qs[j] = static_cast<uint8_t>((q[j] & 0x0f) | ((q[j + kQk / 2] & 0x0f) << 4));
+    qh |= static_cast<uint32_t>(q[j] >> 4) << j | static_cast<uint32_t>(q[j + kQk / 2] >> 4) << (j + kQk / 2);
+  }
+  std::memcpy(blk.qh, &qh, 4);
+  std::memcpy(dst, &blk, sizeof blk);
+}
+
+// Repacking a large model's modules is worth both cores; one pool for the whole load.
+ThreadPool& pool() {
+  static ThreadPool p(0);
+  return p;
+}
+
 }  // namespace
 
 bool mlx_quantized(const hf::Directory& d, std::string_view hf_name) {
@@ -92,7 +117,7 @@ bool mlx_side_tensor(const hf::Directory& d, std::string_view hf_name) {
   return false;
 }
 
-TensorInfo mlx_tensor(AssembledModelFile& view, const hf::Directory& d, const HfModelConfig&, const std::string& hf_name,
+TensorInfo mlx_tensor(AssembledModelFile& view, const hf::Directory& d, const std::string& hf_name,
                       const std::string& gguf_name) {
   const std::string module = module_of(hf_name, ".weight");
   const Settings s = settings_for(d, module);
@@ -122,46 +147,35 @@ TensorInfo mlx_tensor(AssembledModelFile& view, const hf::Directory& d, const Hf
   }
   TensorInfo out{gguf_name, {rows, cols}, DType::f32, 0, 0, 0, nullptr};
   out.float_activations = true;
-  std::vector<uint8_t> codes(static_cast<size_t>(cols));
   if (blocks) {
     out.type = s.bits == 4 ? DType::q4_1 : DType::q5_1;
     out.n_bytes = row_bytes(out.type, cols) * static_cast<size_t>(rows);
     std::vector<uint8_t> bytes(out.n_bytes);
     const int64_t per_group = s.group / kQk;
-    for (int64_t r = 0; r < rows; ++r) {
-      mlx::unpack_row(w.data + static_cast<size_t>(r) * packed_row, cols, s.bits, codes.data());
-      for (int64_t b = 0; b < cols / kQk; ++b) {
-        const uint8_t* q = codes.data() + b * kQk;
-        const size_t g = static_cast<size_t>(r * groups + b / per_group);
-        uint8_t* dst = bytes.data() + (static_cast<size_t>(r) * static_cast<size_t>(cols / kQk) + static_cast<size_t>(b)) *
-                                          dtype_traits(out.type).block_bytes;
-        if (s.bits == 4) {
-          BlockQ4_1 blk{d16[g], m16[g], {}};
-          for (int j = 0; j < kQk / 2; ++j) blk.qs[j] = static_cast<uint8_t>(q[j] | (q[j + kQk / 2] << 4));
-          std::memcpy(dst, &blk, sizeof blk);
-        } else {
-          BlockQ5_1 blk{d16[g], m16[g], {}, {}};
-          uint32_t qh = 0;
-          for (int j = 0; j < kQk / 2; ++j) {
-            blk.qs[j] = static_cast<uint8_t>((q[j] & 0x0f) | ((q[j + kQk / 2] & 0x0f) << 4));
-            qh |= static_cast<uint32_t>(q[j] >> 4) << j | static_cast<uint32_t>(q[j + kQk / 2] >> 4) << (j + kQk / 2);
-          }
-          std::memcpy(blk.qh, &qh, 4);
-          std::memcpy(dst, &blk, sizeof blk);
+    pool().parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
+      std::vector<uint8_t> codes(static_cast<size_t>(cols));
+      for (int64_t r = r0; r < r1; ++r) {
+        mlx::unpack_row(w.data + static_cast<size_t>(r) * packed_row, cols, s.bits, codes.data());
+        for (int64_t b = 0; b < cols / kQk; ++b) {
+          write_block(codes.data() + b * kQk, s.bits, d16[static_cast<size_t>(r * groups + b / per_group)],
+                      m16[static_cast<size_t>(r * groups + b / per_group)],
+                      bytes.data() + static_cast<size_t>(r * (cols / kQk) + b) * dtype_traits(out.type).block_bytes);
         }
       }
-    }
+    });
     out.data = view.own(std::move(bytes));
     return out;
   }
   out.n_bytes = static_cast<uint64_t>(rows * cols) * sizeof(float);
   std::vector<uint8_t> bytes(out.n_bytes);
-  for (int64_t r = 0; r < rows; ++r) {
-    mlx::dequantize_packed_row(w.data + static_cast<size_t>(r) * packed_row, cols, s.bits, s.group, type,
-                               reinterpret_cast<const uint16_t*>(sc.data + static_cast<size_t>(r * groups) * 2),
-                               reinterpret_cast<const uint16_t*>(bi->data + static_cast<size_t>(r * groups) * 2),
-                               reinterpret_cast<float*>(bytes.data()) + r * cols);
-  }
+  pool().parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) {
+      mlx::dequantize_packed_row(w.data + static_cast<size_t>(r) * packed_row, cols, s.bits, s.group, type,
+                                 reinterpret_cast<const uint16_t*>(sc.data + static_cast<size_t>(r * groups) * 2),
+                                 reinterpret_cast<const uint16_t*>(bi->data + static_cast<size_t>(r * groups) * 2),
+                                 reinterpret_cast<float*>(bytes.data()) + r * cols);
+    }
+  });
   out.data = view.own(std::move(bytes));
   return out;
 }

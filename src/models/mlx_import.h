@@ -13,15 +13,13 @@
 
 namespace owl {
 
-class HfModelConfig;
-
 // hf_name is the .weight of a quantized module (uint32 with .scales beside it).
 bool mlx_quantized(const hf::Directory& d, std::string_view hf_name);
 // hf_name is the .scales or .biases of a quantized module (read with its weight).
 bool mlx_side_tensor(const hf::Directory& d, std::string_view hf_name);
 // The module as one tensor named gguf_name; owl::Error naming the file and module when its
 // tensors or settings disagree.
-TensorInfo mlx_tensor(AssembledModelFile& view, const hf::Directory& d, const HfModelConfig& config,
-                      const std::string& hf_name, const std::string& gguf_name);
+TensorInfo mlx_tensor(AssembledModelFile& view, const hf::Directory& d, const std::string& hf_name,
+                      const std::string& gguf_name);
 
 }  // namespace owl
