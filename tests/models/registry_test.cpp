@@ -54,3 +54,17 @@ TEST(Registry, HfSlidingPeriodRefusesAbsurdLayerCounts) {
   const nlohmann::json every_third = {{"num_hidden_layers", 6}, {"sliding_window_pattern", 3}};
   EXPECT_EQ(owl::hf_sliding_period(owl::HfModelConfig(every_third, "config.json"), 2), 3);
 }
+
+// A rope type that is not a string made json::value() throw nlohmann's type_error out of the HF
+// import instead of owl::Error (found by fuzz/hf_config_fuzz).
+TEST(Registry, HfRopeTypesMustBeStrings) {
+  for (const char* text : {R"({"rope_scaling": {"type": 4, "factor": 2.0}})", R"({"rope_scaling": {"rope_type": null}})",
+                           R"({"rope_parameters": {"rope_type": ["linear"]}})"}) {
+    const nlohmann::json config = nlohmann::json::parse(text);
+    EXPECT_THROW(owl::HfModelConfig(config, "config.json").rope_scaling(), owl::Error) << text;
+  }
+  const nlohmann::json local = nlohmann::json::parse(R"({"rope_parameters": {"sliding_attention": {"rope_theta": "1e4"}}})");
+  EXPECT_THROW(owl::HfModelConfig(local, "config.json").local_rope_theta(), owl::Error);
+  const nlohmann::json fine = nlohmann::json::parse(R"({"rope_scaling": {"rope_type": "linear", "factor": 2.0}})");
+  EXPECT_EQ(owl::HfModelConfig(fine, "config.json").rope_scaling().value("rope_type", ""), "linear");
+}

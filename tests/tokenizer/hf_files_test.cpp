@@ -197,6 +197,13 @@ TEST(TokenizerHfFiles, MalformedFilesNameTheFile) {
   expect_error(scratch_path("tokenizer.model"), "");
   expect_error(scratch_path("tiktoken.model"), "YQ== 0\nYg== 5\n");
   expect_error(scratch_path("vocab.json"), "{\"a\": 0}");  // no merges.txt beside it
+  // Found by fuzz/tokenizer_json_fuzz: an added token id out of int range (undefined behaviour in the
+  // conversion), and a BertProcessing "cls" without its id (read past the array's end).
+  const std::string wordpiece = R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2}},)";
+  expect_error(scratch_path("tokenizer.json"), wordpiece + R"( "added_tokens": [{"id": 5e24, "content": "x"}]})");
+  expect_error(scratch_path("tokenizer.json"), wordpiece + R"( "added_tokens": [{"id": -1, "content": "x"}]})");
+  expect_error(scratch_path("tokenizer.json"),
+               wordpiece + R"( "post_processor": {"type": "BertProcessing", "cls": ["[CLS]"], "sep": ["[SEP]", 2]}})");
   // The real files, cut short.
   const std::string spm = read_file(fixtures / "llama2c-tokenizer/tokenizer.model");
   expect_error(scratch_path("tokenizer.model"), spm.substr(0, spm.size() / 2));
