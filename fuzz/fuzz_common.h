@@ -23,9 +23,9 @@ namespace owl::fuzz {
   std::fprintf(stderr, "owl fuzz: invariant violated: %s\n", what);
   std::abort();
 }
-#define OWL_FUZZ_CHECK(cond)                        \
-  do {                                              \
-    if (!(cond)) ::owl::fuzz::violated(#cond);      \
+#define OWL_FUZZ_CHECK(cond)                   \
+  do {                                         \
+    if (!(cond)) ::owl::fuzz::violated(#cond); \
   } while (0)
 
 // The scratch directory of this process: $OWL_FUZZ_TMPDIR (scripts/fuzz.sh sets it) when given,

@@ -128,7 +128,8 @@ void exercise(const owl::ModelFile& view) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string hf_dir = make_dir("hf", kHfTensors);
   static const std::string mlx_dir = make_dir("mlx", kMlxTensors);
-  const bool mlx = std::string_view(reinterpret_cast<const char*>(data), size).find("\"quantization\"") != std::string_view::npos;
+  const bool mlx =
+      std::string_view(reinterpret_cast<const char*>(data), size).find("\"quantization\"") != std::string_view::npos;
   const std::string& dir = mlx ? mlx_dir : hf_dir;
   owl::fuzz::write_file(dir + "/config.json", data, size);
   std::unique_ptr<owl::ModelFile> view;

@@ -14,8 +14,12 @@ namespace st = owl::safetensors;
 
 bool is_float(st::DType t) {
   switch (t) {
-    case st::DType::f64: case st::DType::f32: case st::DType::f16: case st::DType::bf16:
-    case st::DType::f8_e4m3: case st::DType::f8_e5m2:
+    case st::DType::f64:
+    case st::DType::f32:
+    case st::DType::f16:
+    case st::DType::bf16:
+    case st::DType::f8_e4m3:
+    case st::DType::f8_e5m2:
       return true;
     default:
       return false;

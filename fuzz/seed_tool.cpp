@@ -168,9 +168,10 @@ void synthetic_gguf(const fs::path& dir) {
   vocab.set("general.architecture", gguf::Value{std::string("llama")});
   vocab.set("tokenizer.ggml.model", gguf::Value{std::string("gpt2")});
   vocab.set("tokenizer.ggml.pre", gguf::Value{std::string("qwen2")});
-  vocab.set("tokenizer.ggml.tokens", gguf::Value::string_array({"a", "b", "ab", "\xc4\xa0", "\xc4\xa0" "ab", "<|endoftext|>"}));
+  vocab.set("tokenizer.ggml.tokens",
+            gguf::Value::string_array({"a", "b", "ab", "\u0120", "\u0120ab", "<|endoftext|>"}));
   vocab.set("tokenizer.ggml.token_type", gguf::Value::i32_array({1, 1, 1, 1, 1, 3}));
-  vocab.set("tokenizer.ggml.merges", gguf::Value::string_array({"a b", "\xc4\xa0 ab"}));
+  vocab.set("tokenizer.ggml.merges", gguf::Value::string_array({"a b", "\u0120 ab"}));
   vocab.set("tokenizer.ggml.eos_token_id", gguf::Value{uint32_t{5}});
   vocab.write((dir / "synthetic-vocab.gguf").string());
   for (const char* name : {"synthetic-all-types.gguf", "synthetic-model-v2.gguf", "synthetic-vocab.gguf"}) {
@@ -203,9 +204,9 @@ void synthetic_safetensors(const fs::path& dir) {
   st::Writer w;
   w.set_metadata("format", "pt");
   w.set_metadata("note", "every dtype");
-  const st::DType all[] = {st::DType::boolean, st::DType::u8,  st::DType::i8,   st::DType::f8_e4m3, st::DType::f8_e5m2,
-                           st::DType::i16,     st::DType::u16, st::DType::f16,  st::DType::bf16,    st::DType::i32,
-                           st::DType::u32,     st::DType::f32, st::DType::f64,  st::DType::i64,     st::DType::u64};
+  const st::DType all[] = {st::DType::boolean, st::DType::u8,  st::DType::i8,  st::DType::f8_e4m3, st::DType::f8_e5m2,
+                           st::DType::i16,     st::DType::u16, st::DType::f16, st::DType::bf16,    st::DType::i32,
+                           st::DType::u32,     st::DType::f32, st::DType::f64, st::DType::i64,     st::DType::u64};
   for (st::DType t : all) {
     std::vector<uint8_t> bytes(st::dtype_size(t) * 3);
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 29 + 3);

@@ -15,7 +15,8 @@ namespace {
 constexpr std::string_view kTexts[] = {
     "Hello world! It's 2024-06-01, 3.14159 \"quoted\"\n\n\tend  ",
     "<s>[INST] <|im_start|>user\n<unk></s> <|endoftext|>##ing [CLS] [SEP] <pad>",
-    "e\xcc\x81 \xef\xac\x81 \xe2\x84\xab \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
+    "e\xcc\x81 \xef\xac\x81 \xe2\x84\xab \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e "
+    "\xf0\x9f\x98\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
     std::string_view("\x80 ab\xe6\x97 \xc0\xaf \x00 z\xff", 14),
     "",
     "                                                                x",
@@ -36,7 +37,8 @@ void exercise(const owl::Tokenizer& tok) {
   }
   for (std::string_view text : kTexts) {
     for (int mode = 0; mode < 3; ++mode) {
-      std::vector<int32_t> ids = mode == 2 ? tok.encode_with_specials(text, true) : tok.encode(text, mode == 1, mode == 1);
+      std::vector<int32_t> ids =
+          mode == 2 ? tok.encode_with_specials(text, true) : tok.encode(text, mode == 1, mode == 1);
       for (int32_t id : ids) OWL_FUZZ_CHECK(id >= 0 && id < n);
       const std::string whole = tok.decode(ids);
       owl::StreamDecoder stream(tok);

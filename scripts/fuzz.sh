@@ -142,7 +142,7 @@ for t in "${targets[@]}"; do
   else
     failed=1
     artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
-    reason=$(grep -m1 -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|owl fuzz:|ERROR: libFuzzer' "$log" || true)
+    reason=$(grep -a -m1 -E '^==[0-9]+== ?ERROR|^SUMMARY|runtime error|owl fuzz: (invariant|an accepted)|terminate called' "$log" || true)
     result="FOUND (exit $rc): ${reason:-see log} -> ${artifact:-no reproducer written}"
     tail -n 60 "$log" >&2
   fi

@@ -68,3 +68,16 @@ TEST(Registry, HfRopeTypesMustBeStrings) {
   const nlohmann::json fine = nlohmann::json::parse(R"({"rope_scaling": {"rope_type": "linear", "factor": 2.0}})");
   EXPECT_EQ(owl::HfModelConfig(fine, "config.json").rope_scaling().value("rope_type", ""), "linear");
 }
+
+// A head_dim of 4000000000 (given, or hidden_size / num_attention_heads) made Llama 3's rope_freqs
+// loop over 2000000000 rotary pairs (a timeout of fuzz/hf_config_fuzz); it is bounded as the spec bounds it.
+TEST(Registry, HfHeadDimIsBounded) {
+  for (const char* text : {R"({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 4000000000})",
+                           R"({"hidden_size": 4000000000, "num_attention_heads": 1})"}) {
+    nlohmann::json config = nlohmann::json::parse(text);
+    config["num_hidden_layers"] = 2;
+    config["intermediate_size"] = 128;
+    owl::AssembledModelFile view("model", "hf");
+    EXPECT_THROW(owl::common_hf_metadata(owl::HfModelConfig(config, "config.json"), "llama", view), owl::Error) << text;
+  }
+}

@@ -154,6 +154,9 @@ void common_hf_metadata(const HfModelConfig& c, const std::string& arch, Assembl
     out.set(arch + ".attention.key_length", u32("head_dim", head_dim));
     out.set(arch + ".attention.value_length", u32("head_dim", head_dim));
   }
+  // The spec's bound (registry.cpp), before a family loops over the rotary dimensions: Llama 3's
+  // rope_freqs with a head_dim of 4000000000 ran out of time and memory (a fuzz/hf_config_fuzz timeout).
+  if (head_dim > (1 << 16)) c.bad("head_dim", "out of range (at most 65536)");
   const double partial = c.find_float("partial_rotary_factor").value_or(1.0);
   if (partial <= 0.0 || partial > 1.0) c.bad("partial_rotary_factor", "must be in (0, 1]");
   out.set(arch + ".rope.dimension_count", u32("head_dim", static_cast<int64_t>(static_cast<double>(head_dim) * partial)));
