@@ -9,6 +9,7 @@
 #include "models/arch/families.h"
 #include "models/hf_import.h"
 #include "models/registry.h"
+#include "models/weights.h"
 
 namespace owl {
 
@@ -87,8 +88,8 @@ HfLayout hf_layout(const ModelFile& f) {
     if (!name) fail("{}: tensor '{}' has no Hugging Face name for {}", f.path(), t.name, arch);
     HfTensorPlan p{*name, &t};
     if ((family->hf_rules & kHfPermuteQK) != 0 && t.rope_halves_heads == 0) {
-      if (t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_q.bias")) p.unpermute_heads = spec.n_head;
-      if (t.name.ends_with("attn_k.weight") || t.name.ends_with("attn_k.bias")) p.unpermute_heads = spec.n_head_kv;
+      const RopeRows role = rope_rows(t.name);
+      if (role != RopeRows::none) p.unpermute_heads = role == RopeRows::q ? spec.n_head : spec.n_head_kv;
     }
     p.norm_minus_one = (family->hf_rules & kHfNormPlusOne) != 0 && t.name.ends_with("norm.weight");
     out.tensors.push_back(std::move(p));

@@ -12,6 +12,7 @@
 #include "models/arch/hf_config.h"
 #include "models/mlx_import.h"
 #include "models/registry.h"
+#include "models/weights.h"
 #include "tokenizer/gguf_export.h"
 
 namespace owl {
@@ -122,9 +123,9 @@ void apply_rules(AssembledModelFile& view, const Family& family, const std::stri
     out.data = view.own(std::move(bytes));
   }
   if ((family.hf_rules & kHfPermuteQK) != 0) {
-    const bool q = out.name.ends_with("attn_q.weight") || out.name.ends_with("attn_q.bias");
-    const bool k = out.name.ends_with("attn_k.weight") || out.name.ends_with("attn_k.bias");
-    if (!q && !k) return;
+    const RopeRows role = rope_rows(out.name);
+    if (role == RopeRows::none) return;
+    const bool q = role == RopeRows::q;
     const std::string arch(family.gguf_arch);
     const auto n_head =
         static_cast<int64_t>(view.get_uint(arch + (q ? ".attention.head_count" : ".attention.head_count_kv")));

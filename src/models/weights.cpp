@@ -100,9 +100,7 @@ void bind_feed_forward(const ModelFile& f, const ModelSpec& s, const std::string
 void use_rope_order_of_rows(const ModelFile& f, ModelSpec& spec) {
   size_t halves = 0, total = 0;
   for (const TensorInfo& t : f.tensors()) {
-    const bool qk = t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_k.weight") ||
-                    t.name.ends_with("attn_q.bias") || t.name.ends_with("attn_k.bias");
-    if (!qk) continue;
+    if (rope_rows(t.name) == RopeRows::none) continue;
     ++total;
     halves += t.rope_halves_heads > 0 ? 1 : 0;
   }
@@ -115,6 +113,12 @@ void use_rope_order_of_rows(const ModelFile& f, ModelSpec& spec) {
 }
 
 }  // namespace
+
+RopeRows rope_rows(std::string_view name) {
+  if (name.ends_with("attn_q.weight") || name.ends_with("attn_q.bias")) return RopeRows::q;
+  if (name.ends_with("attn_k.weight") || name.ends_with("attn_k.bias")) return RopeRows::k;
+  return RopeRows::none;
+}
 
 ModelWeights bind_weights(const ModelFile& f, ModelSpec& spec) {
   ModelWeights w;

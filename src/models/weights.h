@@ -4,6 +4,7 @@
 // ffn_up) are split into row views here, so the decoder never sees them.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "models/spec.h"
@@ -40,6 +41,11 @@ struct ModelWeights {
   std::vector<float> rope_factors_long;   // (n_rot/2) or empty
   std::vector<LayerWeights> layers;
 };
+
+// Which RoPE-rotated projection a GGUF tensor is (a q or k weight or bias): the rows whose order
+// differs between Hugging Face and GGUF conventions.
+enum class RopeRows { none, q, k };
+RopeRows rope_rows(std::string_view gguf_name);
 
 // Binds the weights; sets spec.n_vocab and spec.tied_output from the tensors found.
 ModelWeights bind_weights(const ModelFile& file, ModelSpec& spec);

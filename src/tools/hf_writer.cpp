@@ -53,19 +53,6 @@ std::vector<float> hf_rows(const HfTensorPlan& p, ThreadPool& pool) {
   return v;
 }
 
-std::vector<uint8_t> encode(const std::vector<float>& v, DType type) {
-  std::vector<uint8_t> out(row_bytes(type, static_cast<int64_t>(v.size())));
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (type == DType::f32) {
-      std::memcpy(out.data() + 4 * i, &v[i], 4);
-    } else {
-      const uint16_t h = type == DType::f16 ? fp32_to_fp16(v[i]) : fp32_to_bf16(v[i]);
-      std::memcpy(out.data() + 2 * i, &h, 2);
-    }
-  }
-  return out;
-}
-
 // One MLX module quantized once and handed out as its three tensors in whatever order they are asked for.
 struct QuantizedModule {
   std::vector<uint8_t> weight, scales, biases;
@@ -130,7 +117,8 @@ HfWriteReport write_hf_directory(const ModelFile& in, const std::string& out_dir
       planned.push_back({p.hf_name, st_dtype(type), t.shape, [&, plan = p, same, type, count] {
                            count();
                            if (same) return std::vector<uint8_t>(plan.source->data, plan.source->data + plan.source->n_bytes);
-                           return encode(hf_rows(plan, pool), type);
+                           const std::vector<float> v = hf_rows(plan, pool);
+                           return convert_rows(v.data(), DType::f32, type, plan.source->rows(), plan.source->cols(), pool);
                          },
                          row_bytes(type, static_cast<int64_t>(t.n_elements))});
       continue;

@@ -10,7 +10,6 @@
 #include "formats/gguf.h"
 #include "models/arch/families.h"
 #include "models/arch/hf_config.h"
-#include "tensor/quant.h"
 
 namespace owl {
 
@@ -96,11 +95,7 @@ void llama_hf_config_out(const ModelFile& f, const ModelSpec& spec, nlohmann::js
     c["model_type"] = "mistral";
     c["sliding_window"] = w;
   }
-  if (const TensorInfo* t = f.find_tensor("rope_freqs.weight")) {
-    std::vector<float> freqs(t->n_elements);
-    dequantize_row(t->type, t->data, freqs.data(), static_cast<int64_t>(t->n_elements));
-    c["rope_scaling"] = llama3_scaling_for(f, spec, freqs);
-  }
+  if (const TensorInfo* t = f.find_tensor("rope_freqs.weight")) c["rope_scaling"] = llama3_scaling_for(f, spec, tensor_f32(*t));
 }
 
 }  // namespace

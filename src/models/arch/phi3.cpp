@@ -8,7 +8,6 @@
 #include "formats/gguf.h"
 #include "models/arch/families.h"
 #include "models/arch/hf_config.h"
-#include "tensor/quant.h"
 
 namespace owl {
 
@@ -65,18 +64,12 @@ void phi3_hf_metadata(const HfModelConfig& c, AssembledModelFile& out) {
   out.set("phi3.rope.scaling.attn_factor", gguf::Value{static_cast<float>(factor)});
 }
 
-std::vector<float> f32_values(const TensorInfo& t) {
-  std::vector<float> v(t.n_elements);
-  dequantize_row(t.type, t.data, v.data(), static_cast<int64_t>(t.n_elements));
-  return v;
-}
-
 void phi3_hf_config_out(const ModelFile& f, const ModelSpec& s, nlohmann::json& c) {
   c["original_max_position_embeddings"] = s.rope_orig_ctx > 0 ? s.rope_orig_ctx : s.n_ctx_train;
   const TensorInfo* shorts = f.find_tensor("rope_factors_short.weight");
   const TensorInfo* longs = f.find_tensor("rope_factors_long.weight");
   if (shorts == nullptr || longs == nullptr) return;
-  nlohmann::json scaling = {{"type", "longrope"}, {"short_factor", f32_values(*shorts)}, {"long_factor", f32_values(*longs)}};
+  nlohmann::json scaling = {{"type", "longrope"}, {"short_factor", tensor_f32(*shorts)}, {"long_factor", tensor_f32(*longs)}};
   const double orig = static_cast<double>(c["original_max_position_embeddings"].get<int64_t>());
   const double scale = static_cast<double>(s.n_ctx_train) / orig;
   const double implied = scale > 1.0 ? std::sqrt(1.0 + std::log(scale) / std::log(orig)) : 1.0;
