@@ -105,4 +105,28 @@ inline void keep(const T& value) {
   asm volatile("" : : "r,m"(value) : "memory");
 }
 
+// The whole check of a container reader: the input written to a scratch file and opened; a
+// refusal (owl::Error) is the expected answer to most inputs; an accepted file is exercised and
+// must round-trip through its writer (an error there aborts: the fuzzer keeps the input).
+template <typename Open, typename Exercise, typename RoundTrip>
+int check_reader(const uint8_t* data, size_t size, const std::string& input, const std::string& copy, Open open,
+                 Exercise exercise, RoundTrip round_trip) {
+  write_file(input, data, size);
+  decltype(open(input)) file;
+  try {
+    file = open(input);
+  } catch (const owl::Error& e) {
+    refused(e);
+    return 0;
+  }
+  exercise(*file);
+  try {
+    round_trip(*file, copy);
+  } catch (const owl::Error& e) {
+    std::fprintf(stderr, "owl fuzz: an accepted file does not round-trip: %s\n", e.what());
+    std::abort();
+  }
+  return 0;
+}
+
 }  // namespace owl::fuzz

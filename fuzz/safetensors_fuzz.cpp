@@ -81,20 +81,7 @@ void round_trip(const st::File& f, const std::string& path) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string input = owl::fuzz::scratch_path("input.safetensors");
   static const std::string copy = owl::fuzz::scratch_path("copy.safetensors");
-  owl::fuzz::write_file(input, data, size);
-  std::unique_ptr<st::File> file;
-  try {
-    file = st::File::open(input);
-  } catch (const owl::Error& e) {
-    owl::fuzz::refused(e);
-    return 0;  // the expected answer to most inputs
-  }
-  exercise(*file);
-  try {
-    round_trip(*file, copy);
-  } catch (const owl::Error& e) {
-    std::fprintf(stderr, "owl fuzz: an accepted file does not round-trip: %s\n", e.what());
-    std::abort();
-  }
-  return 0;
+  return owl::fuzz::check_reader(
+      data, size, input, copy, [](const std::string& path) { return st::File::open(path); },
+      [](const auto& file) { exercise(file); }, [](const auto& file, const std::string& out) { round_trip(file, out); });
 }

@@ -5,7 +5,6 @@
 
 #include "base/error.h"
 #include "tensor/dtype.h"
-#include "tensor/quant.h"
 
 namespace owl {
 
@@ -17,12 +16,6 @@ int64_t TensorInfo::rows() const {
 
 std::string ModelFile::format_description() const {
   return format() == "mlx" ? "MLX directory" : format() == "hf" ? "Hugging Face directory" : std::string(format());
-}
-
-std::vector<float> tensor_f32(const TensorInfo& t) {
-  std::vector<float> v(t.n_elements);
-  dequantize_row(t.type, t.data, v.data(), static_cast<int64_t>(t.n_elements));
-  return v;
 }
 
 namespace {

@@ -37,9 +37,6 @@ struct TensorInfo {
   int64_t cols() const { return shape.empty() ? 1 : shape.back(); }
 };
 
-// A tensor's values as float32 (dequantized): for small tensors read whole (RoPE factors).
-std::vector<float> tensor_f32(const TensorInfo& t);
-
 class ModelFile {
  public:
   virtual ~ModelFile() = default;

@@ -114,12 +114,6 @@ void use_rope_order_of_rows(const ModelFile& f, ModelSpec& spec) {
 
 }  // namespace
 
-RopeRows rope_rows(std::string_view name) {
-  if (name.ends_with("attn_q.weight") || name.ends_with("attn_q.bias")) return RopeRows::q;
-  if (name.ends_with("attn_k.weight") || name.ends_with("attn_k.bias")) return RopeRows::k;
-  return RopeRows::none;
-}
-
 ModelWeights bind_weights(const ModelFile& f, ModelSpec& spec) {
   ModelWeights w;
   const gguf::TensorInfo& embd = f.tensor("token_embd.weight");

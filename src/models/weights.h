@@ -45,7 +45,11 @@ struct ModelWeights {
 // Which RoPE-rotated projection a GGUF tensor is (a q or k weight or bias): the rows whose order
 // differs between Hugging Face and GGUF conventions.
 enum class RopeRows { none, q, k };
-RopeRows rope_rows(std::string_view gguf_name);
+inline RopeRows rope_rows(std::string_view name) {
+  if (name.ends_with("attn_q.weight") || name.ends_with("attn_q.bias")) return RopeRows::q;
+  if (name.ends_with("attn_k.weight") || name.ends_with("attn_k.bias")) return RopeRows::k;
+  return RopeRows::none;
+}
 
 // Binds the weights; sets spec.n_vocab and spec.tied_output from the tensors found.
 ModelWeights bind_weights(const ModelFile& file, ModelSpec& spec);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "tensor/quant.h"
 
 namespace owl {
 
@@ -131,6 +132,12 @@ void add_f32_tensor(AssembledModelFile& out, std::string name, const std::vector
   const size_t n = bytes.size();
   const uint8_t* data = out.own(std::move(bytes));
   out.add(TensorInfo{std::move(name), {static_cast<int64_t>(values.size())}, DType::f32, 0, 0, n, data});
+}
+
+std::vector<float> tensor_f32(const TensorInfo& t) {
+  std::vector<float> v(t.n_elements);
+  dequantize_row(t.type, t.data, v.data(), static_cast<int64_t>(t.n_elements));
+  return v;
 }
 
 void common_hf_metadata(const HfModelConfig& c, const std::string& arch, AssembledModelFile& out) {

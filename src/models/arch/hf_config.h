@@ -48,6 +48,8 @@ class HfModelConfig {
 void common_hf_metadata(const HfModelConfig& c, const std::string& arch, AssembledModelFile& out);
 // Adds a float32 vector tensor the view owns (tensors config.json implies, such as rope_freqs).
 void add_f32_tensor(AssembledModelFile& out, std::string name, const std::vector<float>& values);
+// A small tensor's values as float32 (RoPE factors going back into config.json).
+std::vector<float> tensor_f32(const TensorInfo& t);
 // The layers that slide, from layer_types or a period ("sliding_window_pattern").
 bool hf_layer_slides(const HfModelConfig& c, int64_t layer, int64_t default_period);
 
