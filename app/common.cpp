@@ -19,8 +19,8 @@ std::string ModelArg::path() const {
 }
 
 void add_model_option(CLI::App& cmd, ModelArg& arg) {
-  cmd.add_option("-m,--model", arg.flag, "Model file (GGUF)");
-  cmd.add_option("model", arg.positional, "Model file (GGUF), instead of -m");
+  cmd.add_option("-m,--model", arg.flag, "Model: a GGUF file, or a Hugging Face or MLX directory");
+  cmd.add_option("model", arg.positional, "Model (GGUF file, HF or MLX directory), instead of -m");
 }
 
 void add_generation_options(CLI::App& cmd, GenerationArgs& a) {

@@ -65,8 +65,8 @@ else
 fi
 seed_tool=$build/seed_tool
 seeds=$build/seeds
-rm -rf "$seeds"
-for t in "${targets[@]}"; do
+for t in "${targets[@]}"; do  # only this run's targets: another run may be reading the others
+  rm -rf "${seeds:?}/$t"
   "$seed_tool" synthetic "$t" "$seeds/$t"
 done
 # One seed per fixture file: a shrunk copy (seed_tool), or the file itself when small.

@@ -112,12 +112,14 @@ void matmul_dequantized(float* y, const Weight& w, const float* x, int64_t n_tok
   const int64_t in = w.cols;
   const int64_t out = w.rows;
   const int64_t n_blocks = (out + 15) / 16;
+  const kernels::DequantizeFn dequantize = kt.dequantize[static_cast<int>(w.type)];
+  if (dequantize == nullptr) fail("{}: no dequantizer for {}", w.name, dtype_name(w.type));
   pool.parallel_for(n_blocks, [&](int64_t b0, int64_t b1, int) {
     thread_local std::vector<float> rows;
     rows.resize(static_cast<size_t>(16 * in));
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r0 = b * 16, n = std::min<int64_t>(16, out - r0);
-      for (int64_t r = 0; r < n; ++r) dequantize_row(w.type, w.row(r0 + r), rows.data() + r * in, in);
+      for (int64_t r = 0; r < n; ++r) dequantize(w.row(r0 + r), rows.data() + r * in, in);
       kt.gemm_float(rows.data(), static_cast<size_t>(in) * sizeof(float), static_cast<uint32_t>(DType::f32), n, in, x,
                     n_tokens, y + r0, out);
     }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -412,6 +413,69 @@ TEST(Kernels, SharedInputMatmulsMatchSeparateOnes) {
       }
       owl::ops::matmul(outs, x.data(), n_tokens, pool, t);
       for (size_t i = 0; i < w.size(); ++i) EXPECT_EQ(together[i], alone[i]) << "matrix " << i << " tokens " << n_tokens;
+    }
+  }
+}
+
+// Every table's dequantizers give dequantize_row's numbers bit for bit, also for scales at the
+// edges of float16 (subnormal, the largest finite, negative, zero).
+TEST(Kernels, DequantizersMatchReferenceBitForBit) {
+  for (DType type : kQuantTypes) {
+    const int64_t cols = cols_for(type, 1);
+    auto q = make_weight(type, 4, cols, 5);
+    // Rows 1-3: every block's scale replaced by an edge value (offset d first in every legacy block).
+    const size_t block_bytes = owl::dtype_traits(type).block_bytes;
+    if (owl::dtype_traits(type).block_size == 32) {
+      const uint16_t edges[3] = {0x0001, 0x7bff, 0x8000 | 0x3c00};
+      for (int r = 1; r < 4; ++r) {
+        for (size_t off = 0; off < owl::row_bytes(type, cols); off += block_bytes) {
+          std::memcpy(q.bytes.data() + r * owl::row_bytes(type, cols) + off, &edges[r - 1], 2);
+        }
+      }
+    }
+    for (int64_t r = 0; r < 4; ++r) {
+      std::vector<float> want(static_cast<size_t>(cols));
+      owl::dequantize_row(type, q.w.row(r), want.data(), cols);
+      for (kn::Isa isa : {kn::Isa::ref, kn::Isa::avx2, kn::Isa::avx512}) {
+        if (!kn::isa_supported(isa)) continue;
+        const kn::DequantizeFn f = kn::table_for(isa).dequantize[static_cast<int>(type)];
+        ASSERT_NE(f, nullptr) << owl::dtype_name(type) << " " << kn::isa_name(isa);
+        std::vector<float> got(want.size(), -1.0f);
+        f(q.w.row(r), got.data(), cols);
+        EXPECT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float)))
+            << owl::dtype_name(type) << " " << kn::isa_name(isa) << " row " << r;
+      }
+    }
+  }
+}
+
+// Quantized weights times float activations (MLX modules): every ISA gives the reference's numbers
+// within float rounding, the same for any thread count, and decode equals prefill.
+TEST(Kernels, FloatActivationMatmulMatchesReference) {
+  owl::ThreadPool pool1(1);
+  owl::ThreadPool pool2(2);
+  for (DType type : {DType::q4_1, DType::q5_1, DType::q4_0, DType::q8_0}) {
+    auto q = make_weight(type, 37, 1056, 3);
+    q.w.float_activations = true;
+    for (int64_t n_tokens : {1, 9}) {
+      const auto x = random_floats(n_tokens * q.w.cols, 4);
+      std::vector<float> y_ref(static_cast<size_t>(q.w.rows * n_tokens));
+      owl::ops::matmul(y_ref.data(), q.w, x.data(), n_tokens, pool2, kn::table_for(kn::Isa::ref));
+      for (kn::Isa isa : simd_isas()) {
+        const kn::KernelTable& t = kn::table_for(isa);
+        const std::string what = std::string(owl::dtype_name(type)) + " " + std::string(kn::isa_name(isa)) +
+                                 " tokens " + std::to_string(n_tokens);
+        std::vector<float> y1(y_ref.size()), y2(y_ref.size());
+        owl::ops::matmul(y1.data(), q.w, x.data(), n_tokens, pool1, t);
+        owl::ops::matmul(y2.data(), q.w, x.data(), n_tokens, pool2, t);
+        EXPECT_EQ(y1, y2) << what;
+        EXPECT_LE(nmse(y1, y_ref), 1e-12) << what;
+        std::vector<float> y_one(static_cast<size_t>(q.w.rows));
+        owl::ops::matmul(y_one.data(), q.w, x.data() + (n_tokens - 1) * q.w.cols, 1, pool2, t);
+        for (int64_t r = 0; r < q.w.rows; ++r) {
+          ASSERT_EQ(y_one[static_cast<size_t>(r)], y1[static_cast<size_t>((n_tokens - 1) * q.w.rows + r)]) << what;
+        }
+      }
     }
   }
 }

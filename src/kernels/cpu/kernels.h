@@ -102,6 +102,10 @@ using GemmPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, in
 using ExpandPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, int64_t kp, uint8_t* u_il,
                                 float* s_il, float* m_il);
 
+// A row of k values of a quantized type as float32: the same numbers as tensor/quant.h's
+// dequantize_row (the reference table calls it), for weights multiplied with float activations.
+using DequantizeFn = void (*)(const void* row, float* y, int64_t k);
+
 // ---- float paths --------------------------------------------------------------------------------
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
 using ToF32Fn = void (*)(const uint16_t* src, float* dst, int64_t n);        // f16 or bf16 bits -> f32
@@ -149,6 +153,7 @@ struct KernelTable {
   GemmQ16Fn gemm_q16 = nullptr;
   UnpackFn unpack[32] = {};  // indexed by the GGUF type number (DType)
   GemmDirectFn gemm_direct[32] = {};  // optional, per type
+  DequantizeFn dequantize[32] = {};  // per quantized type (DType); every table has all of them
   GemmPackedFn gemm_packed = nullptr;  // optional: weights packed at load
   ExpandPackedFn expand_packed = nullptr;  // optional, with gemm_packed
 };
@@ -187,6 +192,7 @@ void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, in
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& acts,
               int64_t n_tokens, float* out);
 void fill_unpackers(UnpackFn* table);
+void fill_dequantizers(DequantizeFn* table);
 }  // namespace ref
 
 namespace avx2 {
