@@ -16,12 +16,25 @@ for m in l7b-f16.gguf l7b-hf l7b-f16.gguf l7b-hf; do
 done
 
 echo "== disk bound: sequential read of the F16 file, direct write of 4 GiB"
-sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || echo "(page cache not dropped: not permitted)"
-dd if=l7b-f16.gguf of=/dev/null bs=16M 2>&1 | tail -1
-dd if=/dev/zero of=ddtest.bin bs=16M count=256 oflag=direct 2>&1 | tail -1
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || echo "(page cache not dropped: not permitted)"; }
+drop
+read_s=$(dd if=l7b-f16.gguf of=/dev/null bs=16M 2>&1 | tail -1 | tee /dev/stderr | awk '{print $(NF-3)}')
+write_line=$(dd if=/dev/zero of=ddtest.bin bs=16M count=256 oflag=direct 2>&1 | tail -1 | tee /dev/stderr)
 rm -f ddtest.bin
 
-echo "== owl convert F16 -> Q4_0, 2 threads"
-sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-/usr/bin/time -f "wall %e s, user %U s, sys %S s" "$owl" convert l7b-f16.gguf l7b-q4_0.gguf --type q4_0 -t 2 2>&1 | tail -2
+echo "== owl convert F16 -> Q4_0, 2 threads, cold page cache (3 runs)"
+for run in 1 2 3; do
+  rm -f l7b-q4_0.gguf
+  drop
+  /usr/bin/time -f "%e" -o time.txt "$owl" convert l7b-f16.gguf l7b-q4_0.gguf --type q4_0 -t 2 > /dev/null 2>&1
+  wall=$(cat time.txt)
+  python3 - "$read_s" "$write_line" "$wall" "$(stat -c %s l7b-q4_0.gguf)" <<'PY'
+import sys
+read_s, write_line, wall, out_bytes = float(sys.argv[1]), sys.argv[2].split(), float(sys.argv[3]), int(sys.argv[4])
+write_rate = int(write_line[0]) / float(write_line[-4])  # bytes / seconds of the dd line
+bound = read_s + out_bytes / write_rate
+print(f"wall {wall:.2f} s; disk bound {bound:.2f} s (read {read_s:.2f} s + write {out_bytes / write_rate:.2f} s): {bound / wall:.2f} of the bound")
+PY
+done
+rm -f time.txt
 ls -l l7b-f16.gguf l7b-q4_0.gguf

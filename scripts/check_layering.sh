@@ -17,6 +17,7 @@ declare -A allowed=(
   [engine]="engine owl models ops kernels formats tensor tokenizer sampling chat base"
   [server]="server engine tools models formats tensor tokenizer sampling chat base"
   [tools]="tools formats models ops kernels tensor tokenizer base"
+  [train]="train models ops kernels formats tokenizer tensor chat base"
 )
 
 status=0

@@ -5,7 +5,9 @@
 # Each target keeps its corpus in build-fuzz/corpus/<target> (longer runs build on earlier ones) and its
 # findings in build-fuzz/findings/<target>/. Prints one line per target and exits 1 when any target
 # found something (the reproducer's path is in the output: rerun it with build-fuzz/<target>_fuzz FILE).
-# Environment: OWL_FIXTURES (default ../shared/fixtures), OWL_FUZZ_BUILD_JOBS (default: all cores).
+# Environment: OWL_FIXTURES (default ../shared/fixtures), OWL_FUZZ_BUILD_JOBS (default: all cores),
+# OWL_FUZZ_TIMEOUT (seconds one input may take, default 10: it is wall time, so raise it for long runs
+# at a low priority beside other work, where a starved target would report a false hang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -128,7 +130,7 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for $seconds s (log: $log)"
   TIMEFORMAT='%R %U %S'
   rc=0
-  { time "$build/${t}_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="${max_len[$t]}" \
+  { time "$build/${t}_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${OWL_FUZZ_TIMEOUT:-10}" -max_len="${max_len[$t]}" \
       -dict="fuzz/dict/${dict[$t]}.dict" -artifact_prefix="$findings/" -print_final_stats=1 \
       "$corpus" "$seeds/$t" > "$log" 2>&1 || rc=$?; } 2> "$build/logs/$t.time"
   read -r wall user sys < "$build/logs/$t.time"

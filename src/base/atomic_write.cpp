@@ -31,13 +31,30 @@ void sync_file(const std::filesystem::path& p) {
 }  // namespace
 
 void atomic_write(const std::filesystem::path& path, const std::function<void(std::ostream& out)>& fill) {
+  atomic_write(path, [&](std::ostream& out, const StartWriteback&) { fill(out); });
+}
+
+void atomic_write(const std::filesystem::path& path,
+                  const std::function<void(std::ostream& out, const StartWriteback& start_writeback)>& fill) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) fail("{}: cannot create {}: {}", path.string(), tmp.string(), std::strerror(errno));
+    // A second descriptor of the same file for sync_file_range (an ofstream does not show its own).
+    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    const StartWriteback start_writeback = [&] {
+      out.flush();
+      if (fd >= 0) (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: failure changes nothing
+    };
+    struct Closer {
+      int fd;
+      ~Closer() {
+        if (fd >= 0) ::close(fd);
+      }
+    } closer{fd};
     try {
-      fill(out);
+      fill(out, start_writeback);
       out.flush();
     } catch (...) {
       out.close();

@@ -19,4 +19,11 @@ void atomic_write(const std::filesystem::path& path, std::string_view bytes);
 // propagates. Stream failures are reported as owl::Error naming the path.
 void atomic_write(const std::filesystem::path& path, const std::function<void(std::ostream& out)>& fill);
 
+// The same for outputs of gigabytes: fill also gets start_writeback(), which hands what has been
+// written so far to the disk without waiting for it, so that the disk writes while fill goes on
+// and the final flush has little left to wait for.
+using StartWriteback = std::function<void()>;
+void atomic_write(const std::filesystem::path& path,
+                  const std::function<void(std::ostream& out, const StartWriteback& start_writeback)>& fill);
+
 }  // namespace owl

@@ -68,6 +68,10 @@ class Writer {
   // one converted tensor in memory. produce() must return exactly the tensor's byte size.
   using Producer = std::function<std::vector<uint8_t>()>;
   void add_tensor(std::string name, std::vector<int64_t> shape, DType type, Producer produce);
+  // The same, written into a buffer of the tensor's byte size that the writer reuses from tensor to
+  // tensor (no fresh memory per tensor: what a large conversion needs).
+  using Filler = std::function<void(uint8_t* out)>;
+  void add_tensor(std::string name, std::vector<int64_t> shape, DType type, Filler fill);
 
   // Writes to "<path>.tmp" and renames it over path; throws owl::Error on I/O failure.
   void write(const std::string& path) const;
@@ -80,7 +84,7 @@ class Writer {
     const void* data;
     size_t n_bytes;
     std::shared_ptr<std::vector<uint8_t>> owned;
-    Producer produce;
+    Filler fill;  // set for the tensors made at write() time
   };
   uint32_t version_;
   std::vector<std::pair<std::string, Value>> metadata_;

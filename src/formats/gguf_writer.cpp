@@ -1,6 +1,7 @@
 // GGUF v2/v3 writer: metadata in insertion order, tensor infos, then each tensor's data aligned and
 // zero-padded to general.alignment (default 32), as ggml's gguf_write_to_file / gguf-py's GGUFWriter lay it out.
 // The file is written to "<path>.tmp" and renamed (base/atomic_write.h).
+#include <algorithm>
 #include <cstring>
 #include <future>
 #include <ostream>
@@ -117,12 +118,24 @@ void Writer::add_tensor(std::string name, std::vector<int64_t> shape, DType type
   tensors_.back().owned = std::move(buffer);
 }
 
-void Writer::add_tensor(std::string name, std::vector<int64_t> shape, DType type, Producer produce) {
+void Writer::add_tensor(std::string name, std::vector<int64_t> shape, DType type, Filler fill) {
   for (const auto& t : tensors_) {
     if (t.name == name) fail("gguf writer: tensor '{}' added twice", name);
   }
   const uint64_t n_bytes = checked_tensor_bytes(name, shape, type);
-  tensors_.push_back(PendingTensor{std::move(name), std::move(shape), type, nullptr, n_bytes, nullptr, std::move(produce)});
+  tensors_.push_back(PendingTensor{std::move(name), std::move(shape), type, nullptr, n_bytes, nullptr, std::move(fill)});
+}
+
+void Writer::add_tensor(std::string name, std::vector<int64_t> shape, DType type, Producer produce) {
+  const uint64_t n_bytes = checked_tensor_bytes(name, shape, type);
+  Filler fill = [produce = std::move(produce), n_bytes, name](uint8_t* out) {
+    const std::vector<uint8_t> produced = produce();
+    if (produced.size() != n_bytes) {
+      fail("tensor '{}': {} bytes produced, its shape and type need {}", name, produced.size(), n_bytes);
+    }
+    std::memcpy(out, produced.data(), produced.size());
+  };
+  add_tensor(std::move(name), std::move(shape), type, std::move(fill));
 }
 
 void Writer::write(const std::string& path) const {
@@ -160,30 +173,34 @@ void Writer::write(const std::string& path) const {
   if (!tensors_.empty()) header.resize(align_up(header.size(), alignment), '\0');
 
   const std::string zeros(alignment, '\0');
-  // Made tensors are produced one ahead of the one being written, so reading and converting the
-  // next overlaps writing this one (a conversion is then bound by the slower of the two).
-  auto produce = [&](size_t i) {
-    const PendingTensor& t = tensors_[i];
-    if (!t.produce) return std::vector<uint8_t>();
-    std::vector<uint8_t> produced = t.produce();
-    if (produced.size() != t.n_bytes) {
-      fail("{}: tensor '{}': {} bytes produced, its shape and type need {}", path, t.name, produced.size(), t.n_bytes);
-    }
-    return produced;
+  // Made tensors are filled one ahead of the one being written, so reading and converting the next
+  // overlaps writing this one (a conversion is then bound by the slower of the two). Tensor i is
+  // made in slot i % 2: the slots are reused, so a conversion touches no fresh memory per tensor.
+  size_t largest = 0;
+  for (const PendingTensor& t : tensors_) {
+    if (t.fill) largest = std::max(largest, t.n_bytes);
+  }
+  std::vector<uint8_t> slots[2];
+  auto fill = [&](size_t i) {
+    if (!tensors_[i].fill) return;
+    std::vector<uint8_t>& slot = slots[i % 2];
+    if (slot.size() < largest) slot.resize(largest);
+    tensors_[i].fill(slot.data());
   };
-  atomic_write(path, [&](std::ostream& out) {
+  atomic_write(path, [&](std::ostream& out, const StartWriteback& start_writeback) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    std::future<std::vector<uint8_t>> next;
-    if (!tensors_.empty()) next = std::async(std::launch::async, produce, 0);
+    std::future<void> next;
+    if (!tensors_.empty()) next = std::async(std::launch::async, fill, 0);
     for (size_t i = 0; i < tensors_.size(); ++i) {
       const PendingTensor& t = tensors_[i];
-      const std::vector<uint8_t> produced = next.get();
-      if (i + 1 < tensors_.size()) next = std::async(std::launch::async, produce, i + 1);
-      const void* data = t.produce ? produced.data() : t.data;
+      next.get();
+      if (i + 1 < tensors_.size()) next = std::async(std::launch::async, fill, i + 1);
+      const void* data = t.fill ? slots[i % 2].data() : t.data;
       out.write(static_cast<const char*>(data), static_cast<std::streamsize>(t.n_bytes));
       const uint64_t pad = align_up(t.n_bytes, alignment) - t.n_bytes;
       out.write(zeros.data(), static_cast<std::streamsize>(pad));
       if (!out) fail("{}: write failed in tensor '{}'", path, t.name);
+      if (t.fill) start_writeback();  // a conversion: the disk writes while the next tensor is made
     }
   });
 }

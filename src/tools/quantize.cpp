@@ -1,5 +1,5 @@
-// GGUF output of any model view: every tensor is dequantised to float32 rows and re-quantised with
-// the reference quantizer (tensor/quant.h) on the thread pool while the output is written
+// GGUF output of any model view: every tensor is dequantised to float32 rows and re-quantised
+// (tools/tensor_convert.h: the reference's bytes) on the thread pool while the output is written
 // (atomically), or passed through untouched when it keeps its type.
 #include "tools/quantize.h"
 
@@ -51,14 +51,18 @@ QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, cons
   for (const TensorInfo& t : in.tensors()) {
     const DType type = o.type ? storage_type(*o.type, t.shape) : t.type;
     if (o.type && t.shape.size() >= 2 && type != *o.type) ++report.n_fallback;
-    // Converted while the file is written: one tensor in memory at a time.
-    w.add_tensor(t.name, t.shape, type, [&, type] {
-      std::vector<uint8_t> bytes = gguf_row_order(t);
-      if (type != t.type) bytes = convert_rows(bytes.data(), t.type, type, t.rows(), t.cols(), pool);
+    // Converted while the file is written, straight from the input's mapping (rows HF ordered
+    // differently go through one reordered copy) into the writer's buffer.
+    w.add_tensor(t.name, t.shape, type, gguf::Writer::Filler([&, type](uint8_t* out) {
+      if (t.rope_halves_heads > 0) {
+        const std::vector<uint8_t> reordered = gguf_row_order(t);
+        convert_rows_into(reordered.data(), t.type, type, t.rows(), t.cols(), out, pool);
+      } else {
+        convert_rows_into(t.data, t.type, type, t.rows(), t.cols(), out, pool);
+      }
       read += t.n_bytes;
       if (o.progress) o.progress(++done, total, t.name, type, read, total_bytes);
-      return bytes;
-    });
+    }));
     report.bytes_in += t.n_bytes;
     report.bytes_out += row_bytes(type, t.cols()) * static_cast<uint64_t>(t.rows());
     ++report.n_tensors;

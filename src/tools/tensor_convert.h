@@ -14,9 +14,13 @@ namespace owl {
 // biases) stay f32; rows whose length is not a multiple of the block size fall back to f16.
 DType storage_type(DType target, const std::vector<int64_t>& shape);
 
-// rows x cols values of src_type -> the same values in dst_type (bytes, rows back to back).
+// rows x cols values of src_type -> the same values in dst_type (bytes, rows back to back), through
+// float32 with the kernel table's block conversions (bit-identical to tensor/quant.h's).
 std::vector<uint8_t> convert_rows(const void* src, DType src_type, DType dst_type, int64_t rows, int64_t cols,
                                   ThreadPool& pool);
+// The same into dst (rows x row_bytes(dst_type, cols) bytes).
+void convert_rows_into(const void* src, DType src_type, DType dst_type, int64_t rows, int64_t cols, uint8_t* dst,
+                       ThreadPool& pool);
 
 // llama.cpp's general.file_type code for a model whose matrices are mostly `type`; -1 if none.
 int32_t gguf_file_type(DType type);

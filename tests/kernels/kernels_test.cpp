@@ -3,6 +3,7 @@
 // GEMM, float conversions, and ops::matmul end to end for every weight type, ISA and thread count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -444,6 +445,44 @@ TEST(Kernels, DequantizersMatchReferenceBitForBit) {
         f(q.w.row(r), got.data(), cols);
         EXPECT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float)))
             << owl::dtype_name(type) << " " << kn::isa_name(isa) << " row " << r;
+      }
+    }
+  }
+}
+
+// Every table's quantizers write quantize_row's bytes, for ordinary rows and for the blocks that
+// test the scan and the rounding: zeros, ties of +a and -a, infinities, NaNs, tiny and huge scales,
+// values on the rounding boundaries.
+TEST(Kernels, QuantizersMatchReferenceBitForBit) {
+  constexpr int64_t kCols = 32 * 40;
+  std::vector<float> x = random_floats(kCols, 9);
+  auto block = [&](int b) { return x.data() + 32 * b; };
+  std::fill_n(block(0), 32, 0.0f);
+  block(1)[3] = 5.0f, block(1)[20] = -5.0f;  // a tie: the first wins
+  block(2)[7] = -5.0f, block(2)[9] = 5.0f;
+  block(3)[1] = std::numeric_limits<float>::infinity();
+  block(4)[30] = -std::numeric_limits<float>::infinity();
+  block(5)[0] = std::numeric_limits<float>::quiet_NaN();
+  block(6)[17] = std::numeric_limits<float>::quiet_NaN(), block(6)[18] = 100.0f;
+  for (int j = 0; j < 32; ++j) block(7)[j] *= 1e-30f;  // scale below float16's range
+  for (int j = 0; j < 32; ++j) block(8)[j] *= 1e30f;   // scale above it
+  for (int j = 0; j < 32; ++j) block(9)[j] = static_cast<float>(j - 16) * 0.5f;  // exact halves
+  for (int j = 0; j < 32; ++j) block(10)[j] = static_cast<float>(j % 17 - 8);    // exact integers
+  block(11)[5] = -0.0f;
+  for (DType type : kQuantTypes) {
+    const int64_t cols = kCols - kCols % owl::dtype_traits(type).block_size;
+    std::vector<uint8_t> want(owl::row_bytes(type, cols));
+    owl::quantize_row(type, x.data(), want.data(), cols);
+    for (kn::Isa isa : {kn::Isa::ref, kn::Isa::avx2, kn::Isa::avx512}) {
+      if (!kn::isa_supported(isa)) continue;
+      const kn::QuantizeFn f = kn::table_for(isa).quantize[static_cast<int>(type)];
+      ASSERT_NE(f, nullptr) << owl::dtype_name(type) << " " << kn::isa_name(isa);
+      std::vector<uint8_t> got(want.size(), 0xa5);
+      f(x.data(), got.data(), cols);
+      const size_t block_bytes = owl::dtype_traits(type).block_bytes;
+      for (size_t b = 0; b < want.size() / block_bytes; ++b) {
+        ASSERT_EQ(0, std::memcmp(got.data() + b * block_bytes, want.data() + b * block_bytes, block_bytes))
+            << owl::dtype_name(type) << " " << kn::isa_name(isa) << " block " << b;
       }
     }
   }

@@ -70,7 +70,7 @@ struct Tables {
       t[i].rms_norm = ref::rms_norm;
       t[i].softmax = ref::softmax;
       ref::fill_unpackers(t[i].unpack);
-      ref::fill_dequantizers(t[i].dequantize);
+      ref::fill_block_converters(t[i].dequantize, t[i].quantize);
     }
     avx2::fill(t[1]);
     avx2::fill(t[2]);

@@ -105,6 +105,9 @@ using ExpandPackedFn = void (*)(const uint8_t* group, uint32_t type, int64_t k, 
 // A row of k values of a quantized type as float32: the same numbers as tensor/quant.h's
 // dequantize_row (the reference table calls it), for weights multiplied with float activations.
 using DequantizeFn = void (*)(const void* row, float* y, int64_t k);
+// k float32 values quantized into a row of a quantized type: the bytes of tensor/quant.h's
+// quantize_row (the reference table calls it), for owl convert and owl quantize.
+using QuantizeFn = void (*)(const float* x, void* row, int64_t k);
 
 // ---- float paths --------------------------------------------------------------------------------
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
@@ -154,6 +157,7 @@ struct KernelTable {
   UnpackFn unpack[32] = {};  // indexed by the GGUF type number (DType)
   GemmDirectFn gemm_direct[32] = {};  // optional, per type
   DequantizeFn dequantize[32] = {};  // per quantized type (DType); every table has all of them
+  QuantizeFn quantize[32] = {};      // the same
   GemmPackedFn gemm_packed = nullptr;  // optional: weights packed at load
   ExpandPackedFn expand_packed = nullptr;  // optional, with gemm_packed
 };
@@ -192,7 +196,7 @@ void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, in
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& acts,
               int64_t n_tokens, float* out);
 void fill_unpackers(UnpackFn* table);
-void fill_dequantizers(DequantizeFn* table);
+void fill_block_converters(DequantizeFn* dequantize, QuantizeFn* quantize);
 }  // namespace ref
 
 namespace avx2 {

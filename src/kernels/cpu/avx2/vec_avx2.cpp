@@ -1,6 +1,6 @@
 // AVX2 + FMA + F16C float kernels: the fixed-order f32 dot product and f16/bf16 row conversion
 // (same API as ref/), and the table of the AVX2 kernels (packed integer matmul, row-wise,
-// attention, float GEMM, dequantization).
+// attention, float GEMM, block conversions).
 #include <immintrin.h>
 
 #include "kernels/cpu/avx2/avx2_util.h"
@@ -56,14 +56,14 @@ void fill_packed(KernelTable& t);
 void fill_rowwise(KernelTable& t);
 void fill_attention(KernelTable& t);
 void fill_gemm_float(KernelTable& t);
-void fill_dequantize(KernelTable& t);
+void fill_blocks(KernelTable& t);
 
 void fill(KernelTable& t) {
   fill_packed(t);
   fill_rowwise(t);
   fill_attention(t);
   fill_gemm_float(t);
-  fill_dequantize(t);
+  fill_blocks(t);
   t.dot_f32 = dot_f32;
   t.f16_to_f32 = f16_to_f32;
   t.bf16_to_f32 = bf16_to_f32;
