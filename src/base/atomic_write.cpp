@@ -92,4 +92,30 @@ void atomic_write(const std::filesystem::path& path, std::string_view bytes) {
   atomic_write(path, [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
 }
 
+void atomic_write_directory(const std::filesystem::path& dir,
+                            const std::function<void(const std::filesystem::path& tmp)>& fill) {
+  namespace fs = std::filesystem;
+  const fs::path tmp = dir.string() + ".owl-tmp";
+  const fs::path old = dir.string() + ".owl-old";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) fail("{}: cannot create {}: {}", dir.string(), tmp.string(), ec.message());
+  try {
+    fill(tmp);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  // The old directory (if any) is replaced only once the new one is complete.
+  fs::remove_all(old, ec);
+  if (fs::exists(dir, ec)) {
+    fs::rename(dir, old, ec);
+    if (ec) fail("{}: cannot move it aside: {}", dir.string(), ec.message());
+  }
+  fs::rename(tmp, dir, ec);
+  if (ec) fail("{}: cannot rename {} over it: {}", dir.string(), tmp.string(), ec.message());
+  fs::remove_all(old, ec);
+}
+
 }  // namespace owl

@@ -26,4 +26,9 @@ using StartWriteback = std::function<void()>;
 void atomic_write(const std::filesystem::path& path,
                   const std::function<void(std::ostream& out, const StartWriteback& start_writeback)>& fill);
 
+// A directory made whole or not at all: fill(tmp) writes into "<dir>.owl-tmp" (made empty first);
+// then an existing dir is replaced by it. An exception from fill removes tmp and propagates.
+void atomic_write_directory(const std::filesystem::path& dir,
+                            const std::function<void(const std::filesystem::path& tmp)>& fill);
+
 }  // namespace owl

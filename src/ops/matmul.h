@@ -29,6 +29,12 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
 void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
             const kernels::KernelTable& table);
 
+// The product through W transposed, for gradients through a frozen weight of any dtype:
+// dx (n_tokens, W.cols) += dy (n_tokens, W.rows) · W. Quantized rows are dequantized on the fly (the
+// base of a QLoRA run stays quantized in memory). Threads split the columns, so the order of every
+// sum is fixed whatever the thread count.
+void matmul_backward_input(float* dx, const Weight& w, const float* dy, int64_t n_tokens, ThreadPool& pool);
+
 // One row of w (e.g. a token embedding) as float32.
 void weight_row(float* dst, const Weight& w, int64_t row);
 

@@ -163,67 +163,61 @@ HfWriteReport write_hf_directory(const ModelFile& in, const std::string& out_dir
     ++report.n_quantized;
   }
 
-  const fs::path tmp = fs::path(out_dir).string() + ".owl-tmp";
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp);
-  std::vector<std::vector<const Planned*>> shards(1);
-  uint64_t shard_bytes = 0;
-  for (const Planned& p : planned) {
-    if (shard_bytes > 0 && shard_bytes + p.bytes > o.max_shard_bytes) {
-      shards.emplace_back();
-      shard_bytes = 0;
+  atomic_write_directory(out_dir, [&](const fs::path& tmp) {
+    std::vector<std::vector<const Planned*>> shards(1);
+    uint64_t shard_bytes = 0;
+    for (const Planned& p : planned) {
+      if (shard_bytes > 0 && shard_bytes + p.bytes > o.max_shard_bytes) {
+        shards.emplace_back();
+        shard_bytes = 0;
+      }
+      shards.back().push_back(&p);
+      shard_bytes += p.bytes;
     }
-    shards.back().push_back(&p);
-    shard_bytes += p.bytes;
-  }
-  json weight_map = json::object();
-  uint64_t total_size = 0;
-  for (size_t i = 0; i < shards.size(); ++i) {
-    const std::string file = shards.size() == 1 ? "model.safetensors"
-                                                : fmt::format("model-{:05d}-of-{:05d}.safetensors", i + 1, shards.size());
-    safetensors::Writer w;
-    w.set_metadata("format", mlx ? "mlx" : "pt");
-    for (const Planned* p : shards[i]) {
-      w.add(p->name, p->dtype, p->shape, p->produce);
-      weight_map[p->name] = file;
-      total_size += p->bytes;
-      ++report.n_tensors;
+    json weight_map = json::object();
+    uint64_t total_size = 0;
+    for (size_t i = 0; i < shards.size(); ++i) {
+      const std::string file = shards.size() == 1
+                                   ? "model.safetensors"
+                                   : fmt::format("model-{:05d}-of-{:05d}.safetensors", i + 1, shards.size());
+      safetensors::Writer w;
+      w.set_metadata("format", mlx ? "mlx" : "pt");
+      for (const Planned* p : shards[i]) {
+        w.add(p->name, p->dtype, p->shape, p->produce);
+        weight_map[p->name] = file;
+        total_size += p->bytes;
+        ++report.n_tensors;
+      }
+      w.write((tmp / file).string());
     }
-    w.write((tmp / file).string());
-  }
-  report.n_shards = shards.size();
-  report.bytes_out = total_size;
-  if (shards.size() > 1 || mlx) {
-    write_json(tmp / "model.safetensors.index.json", {{"metadata", {{"total_size", total_size}}}, {"weight_map", weight_map}});
-  }
+    report.n_shards = shards.size();
+    report.bytes_out = total_size;
+    if (shards.size() > 1 || mlx) {
+      write_json(tmp / "model.safetensors.index.json",
+                 {{"metadata", {{"total_size", total_size}}}, {"weight_map", weight_map}});
+    }
 
-  layout.config["torch_dtype"] = dtype == DType::f32 ? "float32" : dtype == DType::f16 ? "float16" : "bfloat16";
-  if (mlx) {
-    const json q = {{"group_size", o.mlx_group_size}, {"bits", o.mlx_bits}, {"mode", "affine"}};
-    layout.config["quantization"] = q;
-    layout.config["quantization_config"] = q;
-  }
-  write_json(tmp / "config.json", layout.config);
-  write_json(tmp / "generation_config.json", layout.generation);
-  std::optional<std::string> chat_template = in.find_string("tokenizer.chat_template");
-  if (in.find("tokenizer.ggml.model") != nullptr) {
-    const HfTokenizerFiles files = hf_tokenizer_files(Vocab::from_gguf(in), chat_template);
-    atomic_write(tmp / "tokenizer.json", files.tokenizer_json);
-    atomic_write(tmp / "tokenizer_config.json", files.tokenizer_config_json);
-    report.tokenizer = true;
-  } else if (chat_template) {
-    write_json(tmp / "tokenizer_config.json", {{"chat_template", *chat_template}});
-  }
-  if (auto license = in.find_string("general.license")) {
-    atomic_write(tmp / "README.md", "---\nlicense: " + *license + "\n---\n");
-  }
-
-  // Into place: the old directory (if any) is replaced only once the new one is complete.
-  const fs::path old = fs::path(out_dir).string() + ".owl-old";
-  fs::remove_all(old, ec);
-  if (fs::exists(out_dir, ec)) fs::rename(out_dir, old);
-  fs::rename(tmp, out_dir);
-  fs::remove_all(old, ec);
+    layout.config["torch_dtype"] = dtype == DType::f32 ? "float32" : dtype == DType::f16 ? "float16" : "bfloat16";
+    if (mlx) {
+      const json q = {{"group_size", o.mlx_group_size}, {"bits", o.mlx_bits}, {"mode", "affine"}};
+      layout.config["quantization"] = q;
+      layout.config["quantization_config"] = q;
+    }
+    write_json(tmp / "config.json", layout.config);
+    write_json(tmp / "generation_config.json", layout.generation);
+    std::optional<std::string> chat_template = in.find_string("tokenizer.chat_template");
+    if (in.find("tokenizer.ggml.model") != nullptr) {
+      const HfTokenizerFiles files = hf_tokenizer_files(Vocab::from_gguf(in), chat_template);
+      atomic_write(tmp / "tokenizer.json", files.tokenizer_json);
+      atomic_write(tmp / "tokenizer_config.json", files.tokenizer_config_json);
+      report.tokenizer = true;
+    } else if (chat_template) {
+      write_json(tmp / "tokenizer_config.json", {{"chat_template", *chat_template}});
+    }
+    if (auto license = in.find_string("general.license")) {
+      atomic_write(tmp / "README.md", "---\nlicense: " + *license + "\n---\n");
+    }
+  });
   return report;
 }
 

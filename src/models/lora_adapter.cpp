@@ -1,0 +1,262 @@
+// LoRA adapters in Hugging Face PEFT's layout: adapter_config.json (r, lora_alpha, use_rslora,
+// target_modules, layers_to_transform) and adapter_model.safetensors with
+// base_model.model.<HF module>.lora_A.weight (r, in) / lora_B.weight (out, r).
+#include "models/lora_adapter.h"
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "base/atomic_write.h"
+#include "base/error.h"
+#include "base/fp16.h"
+#include "formats/safetensors.h"
+#include "models/arch/families.h"
+#include "models/hf_import.h"
+#include "models/registry.h"
+
+namespace owl {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kPeftPrefix = "base_model.model.";
+
+std::string gguf_weight_name(int64_t layer, LoraTarget t) {
+  static constexpr std::string_view kRoles[] = {"attn_q", "attn_k", "attn_v", "attn_output",
+                                                "ffn_gate", "ffn_up", "ffn_down"};
+  return "blk." + std::to_string(layer) + "." + std::string(kRoles[static_cast<int>(t)]) + ".weight";
+}
+
+const Family& family_of(const Model& model) {
+  const Family* f = family_by_gguf(model.spec().arch);
+  if (f == nullptr) fail("LoRA: architecture '{}' has no family record", model.spec().arch);
+  return *f;
+}
+
+// The HF module path of a projection ("model.layers.3.self_attn.q_proj"); refused for fused ones.
+std::string hf_module(const Model& model, int64_t layer, LoraTarget t) {
+  const std::optional<std::string> name = hf_tensor_name(family_of(model), gguf_weight_name(layer, t));
+  if (!name || !name->ends_with(".weight")) {
+    fail("LoRA: {} has no separate Hugging Face module for {} (fused projections are not supported yet)",
+         model.spec().arch, gguf_weight_name(layer, t));
+  }
+  return name->substr(0, name->size() - std::string_view(".weight").size());
+}
+
+// Whether B rows of q/k must be permuted between PEFT (HF order) and this model's weights.
+bool permutes_rows(const Model& model, LoraTarget t) {
+  if (t != LoraTarget::q && t != LoraTarget::k) return false;
+  if ((family_of(model).hf_rules & kHfPermuteQK) == 0) return false;
+  const TensorInfo* info = model.file().find_tensor(gguf_weight_name(0, t));
+  return info != nullptr && info->rope_halves_heads == 0;
+}
+
+std::vector<float> permuted_b(const Model& model, const LoraModule& m, bool to_gguf) {
+  const int64_t heads = m.target == LoraTarget::q ? model.spec().n_head : model.spec().n_head_kv;
+  const std::vector<uint8_t> bytes =
+      permute_rope_rows(reinterpret_cast<const uint8_t*>(m.b.data()), m.out, sizeof(float) * static_cast<size_t>(m.rank),
+                        heads, to_gguf);
+  std::vector<float> out(m.b.size());
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+
+std::vector<float> read_f32(const safetensors::Tensor& t, const std::string& path) {
+  std::vector<float> out(t.n_elements);
+  switch (t.dtype) {
+    case safetensors::DType::f32:
+      std::memcpy(out.data(), t.data, t.n_bytes);
+      break;
+    case safetensors::DType::f16:
+    case safetensors::DType::bf16:
+      for (uint64_t i = 0; i < t.n_elements; ++i) {
+        uint16_t h;
+        std::memcpy(&h, t.data + 2 * i, 2);
+        out[i] = t.dtype == safetensors::DType::f16 ? fp16_to_fp32(h) : bf16_to_fp32(h);
+      }
+      break;
+    default:
+      fail("{}: tensor '{}': LoRA weights must be F32, F16 or BF16, not {}", path, t.name, safetensors::dtype_name(t.dtype));
+  }
+  return out;
+}
+
+json read_json_file(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) fail("{}: cannot open", p.string());
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    fail("{}: not valid JSON: {}", p.string(), e.what());
+  }
+}
+
+}  // namespace
+
+std::string_view lora_target_name(LoraTarget t) {
+  static constexpr std::string_view kNames[] = {"q", "k", "v", "o", "gate", "up", "down"};
+  return kNames[static_cast<int>(t)];
+}
+
+std::optional<LoraTarget> lora_target_from_name(std::string_view name) {
+  if (name.ends_with("_proj")) name.remove_suffix(5);
+  for (LoraTarget t : kAllLoraTargets) {
+    if (lora_target_name(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
+float LoraAdapter::scale(int64_t rank) const {
+  return rslora ? alpha / std::sqrt(static_cast<float>(rank)) : alpha / static_cast<float>(rank);
+}
+
+const LoraModule* LoraAdapter::find(int64_t layer, LoraTarget target) const {
+  for (const LoraModule& m : modules) {
+    if (m.layer == layer && m.target == target) return &m;
+  }
+  return nullptr;
+}
+
+LoraModule* LoraAdapter::find(int64_t layer, LoraTarget target) {
+  return const_cast<LoraModule*>(static_cast<const LoraAdapter*>(this)->find(layer, target));
+}
+
+const Weight& lora_base_weight(const Model& model, int64_t layer, LoraTarget target) {
+  if (layer < 0 || layer >= model.spec().n_layer) fail("LoRA: layer {} out of range (the model has {})", layer, model.spec().n_layer);
+  const LayerWeights& l = model.weights().layers[static_cast<size_t>(layer)];
+  switch (target) {
+    case LoraTarget::q: return l.attn_q;
+    case LoraTarget::k: return l.attn_k;
+    case LoraTarget::v: return l.attn_v;
+    case LoraTarget::o: return l.attn_output;
+    case LoraTarget::gate: return l.ffn_gate;
+    case LoraTarget::up: return l.ffn_up;
+    case LoraTarget::down: return l.ffn_down;
+  }
+  fail("LoRA: unknown target");
+}
+
+LoraAdapter read_peft_adapter(const std::string& dir, const Model& model) {
+  const fs::path config_path = fs::path(dir) / "adapter_config.json";
+  const json config = read_json_file(config_path);
+  if (!config.is_object()) fail("{}: not a JSON object", config_path.string());
+  if (config.value("peft_type", std::string("LORA")) != "LORA") {
+    fail("{}: peft_type '{}' is not LORA", config_path.string(), config.value("peft_type", std::string()));
+  }
+  if (config.value("use_dora", false)) fail("{}: DoRA adapters are not supported", config_path.string());
+  if (config.value("fan_in_fan_out", false)) fail("{}: fan_in_fan_out adapters are not supported", config_path.string());
+  LoraAdapter adapter;
+  const json& alpha = config.contains("lora_alpha") ? config["lora_alpha"] : json();
+  if (!alpha.is_number() || !(alpha.get<double>() > 0.0) || alpha.get<double>() > 1e6) {
+    fail("{}: 'lora_alpha' must be a positive number", config_path.string());
+  }
+  adapter.alpha = alpha.get<float>();
+  adapter.rslora = config.value("use_rslora", false);
+  if (config.contains("base_model_name_or_path") && config["base_model_name_or_path"].is_string()) {
+    adapter.base_model = config["base_model_name_or_path"].get<std::string>();
+  }
+  const std::string st_path = (fs::path(dir) / "adapter_model.safetensors").string();
+  const auto file = safetensors::File::open(st_path);
+
+  // Every (layer, target) of the model, by its PEFT prefix.
+  std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> by_prefix;
+  for (int64_t il = 0; il < model.spec().n_layer; ++il) {
+    for (LoraTarget t : kAllLoraTargets) {
+      const std::optional<std::string> name = hf_tensor_name(family_of(model), gguf_weight_name(il, t));
+      if (name && name->ends_with(".weight")) {
+        by_prefix[std::string(kPeftPrefix) + name->substr(0, name->size() - 7)] = {il, t};
+      }
+    }
+  }
+  std::set<std::string> seen;
+  for (const safetensors::Tensor& t : file->tensors()) {
+    const bool is_a = t.name.ends_with(".lora_A.weight"), is_b = t.name.ends_with(".lora_B.weight");
+    if (!is_a && !is_b) fail("{}: tensor '{}' is not a lora_A or lora_B weight", st_path, t.name);
+    const std::string prefix = t.name.substr(0, t.name.size() - std::string_view(".lora_A.weight").size());
+    const auto it = by_prefix.find(prefix);
+    if (it == by_prefix.end()) fail("{}: tensor '{}' names no projection of this {} model", st_path, t.name, model.spec().arch);
+    const auto [layer, target] = it->second;
+    const Weight& base = lora_base_weight(model, layer, target);
+    LoraModule* m = adapter.find(layer, target);
+    if (m == nullptr) {
+      adapter.modules.push_back(LoraModule{layer, target, 0, base.cols, base.rows, {}, {}});
+      m = &adapter.modules.back();
+    }
+    if (t.shape.size() != 2) fail("{}: tensor '{}' is not a matrix", st_path, t.name);
+    const int64_t rank = is_a ? t.shape[0] : t.shape[1];
+    const int64_t other = is_a ? t.shape[1] : t.shape[0];
+    const int64_t want = is_a ? base.cols : base.rows;
+    if (rank <= 0 || rank > 4096 || other != want || (m->rank != 0 && m->rank != rank)) {
+      fail("{}: tensor '{}' has shape [{}, {}]; the base projection is {} x {}", st_path, t.name, t.shape[0], t.shape[1],
+           base.rows, base.cols);
+    }
+    m->rank = rank;
+    (is_a ? m->a : m->b) = read_f32(t, st_path);
+    seen.insert(t.name);
+  }
+  for (LoraModule& m : adapter.modules) {
+    if (m.a.empty() || m.b.empty()) {
+      fail("{}: {} of layer {} has only one of lora_A and lora_B", st_path, lora_target_name(m.target), m.layer);
+    }
+    if (permutes_rows(model, m.target)) m.b = permuted_b(model, m, true);
+  }
+  if (adapter.modules.empty()) fail("{}: no LoRA tensors", st_path);
+  return adapter;
+}
+
+void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir) {
+  std::set<std::string> targets;
+  std::set<int64_t> layers;
+  int64_t rank = 0;
+  safetensors::Writer w;
+  w.set_metadata("format", "pt");
+  for (const LoraModule& m : adapter.modules) {
+    const std::string module = hf_module(model, m.layer, m.target);
+    targets.insert(module.substr(module.rfind('.') + 1));
+    layers.insert(m.layer);
+    if (rank != 0 && rank != m.rank) fail("LoRA: modules of different ranks cannot be written as one PEFT adapter");
+    rank = m.rank;
+    const std::vector<float> b = permutes_rows(model, m.target) ? permuted_b(model, m, false) : m.b;
+    const std::string base = std::string(kPeftPrefix) + module;
+    std::vector<uint8_t> a_bytes(m.a.size() * 4), b_bytes(b.size() * 4);
+    std::memcpy(a_bytes.data(), m.a.data(), a_bytes.size());
+    std::memcpy(b_bytes.data(), b.data(), b_bytes.size());
+    w.add(base + ".lora_A.weight", safetensors::DType::f32, {m.rank, m.in}, std::move(a_bytes));
+    w.add(base + ".lora_B.weight", safetensors::DType::f32, {m.out, m.rank}, std::move(b_bytes));
+  }
+  json layer_list = nullptr;
+  if (static_cast<int64_t>(layers.size()) != model.spec().n_layer) layer_list = json(std::vector<int64_t>(layers.begin(), layers.end()));
+  const json config = {
+      {"peft_type", "LORA"},
+      {"task_type", "CAUSAL_LM"},
+      {"base_model_name_or_path", adapter.base_model},
+      {"r", rank},
+      {"lora_alpha", adapter.alpha},
+      {"lora_dropout", 0.0},
+      {"target_modules", std::vector<std::string>(targets.begin(), targets.end())},
+      {"bias", "none"},
+      {"use_rslora", adapter.rslora},
+      {"fan_in_fan_out", false},
+      {"init_lora_weights", true},
+      {"layers_to_transform", layer_list},
+      {"layers_pattern", nullptr},
+      {"rank_pattern", json::object()},
+      {"alpha_pattern", json::object()},
+      {"use_dora", false},
+      {"inference_mode", true},
+  };
+  atomic_write_directory(dir, [&](const fs::path& tmp) {
+    w.write((tmp / "adapter_model.safetensors").string());
+    atomic_write(tmp / "adapter_config.json", config.dump(2) + "\n");
+  });
+}
+
+}  // namespace owl

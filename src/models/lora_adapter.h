@@ -1,0 +1,56 @@
+// A LoRA adapter: per adapted projection, A (rank, in) and B (out, rank), applied as
+// y = W x + scale · B (A x) with scale = alpha / rank (alpha / sqrt(rank) with rsLoRA), as Hugging
+// Face PEFT defines it (tuners/lora/layer.py). Read and written in PEFT's layout
+// (adapter_config.json + adapter_model.safetensors). B rows of q/k are kept in the order of the base
+// model's weights: a PEFT file's are permuted on reading when the base is GGUF-ordered, and back on writing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "models/model.h"
+
+namespace owl {
+
+enum class LoraTarget { q, k, v, o, gate, up, down };
+inline constexpr LoraTarget kAllLoraTargets[] = {LoraTarget::q,    LoraTarget::k,  LoraTarget::v,   LoraTarget::o,
+                                                 LoraTarget::gate, LoraTarget::up, LoraTarget::down};
+
+std::string_view lora_target_name(LoraTarget t);                   // "q", "k", ... as --targets spells them
+std::optional<LoraTarget> lora_target_from_name(std::string_view);  // also accepts "q_proj", "gate_proj", ...
+
+struct LoraModule {
+  int64_t layer = 0;
+  LoraTarget target = LoraTarget::q;
+  int64_t rank = 0;
+  int64_t in = 0;
+  int64_t out = 0;
+  std::vector<float> a;  // (rank, in)
+  std::vector<float> b;  // (out, rank)
+};
+
+struct LoraAdapter {
+  float alpha = 0.0f;
+  bool rslora = false;
+  std::string base_model;  // base_model_name_or_path, informational
+  std::vector<LoraModule> modules;
+
+  float scale(int64_t rank) const;
+  const LoraModule* find(int64_t layer, LoraTarget target) const;
+  LoraModule* find(int64_t layer, LoraTarget target);
+};
+
+// The frozen projection of a layer an adapter module joins, and its shape (rows = out).
+const Weight& lora_base_weight(const Model& model, int64_t layer, LoraTarget target);
+
+// Reads a PEFT adapter directory for this model: every module's shapes checked against the base,
+// q/k B rows permuted into the model's row order. Throws owl::Error naming the file and tensor.
+LoraAdapter read_peft_adapter(const std::string& dir, const Model& model);
+
+// Writes a PEFT adapter directory (atomically: built beside it, then renamed).
+void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir);
+
+}  // namespace owl

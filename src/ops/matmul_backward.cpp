@@ -1,0 +1,68 @@
+// dx += dy · W for a weight of any dtype (ops/matmul.h): the transposed product of training. Each
+// thread owns a range of columns (whole blocks of the weight type), dequantizes that slice of 16
+// rows at a time with the kernel table's converters, and adds their products into its columns of dx.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/error.h"
+#include "kernels/cpu/kernels.h"
+#include "ops/matmul.h"
+#include "tensor/quant.h"
+
+namespace owl::ops {
+
+namespace {
+
+// Columns [c0, c1) of row r of w as float32 (c0 and c1 on block boundaries, or c1 = cols).
+void row_slice(const Weight& w, int64_t r, int64_t c0, int64_t c1, float* out, const kernels::KernelTable& kt) {
+  const uint8_t* row = w.row(r);
+  const int64_t n = c1 - c0;
+  switch (w.type) {
+    case DType::f32:
+      std::memcpy(out, reinterpret_cast<const float*>(row) + c0, sizeof(float) * static_cast<size_t>(n));
+      return;
+    case DType::f16:
+      return kt.f16_to_f32(reinterpret_cast<const uint16_t*>(row) + c0, out, n);
+    case DType::bf16:
+      return kt.bf16_to_f32(reinterpret_cast<const uint16_t*>(row) + c0, out, n);
+    default: {
+      const auto& traits = dtype_traits(w.type);
+      const uint8_t* start = row + (c0 / traits.block_size) * traits.block_bytes;
+      if (const kernels::DequantizeFn f = kt.dequantize[static_cast<int>(w.type)]) return f(start, out, n);
+      return dequantize_row(w.type, start, out, n);
+    }
+  }
+}
+
+}  // namespace
+
+void matmul_backward_input(float* dx, const Weight& w, const float* dy, int64_t n_tokens, ThreadPool& pool) {
+  if (n_tokens <= 0) return;
+  const int64_t block = dtype_traits(w.type).block_size;
+  if (w.cols % block != 0) fail("{}: {} columns are not a multiple of the {} block size", w.name, w.cols, dtype_name(w.type));
+  const kernels::KernelTable& kt = kernels::active();
+  constexpr int64_t kRows = 16;
+  const int64_t slice = std::max<int64_t>(block, 256);  // columns per work item
+  const int64_t n_slices = (w.cols + slice - 1) / slice;
+  pool.parallel_for(n_slices, [&](int64_t s0, int64_t s1, int) {
+    const int64_t c0 = s0 * slice, c1 = std::min(w.cols, s1 * slice), width = c1 - c0;
+    std::vector<float> rows(static_cast<size_t>(kRows * width));
+    for (int64_t r0 = 0; r0 < w.rows; r0 += kRows) {
+      const int64_t nr = std::min(kRows, w.rows - r0);
+      for (int64_t i = 0; i < nr; ++i) row_slice(w, r0 + i, c0, c1, rows.data() + i * width, kt);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        float* out = dx + t * w.cols + c0;
+        const float* g = dy + t * w.rows + r0;
+        for (int64_t i = 0; i < nr; ++i) {
+          const float gi = g[i];
+          if (gi == 0.0f) continue;
+          const float* wr = rows.data() + i * width;
+          for (int64_t c = 0; c < width; ++c) out[c] += gi * wr[c];
+        }
+      }
+    }
+  }, 1);
+}
+
+}  // namespace owl::ops

@@ -1,0 +1,365 @@
+// LoRA training pass (train/lora_pass.h): forward over every position of the batch with the
+// decoder's ops, activations kept per layer, then backward layer by layer in reverse.
+#include "train/lora_pass.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "base/error.h"
+#include "ops/elementwise.h"
+#include "ops/matmul.h"
+#include "train/grad_ops.h"
+
+namespace owl::train {
+
+int64_t TrainBatch::n_targets() const {
+  int64_t n = 0;
+  for (uint8_t t : targets) n += t != 0 ? 1 : 0;
+  return n;
+}
+
+namespace {
+
+using Vec = std::vector<float>;
+
+Vec zeros(int64_t n) { return Vec(static_cast<size_t>(n), 0.0f); }
+
+// One projection: the frozen weight and the adapter module joining it, if any.
+struct Projection {
+  const Weight* w = nullptr;
+  const LoraModule* lora = nullptr;
+  int64_t index = -1;  // of the module in the adapter (its gradients' slot)
+  float scale = 0.0f;
+};
+
+void add_bias(float* y, const std::vector<float>& bias, int64_t n) {
+  if (bias.empty()) return;
+  const auto width = static_cast<int64_t>(bias.size());
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t i = 0; i < width; ++i) y[t * width + i] += bias[static_cast<size_t>(i)];
+  }
+}
+
+}  // namespace
+
+struct LoraPass::Layer {
+  Vec x_in, xn1, q_raw, k_raw, q, k, v, probs, att, o_out, x_mid, xn2, gate, up, h, f_out;
+  Vec u[7];  // x·Aᵀ of each adapted projection, by LoraTarget
+};
+
+struct LoraPass::Forward {
+  int64_t n = 0;  // positions: n_seq · seq_len
+  std::vector<Layer> layers;
+  Vec x_final, out_norm, logits;
+};
+
+LoraPass::LoraPass(const Model& model, const LoraAdapter& adapter, ThreadPool& pool)
+    : model_(model), adapter_(adapter), pool_(pool) {
+  for (const LoraModule& m : adapter.modules) {
+    const Weight& w = lora_base_weight(model, m.layer, m.target);
+    if (m.in != w.cols || m.out != w.rows || static_cast<int64_t>(m.a.size()) != m.rank * m.in ||
+        static_cast<int64_t>(m.b.size()) != m.out * m.rank) {
+      fail("LoRA: the {} module of layer {} does not fit its base projection ({} x {})", lora_target_name(m.target),
+           m.layer, w.rows, w.cols);
+    }
+  }
+}
+
+namespace {
+
+Projection projection(const Model& model, const LoraAdapter& adapter, int64_t layer, LoraTarget t) {
+  Projection p;
+  p.w = &lora_base_weight(model, layer, t);
+  for (size_t i = 0; i < adapter.modules.size(); ++i) {
+    const LoraModule& m = adapter.modules[i];
+    if (m.layer == layer && m.target == t) {
+      p.lora = &m;
+      p.index = static_cast<int64_t>(i);
+      p.scale = adapter.scale(m.rank);
+    }
+  }
+  return p;
+}
+
+// y = x·Wᵀ (+ the adapter's term; u keeps x·Aᵀ for backward).
+void linear_forward(float* y, Vec& u, const Projection& p, const float* x, int64_t n, ThreadPool& pool) {
+  ops::matmul(y, *p.w, x, n, pool);
+  if (p.lora == nullptr) return;
+  const LoraModule& m = *p.lora;
+  u.assign(static_cast<size_t>(n * m.rank), 0.0f);
+  lora_forward<float>(y, u.data(), x, m.a.data(), m.b.data(), n, m.in, m.out, m.rank, p.scale);
+}
+
+// dx += dy·W (+ the adapter's term), and the adapter's gradients.
+void linear_backward(float* dx, const Projection& p, const float* dy, const float* x, const Vec& u, int64_t n,
+                     LoraGrads& grads, ThreadPool& pool) {
+  ops::matmul_backward_input(dx, *p.w, dy, n, pool);
+  if (p.lora == nullptr) return;
+  const LoraModule& m = *p.lora;
+  const auto i = static_cast<size_t>(p.index);
+  lora_backward<float>(dx, grads.a[i].data(), grads.b[i].data(), dy, x, u.data(), m.a.data(), m.b.data(), n, m.in,
+                       m.out, m.rank, p.scale);
+}
+
+void norm_rows_forward(float* x, const std::vector<float>& w, int64_t rows, int64_t width, float eps) {
+  for (int64_t r = 0; r < rows; ++r) ops::rms_norm(x + r * width, x + r * width, w.data(), width, eps);
+}
+
+// dx += the gradient of rows of x normed with w, given dy.
+void norm_rows_backward(float* dx, const float* dy, const float* x, const std::vector<float>& w, int64_t rows,
+                        int64_t width, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    rms_norm_backward<float>(dx + r * width, nullptr, dy + r * width, x + r * width, w.data(), width, eps);
+  }
+}
+
+ops::RopeParams rope_params(const Model& model, const LayerSpec& ls, int64_t seq_len) {
+  const ModelSpec& s = model.spec();
+  const ModelWeights& w = model.weights();
+  ops::RopeParams rope{s.n_rot, ls.rope_base, ls.rope_freq_scale, nullptr, s.rope_attn_factor,
+                       s.rope_style == RopeStyle::interleaved};
+  if (ls.rope_factors) {
+    if (!w.rope_freqs.empty()) rope.freq_factors = w.rope_freqs.data();
+    const bool long_ctx = s.rope_orig_ctx > 0 && seq_len > s.rope_orig_ctx;
+    const std::vector<float>& factors = long_ctx ? w.rope_factors_long : w.rope_factors_short;
+    if (!factors.empty()) rope.freq_factors = factors.data();
+  }
+  return rope;
+}
+
+AttentionDims attention_dims(const ModelSpec& s, const LayerSpec& ls, int64_t seq_len) {
+  const float scale = s.attn_scale > 0.0f ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+  return AttentionDims{seq_len, s.n_head, s.n_head_kv, s.head_dim, scale, s.attn_softcap, ls.sliding_window};
+}
+
+}  // namespace
+
+void LoraPass::forward(const TrainBatch& batch, Forward& f, bool keep) {
+  const ModelSpec& s = model_.spec();
+  const ModelWeights& w = model_.weights();
+  const int64_t n = batch.n_seq * batch.seq_len, d = s.n_embd, T = batch.seq_len;
+  const int64_t qd = s.n_head * s.head_dim, kd = s.n_head_kv * s.head_dim;
+  if (n <= 0 || static_cast<int64_t>(batch.ids.size()) != n || static_cast<int64_t>(batch.targets.size()) != n) {
+    fail("training batch: {} ids and {} target flags for {} x {} positions", batch.ids.size(), batch.targets.size(),
+         batch.n_seq, batch.seq_len);
+  }
+  for (int32_t id : batch.ids) {
+    if (id < 0 || id >= s.n_vocab) fail("training batch: token id {} is out of range (vocabulary size {})", id, s.n_vocab);
+  }
+  f.n = n;
+  Vec x = zeros(n * d);
+  for (int64_t t = 0; t < n; ++t) {
+    ops::weight_row(x.data() + t * d, w.token_embd, batch.ids[static_cast<size_t>(t)]);
+    if (s.embd_scale != 1.0f) {
+      for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t * d + i)] *= s.embd_scale;
+    }
+  }
+  f.layers.assign(keep ? static_cast<size_t>(s.n_layer) : 1, Layer{});
+  for (int64_t il = 0; il < s.n_layer; ++il) {
+    Layer& L = f.layers[keep ? static_cast<size_t>(il) : 0];
+    const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
+    const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
+    auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t); };
+    auto u = [&](LoraTarget t) -> Vec& { return L.u[static_cast<int>(t)]; };
+
+    L.x_in = x;
+    L.xn1 = zeros(n * d);
+    for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn1.data() + t * d, x.data() + t * d, lw.attn_norm.data(), d, s.norm_eps);
+    L.q = zeros(n * qd), L.k = zeros(n * kd), L.v = zeros(n * kd);
+    linear_forward(L.q.data(), u(LoraTarget::q), proj(LoraTarget::q), L.xn1.data(), n, pool_);
+    linear_forward(L.k.data(), u(LoraTarget::k), proj(LoraTarget::k), L.xn1.data(), n, pool_);
+    linear_forward(L.v.data(), u(LoraTarget::v), proj(LoraTarget::v), L.xn1.data(), n, pool_);
+    add_bias(L.q.data(), lw.attn_q_bias, n);
+    add_bias(L.k.data(), lw.attn_k_bias, n);
+    add_bias(L.v.data(), lw.attn_v_bias, n);
+    L.q_raw = L.q, L.k_raw = L.k;
+    if (!lw.attn_q_norm.empty()) norm_rows_forward(L.q.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
+    if (!lw.attn_k_norm.empty()) norm_rows_forward(L.k.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
+    const ops::RopeParams rope = rope_params(model_, ls, T);
+    Vec cos_sin(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
+    for (int64_t t = 0; t < n; ++t) {
+      ops::rope_angles(t % T, rope, cos_sin.data());
+      for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(L.q.data() + t * qd + h * s.head_dim, cos_sin.data(), rope);
+      for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(L.k.data() + t * kd + h * s.head_dim, cos_sin.data(), rope);
+    }
+    const AttentionDims dims = attention_dims(s, ls, T);
+    L.att = zeros(n * qd);
+    L.probs = zeros(batch.n_seq * s.n_head * T * T);
+    pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
+      for (int64_t b = b0; b < b1; ++b) {
+        attention_forward<float>(L.att.data() + b * T * qd, L.probs.data() + b * s.n_head * T * T, L.q.data() + b * T * qd,
+                                 L.k.data() + b * T * kd, L.v.data() + b * T * kd, dims);
+      }
+    });
+    L.o_out = zeros(n * d);
+    linear_forward(L.o_out.data(), u(LoraTarget::o), proj(LoraTarget::o), L.att.data(), n, pool_);
+    Vec branch = L.o_out;
+    if (!lw.post_attn_norm.empty()) norm_rows_forward(branch.data(), lw.post_attn_norm, n, d, s.norm_eps);
+    for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
+
+    L.x_mid = x;
+    L.xn2 = zeros(n * d);
+    for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn2.data() + t * d, x.data() + t * d, lw.ffn_norm.data(), d, s.norm_eps);
+    L.gate = zeros(n * s.n_ff), L.up = zeros(n * s.n_ff);
+    linear_forward(L.gate.data(), u(LoraTarget::gate), proj(LoraTarget::gate), L.xn2.data(), n, pool_);
+    linear_forward(L.up.data(), u(LoraTarget::up), proj(LoraTarget::up), L.xn2.data(), n, pool_);
+    L.h = L.gate;
+    if (s.activation == Activation::gelu_tanh) {
+      ops::geglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
+    } else {
+      ops::swiglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
+    }
+    L.f_out = zeros(n * d);
+    linear_forward(L.f_out.data(), u(LoraTarget::down), proj(LoraTarget::down), L.h.data(), n, pool_);
+    branch = L.f_out;
+    if (!lw.post_ffn_norm.empty()) norm_rows_forward(branch.data(), lw.post_ffn_norm, n, d, s.norm_eps);
+    for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
+  }
+  f.x_final = x;
+  f.out_norm = zeros(n * d);
+  for (int64_t t = 0; t < n; ++t) {
+    ops::rms_norm(f.out_norm.data() + t * d, x.data() + t * d, w.output_norm.data(), d, s.norm_eps);
+  }
+  f.logits = zeros(n * s.n_vocab);
+  ops::matmul(f.logits.data(), w.output, f.out_norm.data(), n, pool_);
+  if (s.final_softcap > 0.0f) ops::softcap(f.logits.data(), n * s.n_vocab, s.final_softcap);
+}
+
+namespace {
+
+// The loss over the batch's targets and, when dlogits is given, its gradient with respect to the logits.
+double batch_loss(const TrainBatch& batch, const std::vector<float>& logits, int64_t n_vocab, float* dlogits) {
+  const int64_t count = batch.n_targets();
+  if (count == 0) fail("training batch: no target tokens");
+  const float weight = 1.0f / static_cast<float>(count);
+  double total = 0.0;
+  for (int64_t sq = 0; sq < batch.n_seq; ++sq) {
+    for (int64_t t = 1; t < batch.seq_len; ++t) {
+      const int64_t at = sq * batch.seq_len + t;
+      if (batch.targets[static_cast<size_t>(at)] == 0) continue;
+      const int64_t row = at - 1;
+      total += cross_entropy_forward_backward<float>(dlogits != nullptr ? dlogits + row * n_vocab : nullptr,
+                                                     logits.data() + row * n_vocab, n_vocab,
+                                                     batch.ids[static_cast<size_t>(at)], weight);
+    }
+  }
+  return total / static_cast<double>(count);
+}
+
+}  // namespace
+
+double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads) {
+  const ModelSpec& s = model_.spec();
+  const ModelWeights& w = model_.weights();
+  const int64_t n = f.n, d = s.n_embd, T = batch.seq_len;
+  const int64_t qd = s.n_head * s.head_dim, kd = s.n_head_kv * s.head_dim;
+  Vec dlogits = zeros(n * s.n_vocab);
+  const double loss = batch_loss(batch, f.logits, s.n_vocab, dlogits.data());
+  if (s.final_softcap > 0.0f) softcap_backward<float>(dlogits.data(), f.logits.data(), n * s.n_vocab, s.final_softcap);
+  Vec d_norm = zeros(n * d);
+  ops::matmul_backward_input(d_norm.data(), w.output, dlogits.data(), n, pool_);
+  dlogits = Vec();
+  Vec dx = zeros(n * d);
+  norm_rows_backward(dx.data(), d_norm.data(), f.x_final.data(), w.output_norm, n, d, s.norm_eps);
+
+  for (int64_t il = s.n_layer - 1; il >= 0; --il) {
+    const Layer& L = f.layers[static_cast<size_t>(il)];
+    const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
+    const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
+    auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t); };
+    auto u = [&](LoraTarget t) -> const Vec& { return L.u[static_cast<int>(t)]; };
+
+    // Feed-forward branch: x += post_norm(down(act(gate) * up)).
+    Vec d_branch = dx;
+    if (!lw.post_ffn_norm.empty()) {
+      d_branch = zeros(n * d);
+      norm_rows_backward(d_branch.data(), dx.data(), L.f_out.data(), lw.post_ffn_norm, n, d, s.norm_eps);
+    }
+    Vec dh = zeros(n * s.n_ff);
+    linear_backward(dh.data(), proj(LoraTarget::down), d_branch.data(), L.h.data(), u(LoraTarget::down), n, grads, pool_);
+    Vec dgate = zeros(n * s.n_ff), dup = zeros(n * s.n_ff);
+    if (s.activation == Activation::gelu_tanh) {
+      geglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
+    } else {
+      swiglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
+    }
+    Vec dxn = zeros(n * d);
+    linear_backward(dxn.data(), proj(LoraTarget::gate), dgate.data(), L.xn2.data(), u(LoraTarget::gate), n, grads, pool_);
+    linear_backward(dxn.data(), proj(LoraTarget::up), dup.data(), L.xn2.data(), u(LoraTarget::up), n, grads, pool_);
+    norm_rows_backward(dx.data(), dxn.data(), L.x_mid.data(), lw.ffn_norm, n, d, s.norm_eps);
+
+    // Attention branch: x += post_norm(o(attention(rope(q), rope(k), v))).
+    d_branch = dx;
+    if (!lw.post_attn_norm.empty()) {
+      d_branch = zeros(n * d);
+      norm_rows_backward(d_branch.data(), dx.data(), L.o_out.data(), lw.post_attn_norm, n, d, s.norm_eps);
+    }
+    Vec datt = zeros(n * qd);
+    linear_backward(datt.data(), proj(LoraTarget::o), d_branch.data(), L.att.data(), u(LoraTarget::o), n, grads, pool_);
+    Vec dq = zeros(n * qd), dk = zeros(n * kd), dv = zeros(n * kd);
+    const AttentionDims dims = attention_dims(s, ls, T);
+    pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
+      for (int64_t b = b0; b < b1; ++b) {
+        attention_backward<float>(dq.data() + b * T * qd, dk.data() + b * T * kd, dv.data() + b * T * kd,
+                                  datt.data() + b * T * qd, L.probs.data() + b * s.n_head * T * T, L.q.data() + b * T * qd,
+                                  L.k.data() + b * T * kd, L.v.data() + b * T * kd, dims);
+      }
+    });
+    const ops::RopeParams rope = rope_params(model_, ls, T);
+    Vec cos_sin(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
+    for (int64_t t = 0; t < n; ++t) {
+      ops::rope_angles(t % T, rope, cos_sin.data());
+      for (int64_t h = 0; h < s.n_head; ++h) rope_backward<float>(dq.data() + t * qd + h * s.head_dim, cos_sin.data(), s.n_rot, rope.interleaved);
+      for (int64_t h = 0; h < s.n_head_kv; ++h) rope_backward<float>(dk.data() + t * kd + h * s.head_dim, cos_sin.data(), s.n_rot, rope.interleaved);
+    }
+    if (!lw.attn_q_norm.empty()) {
+      Vec raw = zeros(n * qd);
+      norm_rows_backward(raw.data(), dq.data(), L.q_raw.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
+      dq = std::move(raw);
+    }
+    if (!lw.attn_k_norm.empty()) {
+      Vec raw = zeros(n * kd);
+      norm_rows_backward(raw.data(), dk.data(), L.k_raw.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
+      dk = std::move(raw);
+    }
+    dxn.assign(dxn.size(), 0.0f);
+    linear_backward(dxn.data(), proj(LoraTarget::q), dq.data(), L.xn1.data(), u(LoraTarget::q), n, grads, pool_);
+    linear_backward(dxn.data(), proj(LoraTarget::k), dk.data(), L.xn1.data(), u(LoraTarget::k), n, grads, pool_);
+    linear_backward(dxn.data(), proj(LoraTarget::v), dv.data(), L.xn1.data(), u(LoraTarget::v), n, grads, pool_);
+    norm_rows_backward(dx.data(), dxn.data(), L.x_in.data(), lw.attn_norm, n, d, s.norm_eps);
+  }
+  return loss;
+}
+
+double LoraPass::loss_and_grads(const TrainBatch& batch, LoraGrads& grads) {
+  grads.a.resize(adapter_.modules.size());
+  grads.b.resize(adapter_.modules.size());
+  for (size_t i = 0; i < adapter_.modules.size(); ++i) {
+    grads.a[i].assign(adapter_.modules[i].a.size(), 0.0f);
+    grads.b[i].assign(adapter_.modules[i].b.size(), 0.0f);
+  }
+  Forward f;
+  forward(batch, f, true);
+  return backward(batch, f, grads);
+}
+
+double LoraPass::loss(const TrainBatch& batch) {
+  Forward f;
+  forward(batch, f, false);
+  return batch_loss(batch, f.logits, model_.spec().n_vocab, nullptr);
+}
+
+std::vector<float> LoraPass::logits(std::span<const int32_t> ids) {
+  TrainBatch batch;
+  batch.n_seq = 1;
+  batch.seq_len = static_cast<int64_t>(ids.size());
+  batch.ids.assign(ids.begin(), ids.end());
+  batch.targets.assign(ids.size(), 0);
+  Forward f;
+  forward(batch, f, false);
+  return std::move(f.logits);
+}
+
+}  // namespace owl::train

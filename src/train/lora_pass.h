@@ -1,0 +1,56 @@
+// The training pass of a LoRA adapter over a frozen model: the decoder's forward over a batch of
+// sequences (the same ops as models/decoder.cpp, so its logits are Decoder::eval's), keeping what
+// backward needs, then the hand-written backward (train/grad_ops.h) down to every adapter tensor.
+// The frozen weights stay as they are in memory (F32, F16, BF16 or quantized: QLoRA); gradients
+// flow through them with ops::matmul_backward_input.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "models/lora_adapter.h"
+#include "models/model.h"
+
+namespace owl::train {
+
+// n_seq sequences of seq_len tokens (right-padded), each starting at position 0. targets[s·seq_len
+// + t] = 1 when token t of sequence s is a target, predicted from the logits at t - 1.
+struct TrainBatch {
+  int64_t n_seq = 0;
+  int64_t seq_len = 0;
+  std::vector<int32_t> ids;
+  std::vector<uint8_t> targets;
+  int64_t n_targets() const;
+};
+
+// The gradient of every adapter module (same order and shapes as LoraAdapter::modules).
+struct LoraGrads {
+  std::vector<std::vector<float>> a;
+  std::vector<std::vector<float>> b;
+};
+
+class LoraPass {
+ public:
+  LoraPass(const Model& model, const LoraAdapter& adapter, ThreadPool& pool);
+
+  // The mean cross-entropy over all targets of the batch (one mean, as PyTorch's and mlx-lm's
+  // losses), and its gradient with respect to every adapter tensor (grads overwritten).
+  double loss_and_grads(const TrainBatch& batch, LoraGrads& grads);
+  // The loss alone (no backward, nothing kept).
+  double loss(const TrainBatch& batch);
+  // The logits (n, n_vocab) of one sequence, from the training forward.
+  std::vector<float> logits(std::span<const int32_t> ids);
+
+ private:
+  struct Layer;  // the activations backward needs
+  struct Forward;
+  void forward(const TrainBatch& batch, Forward& f, bool keep);
+  double backward(const TrainBatch& batch, Forward& f, LoraGrads& grads);  // returns the loss
+  const Model& model_;
+  const LoraAdapter& adapter_;
+  ThreadPool& pool_;
+};
+
+}  // namespace owl::train
