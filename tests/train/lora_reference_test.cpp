@@ -19,6 +19,7 @@
 #include "models/model_source.h"
 #include "test_files.h"
 #include "train/lora_pass.h"
+#include "train/optimizer.h"
 
 namespace {
 
@@ -162,6 +163,77 @@ TEST_P(LoraReference, LogitsWithTheTrainedAdapter) {
   const owl::LoraAdapter none;
   const std::vector<float> base = owl::train::LoraPass(*model, none, pool).logits(ids);
   EXPECT_LE(nmse(base, read_f32_file(case_dir / "inference" / "logits_base.f32")), 1e-9);
+}
+
+// Full-batch AdamW for the case's steps with its schedule, weight decay and clipping: every step's
+// loss, gradient norm and rate, then the trained adapter, against PyTorch's.
+TEST_P(LoraReference, TrainingStepsAndTrainedAdapter) {
+  OWL_REQUIRE_FIXTURE(root, "lora-stories260K");
+  const fs::path case_dir = root / GetParam();
+  const auto model = owl::Model::from_file(owl::open_model_file((root / "stories260K-hf").string()));
+  const json train = read_json(case_dir / "train.json");
+  owl::LoraAdapter adapter = owl::read_peft_adapter((case_dir / "adapter_init").string(), *model);
+  const owl::LoraAdapter init = adapter;
+  const owl::train::TrainBatch batch = batch_of(case_dir);
+  owl::train::ScheduleOptions schedule;
+  schedule.lr = train["optimizer"]["lr"].get<double>();
+  schedule.total = train["steps"].get<int64_t>();
+  if (train["schedule"]["type"] == "cosine_with_warmup") {
+    schedule.kind = owl::train::LrSchedule::cosine;
+    schedule.warmup = train["schedule"]["warmup_steps"].get<int64_t>();
+  }
+  owl::train::AdamWOptions adamw;
+  adamw.weight_decay = train["optimizer"]["weight_decay"].get<double>();
+  const double max_norm = train["gradient_clipping"].is_null() ? 0.0 : train["gradient_clipping"]["max_norm"].get<double>();
+  owl::ThreadPool pool(2);
+  owl::train::LoraPass pass(*model, adapter, pool);
+  owl::train::AdamW optimizer(adamw);
+  double worst_loss = 0;
+  for (int64_t s = 0; s < schedule.total; ++s) {
+    const json& h = train["history"][static_cast<size_t>(s)];
+    owl::train::LoraGrads grads;
+    const double loss = pass.loss_and_grads(batch, grads);
+    const double norm = owl::train::global_norm(grads);
+    worst_loss = std::max(worst_loss, std::fabs(loss - h["loss"].get<double>()));
+    EXPECT_NEAR(norm, h["grad_norm"].get<double>(), 1e-5 * h["grad_norm"].get<double>()) << "step " << s + 1;
+    const double lr = owl::train::learning_rate(schedule, s);
+    EXPECT_NEAR(lr, h["lr"].get<double>(), 1e-15) << "step " << s + 1;
+    if (max_norm > 0) {
+      const double coef = owl::train::clip_by_global_norm(grads, norm, max_norm);
+      EXPECT_NEAR(coef, h["clip_coef"].get<double>(), 1e-5) << "step " << s + 1;
+    }
+    optimizer.step(adapter, grads, lr);
+  }
+  EXPECT_LE(worst_loss, 1e-5);
+  const double final_loss = pass.loss(batch);
+  EXPECT_NEAR(final_loss, train["final_loss_stored_adapter_after"].get<double>(), 2e-6);
+  const owl::LoraAdapter want = owl::read_peft_adapter((case_dir / "adapter_after").string(), *model);
+  double num = 0, den = 0, unum = 0, uden = 0, worst = 0;
+  for (size_t i = 0; i < want.modules.size(); ++i) {
+    const owl::LoraModule* got = adapter.find(want.modules[i].layer, want.modules[i].target);
+    const owl::LoraModule* start = init.find(want.modules[i].layer, want.modules[i].target);
+    ASSERT_NE(got, nullptr);
+    for (int ab = 0; ab < 2; ++ab) {
+      const auto& g = ab == 0 ? got->a : got->b;
+      const auto& w = ab == 0 ? want.modules[i].a : want.modules[i].b;
+      const auto& s0 = ab == 0 ? start->a : start->b;
+      worst = std::max(worst, nmse(g, w));
+      for (size_t j = 0; j < w.size(); ++j) {
+        num += (static_cast<double>(g[j]) - w[j]) * (static_cast<double>(g[j]) - w[j]);
+        den += static_cast<double>(w[j]) * w[j];
+        const double du = (static_cast<double>(g[j]) - s0[j]) - (static_cast<double>(w[j]) - s0[j]);
+        unum += du * du;
+        uden += (static_cast<double>(w[j]) - s0[j]) * (static_cast<double>(w[j]) - s0[j]);
+      }
+    }
+  }
+  EXPECT_LE(num / den, 1e-10);
+  EXPECT_LE(worst, 1e-7);
+  EXPECT_LE(unum / uden, 1e-8);
+  std::printf("[ %s training ] %lld steps: worst step-loss diff %.2e, final loss %.10f (reference %.10f), adapter NMSE "
+              "%.2e (worst tensor %.2e), update NMSE %.2e\n",
+              GetParam().c_str(), static_cast<long long>(schedule.total), worst_loss, final_loss,
+              train["final_loss_stored_adapter_after"].get<double>(), num / den, worst, unum / uden);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, LoraReference, ::testing::Values("case1_r8_qv_plain", "case2_r4_all7_masked"),
