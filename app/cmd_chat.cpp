@@ -20,6 +20,7 @@ namespace owl::app {
 namespace {
 struct ChatArgs {
   ModelArg model;
+  LoraArgs lora;
   std::string system;
   GenerationArgs gen;
 };
@@ -50,7 +51,7 @@ bool read_message(bool interactive, std::string& text) {
 
 void chat(const ChatArgs& a) {
   validate(a.gen.sampling);
-  const auto m = LoadedModel::load(a.model.path());
+  const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
   const int64_t n_ctx = context_size(a.gen, m->spec());
   check_model_before_run(m->model(), n_ctx, a.gen.force);
 
@@ -122,6 +123,7 @@ void add_chat(CLI::App& app) {
   auto a = std::make_shared<ChatArgs>();
   CLI::App* cmd = app.add_subcommand("chat", "Chat with a model, using its own chat template");
   add_model_option(*cmd, a->model);
+  add_lora_options(*cmd, a->lora);
   cmd->add_option("--system", a->system, "System prompt");
   a->gen.n_predict = 512;  // a reply, not a completion: longer by default
   add_generation_options(*cmd, a->gen);

@@ -20,6 +20,7 @@ namespace owl::app {
 namespace {
 struct LogitsArgs {
   ModelArg model;
+  LoraArgs lora;
   std::string prompt;
   std::string tokens;
   bool all = false;
@@ -48,7 +49,7 @@ std::vector<int32_t> parse_ids(const std::string& list) {
 }
 
 void run(const LogitsArgs& a) {
-  const auto m = LoadedModel::load(a.model.path());
+  const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
   const std::vector<int32_t> ids = a.use_tokens ? parse_ids(a.tokens) : m->tokenizer().encode(a.prompt, true);
   if (ids.empty()) fail("no tokens to evaluate");
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
@@ -100,6 +101,7 @@ void add_logits(CLI::App& app) {
   auto a = std::make_shared<LogitsArgs>();
   CLI::App* cmd = app.add_subcommand("logits", "Print logits as JSON");
   add_model_option(*cmd, a->model);
+  add_lora_options(*cmd, a->lora);
   auto* p = cmd->add_option("-p,--prompt", a->prompt, "Prompt text (BOS is added)");
   auto* t = cmd->add_option("--tokens", a->tokens, "Comma-separated token ids, e.g. 1,2,3");
   p->excludes(t);

@@ -15,6 +15,7 @@ namespace owl::app {
 namespace {
 struct RunArgs {
   ModelArg model;
+  LoraArgs lora;
   std::string prompt;
   std::string messages_file;
   GenerationArgs gen;
@@ -45,7 +46,7 @@ std::vector<int32_t> encode_messages_file(const std::string& path, const LoadedM
 
 void run(const RunArgs& a) {
   validate(a.gen.sampling);  // before the (possibly slow) model load
-  const auto m = LoadedModel::load(a.model.path());
+  const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
   const ModelSpec& spec = m->spec();
 
   const bool chat = !a.messages_file.empty();
@@ -80,6 +81,7 @@ void add_run(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt, or one reply to a conversation");
   add_model_option(*cmd, a->model);
+  add_lora_options(*cmd, a->lora);
   auto* p = cmd->add_option("-p,--prompt", a->prompt, "Prompt text (may be empty)");
   auto* msg = cmd->add_option("--messages", a->messages_file,
                               "Conversation JSON ({\"messages\": [...]} or a list): generate the assistant's reply");

@@ -23,6 +23,24 @@ void add_model_option(CLI::App& cmd, ModelArg& arg) {
   cmd.add_option("model", arg.positional, "Model (GGUF file, HF or MLX directory), instead of -m");
 }
 
+void add_lora_options(CLI::App& cmd, LoraArgs& args) {
+  cmd.add_option("--lora", args.paths, "A LoRA adapter to apply (PEFT directory); repeat for several");
+  cmd.add_option("--lora-scale", args.scales, "Scale of the adapters' terms (default 1; one, or one per --lora)")
+      ->check(CLI::Range(-100.0, 100.0));
+}
+
+std::vector<LoraRequest> LoraArgs::requests() const {
+  if (scales.size() > 1 && scales.size() != paths.size()) {
+    fail("--lora-scale: {} scales for {} adapters (give one for all, or one per --lora)", scales.size(), paths.size());
+  }
+  if (!scales.empty() && paths.empty()) fail("--lora-scale: no --lora adapter to scale");
+  std::vector<LoraRequest> out;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    out.push_back({paths[i], scales.empty() ? 1.0f : scales.size() == 1 ? scales[0] : scales[i]});
+  }
+  return out;
+}
+
 void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
   cmd.add_option("-n,--n-predict", a.n_predict, "Tokens to generate (-1: until end of text or context full)")
       ->capture_default_str();

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/loaded_model.h"
 #include "sampling/sampler.h"
@@ -21,6 +22,15 @@ struct ModelArg {
 
 // Adds -m/--model and the positional MODEL to a subcommand.
 void add_model_option(CLI::App& cmd, ModelArg& arg);
+
+// --lora PATH (repeatable) and --lora-scale S (one for all, or one per --lora).
+struct LoraArgs {
+  std::vector<std::string> paths;
+  std::vector<float> scales;
+  // The requests, or owl::Error when the scales do not pair with the adapters.
+  std::vector<LoraRequest> requests() const;
+};
+void add_lora_options(CLI::App& cmd, LoraArgs& args);
 
 int default_threads();
 

@@ -20,10 +20,17 @@ namespace owl {
 // How an embedding is pooled from the final hidden states (GGUF {arch}.pooling_type numbering).
 enum class Pooling { none = 0, mean = 1, cls = 2, last = 3 };
 
+// A LoRA adapter to apply at inference (--lora PATH --lora-scale S).
+struct LoraRequest {
+  std::string path;
+  float scale = 1.0f;
+};
+
 class LoadedModel {
  public:
-  // Loads the weights and builds the tokenizer and template; throws owl::Error naming the file.
-  static std::unique_ptr<LoadedModel> load(const std::string& path);
+  // Loads the weights (with the adapters, applied unmerged) and builds the tokenizer and template;
+  // throws owl::Error naming the file.
+  static std::unique_ptr<LoadedModel> load(const std::string& path, const std::vector<LoraRequest>& loras = {});
 
   const std::string& path() const { return model_->file().path(); }
   const Model& model() const { return *model_; }

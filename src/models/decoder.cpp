@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
+#include "ops/linear.h"
 #include "kernels/cpu/kernels.h"
 #include "ops/matmul.h"
 
@@ -60,6 +61,11 @@ void Decoder::reserve(int64_t n, int64_t n_ctx) {
   grow(scores_, pool_.size() * kernels::kMaxQueries * n_ctx);
   grow(out_rows_, n * s.n_embd);
   grow(rope_cos_sin_, s.n_rot * pool_.size());
+}
+
+// The terms of the LoRA adapters attached to the model (ops/linear.h), added after a projection.
+void Decoder::add_loras(float* y, const float* x, int64_t n, int64_t il, LoraTarget target, const Weight& w) {
+  for (const ops::LoraTerm& lora : model_.lora_terms(il, target)) ops::add_lora(y, x, n, w.cols, w.rows, lora, nullptr, pool_);
 }
 
 void Decoder::observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const {
@@ -194,6 +200,9 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
   observe("attn_norm", il, xn_.data(), n, d);
   const ops::MatmulOutput qkv[] = {{q_.data(), &l.attn_q}, {k_.data(), &l.attn_k}, {v_.data(), &l.attn_v}};
   ops::matmul(qkv, xn_.data(), n, pool_);
+  add_loras(q_.data(), xn_.data(), n, il, LoraTarget::q, l.attn_q);
+  add_loras(k_.data(), xn_.data(), n, il, LoraTarget::k, l.attn_k);
+  add_loras(v_.data(), xn_.data(), n, il, LoraTarget::v, l.attn_v);
   add_bias(q_.data(), l.attn_q_bias, n);
   add_bias(k_.data(), l.attn_k_bias, n);
   add_bias(v_.data(), l.attn_v_bias, n);
@@ -235,6 +244,7 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
     b = e;
   }
   ops::matmul(xn_.data(), l.attn_output, att_.data(), n, pool_);
+  add_loras(xn_.data(), att_.data(), n, il, LoraTarget::o, l.attn_output);
   if (!l.post_attn_norm.empty()) norm_rows(xn_.data(), l.post_attn_norm, n, d, s.norm_eps);
   observe("attn_out", il, xn_.data(), n, d);
   for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {
@@ -254,12 +264,15 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   observe("ffn_norm", il, xn_.data(), n, d);
   const ops::MatmulOutput gate_up[] = {{gate_.data(), &l.ffn_gate}, {up_.data(), &l.ffn_up}};
   ops::matmul(gate_up, xn_.data(), n, pool_);
+  add_loras(gate_.data(), xn_.data(), n, il, LoraTarget::gate, l.ffn_gate);
+  add_loras(up_.data(), xn_.data(), n, il, LoraTarget::up, l.ffn_up);
   if (s.activation == Activation::gelu_tanh) {
     ops::geglu(gate_.data(), up_.data(), n * s.n_ff, pool_);
   } else {
     ops::swiglu(gate_.data(), up_.data(), n * s.n_ff, pool_);
   }
   ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
+  add_loras(xn_.data(), gate_.data(), n, il, LoraTarget::down, l.ffn_down);
   if (!l.post_ffn_norm.empty()) norm_rows(xn_.data(), l.post_ffn_norm, n, d, s.norm_eps);
   observe("ffn_out", il, xn_.data(), n, d);
   for_tokens(pool_, n, [&](int64_t t0, int64_t t1, int) {

@@ -62,6 +62,7 @@ class Decoder {
   void eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids, bool hidden);
   void attention_block(const std::vector<Token>& tokens, int64_t il);
   void feed_forward_block(int64_t n, int64_t il);
+  void add_loras(float* y, const float* x, int64_t n, int64_t il, LoraTarget target, const Weight& w);
   void observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const;
   void reserve(int64_t n_tokens, int64_t n_ctx);
 

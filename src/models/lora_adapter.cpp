@@ -259,4 +259,29 @@ void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const st
   });
 }
 
+LoraAdapter read_lora_adapter(const std::string& path, const Model& model) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec) && fs::exists(fs::path(path) / "adapter_model.safetensors", ec)) {
+    return read_peft_adapter(path, model);
+  }
+  if (fs::is_directory(path, ec) && fs::exists(fs::path(path) / "adapters.safetensors", ec)) {
+    fail("{}: an mlx-lm adapter; owl reads PEFT adapter directories so far", path);
+  }
+  if (!fs::exists(path, ec)) fail("{}: no such adapter", path);
+  fail("{}: not a LoRA adapter owl reads (a PEFT directory with adapter_model.safetensors)", path);
+}
+
+void attach_lora(Model& model, const LoraAdapter& adapter, float user_scale) {
+  auto owned = std::make_shared<const LoraAdapter>(adapter);
+  for (const LoraModule& m : owned->modules) {
+    const Weight& w = lora_base_weight(model, m.layer, m.target);
+    if (m.in != w.cols || m.out != w.rows) {
+      fail("LoRA: the {} module of layer {} is {} x {}; the model's projection is {} x {}", lora_target_name(m.target),
+           m.layer, m.out, m.in, w.rows, w.cols);
+    }
+    model.add_lora_term(m.layer, m.target, ops::LoraTerm{m.a.data(), m.b.data(), m.rank, owned->scale(m.rank) * user_scale},
+                        owned);
+  }
+}
+
 }  // namespace owl

@@ -11,16 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "models/lora_target.h"
 #include "models/model.h"
 
 namespace owl {
-
-enum class LoraTarget { q, k, v, o, gate, up, down };
-inline constexpr LoraTarget kAllLoraTargets[] = {LoraTarget::q,    LoraTarget::k,  LoraTarget::v,   LoraTarget::o,
-                                                 LoraTarget::gate, LoraTarget::up, LoraTarget::down};
-
-std::string_view lora_target_name(LoraTarget t);                   // "q", "k", ... as --targets spells them
-std::optional<LoraTarget> lora_target_from_name(std::string_view);  // also accepts "q_proj", "gate_proj", ...
 
 struct LoraModule {
   int64_t layer = 0;
@@ -52,5 +46,13 @@ LoraAdapter read_peft_adapter(const std::string& dir, const Model& model);
 
 // Writes a PEFT adapter directory (atomically: built beside it, then renamed).
 void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir);
+
+// Reads an adapter of any supported format for this model (today: a PEFT directory); owl::Error
+// naming the path otherwise.
+LoraAdapter read_lora_adapter(const std::string& path, const Model& model);
+
+// Attaches an adapter to the model for inference (every Decoder of it then adds the adapter's
+// terms), its scale multiplied by user_scale (--lora-scale).
+void attach_lora(Model& model, const LoraAdapter& adapter, float user_scale);
 
 }  // namespace owl

@@ -1,6 +1,7 @@
 // Model loading: GGUF file -> family spec (registry) -> weight binding -> packing for the kernels.
 #include "models/model.h"
 
+#include "base/error.h"
 #include "models/model_source.h"
 #include "models/packing.h"
 #include "models/registry.h"
@@ -16,6 +17,18 @@ std::unique_ptr<Model> Model::from_file(std::unique_ptr<ModelFile> file) {
   m->weights_ = bind_weights(*m->file_, m->spec_);
   pack_weights(m->weights_, *m->file_);
   return m;
+}
+
+std::span<const ops::LoraTerm> Model::lora_terms(int64_t layer, LoraTarget target) const {
+  if (lora_terms_.empty()) return {};
+  return lora_terms_[static_cast<size_t>(layer)][static_cast<size_t>(target)];
+}
+
+void Model::add_lora_term(int64_t layer, LoraTarget target, ops::LoraTerm term, std::shared_ptr<const void> keep_alive) {
+  if (layer < 0 || layer >= spec_.n_layer) fail("LoRA: layer {} out of range (the model has {})", layer, spec_.n_layer);
+  if (lora_terms_.empty()) lora_terms_.resize(static_cast<size_t>(spec_.n_layer));
+  lora_terms_[static_cast<size_t>(layer)][static_cast<size_t>(target)].push_back(term);
+  lora_owners_.push_back(std::move(keep_alive));
 }
 
 }  // namespace owl

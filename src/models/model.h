@@ -2,11 +2,16 @@
 // except the matrices packed at load for the kernels (models/packing.h).
 #pragma once
 
+#include <array>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "formats/gguf.h"
+#include "models/lora_target.h"
 #include "models/spec.h"
+#include "ops/linear.h"
 #include "models/weights.h"
 
 namespace owl {
@@ -21,11 +26,19 @@ class Model {
   const ModelSpec& spec() const { return spec_; }
   const ModelWeights& weights() const { return weights_; }
 
+  // LoRA adapters attached for inference (models/lora_adapter.h attach_lora): the terms every
+  // Decoder adds to a layer's projection. keep_alive owns the memory the term points into.
+  std::span<const ops::LoraTerm> lora_terms(int64_t layer, LoraTarget target) const;
+  void add_lora_term(int64_t layer, LoraTarget target, ops::LoraTerm term, std::shared_ptr<const void> keep_alive);
+  bool has_lora() const { return !lora_owners_.empty(); }
+
  private:
   Model() = default;
   std::unique_ptr<ModelFile> file_;
   ModelSpec spec_;
   ModelWeights weights_;
+  std::vector<std::array<std::vector<ops::LoraTerm>, kLoraTargets>> lora_terms_;  // per layer
+  std::vector<std::shared_ptr<const void>> lora_owners_;
 };
 
 }  // namespace owl

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "ops/elementwise.h"
+#include "ops/linear.h"
 #include "ops/matmul.h"
 #include "train/grad_ops.h"
 
@@ -89,7 +90,7 @@ void linear_forward(float* y, Vec& u, const Projection& p, const float* x, int64
   if (p.lora == nullptr) return;
   const LoraModule& m = *p.lora;
   u.assign(static_cast<size_t>(n * m.rank), 0.0f);
-  lora_forward<float>(y, u.data(), x, m.a.data(), m.b.data(), n, m.in, m.out, m.rank, p.scale);
+  ops::add_lora(y, x, n, m.in, m.out, ops::LoraTerm{m.a.data(), m.b.data(), m.rank, p.scale}, u.data(), pool);
 }
 
 // dx += dy·W (+ the adapter's term), and the adapter's gradients.
