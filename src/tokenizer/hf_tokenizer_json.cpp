@@ -355,7 +355,12 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path, const Hf
       WordPieceOptions o = p.wordpiece;
       if (!p.bert_normalizer) o = WordPieceOptions{false, false, false, p.lowercase};
       o.continuing_prefix = model.value("continuing_subword_prefix", "##");
-      o.max_input_chars_per_word = model.value("max_input_chars_per_word", size_t{100});
+      // A float or an absurd count here would be converted with undefined behaviour: checked first.
+      const json max_chars = model.value("max_input_chars_per_word", json(100));
+      if (!max_chars.is_number_integer() || max_chars.get<int64_t>() < 1 || max_chars.get<int64_t>() > (1 << 30)) {
+        fail("{}: model.max_input_chars_per_word must be a positive integer, got {}", path, max_chars.dump());
+      }
+      o.max_input_chars_per_word = max_chars.get<size_t>();
       if (v.bos < 0) v.bos = find_token(v, "[CLS]");
       if (v.eos < 0) v.eos = find_token(v, "[SEP]");
       tok = std::make_unique<WordPieceTokenizer>(std::move(v), o);

@@ -204,6 +204,9 @@ TEST(TokenizerHfFiles, MalformedFilesNameTheFile) {
   expect_error(scratch_path("tokenizer.json"), wordpiece + R"( "added_tokens": [{"id": -1, "content": "x"}]})");
   expect_error(scratch_path("tokenizer.json"),
                wordpiece + R"( "post_processor": {"type": "BertProcessing", "cls": ["[CLS]"], "sep": ["[SEP]", 2]}})");
+  // And a WordPiece max_input_chars_per_word of 2e43 (a float converted to size_t: undefined behaviour).
+  expect_error(scratch_path("tokenizer.json"),
+               R"({"model": {"type": "WordPiece", "max_input_chars_per_word": 2e43, "vocab": {"[UNK]": 0}}})");
   // The real files, cut short.
   const std::string spm = read_file(fixtures / "llama2c-tokenizer/tokenizer.model");
   expect_error(scratch_path("tokenizer.model"), spm.substr(0, spm.size() / 2));
