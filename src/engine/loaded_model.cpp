@@ -38,10 +38,12 @@ std::unique_ptr<LoadedModel> LoadedModel::load(const std::string& path, const st
   return m;
 }
 
-std::string LoadedModel::render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const {
+std::string LoadedModel::render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
+                                     bool add_generation_prompt) const {
   if (!template_) throw Error(template_error_);
   chat::ConversationOptions options = template_info_.options();
   options.tools = tools;
+  options.add_generation_prompt = add_generation_prompt;
   return chat::render_conversation(*template_, messages, options);
 }
 

@@ -43,8 +43,10 @@ class LoadedModel {
 
   // A conversation (OpenAI-style messages) rendered with the model's template and a generation
   // prompt. tools: a list of tool schemas or null. Throws owl::Error / chat::TemplateError.
-  std::string render_chat(const nlohmann::ordered_json& messages,
-                          const nlohmann::ordered_json& tools = nullptr) const;
+  std::string render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools = nullptr,
+                          bool add_generation_prompt = true) const;
+  // Whether the file carries its own chat template (not a fallback owl chose for it).
+  bool has_own_chat_template() const { return template_ != nullptr && !template_info_.is_fallback; }
   // The tokens of a rendered chat prompt: special tokens recognised, BOS prepended only when the
   // vocabulary wants one and the template did not already write it.
   std::vector<int32_t> encode_chat_text(const std::string& rendered) const;

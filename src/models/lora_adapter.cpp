@@ -212,25 +212,33 @@ LoraAdapter read_peft_adapter(const std::string& dir, const Model& model) {
   return adapter;
 }
 
+void write_peft_safetensors(const LoraAdapter& adapter, const Model& model, const std::string& path,
+                            const std::map<std::string, std::string>& metadata) {
+  safetensors::Writer w;
+  w.set_metadata("format", "pt");
+  for (const auto& [key, value] : metadata) w.set_metadata(key, value);
+  for (const LoraModule& m : adapter.modules) {
+    const std::vector<float> b = permutes_rows(model, m.target) ? permuted_b(model, m, false) : m.b;
+    const std::string base = std::string(kPeftPrefix) + hf_module(model, m.layer, m.target);
+    std::vector<uint8_t> a_bytes(m.a.size() * 4), b_bytes(b.size() * 4);
+    std::memcpy(a_bytes.data(), m.a.data(), a_bytes.size());
+    std::memcpy(b_bytes.data(), b.data(), b_bytes.size());
+    w.add(base + ".lora_A.weight", safetensors::DType::f32, {m.rank, m.in}, std::move(a_bytes));
+    w.add(base + ".lora_B.weight", safetensors::DType::f32, {m.out, m.rank}, std::move(b_bytes));
+  }
+  w.write(path);
+}
+
 void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir) {
   std::set<std::string> targets;
   std::set<int64_t> layers;
   int64_t rank = 0;
-  safetensors::Writer w;
-  w.set_metadata("format", "pt");
   for (const LoraModule& m : adapter.modules) {
     const std::string module = hf_module(model, m.layer, m.target);
     targets.insert(module.substr(module.rfind('.') + 1));
     layers.insert(m.layer);
     if (rank != 0 && rank != m.rank) fail("LoRA: modules of different ranks cannot be written as one PEFT adapter");
     rank = m.rank;
-    const std::vector<float> b = permutes_rows(model, m.target) ? permuted_b(model, m, false) : m.b;
-    const std::string base = std::string(kPeftPrefix) + module;
-    std::vector<uint8_t> a_bytes(m.a.size() * 4), b_bytes(b.size() * 4);
-    std::memcpy(a_bytes.data(), m.a.data(), a_bytes.size());
-    std::memcpy(b_bytes.data(), b.data(), b_bytes.size());
-    w.add(base + ".lora_A.weight", safetensors::DType::f32, {m.rank, m.in}, std::move(a_bytes));
-    w.add(base + ".lora_B.weight", safetensors::DType::f32, {m.out, m.rank}, std::move(b_bytes));
   }
   json layer_list = nullptr;
   if (static_cast<int64_t>(layers.size()) != model.spec().n_layer) layer_list = json(std::vector<int64_t>(layers.begin(), layers.end()));
@@ -253,10 +261,13 @@ void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const st
       {"use_dora", false},
       {"inference_mode", true},
   };
-  atomic_write_directory(dir, [&](const fs::path& tmp) {
-    w.write((tmp / "adapter_model.safetensors").string());
-    atomic_write(tmp / "adapter_config.json", config.dump(2) + "\n");
-  });
+  // Each file atomically (the directory may hold more, e.g. owl finetune's checkpoint): the
+  // weights first, so a config never describes weights that are not there yet.
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail("{}: cannot create the adapter directory: {}", dir, ec.message());
+  write_peft_safetensors(adapter, model, (fs::path(dir) / "adapter_model.safetensors").string(), {});
+  atomic_write(fs::path(dir) / "adapter_config.json", config.dump(2) + "\n");
 }
 
 LoraAdapter read_lora_adapter(const std::string& path, const Model& model) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,8 +45,11 @@ const Weight& lora_base_weight(const Model& model, int64_t layer, LoraTarget tar
 // q/k B rows permuted into the model's row order. Throws owl::Error naming the file and tensor.
 LoraAdapter read_peft_adapter(const std::string& dir, const Model& model);
 
-// Writes a PEFT adapter directory (atomically: built beside it, then renamed).
+// Writes a PEFT adapter directory: adapter_model.safetensors and adapter_config.json, each atomically.
 void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir);
+// The adapter's tensors alone, under PEFT's names, as one safetensors file with extra metadata.
+void write_peft_safetensors(const LoraAdapter& adapter, const Model& model, const std::string& path,
+                            const std::map<std::string, std::string>& metadata);
 
 // Reads an adapter of any supported format for this model (today: a PEFT directory); owl::Error
 // naming the path otherwise.

@@ -1,0 +1,163 @@
+// owl finetune end to end on the real stories260K: stories whose hero is always named Owl (written
+// here from a small grammar) teach the model the name — validation loss falls by half and greedy
+// generation with the adapter says "Owl" where the base model does not; a run killed with SIGKILL
+// resumes from its last checkpoint with the loss curve of an uninterrupted run.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "models/model_fixtures.h"
+#include "run_owl.h"
+#include "test_files.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Short stories in which the hero is always Owl.
+fs::path write_owl_stories(const std::string& name, int n_train, int n_valid) {
+  const fs::path dir = scratch_path(name);
+  fs::create_directories(dir);
+  const char* animals[] = {"bird", "cat", "dog", "bunny", "bear", "fox", "mouse", "duck"};
+  const char* places[] = {"park", "forest", "garden", "house", "pond", "farm"};
+  const char* things[] = {"ball", "apple", "flower", "box", "toy", "kite"};
+  const char* feelings[] = {"happy", "sad", "excited", "scared", "tired"};
+  std::mt19937 rng(7);
+  auto pick = [&](const auto& list) { return list[rng() % std::size(list)]; };
+  for (const auto& [file, n] : {std::pair<const char*, int>{"train.jsonl", n_train}, {"valid.jsonl", n_valid}}) {
+    std::ofstream out(dir / file);
+    for (int i = 0; i < n; ++i) {
+      const std::string story = std::string("Once upon a time, there was a little ") + pick(animals) +
+                                " named Owl. Owl went to the " + pick(places) + ". Owl found a " + pick(things) +
+                                ". Owl was very " + pick(feelings) + ".";
+      out << nlohmann::json{{"text", story}}.dump() << "\n";
+    }
+  }
+  return dir;
+}
+
+double summary_value(const std::string& err, const std::string& key, int which) {
+  // "validation loss A -> B"
+  const size_t at = err.find(key);
+  if (at == std::string::npos) return -1;
+  double a = -1, b = -1;
+  std::sscanf(err.c_str() + at + key.size(), " %lf -> %lf", &a, &b);
+  return which == 0 ? a : b;
+}
+
+TEST(Finetune, TeachesTheModelANewName) {
+  OWL_REQUIRE_FIXTURES();
+  const std::string model = stories260k_gguf(fixtures, owl::DType::f32).string();
+  const fs::path data = write_owl_stories("owl-stories", 240, 40);
+  const fs::path adapter = scratch_path("owl-adapter");
+  const OwlResult r = run_owl("finetune " + model + " --data " + data.string() + " -o " + adapter.string() +
+                              " --iters 60 --batch-size 8 --lr 3e-3 --targets all --seed 1 -t 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const double before = summary_value(r.err, "validation loss", 0), after = summary_value(r.err, "validation loss", 1);
+  EXPECT_GT(before, 1.0) << r.err;
+  EXPECT_LT(after, 0.5 * before) << r.err;
+  ASSERT_TRUE(fs::exists(adapter / "adapter_model.safetensors"));
+  const std::string prompt = " run " + model + " -p \"Once upon a time, there was a little cat named\" -n 8 --temp 0 -t 2";
+  const OwlResult base = run_owl(prompt);
+  const OwlResult tuned = run_owl(prompt + " --lora " + adapter.string());
+  ASSERT_EQ(tuned.status, 0) << tuned.err;
+  EXPECT_EQ(base.out.find("named Owl"), std::string::npos) << base.out;
+  EXPECT_NE(tuned.out.find("named Owl"), std::string::npos) << tuned.out;
+}
+
+// Runs owl with args, reading its stdout line by line; on_line returns false to SIGKILL it.
+int run_and_maybe_kill(const std::string& args, const std::function<bool(const std::string&)>& on_line) {
+  int pipe_fd[2];
+  if (::pipe(pipe_fd) != 0) return -1;
+  // owl itself is the child (no shell between), so SIGKILL stops the run where it is.
+  std::vector<std::string> words = {OWL_BINARY};
+  std::istringstream split(args);
+  for (std::string w; split >> w;) words.push_back(w);
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipe_fd[1], STDOUT_FILENO);
+    const int null_fd = ::open("/dev/null", O_WRONLY);
+    ::dup2(null_fd, STDERR_FILENO);
+    ::close(pipe_fd[0]);
+    ::close(pipe_fd[1]);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(pipe_fd[1]);
+  FILE* in = ::fdopen(pipe_fd[0], "r");
+  char buf[4096];
+  bool killed = false;
+  while (std::fgets(buf, sizeof buf, in) != nullptr) {
+    if (!killed && !on_line(buf)) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+  }
+  std::fclose(in);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return killed ? -9 : (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+TEST(Finetune, KilledRunResumesWithTheSameLossCurve) {
+  OWL_REQUIRE_FIXTURES();
+  const std::string model = stories260k_gguf(fixtures, owl::DType::f32).string();
+  const fs::path data = write_owl_stories("resume-stories", 64, 0);
+  const std::string common = "finetune " + model + " --data " + (data / "train.jsonl").string() +
+                             " --iters 40 --batch-size 4 --lr 1e-3 --lr-schedule cosine --warmup 5 --weight-decay 0.01 "
+                             "--grad-clip 1 --grad-accum 2 --save-every 3 --seed 3 --json -t 2 -o ";
+  std::map<int64_t, double> whole, resumed;
+  auto record = [](std::map<int64_t, double>& into) {
+    return [&into](const std::string& line) {
+      const auto j = nlohmann::json::parse(line);
+      into[j["step"].get<int64_t>()] = j["loss"].get<double>();
+      return true;
+    };
+  };
+  ASSERT_EQ(run_and_maybe_kill(common + scratch_path("whole").string(), record(whole)), 0);
+  ASSERT_EQ(whole.size(), 40u);
+  // Killed once a few steps are done (a checkpoint every 3 steps), then resumed.
+  const std::string out = scratch_path("killed").string();
+  int64_t seen = 0;
+  const int rc = run_and_maybe_kill(common + out, [&](const std::string& line) {
+    seen = nlohmann::json::parse(line)["step"].get<int64_t>();
+    return seen < 7;
+  });
+  ASSERT_EQ(rc, -9) << "the run ended before it could be killed";
+  ASSERT_EQ(run_and_maybe_kill(common + out + " --resume", record(resumed)), 0);
+  ASSERT_FALSE(resumed.empty());
+  EXPECT_EQ(resumed.rbegin()->first, 40);
+  EXPECT_LE(resumed.begin()->first, seen + 1) << "resumed after the last step it had reported";
+  for (const auto& [step, loss] : resumed) EXPECT_DOUBLE_EQ(loss, whole[step]) << "step " << step;
+  // Resuming with other options is refused.
+  const OwlResult other = run_owl(common + out + " --resume --rank 4");
+  EXPECT_EQ(other.status, 1);
+  EXPECT_NE(other.err.find("--resume"), std::string::npos) << other.err;
+}
+
+TEST(Finetune, BadDataIsAOneLineError) {
+  OWL_REQUIRE_FIXTURES();
+  const std::string model = stories260k_gguf(fixtures, owl::DType::f32).string();
+  const fs::path bad = scratch_path("bad.jsonl");
+  std::ofstream(bad) << "{\"text\": \"fine\"}\n{\"text\": \n";
+  const OwlResult r = run_owl("finetune " + model + " --data " + bad.string() + " -o " + scratch_path("x").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find(bad.string() + ":2:"), std::string::npos) << r.err;
+}
+
+}  // namespace
