@@ -77,6 +77,21 @@ TEST(Finetune, TeachesTheModelANewName) {
   EXPECT_NE(tuned.out.find("named Owl"), std::string::npos) << tuned.out;
 }
 
+// QLoRA: the base stays Q4_0 in memory (the 172-wide down projection falls back to F16) and the
+// adapter still learns.
+TEST(Finetune, QuantizedBaseLearnsToo) {
+  OWL_REQUIRE_FIXTURES();
+  const std::string f32 = stories260k_gguf(fixtures, owl::DType::f32).string();
+  const std::string q4 = scratch_path("stories-q4_0.gguf").string();
+  ASSERT_EQ(run_owl("quantize " + f32 + " " + q4 + " --type q4_0").status, 0);
+  const fs::path data = write_owl_stories("qlora-stories", 240, 40);
+  const OwlResult r = run_owl("finetune " + q4 + " --data " + data.string() + " -o " + scratch_path("q4-adapter").string() +
+                              " --iters 60 --batch-size 8 --lr 3e-3 --targets all --seed 1 -t 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const double before = summary_value(r.err, "validation loss", 0), after = summary_value(r.err, "validation loss", 1);
+  EXPECT_LT(after, 0.5 * before) << r.err;
+}
+
 // Runs owl with args, reading its stdout line by line; on_line returns false to SIGKILL it.
 int run_and_maybe_kill(const std::string& args, const std::function<bool(const std::string&)>& on_line) {
   int pipe_fd[2];
