@@ -18,7 +18,7 @@ namespace {
 
 struct FinetuneArgs {
   ModelArg model;
-  std::string data, valid, output, lr_schedule = "constant", targets = "q,v", layers, init_adapter, dump_grads;
+  std::string data, valid, output, format = "peft", lr_schedule = "constant", targets = "q,v", layers, init_adapter, dump_grads;
   int64_t max_seq_len = 2048;
   bool mask_prompt = false, no_shuffle = false, json = false;
   int threads = 0;
@@ -69,6 +69,7 @@ void finetune_command(FinetuneArgs& a) {
   const auto m = LoadedModel::load(a.model.path());
   train::FinetuneOptions& o = a.o;
   o.output = a.output;
+  o.format = adapter_format_from_name(a.format);
   o.targets = parse_targets(a.targets);
   parse_layers(a.layers, m->spec().n_layer, o);
   o.shuffle = !a.no_shuffle;
@@ -146,7 +147,9 @@ void add_finetune(CLI::App& app) {
   add_model_option(*cmd, a->model);
   cmd->add_option("--data", a->data, "Training data: a JSONL file, or a directory with train.jsonl (and valid.jsonl)")->required();
   cmd->add_option("--valid", a->valid, "Validation data (JSONL)");
-  cmd->add_option("-o,--output", a->output, "Adapter directory to write (PEFT format)")->required();
+  cmd->add_option("-o,--output", a->output, "Adapter directory to write")->required();
+  cmd->add_option("--format", a->format, "Adapter format: peft (Hugging Face), gguf (llama.cpp: OUTPUT/adapter.gguf) or mlx (mlx-lm)")
+      ->capture_default_str();
   cmd->add_option("--iters", o.iters, "Optimizer steps (default: --epochs over the data)")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   cmd->add_option("--epochs", o.epochs, "Epochs when --iters is not given")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--batch-size", o.batch_size, "Sequences per micro-batch")->capture_default_str()->check(CLI::Range(1, 1 << 16));

@@ -2,6 +2,7 @@
 // target_modules, layers_to_transform) and adapter_model.safetensors with
 // base_model.model.<HF module>.lora_A.weight (r, in) / lora_B.weight (out, r).
 #include "models/lora_adapter.h"
+#include "models/lora_files.h"
 
 #include <cmath>
 #include <cstring>
@@ -29,6 +30,10 @@ namespace {
 
 constexpr std::string_view kPeftPrefix = "base_model.model.";
 
+}  // namespace
+
+namespace lora_files {
+
 std::string gguf_weight_name(int64_t layer, LoraTarget t) {
   static constexpr std::string_view kRoles[] = {"attn_q", "attn_k", "attn_v", "attn_output",
                                                 "ffn_gate", "ffn_up", "ffn_down"};
@@ -41,7 +46,6 @@ const Family& family_of(const Model& model) {
   return *f;
 }
 
-// The HF module path of a projection ("model.layers.3.self_attn.q_proj"); refused for fused ones.
 std::string hf_module(const Model& model, int64_t layer, LoraTarget t) {
   const std::optional<std::string> name = hf_tensor_name(family_of(model), gguf_weight_name(layer, t));
   if (!name || !name->ends_with(".weight")) {
@@ -51,22 +55,46 @@ std::string hf_module(const Model& model, int64_t layer, LoraTarget t) {
   return name->substr(0, name->size() - std::string_view(".weight").size());
 }
 
-// Whether B rows of q/k must be permuted between PEFT (HF order) and this model's weights.
-bool permutes_rows(const Model& model, LoraTarget t) {
-  if (t != LoraTarget::q && t != LoraTarget::k) return false;
-  if ((family_of(model).hf_rules & kHfPermuteQK) == 0) return false;
-  const TensorInfo* info = model.file().find_tensor(gguf_weight_name(0, t));
-  return info != nullptr && info->rope_halves_heads == 0;
+std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> hf_modules(const Model& model) {
+  std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> out;
+  for (int64_t il = 0; il < model.spec().n_layer; ++il) {
+    for (LoraTarget t : kAllLoraTargets) {
+      const std::optional<std::string> name = hf_tensor_name(family_of(model), gguf_weight_name(il, t));
+      if (name && name->ends_with(".weight")) out[name->substr(0, name->size() - 7)] = {il, t};
+    }
+  }
+  return out;
 }
 
-std::vector<float> permuted_b(const Model& model, const LoraModule& m, bool to_gguf) {
+namespace {
+
+// The order of q/k rows in the model's own weights (every other projection is the same in both).
+RowOrder model_order(const Model& model, LoraTarget t) {
+  if ((family_of(model).hf_rules & kHfPermuteQK) == 0) return RowOrder::gguf;
+  const TensorInfo* info = model.file().find_tensor(gguf_weight_name(0, t));
+  return info != nullptr && info->rope_halves_heads > 0 ? RowOrder::hf : RowOrder::gguf;
+}
+
+std::vector<float> reorder_b(const Model& model, const std::vector<float>& b, const LoraModule& m, RowOrder from,
+                             RowOrder to) {
+  if (m.target != LoraTarget::q && m.target != LoraTarget::k) return b;
+  if ((family_of(model).hf_rules & kHfPermuteQK) == 0 || from == to) return b;
   const int64_t heads = m.target == LoraTarget::q ? model.spec().n_head : model.spec().n_head_kv;
-  const std::vector<uint8_t> bytes =
-      permute_rope_rows(reinterpret_cast<const uint8_t*>(m.b.data()), m.out, sizeof(float) * static_cast<size_t>(m.rank),
-                        heads, to_gguf);
-  std::vector<float> out(m.b.size());
+  const std::vector<uint8_t> bytes = permute_rope_rows(reinterpret_cast<const uint8_t*>(b.data()), m.out,
+                                                       sizeof(float) * static_cast<size_t>(m.rank), heads, to == RowOrder::gguf);
+  std::vector<float> out(b.size());
   std::memcpy(out.data(), bytes.data(), bytes.size());
   return out;
+}
+
+}  // namespace
+
+std::vector<float> b_from_file(const Model& model, const LoraModule& m, RowOrder file_order) {
+  return reorder_b(model, m.b, m, file_order, model_order(model, m.target));
+}
+
+std::vector<float> b_for_file(const Model& model, const LoraModule& m, RowOrder file_order) {
+  return reorder_b(model, m.b, m, model_order(model, m.target), file_order);
 }
 
 std::vector<float> read_f32(const safetensors::Tensor& t, const std::string& path) {
@@ -99,7 +127,19 @@ json read_json_file(const fs::path& p) {
   }
 }
 
-}  // namespace
+void check_module_shape(const Model& model, const LoraModule& m, const std::string& path) {
+  const Weight& base = lora_base_weight(model, m.layer, m.target);
+  if (m.rank <= 0 || m.rank > 4096 || m.in != base.cols || m.out != base.rows ||
+      static_cast<int64_t>(m.a.size()) != m.rank * m.in || static_cast<int64_t>(m.b.size()) != m.out * m.rank) {
+    fail("{}: the {} module of layer {} (rank {}, {} x {}) does not fit the base projection ({} x {})", path,
+         lora_target_name(m.target), m.layer, m.rank, m.out, m.in, base.rows, base.cols);
+  }
+}
+
+}  // namespace lora_files
+
+using namespace lora_files;
+
 
 std::string_view lora_target_name(LoraTarget t) {
   static constexpr std::string_view kNames[] = {"q", "k", "v", "o", "gate", "up", "down"};
@@ -168,14 +208,7 @@ LoraAdapter read_peft_adapter(const std::string& dir, const Model& model) {
 
   // Every (layer, target) of the model, by its PEFT prefix.
   std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> by_prefix;
-  for (int64_t il = 0; il < model.spec().n_layer; ++il) {
-    for (LoraTarget t : kAllLoraTargets) {
-      const std::optional<std::string> name = hf_tensor_name(family_of(model), gguf_weight_name(il, t));
-      if (name && name->ends_with(".weight")) {
-        by_prefix[std::string(kPeftPrefix) + name->substr(0, name->size() - 7)] = {il, t};
-      }
-    }
-  }
+  for (const auto& [module, where] : hf_modules(model)) by_prefix[std::string(kPeftPrefix) + module] = where;
   std::set<std::string> seen;
   for (const safetensors::Tensor& t : file->tensors()) {
     const bool is_a = t.name.ends_with(".lora_A.weight"), is_b = t.name.ends_with(".lora_B.weight");
@@ -206,7 +239,7 @@ LoraAdapter read_peft_adapter(const std::string& dir, const Model& model) {
     if (m.a.empty() || m.b.empty()) {
       fail("{}: {} of layer {} has only one of lora_A and lora_B", st_path, lora_target_name(m.target), m.layer);
     }
-    if (permutes_rows(model, m.target)) m.b = permuted_b(model, m, true);
+    m.b = b_from_file(model, m, RowOrder::hf);
   }
   if (adapter.modules.empty()) fail("{}: no LoRA tensors", st_path);
   return adapter;
@@ -218,7 +251,7 @@ void write_peft_safetensors(const LoraAdapter& adapter, const Model& model, cons
   w.set_metadata("format", "pt");
   for (const auto& [key, value] : metadata) w.set_metadata(key, value);
   for (const LoraModule& m : adapter.modules) {
-    const std::vector<float> b = permutes_rows(model, m.target) ? permuted_b(model, m, false) : m.b;
+    const std::vector<float> b = b_for_file(model, m, RowOrder::hf);
     const std::string base = std::string(kPeftPrefix) + hf_module(model, m.layer, m.target);
     std::vector<uint8_t> a_bytes(m.a.size() * 4), b_bytes(b.size() * 4);
     std::memcpy(a_bytes.data(), m.a.data(), a_bytes.size());
@@ -272,14 +305,34 @@ void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const st
 
 LoraAdapter read_lora_adapter(const std::string& path, const Model& model) {
   std::error_code ec;
-  if (fs::is_directory(path, ec) && fs::exists(fs::path(path) / "adapter_model.safetensors", ec)) {
-    return read_peft_adapter(path, model);
-  }
-  if (fs::is_directory(path, ec) && fs::exists(fs::path(path) / "adapters.safetensors", ec)) {
-    fail("{}: an mlx-lm adapter; owl reads PEFT adapter directories so far", path);
+  if (fs::is_directory(path, ec)) {
+    if (fs::exists(fs::path(path) / "adapter_model.safetensors", ec)) return read_peft_adapter(path, model);
+    if (fs::exists(fs::path(path) / "adapters.safetensors", ec)) return read_mlx_adapter(path, model);
+    if (fs::exists(fs::path(path) / "adapter.gguf", ec)) return read_gguf_adapter((fs::path(path) / "adapter.gguf").string(), model);
+    fail("{}: not a LoRA adapter directory (PEFT's adapter_model.safetensors or mlx-lm's adapters.safetensors)", path);
   }
   if (!fs::exists(path, ec)) fail("{}: no such adapter", path);
-  fail("{}: not a LoRA adapter owl reads (a PEFT directory with adapter_model.safetensors)", path);
+  return read_gguf_adapter(path, model);
+}
+
+AdapterFormat adapter_format_from_name(std::string_view name) {
+  if (name == "peft") return AdapterFormat::peft;
+  if (name == "gguf") return AdapterFormat::gguf;
+  if (name == "mlx") return AdapterFormat::mlx;
+  fail("adapter format '{}': peft, gguf or mlx", name);
+}
+
+void write_lora_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir, AdapterFormat format) {
+  switch (format) {
+    case AdapterFormat::peft: return write_peft_adapter(adapter, model, dir);
+    case AdapterFormat::mlx: return write_mlx_adapter(adapter, model, dir);
+    case AdapterFormat::gguf: {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) fail("{}: cannot create the adapter directory: {}", dir, ec.message());
+      return write_gguf_adapter(adapter, model, (fs::path(dir) / "adapter.gguf").string());
+    }
+  }
 }
 
 void attach_lora(Model& model, const LoraAdapter& adapter, float user_scale) {

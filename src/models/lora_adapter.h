@@ -51,9 +51,24 @@ void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const st
 void write_peft_safetensors(const LoraAdapter& adapter, const Model& model, const std::string& path,
                             const std::map<std::string, std::string>& metadata);
 
-// Reads an adapter of any supported format for this model (today: a PEFT directory); owl::Error
-// naming the path otherwise.
+// llama.cpp's GGUF LoRA (general.type "adapter", adapter.lora.alpha, blk.N.<role>.weight.lora_a /
+// .lora_b; q/k B rows in GGUF order): one file.
+LoraAdapter read_gguf_adapter(const std::string& path, const Model& model);
+void write_gguf_adapter(const LoraAdapter& adapter, const Model& model, const std::string& path);
+
+// mlx-lm's adapter directory: adapters.safetensors (model.layers.N.<module>.lora_a (in, rank),
+// .lora_b (rank, out)) and adapter_config.json (lora_parameters.rank and .scale).
+LoraAdapter read_mlx_adapter(const std::string& dir, const Model& model);
+void write_mlx_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir);
+
+// Reads an adapter of any of the three formats for this model (a GGUF file, or a directory holding
+// PEFT's, mlx-lm's or an adapter.gguf); owl::Error naming the path otherwise.
 LoraAdapter read_lora_adapter(const std::string& path, const Model& model);
+
+enum class AdapterFormat { peft, gguf, mlx };
+AdapterFormat adapter_format_from_name(std::string_view name);  // "peft", "gguf", "mlx"; owl::Error otherwise
+// Writes the adapter into the directory dir in a format (GGUF: dir/adapter.gguf).
+void write_lora_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir, AdapterFormat format);
 
 // Attaches an adapter to the model for inference (every Decoder of it then adds the adapter's
 // terms), its scale multiplied by user_scale (--lora-scale).

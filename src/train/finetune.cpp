@@ -272,7 +272,7 @@ FinetuneResult finetune(const Model& model, const DataSplit& data, const Finetun
     }
     if (last || (o.save_every > 0 && r.step % o.save_every == 0)) {
       save_checkpoint(checkpoint, model, adapter, opt, r.step, identity);
-      write_peft_adapter(adapter, model, o.output);
+      write_lora_adapter(adapter, model, o.output, o.format);
       r.saved = true;
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

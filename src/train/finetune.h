@@ -18,7 +18,8 @@
 namespace owl::train {
 
 struct FinetuneOptions {
-  std::string output;  // the adapter directory (PEFT); checkpoints go to OUTPUT/checkpoint
+  std::string output;  // the adapter directory; checkpoints go to OUTPUT/checkpoint
+  AdapterFormat format = AdapterFormat::peft;
   int64_t iters = 0;   // optimizer steps; 0: epochs over the training set
   int64_t epochs = 1;
   int64_t batch_size = 4;
