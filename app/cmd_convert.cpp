@@ -6,10 +6,12 @@
 #include "base/error.h"
 #include "commands.h"
 #include "common.h"
+#include "models/lora_adapter.h"
 #include "models/model_source.h"
 #include "progress_bar.h"
 #include "tools/hf_writer.h"
 #include "tools/llama2c_import.h"
+#include "tools/merge.h"
 #include "tools/quantize.h"
 
 namespace owl::app {
@@ -27,6 +29,7 @@ struct ConvertArgs {
   int bits = 0;
   int64_t group_size = 64;
   int threads = 0;
+  LoraArgs lora;  // merged into the output (owl merge)
 };
 
 // The target format: --to, else MLX when --bits is given, GGUF for a name ending in .gguf, else HF.
@@ -45,7 +48,17 @@ void convert(const ConvertArgs& a, const std::string& input) {
   }
   if (a.bits > 0 && to != "mlx") fail("--bits applies to --to mlx only");
   refuse_overwriting_input(input, a.output);
-  const auto model = open_model_file(input);
+  std::unique_ptr<Model> base;  // with adapters: the merged view points into it
+  std::unique_ptr<ModelFile> model;
+  if (a.lora.paths.empty()) {
+    model = open_model_file(input);
+  } else {
+    base = Model::from_file(open_model_file(input));
+    std::vector<ScaledAdapter> adapters;
+    for (const LoraRequest& r : a.lora.requests()) adapters.push_back({read_lora_adapter(r.path, *base), r.scale});
+    // GGUF keeps each merged tensor's type unless --type says otherwise; HF/MLX writers take float32.
+    model = merged_view(*base, adapters, to == "gguf");
+  }
   ProgressBar bar("convert");
   const int threads = a.threads > 0 ? a.threads : default_threads();
   try {
@@ -80,6 +93,25 @@ void convert(const ConvertArgs& a, const std::string& input) {
 
 }  // namespace
 
+void add_merge(CLI::App& app) {
+  auto a = std::make_shared<ConvertArgs>();
+  auto model = std::make_shared<ModelArg>();
+  CLI::App* cmd = app.add_subcommand("merge", "Merge LoRA adapters into their base model (W + scale·B·A) and write it");
+  add_model_option(*cmd, *model);
+  add_lora_options(*cmd, a->lora);
+  cmd->add_option("-o,--output", a->output, "Output: FILE.gguf or a directory")->required();
+  cmd->add_option("--to", a->to, "Output format: gguf, hf or mlx (default: gguf for *.gguf, mlx with --bits, else hf)")
+      ->check(CLI::IsMember({"gguf", "hf", "mlx"}));
+  cmd->add_option("--type", a->type, "GGUF: every matrix to this type (default: each keeps its own); HF/MLX: f32, f16 or bf16");
+  cmd->add_option("--bits", a->bits, "MLX: bits per weight")->check(CLI::Range(1, 8));
+  cmd->add_option("--group-size", a->group_size, "MLX: weights per scale and bias")->capture_default_str();
+  cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->callback([a, model] {
+    if (a->lora.paths.empty()) fail("owl merge needs --lora ADAPTER");
+    convert(*a, model->path());
+  });
+}
+
 void add_convert(CLI::App& app) {
   auto a = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand(
@@ -98,6 +130,7 @@ void add_convert(CLI::App& app) {
   cmd->add_option("--from", a->from, "Input format when it is not detected: llama2c")->check(CLI::IsMember({"llama2c"}));
   cmd->add_option("--tokenizer", a->tokenizer, "llama2.c tokenizer.bin (with --from llama2c)");
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  add_lora_options(*cmd, a->lora);
   cmd->callback([a] {
     if (!a->output_option.empty()) {
       if (!a->output.empty()) fail("give the output once: as the second argument or with -o");

@@ -11,6 +11,7 @@ void add_tokenize(CLI::App& app);
 void add_detokenize(CLI::App& app);
 void add_logits(CLI::App& app);
 void add_finetune(CLI::App& app);
+void add_merge(CLI::App& app);
 void add_info(CLI::App& app);
 void add_convert(CLI::App& app);
 void add_quantize(CLI::App& app);

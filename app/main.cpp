@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   owl::app::add_detokenize(app);
   owl::app::add_logits(app);
   owl::app::add_finetune(app);
+  owl::app::add_merge(app);
   owl::app::add_info(app);
   owl::app::add_convert(app);
   owl::app::add_quantize(app);
