@@ -171,6 +171,7 @@ void add_finetune(CLI::App& app) {
   cmd->add_option("--save-every", o.save_every, "Steps between checkpoints (0: at the end)")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   cmd->add_option("--val-every", o.val_every, "Steps between validation losses (0: at the end)")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   cmd->add_flag("--resume", o.resume, "Continue from OUTPUT/checkpoint");
+  cmd->add_flag("--grad-checkpoint", o.grad_checkpoint, "Keep only each layer's input and recompute in backward (less memory)");
   cmd->add_option("--init-adapter", a->init_adapter, "Start from this adapter instead of a random init");
   cmd->add_option("--dump-grads", a->dump_grads, "Write the step-0 loss and LoRA gradients (safetensors)");
   cmd->add_flag("--json", a->json, "Log each step as a JSON line on stdout");

@@ -211,6 +211,7 @@ FinetuneResult finetune(const Model& model, const DataSplit& data, const Finetun
   int64_t step = 0;
   if (o.resume) step = load_checkpoint(checkpoint, model, adapter, opt, identity);
   LoraPass pass(model, adapter, pool);
+  pass.set_grad_checkpoint(o.grad_checkpoint);
   FinetuneResult result;
   const bool validate = !data.valid.examples.empty();
   if (validate && step == 0) result.first_val_loss = dataset_loss(model, adapter, data.valid, o.batch_size, pad, pool);

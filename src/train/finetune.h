@@ -38,6 +38,7 @@ struct FinetuneOptions {
   int64_t save_every = 0;  // steps between checkpoints; 0: only at the end
   int64_t val_every = 0;   // steps between validation losses; 0: only at the end
   bool resume = false;
+  bool grad_checkpoint = false;  // recompute each layer's activations in backward
   std::string init_from;  // --init-adapter: start from this adapter instead of a random init
   std::string dump_grads;    // write the step-0 loss and every LoRA gradient here (safetensors)
 };

@@ -52,6 +52,7 @@ struct LoraPass::Layer {
 
 struct LoraPass::Forward {
   int64_t n = 0;  // positions: n_seq · seq_len
+  bool checkpointed = false;  // layers hold only their inputs
   std::vector<Layer> layers;
   Vec x_final, out_norm, logits;
 };
@@ -137,11 +138,75 @@ AttentionDims attention_dims(const ModelSpec& s, const LayerSpec& ls, int64_t se
 
 }  // namespace
 
-void LoraPass::forward(const TrainBatch& batch, Forward& f, bool keep) {
+// One layer: x (the residual stream) goes in and comes out; L keeps what backward needs.
+void LoraPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer& L) {
   const ModelSpec& s = model_.spec();
   const ModelWeights& w = model_.weights();
   const int64_t n = batch.n_seq * batch.seq_len, d = s.n_embd, T = batch.seq_len;
   const int64_t qd = s.n_head * s.head_dim, kd = s.n_head_kv * s.head_dim;
+  const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
+  const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
+  auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t); };
+  auto u = [&](LoraTarget t) -> Vec& { return L.u[static_cast<int>(t)]; };
+
+  L.x_in = x;
+  L.xn1 = zeros(n * d);
+  for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn1.data() + t * d, x.data() + t * d, lw.attn_norm.data(), d, s.norm_eps);
+  L.q = zeros(n * qd), L.k = zeros(n * kd), L.v = zeros(n * kd);
+  linear_forward(L.q.data(), u(LoraTarget::q), proj(LoraTarget::q), L.xn1.data(), n, pool_);
+  linear_forward(L.k.data(), u(LoraTarget::k), proj(LoraTarget::k), L.xn1.data(), n, pool_);
+  linear_forward(L.v.data(), u(LoraTarget::v), proj(LoraTarget::v), L.xn1.data(), n, pool_);
+  add_bias(L.q.data(), lw.attn_q_bias, n);
+  add_bias(L.k.data(), lw.attn_k_bias, n);
+  add_bias(L.v.data(), lw.attn_v_bias, n);
+  L.q_raw = L.q, L.k_raw = L.k;
+  if (!lw.attn_q_norm.empty()) norm_rows_forward(L.q.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
+  if (!lw.attn_k_norm.empty()) norm_rows_forward(L.k.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
+  const ops::RopeParams rope = rope_params(model_, ls, T);
+  Vec cos_sin(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
+  for (int64_t t = 0; t < n; ++t) {
+    ops::rope_angles(t % T, rope, cos_sin.data());
+    for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(L.q.data() + t * qd + h * s.head_dim, cos_sin.data(), rope);
+    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(L.k.data() + t * kd + h * s.head_dim, cos_sin.data(), rope);
+  }
+  const AttentionDims dims = attention_dims(s, ls, T);
+  L.att = zeros(n * qd);
+  L.probs = zeros(batch.n_seq * s.n_head * T * T);
+  pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
+    for (int64_t b = b0; b < b1; ++b) {
+      attention_forward<float>(L.att.data() + b * T * qd, L.probs.data() + b * s.n_head * T * T, L.q.data() + b * T * qd,
+                               L.k.data() + b * T * kd, L.v.data() + b * T * kd, dims);
+    }
+  });
+  L.o_out = zeros(n * d);
+  linear_forward(L.o_out.data(), u(LoraTarget::o), proj(LoraTarget::o), L.att.data(), n, pool_);
+  Vec branch = L.o_out;
+  if (!lw.post_attn_norm.empty()) norm_rows_forward(branch.data(), lw.post_attn_norm, n, d, s.norm_eps);
+  for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
+
+  L.x_mid = x;
+  L.xn2 = zeros(n * d);
+  for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn2.data() + t * d, x.data() + t * d, lw.ffn_norm.data(), d, s.norm_eps);
+  L.gate = zeros(n * s.n_ff), L.up = zeros(n * s.n_ff);
+  linear_forward(L.gate.data(), u(LoraTarget::gate), proj(LoraTarget::gate), L.xn2.data(), n, pool_);
+  linear_forward(L.up.data(), u(LoraTarget::up), proj(LoraTarget::up), L.xn2.data(), n, pool_);
+  L.h = L.gate;
+  if (s.activation == Activation::gelu_tanh) {
+    ops::geglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
+  } else {
+    ops::swiglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
+  }
+  L.f_out = zeros(n * d);
+  linear_forward(L.f_out.data(), u(LoraTarget::down), proj(LoraTarget::down), L.h.data(), n, pool_);
+  branch = L.f_out;
+  if (!lw.post_ffn_norm.empty()) norm_rows_forward(branch.data(), lw.post_ffn_norm, n, d, s.norm_eps);
+  for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
+}
+
+void LoraPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
+  const ModelSpec& s = model_.spec();
+  const ModelWeights& w = model_.weights();
+  const int64_t n = batch.n_seq * batch.seq_len, d = s.n_embd;
   if (n <= 0 || static_cast<int64_t>(batch.ids.size()) != n || static_cast<int64_t>(batch.targets.size()) != n) {
     fail("training batch: {} ids and {} target flags for {} x {} positions", batch.ids.size(), batch.targets.size(),
          batch.n_seq, batch.seq_len);
@@ -157,66 +222,15 @@ void LoraPass::forward(const TrainBatch& batch, Forward& f, bool keep) {
       for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t * d + i)] *= s.embd_scale;
     }
   }
-  f.layers.assign(keep ? static_cast<size_t>(s.n_layer) : 1, Layer{});
+  f.layers.assign(keep != Keep::none ? static_cast<size_t>(s.n_layer) : 1, Layer{});
+  Layer scratch;
   for (int64_t il = 0; il < s.n_layer; ++il) {
-    Layer& L = f.layers[keep ? static_cast<size_t>(il) : 0];
-    const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
-    const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
-    auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t); };
-    auto u = [&](LoraTarget t) -> Vec& { return L.u[static_cast<int>(t)]; };
-
-    L.x_in = x;
-    L.xn1 = zeros(n * d);
-    for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn1.data() + t * d, x.data() + t * d, lw.attn_norm.data(), d, s.norm_eps);
-    L.q = zeros(n * qd), L.k = zeros(n * kd), L.v = zeros(n * kd);
-    linear_forward(L.q.data(), u(LoraTarget::q), proj(LoraTarget::q), L.xn1.data(), n, pool_);
-    linear_forward(L.k.data(), u(LoraTarget::k), proj(LoraTarget::k), L.xn1.data(), n, pool_);
-    linear_forward(L.v.data(), u(LoraTarget::v), proj(LoraTarget::v), L.xn1.data(), n, pool_);
-    add_bias(L.q.data(), lw.attn_q_bias, n);
-    add_bias(L.k.data(), lw.attn_k_bias, n);
-    add_bias(L.v.data(), lw.attn_v_bias, n);
-    L.q_raw = L.q, L.k_raw = L.k;
-    if (!lw.attn_q_norm.empty()) norm_rows_forward(L.q.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
-    if (!lw.attn_k_norm.empty()) norm_rows_forward(L.k.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
-    const ops::RopeParams rope = rope_params(model_, ls, T);
-    Vec cos_sin(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
-    for (int64_t t = 0; t < n; ++t) {
-      ops::rope_angles(t % T, rope, cos_sin.data());
-      for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(L.q.data() + t * qd + h * s.head_dim, cos_sin.data(), rope);
-      for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(L.k.data() + t * kd + h * s.head_dim, cos_sin.data(), rope);
-    }
-    const AttentionDims dims = attention_dims(s, ls, T);
-    L.att = zeros(n * qd);
-    L.probs = zeros(batch.n_seq * s.n_head * T * T);
-    pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
-      for (int64_t b = b0; b < b1; ++b) {
-        attention_forward<float>(L.att.data() + b * T * qd, L.probs.data() + b * s.n_head * T * T, L.q.data() + b * T * qd,
-                                 L.k.data() + b * T * kd, L.v.data() + b * T * kd, dims);
-      }
-    });
-    L.o_out = zeros(n * d);
-    linear_forward(L.o_out.data(), u(LoraTarget::o), proj(LoraTarget::o), L.att.data(), n, pool_);
-    Vec branch = L.o_out;
-    if (!lw.post_attn_norm.empty()) norm_rows_forward(branch.data(), lw.post_attn_norm, n, d, s.norm_eps);
-    for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
-
-    L.x_mid = x;
-    L.xn2 = zeros(n * d);
-    for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn2.data() + t * d, x.data() + t * d, lw.ffn_norm.data(), d, s.norm_eps);
-    L.gate = zeros(n * s.n_ff), L.up = zeros(n * s.n_ff);
-    linear_forward(L.gate.data(), u(LoraTarget::gate), proj(LoraTarget::gate), L.xn2.data(), n, pool_);
-    linear_forward(L.up.data(), u(LoraTarget::up), proj(LoraTarget::up), L.xn2.data(), n, pool_);
-    L.h = L.gate;
-    if (s.activation == Activation::gelu_tanh) {
-      ops::geglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
+    if (keep == Keep::all) {
+      forward_layer(il, batch, x, f.layers[static_cast<size_t>(il)]);
     } else {
-      ops::swiglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
+      forward_layer(il, batch, x, scratch);
+      if (keep == Keep::inputs) f.layers[static_cast<size_t>(il)].x_in = std::move(scratch.x_in);
     }
-    L.f_out = zeros(n * d);
-    linear_forward(L.f_out.data(), u(LoraTarget::down), proj(LoraTarget::down), L.h.data(), n, pool_);
-    branch = L.f_out;
-    if (!lw.post_ffn_norm.empty()) norm_rows_forward(branch.data(), lw.post_ffn_norm, n, d, s.norm_eps);
-    for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
   }
   f.x_final = x;
   f.out_norm = zeros(n * d);
@@ -266,7 +280,12 @@ double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads)
   norm_rows_backward(dx.data(), d_norm.data(), f.x_final.data(), w.output_norm, n, d, s.norm_eps);
 
   for (int64_t il = s.n_layer - 1; il >= 0; --il) {
-    const Layer& L = f.layers[static_cast<size_t>(il)];
+    Layer recomputed;
+    if (f.checkpointed) {  // --grad-checkpoint: the layer's activations again, from its input
+      Vec x_in = f.layers[static_cast<size_t>(il)].x_in;
+      forward_layer(il, batch, x_in, recomputed);
+    }
+    const Layer& L = f.checkpointed ? recomputed : f.layers[static_cast<size_t>(il)];
     const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
     const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
     auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t); };
@@ -342,13 +361,14 @@ double LoraPass::loss_and_grads(const TrainBatch& batch, LoraGrads& grads) {
     grads.b[i].assign(adapter_.modules[i].b.size(), 0.0f);
   }
   Forward f;
-  forward(batch, f, true);
+  f.checkpointed = grad_checkpoint_;
+  forward(batch, f, grad_checkpoint_ ? Keep::inputs : Keep::all);
   return backward(batch, f, grads);
 }
 
 double LoraPass::loss(const TrainBatch& batch) {
   Forward f;
-  forward(batch, f, false);
+  forward(batch, f, Keep::none);
   return batch_loss(batch, f.logits, model_.spec().n_vocab, nullptr);
 }
 
@@ -359,7 +379,7 @@ std::vector<float> LoraPass::logits(std::span<const int32_t> ids) {
   batch.ids.assign(ids.begin(), ids.end());
   batch.targets.assign(ids.size(), 0);
   Forward f;
-  forward(batch, f, false);
+  forward(batch, f, Keep::none);
   return std::move(f.logits);
 }
 

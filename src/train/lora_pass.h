@@ -43,14 +43,21 @@ class LoraPass {
   // The logits (n, n_vocab) of one sequence, from the training forward.
   std::vector<float> logits(std::span<const int32_t> ids);
 
+  // Gradient checkpointing: keep only each layer's input and recompute its activations during
+  // backward (memory of one layer's activations instead of all; the same numbers, one more forward).
+  void set_grad_checkpoint(bool on) { grad_checkpoint_ = on; }
+
  private:
   struct Layer;  // the activations backward needs
   struct Forward;
-  void forward(const TrainBatch& batch, Forward& f, bool keep);
+  enum class Keep { none, inputs, all };
+  void forward(const TrainBatch& batch, Forward& f, Keep keep);
+  void forward_layer(int64_t il, const TrainBatch& batch, std::vector<float>& x, Layer& L);
   double backward(const TrainBatch& batch, Forward& f, LoraGrads& grads);  // returns the loss
   const Model& model_;
   const LoraAdapter& adapter_;
   ThreadPool& pool_;
+  bool grad_checkpoint_ = false;
 };
 
 }  // namespace owl::train

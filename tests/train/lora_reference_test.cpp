@@ -97,6 +97,12 @@ CaseResult run_step0(const owl::Model& model, const fs::path& case_dir, const st
   CaseResult r;
   r.loss = pass.loss_and_grads(batch_of(case_dir), grads);
   EXPECT_NEAR(pass.loss(batch_of(case_dir)), r.loss, 1e-6 * r.loss) << "loss without backward";
+  // Gradient checkpointing recomputes the same activations: the same gradients, bit for bit.
+  owl::train::LoraGrads again;
+  pass.set_grad_checkpoint(true);
+  EXPECT_EQ(pass.loss_and_grads(batch_of(case_dir), again), r.loss);
+  EXPECT_EQ(again.a, grads.a);
+  EXPECT_EQ(again.b, grads.b);
   const fs::path ours = write_grads(adapter, grads, model, tag + "-grads");
   const auto mine = owl::safetensors::File::open((ours / "adapter_model.safetensors").string());
   const auto ref = owl::safetensors::File::open((case_dir / "step0_grads.safetensors").string());
