@@ -1,6 +1,7 @@
-// dx += dy · W for a weight of any dtype (ops/matmul.h): the transposed product of training. Each
-// thread owns a range of columns (whole blocks of the weight type), dequantizes that slice of 16
-// rows at a time with the kernel table's converters, and adds their products into its columns of dx.
+// dx += dy · W for a weight of any dtype (ops/matmul.h): the transposed product of training. The
+// threads share out slices of columns (whole blocks of the weight type); each dequantizes its slice
+// with the kernel table's converters, transposed, and runs the forward's float GEMM on it (the
+// reference table, which has none, adds row by row: kernels.h add_rows_product).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -42,27 +43,48 @@ void matmul_backward_input(float* dx, const Weight& w, const float* dy, int64_t 
   const int64_t block = dtype_traits(w.type).block_size;
   if (w.cols % block != 0) fail("{}: {} columns are not a multiple of the {} block size", w.name, w.cols, dtype_name(w.type));
   const kernels::KernelTable& kt = kernels::active();
-  constexpr int64_t kRows = 16;
-  const int64_t slice = std::max<int64_t>(block, 256);  // columns per work item
+  constexpr int64_t kRows = 64;  // rows dequantized at a time
+  // Columns per work item: small enough that the threads share out even narrow matrices, whole blocks.
+  const int64_t slice = std::max<int64_t>(block, 64);
   const int64_t n_slices = (w.cols + slice - 1) / slice;
-  pool.parallel_for(n_slices, [&](int64_t s0, int64_t s1, int) {
-    const int64_t c0 = s0 * slice, c1 = std::min(w.cols, s1 * slice), width = c1 - c0;
-    std::vector<float> rows(static_cast<size_t>(kRows * width));
-    for (int64_t r0 = 0; r0 < w.rows; r0 += kRows) {
-      const int64_t nr = std::min(kRows, w.rows - r0);
-      for (int64_t i = 0; i < nr; ++i) row_slice(w, r0 + i, c0, c1, rows.data() + i * width, kt);
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        float* out = dx + t * w.cols + c0;
-        const float* g = dy + t * w.rows + r0;
-        for (int64_t i = 0; i < nr; ++i) {
-          const float gi = g[i];
-          if (gi == 0.0f) continue;
-          const float* wr = rows.data() + i * width;
-          for (int64_t c = 0; c < width; ++c) out[c] += gi * wr[c];
+  if (kt.gemm_float == nullptr) {  // the reference: row by row into dx
+    pool.parallel_for(n_slices, [&](int64_t s0, int64_t s1, int) {
+      const int64_t c0 = s0 * slice, c1 = std::min(w.cols, s1 * slice), width = c1 - c0;
+      std::vector<float> rows(static_cast<size_t>(kRows * width));
+      for (int64_t r0 = 0; r0 < w.rows; r0 += kRows) {
+        const int64_t nr = std::min(kRows, w.rows - r0);
+        for (int64_t i = 0; i < nr; ++i) row_slice(w, r0 + i, c0, c1, rows.data() + i * width, kt);
+        kt.add_rows_product(dx + c0, w.cols, dy + r0, w.rows, rows.data(), width, n_tokens, nr, width);
+      }
+    }, 1);
+    return;
+  }
+  // A column slice of W, transposed (slice x rows), is a weight matrix whose rows are dotted with
+  // the rows of dy: the forward's float GEMM computes the slice of dx.
+  pool.parallel_for_dynamic(n_slices, 1, [&](int64_t s0, int64_t s1, int) {
+    thread_local std::vector<float> wt, rows, out;
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t c0 = s * slice, width = std::min(w.cols, c0 + slice) - c0;
+      wt.resize(static_cast<size_t>(width * w.rows));
+      rows.resize(static_cast<size_t>(kRows * width));
+      out.resize(static_cast<size_t>(n_tokens * width));
+      for (int64_t r0 = 0; r0 < w.rows; r0 += kRows) {
+        const int64_t nr = std::min(kRows, w.rows - r0);
+        for (int64_t i = 0; i < nr; ++i) row_slice(w, r0 + i, c0, c0 + width, rows.data() + i * width, kt);
+        for (int64_t c = 0; c < width; ++c) {
+          float* dst = wt.data() + c * w.rows + r0;
+          for (int64_t i = 0; i < nr; ++i) dst[i] = rows[static_cast<size_t>(i * width + c)];
         }
       }
+      kt.gemm_float(wt.data(), static_cast<size_t>(w.rows) * sizeof(float), static_cast<uint32_t>(DType::f32), width,
+                    w.rows, dy, n_tokens, out.data(), width);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        float* d = dx + t * w.cols + c0;
+        const float* o = out.data() + t * width;
+        for (int64_t c = 0; c < width; ++c) d[c] += o[c];
+      }
     }
-  }, 1);
+  });
 }
 
 }  // namespace owl::ops

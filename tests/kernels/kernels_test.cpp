@@ -488,6 +488,19 @@ TEST(Kernels, QuantizersMatchReferenceBitForBit) {
   }
 }
 
+// The transposed product of training: every ISA against the reference, odd sizes for the tails.
+TEST(Kernels, AddRowsProductMatchesReference) {
+  const int64_t n = 7, rows = 37, width = 45;
+  const auto dy = random_floats(n * rows, 31), w = random_floats(rows * width, 32), start = random_floats(n * width, 33);
+  auto want = start;
+  kn::table_for(kn::Isa::ref).add_rows_product(want.data(), width, dy.data(), rows, w.data(), width, n, rows, width);
+  for (kn::Isa isa : simd_isas()) {
+    auto got = start;
+    kn::table_for(isa).add_rows_product(got.data(), width, dy.data(), rows, w.data(), width, n, rows, width);
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5f * (1.0f + std::fabs(want[i]))) << kn::isa_name(isa) << " " << i;
+  }
+}
+
 // Quantized weights times float activations (MLX modules): every ISA gives the reference's numbers
 // within float rounding, the same for any thread count, and decode equals prefill.
 TEST(Kernels, FloatActivationMatmulMatchesReference) {

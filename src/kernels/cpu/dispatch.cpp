@@ -69,6 +69,7 @@ struct Tables {
       t[i].geglu = ref::geglu;
       t[i].rms_norm = ref::rms_norm;
       t[i].softmax = ref::softmax;
+      t[i].add_rows_product = ref::add_rows_product;
       ref::fill_unpackers(t[i].unpack);
       ref::fill_block_converters(t[i].dequantize, t[i].quantize);
     }

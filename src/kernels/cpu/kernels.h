@@ -109,6 +109,11 @@ using DequantizeFn = void (*)(const void* row, float* y, int64_t k);
 // quantize_row (the reference table calls it), for owl convert and owl quantize.
 using QuantizeFn = void (*)(const float* x, void* row, int64_t k);
 
+// The transposed product of training, on float rows: for t < n_tokens and c < width,
+// dx[t·dx_stride + c] += Σ_{r < n_rows} dy[t·dy_stride + r] · w[r·w_stride + c], rows summed in order.
+using AddRowsProductFn = void (*)(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, const float* w,
+                                  int64_t w_stride, int64_t n_tokens, int64_t n_rows, int64_t width);
+
 // ---- float paths --------------------------------------------------------------------------------
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);       // fixed summation order
 using ToF32Fn = void (*)(const uint16_t* src, float* dst, int64_t n);        // f16 or bf16 bits -> f32
@@ -144,6 +149,7 @@ struct KernelTable {
   ToF32Fn f16_to_f32 = nullptr;
   ToF32Fn bf16_to_f32 = nullptr;
   GemmFloatFn gemm_float = nullptr;  // optional: null means the chunked dot path
+  AddRowsProductFn add_rows_product = nullptr;
   DotRowsFn dot_rows = nullptr;
   WeightedSumFn weighted_sum = nullptr;
   SwigluFn swiglu = nullptr;
@@ -189,6 +195,8 @@ void swiglu(float* gate, const float* up, int64_t n);
 void geglu(float* gate, const float* up, int64_t n);
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);
 void softmax(float* x, int64_t n);
+void add_rows_product(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, const float* w, int64_t w_stride,
+                      int64_t n_tokens, int64_t n_rows, int64_t width);
 void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, float* d16, float* s16, float* d32,
                    float* s32, int32_t* sq16, int32_t* sq32);
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,

@@ -57,6 +57,7 @@ void fill_rowwise(KernelTable& t);
 void fill_attention(KernelTable& t);
 void fill_gemm_float(KernelTable& t);
 void fill_blocks(KernelTable& t);
+void fill_add_rows_product(KernelTable& t);
 
 void fill(KernelTable& t) {
   fill_packed(t);
@@ -64,6 +65,7 @@ void fill(KernelTable& t) {
   fill_attention(t);
   fill_gemm_float(t);
   fill_blocks(t);
+  fill_add_rows_product(t);
   t.dot_f32 = dot_f32;
   t.f16_to_f32 = f16_to_f32;
   t.bf16_to_f32 = bf16_to_f32;

@@ -62,4 +62,16 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] /= sum;
 }
 
+void add_rows_product(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, const float* w, int64_t w_stride,
+                      int64_t n_tokens, int64_t n_rows, int64_t width) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    float* out = dx + t * dx_stride;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const float g = dy[t * dy_stride + r];
+      const float* wr = w + r * w_stride;
+      for (int64_t c = 0; c < width; ++c) out[c] += g * wr[c];
+    }
+  }
+}
+
 }  // namespace owl::kernels::ref
