@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
@@ -18,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures.h"
+#include "formats/safetensors.h"
 #include "models/model_fixtures.h"
 #include "run_owl.h"
 #include "test_files.h"
@@ -90,6 +92,53 @@ TEST(Finetune, QuantizedBaseLearnsToo) {
   ASSERT_EQ(r.status, 0) << r.err;
   const double before = summary_value(r.err, "validation loss", 0), after = summary_value(r.err, "validation loss", 1);
   EXPECT_LT(after, 0.5 * before) << r.err;
+}
+
+// The checks against other implementations: --init-adapter, --no-shuffle and --dump-grads on the
+// reference batch (pre-tokenized lines with their masks) give PyTorch's step-0 loss and gradients,
+// under PEFT's names and in HF row order although the base is GGUF-ordered.
+TEST(Finetune, DumpedGradientsArePyTorchs) {
+  OWL_REQUIRE_FIXTURES();
+  const fs::path root = fixtures / "lora-stories260K";
+  // The GGUF base (its q/k rows interleaved; the HF directory carries no tokenizer for owl finetune).
+  const std::string model = stories260k_gguf(fixtures, owl::DType::f32).string();
+  for (const char* name : {"case1_r8_qv_plain", "case2_r4_all7_masked"}) {
+    const fs::path case_dir = root / name;
+    std::ifstream in(case_dir / "batch.json");
+    const nlohmann::json batch = nlohmann::json::parse(in);
+    const fs::path data = scratch_path(std::string(name) + "-batch.jsonl");
+    {
+      std::ofstream out(data);
+      for (size_t i = 0; i < batch["input_ids"].size(); ++i) {
+        out << nlohmann::json{{"tokens", batch["input_ids"][i]}, {"mask", batch["loss_mask"][i]}}.dump() << "\n";
+      }
+    }
+    const fs::path grads = scratch_path(std::string(name) + "-grads.safetensors");
+    const OwlResult r = run_owl("finetune " + model + " --data " + data.string() + " -o " +
+                                scratch_path(std::string(name) + "-out").string() + " --init-adapter " +
+                                (case_dir / "adapter_init").string() + " --no-shuffle --batch-size " +
+                                std::to_string(batch["batch_size"].get<int>()) + " --iters 1 --dump-grads " + grads.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto mine = owl::safetensors::File::open(grads.string());
+    const auto ref = owl::safetensors::File::open((case_dir / "step0_grads.safetensors").string());
+    std::ifstream s0(case_dir / "step0.json");
+    const double want_loss = nlohmann::json::parse(s0)["loss"].get<double>();
+    EXPECT_NEAR(std::stod(mine->metadata().at("loss")), want_loss, 1e-6 * want_loss) << name;
+    double num = 0, den = 0;
+    for (const auto& t : ref->tensors()) {
+      const auto* m = mine->find(t.name);
+      ASSERT_NE(m, nullptr) << t.name;
+      ASSERT_EQ(m->n_bytes, t.n_bytes) << t.name;
+      for (uint64_t i = 0; i < t.n_elements; ++i) {
+        float a, b;
+        std::memcpy(&a, m->data + 4 * i, 4);
+        std::memcpy(&b, t.data + 4 * i, 4);
+        num += (static_cast<double>(a) - b) * (static_cast<double>(a) - b);
+        den += static_cast<double>(b) * b;
+      }
+    }
+    EXPECT_LE(num / den, 1e-9) << name;
+  }
 }
 
 // Runs owl with args, reading its stdout line by line; on_line returns false to SIGKILL it.
