@@ -12,6 +12,7 @@
 #include "models/decoder.h"
 #include "models/lora_adapter.h"
 #include "train/lora_pass.h"
+#include "train/train_test_util.h"
 
 namespace {
 
@@ -80,13 +81,7 @@ TEST_P(FamilyTraining, ForwardEqualsDecoderAndGradientsMatchFiniteDifferences) {
   const std::vector<float> train = tr::LoraPass(*model, none, pool).logits(ids);
   owl::Decoder decoder(*model, pool);
   owl::KvCache cache(model->spec(), 32);
-  const auto eval = decoder.eval(cache, ids, true);
-  double num = 0, den = 0;
-  for (size_t i = 0; i < train.size(); ++i) {
-    num += (static_cast<double>(train[i]) - eval[i]) * (static_cast<double>(train[i]) - eval[i]);
-    den += static_cast<double>(eval[i]) * eval[i];
-  }
-  EXPECT_LE(num / den, 1e-10) << "training forward vs Decoder::eval";
+  EXPECT_LE(nmse(train, decoder.eval(cache, ids, true)), 1e-10) << "training forward vs Decoder::eval";
 
   owl::LoraAdapter adapter = random_adapter(*model, 9);
   tr::LoraPass pass(*model, adapter, pool);

@@ -16,17 +16,11 @@
 #include "models/model_fixtures.h"
 #include "models/model_source.h"
 #include "test_files.h"
+#include "train/train_test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<float> read_f32_file(const fs::path& p) {
-  const std::string bytes = read_file(p);
-  std::vector<float> v(bytes.size() / 4);
-  std::memcpy(v.data(), bytes.data(), v.size() * 4);
-  return v;
-}
 
 double logits_nmse(owl::Model& model, const owl::LoraAdapter& adapter, const std::vector<int32_t>& ids,
                    const std::vector<float>& want) {
@@ -34,13 +28,7 @@ double logits_nmse(owl::Model& model, const owl::LoraAdapter& adapter, const std
   owl::ThreadPool pool(2);
   owl::Decoder decoder(model, pool);
   owl::KvCache cache(model.spec(), 64);
-  const auto got = decoder.eval(cache, ids, true);
-  double num = 0, den = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    num += (static_cast<double>(got[i]) - want[i]) * (static_cast<double>(got[i]) - want[i]);
-    den += static_cast<double>(want[i]) * want[i];
-  }
-  return num / den;
+  return nmse(decoder.eval(cache, ids, true), want);
 }
 
 TEST(LoraFormats, EveryFormatAcrossRowOrdersGivesPyTorchLogits) {

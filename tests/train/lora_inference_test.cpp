@@ -15,27 +15,12 @@
 #include "models/model_source.h"
 #include "run_owl.h"
 #include "test_files.h"
+#include "train/train_test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::vector<float> read_f32_file(const fs::path& p) {
-  const std::string bytes = read_file(p);
-  std::vector<float> v(bytes.size() / 4);
-  std::memcpy(v.data(), bytes.data(), v.size() * 4);
-  return v;
-}
-
-double nmse(std::span<const float> a, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (static_cast<double>(a[i]) - ref[i]) * (static_cast<double>(a[i]) - ref[i]);
-    den += static_cast<double>(ref[i]) * ref[i];
-  }
-  return num / den;
-}
 
 class LoraInference : public ::testing::TestWithParam<std::string> {};
 

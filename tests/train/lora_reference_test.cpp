@@ -18,6 +18,7 @@
 #include "models/model_fixtures.h"
 #include "models/model_source.h"
 #include "test_files.h"
+#include "train/train_test_util.h"
 #include "train/lora_pass.h"
 #include "train/optimizer.h"
 
@@ -43,22 +44,6 @@ owl::train::TrainBatch batch_of(const fs::path& case_dir) {
     for (const json& m : row) batch.targets.push_back(static_cast<uint8_t>(m.get<int>()));
   }
   return batch;
-}
-
-std::vector<float> read_f32_file(const fs::path& p) {
-  const std::string bytes = read_file(p);
-  std::vector<float> v(bytes.size() / 4);
-  std::memcpy(v.data(), bytes.data(), v.size() * 4);
-  return v;
-}
-
-double nmse(const std::vector<float>& a, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (static_cast<double>(a[i]) - ref[i]) * (static_cast<double>(a[i]) - ref[i]);
-    den += static_cast<double>(ref[i]) * ref[i];
-  }
-  return num / den;
 }
 
 std::vector<float> tensor_f32(const owl::safetensors::File& f, const std::string& name) {

@@ -15,6 +15,7 @@
 #include "models/model_source.h"
 #include "run_owl.h"
 #include "test_files.h"
+#include "train/train_test_util.h"
 #include "tools/merge.h"
 
 namespace {
@@ -31,20 +32,12 @@ std::vector<float> as_f32(const owl::TensorInfo& t) {
 double logits_nmse(const std::string& model_path, const fs::path& case_dir) {
   std::ifstream in(case_dir / "inference" / "inference.json");
   const std::vector<int32_t> ids = nlohmann::json::parse(in)["input_ids"].get<std::vector<int32_t>>();
-  const std::string bytes = read_file(case_dir / "inference" / "logits_adapter_after.f32");
-  std::vector<float> want(bytes.size() / 4);
-  std::memcpy(want.data(), bytes.data(), bytes.size());
+  const std::vector<float> want = read_f32_file(case_dir / "inference" / "logits_adapter_after.f32");
   const auto model = owl::Model::load(model_path);
   owl::ThreadPool pool(2);
   owl::Decoder decoder(*model, pool);
   owl::KvCache cache(model->spec(), 64);
-  const auto got = decoder.eval(cache, ids, true);
-  double num = 0, den = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    num += (static_cast<double>(got[i]) - want[i]) * (static_cast<double>(got[i]) - want[i]);
-    den += static_cast<double>(want[i]) * want[i];
-  }
-  return num / den;
+  return nmse(decoder.eval(cache, ids, true), want);
 }
 
 class Merge : public ::testing::TestWithParam<std::string> {};
