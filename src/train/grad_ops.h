@@ -250,7 +250,7 @@ T cross_entropy_forward_backward(T* dlogits, const T* logits, int64_t n_vocab, i
 // B (out, r), x (n, in). The frozen W's products are the caller's (ops::matmul and
 // ops::matmul_backward_input, every weight type); these are the adapter's. ----
 
-// u (n, r) = x·Aᵀ; y (n, out) += scale · u·Bᵀ.
+// u (n, r) = x·Aᵀ; y (n, out) += scale · u·Bᵀ (the scalar reference of ops::add_lora).
 template <typename T>
 void lora_forward(T* y, T* u, const T* x, const T* a, const T* b, int64_t n, int64_t in, int64_t out, int64_t r,
                   T scale) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ops/elementwise.h"
+#include "ops/linear.h"
 #include "train/grad_ops.h"
 
 namespace {
@@ -183,6 +184,20 @@ TEST(GradOps, LoraLinear) {
   expect_matches_fd([&](const D& xx) { return dot(g, fwd(xx, a, b)); }, x, dx, "dx");
   expect_matches_fd([&](const D& aa) { return dot(g, fwd(x, aa, b)); }, a, da, "dA");
   expect_matches_fd([&](const D& bb) { return dot(g, fwd(x, a, bb)); }, b, db, "dB");
+}
+
+// ops::add_lora, the hook the decoder and the training pass call, computes its reference's numbers.
+TEST(GradOps, AddLoraEqualsItsReference) {
+  const int64_t n = 5, in = 33, out = 17, r = 3;
+  const D xd = random_vec(static_cast<size_t>(n * in), 24), ad = random_vec(static_cast<size_t>(r * in), 25),
+          bd = random_vec(static_cast<size_t>(out * r), 26);
+  const std::vector<float> x(xd.begin(), xd.end()), a(ad.begin(), ad.end()), b(bd.begin(), bd.end());
+  std::vector<float> y1(static_cast<size_t>(n * out), 0.5f), y2 = y1, u1(static_cast<size_t>(n * r)), u2 = u1;
+  tr::lora_forward<float>(y1.data(), u1.data(), x.data(), a.data(), b.data(), n, in, out, r, 1.5f);
+  owl::ThreadPool pool(2);
+  owl::ops::add_lora(y2.data(), x.data(), n, in, out, owl::ops::LoraTerm{a.data(), b.data(), r, 1.5f}, u2.data(), pool);
+  EXPECT_EQ(y1, y2);
+  EXPECT_EQ(u1, u2);
 }
 
 // The float instantiation computes what the double one does, to float rounding.
