@@ -136,6 +136,26 @@ void check_module_shape(const Model& model, const LoraModule& m, const std::stri
   }
 }
 
+void complete_modules(LoraAdapter& adapter, const Model& model, const std::string& path, RowOrder file_order,
+                      std::string_view pair_name) {
+  if (adapter.modules.empty()) fail("{}: no LoRA tensors", path);
+  for (LoraModule& m : adapter.modules) {
+    if (m.a.empty() || m.b.empty()) {
+      fail("{}: {} of layer {} has only one of {}", path, lora_target_name(m.target), m.layer, pair_name);
+    }
+    check_module_shape(model, m, path);
+    m.b = b_from_file(model, m, file_order);
+  }
+}
+
+int64_t single_rank(const LoraAdapter& adapter, const std::string& path) {
+  const int64_t rank = adapter.modules.front().rank;
+  for (const LoraModule& m : adapter.modules) {
+    if (m.rank != rank) fail("{}: modules of different ranks (the format has one scale for all)", path);
+  }
+  return rank;
+}
+
 }  // namespace lora_files
 
 using namespace lora_files;
@@ -235,13 +255,7 @@ LoraAdapter read_peft_adapter(const std::string& dir, const Model& model) {
     (is_a ? m->a : m->b) = read_f32(t, st_path);
     seen.insert(t.name);
   }
-  for (LoraModule& m : adapter.modules) {
-    if (m.a.empty() || m.b.empty()) {
-      fail("{}: {} of layer {} has only one of lora_A and lora_B", st_path, lora_target_name(m.target), m.layer);
-    }
-    m.b = b_from_file(model, m, RowOrder::hf);
-  }
-  if (adapter.modules.empty()) fail("{}: no LoRA tensors", st_path);
+  complete_modules(adapter, model, st_path, RowOrder::hf, "lora_A and lora_B");
   return adapter;
 }
 

@@ -34,6 +34,13 @@ std::vector<float> read_f32(const safetensors::Tensor& t, const std::string& pat
 nlohmann::json read_json_file(const std::filesystem::path& p);
 // owl::Error naming path when the module's shapes do not fit the model's projection.
 void check_module_shape(const Model& model, const LoraModule& m, const std::string& path);
+// What every reader does once a file's tensors are in: refuses an adapter without modules, a module
+// missing one of its two matrices (named as the file names them, e.g. "lora_A and lora_B") or not
+// fitting the model; puts B rows from the file's order into the model's.
+void complete_modules(LoraAdapter& adapter, const Model& model, const std::string& path, RowOrder file_order,
+                      std::string_view pair_name);
+// The one rank of all modules (formats with one scale for the whole adapter); owl::Error otherwise.
+int64_t single_rank(const LoraAdapter& adapter, const std::string& path);
 
 }  // namespace lora_files
 }  // namespace owl

@@ -79,19 +79,11 @@ LoraAdapter read_gguf_adapter(const std::string& path, const Model& model) {
       m.out = t.shape[0];
     }
   }
-  if (adapter.modules.empty()) fail("{}: no LoRA tensors", path);
-  for (LoraModule& m : adapter.modules) {
-    if (m.a.empty() || m.b.empty()) fail("{}: {} of layer {} has only one of lora_a and lora_b", path, lora_target_name(m.target), m.layer);
-    check_module_shape(model, m, path);
-    m.b = b_from_file(model, m, RowOrder::gguf);
-  }
+  complete_modules(adapter, model, path, RowOrder::gguf, "lora_a and lora_b");
   // llama.cpp's scale is alpha / rank; without alpha it is 1.
-  const int64_t rank = adapter.modules.front().rank;
+  const int64_t rank = single_rank(adapter, path);
   adapter.alpha = alpha ? static_cast<float>(*alpha) : static_cast<float>(rank);
   if (!(adapter.alpha > 0.0f) || !std::isfinite(adapter.alpha)) fail("{}: adapter.lora.alpha must be positive", path);
-  for (const LoraModule& m : adapter.modules) {
-    if (m.rank != rank) fail("{}: modules of different ranks (scale alpha/rank would differ)", path);
-  }
   return adapter;
 }
 
@@ -143,17 +135,9 @@ LoraAdapter read_mlx_adapter(const std::string& dir, const Model& model) {
       m.b = transposed(v, t.shape[0], t.shape[1]);
     }
   }
-  if (adapter.modules.empty()) fail("{}: no LoRA tensors", st_path);
-  for (LoraModule& m : adapter.modules) {
-    if (m.a.empty() || m.b.empty()) fail("{}: {} of layer {} has only one of lora_a and lora_b", st_path, lora_target_name(m.target), m.layer);
-    check_module_shape(model, m, st_path);
-    m.b = b_from_file(model, m, RowOrder::hf);
-  }
+  complete_modules(adapter, model, st_path, RowOrder::hf, "lora_a and lora_b");
   // mlx-lm's term is scale·(x·A)·B: as alpha/rank with alpha = scale·rank.
-  const int64_t rank = adapter.modules.front().rank;
-  for (const LoraModule& m : adapter.modules) {
-    if (m.rank != rank) fail("{}: modules of different ranks", st_path);
-  }
+  const int64_t rank = single_rank(adapter, st_path);
   adapter.alpha = static_cast<float>(scale.get<double>() * static_cast<double>(rank));
   return adapter;
 }

@@ -7,20 +7,11 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "models/lora_files.h"
 #include "tensor/quant.h"
 #include "tools/tensor_convert.h"
 
 namespace owl {
-
-namespace {
-
-std::string weight_name(int64_t layer, LoraTarget t) {
-  static constexpr std::string_view kRoles[] = {"attn_q", "attn_k", "attn_v", "attn_output",
-                                                "ffn_gate", "ffn_up", "ffn_down"};
-  return "blk." + std::to_string(layer) + "." + std::string(kRoles[static_cast<int>(t)]) + ".weight";
-}
-
-}  // namespace
 
 std::unique_ptr<ModelFile> merged_view(const Model& model, const std::vector<ScaledAdapter>& adapters, bool keep_types) {
   const ModelFile& in = model.file();
@@ -32,7 +23,7 @@ std::unique_ptr<ModelFile> merged_view(const Model& model, const std::vector<Sca
   ThreadPool pool(0);
   for (const ScaledAdapter& s : adapters) {
     for (const LoraModule& m : s.adapter.modules) {
-      const std::string name = weight_name(m.layer, m.target);
+      const std::string name = lora_files::gguf_weight_name(m.layer, m.target);
       const TensorInfo* t = in.find_tensor(name);
       if (t == nullptr) fail("{}: no tensor {} to merge into (fused projections are not supported yet)", in.path(), name);
       if (t->rows() != m.out || t->cols() != m.in) fail("{}: the adapter's {} is {} x {}, the tensor {} x {}", in.path(), name, m.out, m.in, t->rows(), t->cols());
