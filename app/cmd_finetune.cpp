@@ -1,7 +1,5 @@
 // owl finetune: train a LoRA adapter on JSONL data (train/finetune.h), a progress line per step,
 // validation loss, checkpoints; the adapter is written in PEFT's layout.
-#include <unistd.h>
-
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,6 +9,7 @@
 #include "commands.h"
 #include "common.h"
 #include "train/finetune.h"
+#include "train_progress.h"
 
 namespace owl::app {
 
@@ -56,11 +55,6 @@ void parse_layers(const std::string& s, int64_t n_layer, train::FinetuneOptions&
   } catch (const std::logic_error&) {
     fail("--layers '{}': give a count N or a range a-b", s);
   }
-}
-
-std::string duration(double s) {
-  const auto t = static_cast<long long>(s + 0.5);
-  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, t / 60 % 60) : fmt::format("{}m{:02}s", t / 60, t % 60);
 }
 
 void finetune_command(FinetuneArgs& a) {
@@ -110,30 +104,10 @@ void finetune_command(FinetuneArgs& a) {
 
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
   const int32_t pad = m->tokenizer().eos() >= 0 ? m->tokenizer().eos() : 0;  // padding is never a target
-  double elapsed = 0.0;
-  int64_t tokens = 0;
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  const train::FinetuneResult r = train::finetune(m->model(), data, o, pad, pool, [&](const train::StepReport& s) {
-    elapsed += s.seconds;
-    tokens += s.tokens;
-    const double per_step = elapsed / static_cast<double>(s.step);
-    const double eta = per_step * static_cast<double>(s.total - s.step);
-    if (a.json) {
-      nlohmann::json line = {{"step", s.step}, {"total", s.total}, {"loss", s.loss}, {"lr", s.lr},
-                             {"grad_norm", s.grad_norm}, {"tokens_per_second", static_cast<double>(tokens) / elapsed},
-                             {"seconds", elapsed}, {"saved", s.saved}};
-      if (s.val_loss) line["val_loss"] = *s.val_loss;
-      std::printf("%s\n", line.dump().c_str());
-      std::fflush(stdout);
-    }
-    std::string text = fmt::format("step {}/{} | loss {:.4f} | lr {:.3g} | {:.0f} tok/s | ETA {}", s.step, s.total, s.loss,
-                                   s.lr, static_cast<double>(tokens) / elapsed, duration(eta));
-    if (s.val_loss) text += fmt::format(" | val loss {:.4f}", *s.val_loss);
-    if (s.saved) text += " | saved";
-    std::fprintf(stderr, "%s%s", text.c_str(), tty && !s.val_loss && !s.saved && s.step < s.total ? "\r" : "\n");
-  });
+  TrainProgress progress(a.json);
+  const train::FinetuneResult r = train::finetune(m->model(), data, o, pad, pool, std::ref(progress));
   std::fprintf(stderr, "finetune: %lld steps in %s, loss %.4f -> %.4f", static_cast<long long>(r.steps),
-               duration(elapsed).c_str(), r.first_loss, r.last_loss);
+               duration(progress.elapsed()).c_str(), r.first_loss, r.last_loss);
   if (r.first_val_loss && r.last_val_loss) std::fprintf(stderr, ", validation loss %.4f -> %.4f", *r.first_val_loss, *r.last_val_loss);
   std::fprintf(stderr, "; adapter written to %s\n", a.output.c_str());
 }

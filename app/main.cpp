@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   owl::app::add_detokenize(app);
   owl::app::add_logits(app);
   owl::app::add_finetune(app);
+  owl::app::add_train(app);
+  owl::app::add_train_tokenizer(app);
+  owl::app::add_stories(app);
   owl::app::add_merge(app);
   owl::app::add_info(app);
   owl::app::add_convert(app);

@@ -25,6 +25,9 @@ class Model {
   const ModelFile& file() const { return *file_; }
   const ModelSpec& spec() const { return spec_; }
   const ModelWeights& weights() const { return weights_; }
+  // For full training (train/trainable_model.h), which owns the memory the matrices point into and
+  // copies its updated norm vectors here after each step.
+  ModelWeights& weights_for_training() { return weights_; }
 
   // LoRA adapters attached for inference (models/lora_adapter.h attach_lora): the terms every
   // Decoder adds to a layer's projection. keep_alive owns the memory the term points into.

@@ -13,7 +13,7 @@
 namespace owl::ops {
 
 void attention(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t pos0,
-               int64_t n_tokens, const AttentionShape& shape, float* scratch, ThreadPool& pool) {
+               int64_t n_tokens, const AttentionShape& shape, float* scratch, ThreadPool& pool, float* probs) {
   constexpr int64_t kBlock = kernels::kMaxQueries;
   const int64_t d = shape.head_dim;
   const int64_t q_stride = shape.n_head * d;
@@ -46,6 +46,7 @@ void attention(float* out, const float* q, const float* k_cache, const float* v_
         for (int64_t p = hi; p < n_keys; ++p) row[p] = ninf;
         if (shape.softcap > 0.0f) softcap(row + lo, hi - lo, shape.softcap);
         softmax(row, n_keys);
+        if (probs != nullptr) std::copy(row + lo, row + hi, probs + (h * n_tokens + t0 + j) * n_tokens + first + lo);
       }
       kt.weighted_sum(scores, n_ctx_used, nq, v, kv_stride, n_keys, d, out + t0 * q_stride + h * d, q_stride);
     }

@@ -20,7 +20,10 @@ struct AttentionShape {
 // holding positions [0, pos0 + n_tokens). Token t sits at position pos0 + t and attends to
 // positions [0, pos0 + t] (or the last `window` of them).
 // scratch: at least pool.size() * kernels::kMaxQueries * (pos0 + n_tokens) floats.
+// probs (training, pos0 = 0): when given, also the attention weights, probs[(h·n_tokens + t)·n_tokens
+// + p]; the entries a query does not see are not written (the caller zeroes them).
 void attention(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t pos0,
-               int64_t n_tokens, const AttentionShape& shape, float* scratch, ThreadPool& pool);
+               int64_t n_tokens, const AttentionShape& shape, float* scratch, ThreadPool& pool,
+               float* probs = nullptr);
 
 }  // namespace owl::ops

@@ -1,5 +1,5 @@
 // A projection with its LoRA adapters: y = x·Wᵀ + Σ scale·(x·Aᵀ)·Bᵀ. Where an adapter joins a
-// projection, for inference (models/decoder.cpp) and training (train/lora_pass.cpp) alike.
+// projection, for inference (models/decoder.cpp) and training (train/train_pass.cpp) alike.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// dx += dy · W for a weight of any dtype (ops/matmul.h): the transposed product of training. The
-// threads share out slices of columns (whole blocks of the weight type); each dequantizes its slice
-// with the kernel table's converters, transposed, and runs the forward's float GEMM on it (the
-// reference table, which has none, adds row by row: kernels.h add_rows_product).
+// The two products of training (ops/matmul.h). dx += dy · W for a weight of any dtype: the threads
+// share out slices of columns (whole blocks of the weight type); each dequantizes its slice with the
+// kernel table's converters, transposed, and runs the forward's float GEMM on it (the reference
+// table, which has none, adds row by row: kernels.h add_rows_product). dW += dyᵀ · x: both
+// transposed, so that the same GEMM dots a row of dyᵀ with a row of xᵀ over the tokens.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -83,6 +84,41 @@ void matmul_backward_input(float* dx, const Weight& w, const float* dy, int64_t 
         const float* o = out.data() + t * width;
         for (int64_t c = 0; c < width; ++c) d[c] += o[c];
       }
+    }
+  });
+}
+
+void matmul_backward_weight(float* dw, const float* dy, const float* x, int64_t n_tokens, int64_t out, int64_t in,
+                            ThreadPool& pool) {
+  if (n_tokens <= 0 || out <= 0 || in <= 0) return;
+  const kernels::KernelTable& kt = kernels::active();
+  // Both operands transposed: dyᵀ (out, n) and xᵀ (in, n), so each dw entry is a dot over tokens.
+  std::vector<float> dyt(static_cast<size_t>(out * n_tokens)), xt(static_cast<size_t>(in * n_tokens));
+  pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t o = 0; o < out; ++o) dyt[static_cast<size_t>(o * n_tokens + t)] = dy[t * out + o];
+      for (int64_t i = 0; i < in; ++i) xt[static_cast<size_t>(i * n_tokens + t)] = x[t * in + i];
+    }
+  });
+  constexpr int64_t kRows = 16;  // rows of dw per work item
+  const int64_t n_items = (out + kRows - 1) / kRows;
+  if (kt.gemm_float == nullptr) {  // the reference: dw[o] += Σ_t dyᵀ[o][t] · x[t], tokens in order
+    pool.parallel_for(n_items, [&](int64_t s0, int64_t s1, int) {
+      const int64_t o0 = s0 * kRows, o1 = std::min(out, s1 * kRows);
+      kt.add_rows_product(dw + o0 * in, in, dyt.data() + o0 * n_tokens, n_tokens, x, in, o1 - o0, n_tokens, in);
+    });
+    return;
+  }
+  // xᵀ is a weight matrix of in rows; the rows of dyᵀ are its tokens: out[o][i] = dot(dyᵀ[o], xᵀ[i]).
+  pool.parallel_for_dynamic(n_items, 1, [&](int64_t s0, int64_t s1, int) {
+    thread_local std::vector<float> part;
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t o0 = s * kRows, rows = std::min(kRows, out - o0);
+      part.resize(static_cast<size_t>(rows * in));
+      kt.gemm_float(xt.data(), static_cast<size_t>(n_tokens) * sizeof(float), static_cast<uint32_t>(DType::f32), in,
+                    n_tokens, dyt.data() + o0 * n_tokens, rows, part.data(), in);
+      float* d = dw + o0 * in;
+      for (int64_t j = 0; j < rows * in; ++j) d[j] += part[static_cast<size_t>(j)];
     }
   });
 }

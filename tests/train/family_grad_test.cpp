@@ -11,7 +11,7 @@
 #include "fixtures.h"
 #include "models/decoder.h"
 #include "models/lora_adapter.h"
-#include "train/lora_pass.h"
+#include "train/train_pass.h"
 #include "train/train_test_util.h"
 
 namespace {
@@ -78,13 +78,13 @@ TEST_P(FamilyTraining, ForwardEqualsDecoderAndGradientsMatchFiniteDifferences) {
   // Logits of the training forward against the decoder's, first sequence.
   const owl::LoraAdapter none;
   const std::vector<int32_t> ids(batch.ids.begin(), batch.ids.begin() + batch.seq_len);
-  const std::vector<float> train = tr::LoraPass(*model, none, pool).logits(ids);
+  const std::vector<float> train = tr::TrainPass(*model, none, pool).logits(ids);
   owl::Decoder decoder(*model, pool);
   owl::KvCache cache(model->spec(), 32);
   EXPECT_LE(nmse(train, decoder.eval(cache, ids, true)), 1e-10) << "training forward vs Decoder::eval";
 
   owl::LoraAdapter adapter = random_adapter(*model, 9);
-  tr::LoraPass pass(*model, adapter, pool);
+  tr::TrainPass pass(*model, adapter, pool);
   tr::LoraGrads g;
   pass.loss_and_grads(batch, g);
   const double norm = std::sqrt(dot(g, g));

@@ -19,7 +19,7 @@
 #include "models/model_source.h"
 #include "test_files.h"
 #include "train/train_test_util.h"
-#include "train/lora_pass.h"
+#include "train/train_pass.h"
 #include "train/optimizer.h"
 
 namespace {
@@ -77,7 +77,7 @@ struct CaseResult {
 CaseResult run_step0(const owl::Model& model, const fs::path& case_dir, const std::string& tag) {
   const owl::LoraAdapter adapter = owl::read_peft_adapter((case_dir / "adapter_init").string(), model);
   owl::ThreadPool pool(2);
-  owl::train::LoraPass pass(model, adapter, pool);
+  owl::train::TrainPass pass(model, adapter, pool);
   owl::train::LoraGrads grads;
   CaseResult r;
   r.loss = pass.loss_and_grads(batch_of(case_dir), grads);
@@ -147,12 +147,12 @@ TEST_P(LoraReference, LogitsWithTheTrainedAdapter) {
   const std::vector<int32_t> ids = inf["input_ids"].get<std::vector<int32_t>>();
   owl::ThreadPool pool(2);
   const owl::LoraAdapter trained = owl::read_peft_adapter((case_dir / "adapter_after").string(), *model);
-  const std::vector<float> with = owl::train::LoraPass(*model, trained, pool).logits(ids);
+  const std::vector<float> with = owl::train::TrainPass(*model, trained, pool).logits(ids);
   const std::vector<float> want = read_f32_file(case_dir / "inference" / "logits_adapter_after.f32");
   ASSERT_EQ(with.size(), want.size());
   EXPECT_LE(nmse(with, want), 1e-9);
   const owl::LoraAdapter none;
-  const std::vector<float> base = owl::train::LoraPass(*model, none, pool).logits(ids);
+  const std::vector<float> base = owl::train::TrainPass(*model, none, pool).logits(ids);
   EXPECT_LE(nmse(base, read_f32_file(case_dir / "inference" / "logits_base.f32")), 1e-9);
 }
 
@@ -177,7 +177,7 @@ TEST_P(LoraReference, TrainingStepsAndTrainedAdapter) {
   adamw.weight_decay = train["optimizer"]["weight_decay"].get<double>();
   const double max_norm = train["gradient_clipping"].is_null() ? 0.0 : train["gradient_clipping"]["max_norm"].get<double>();
   owl::ThreadPool pool(2);
-  owl::train::LoraPass pass(*model, adapter, pool);
+  owl::train::TrainPass pass(*model, adapter, pool);
   owl::train::AdamW optimizer(adamw);
   double worst_loss = 0;
   for (int64_t s = 0; s < schedule.total; ++s) {
@@ -231,13 +231,13 @@ INSTANTIATE_TEST_SUITE_P(Cases, LoraReference, ::testing::Values("case1_r8_qv_pl
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param.substr(0, 5); });
 
 // The training forward gives the inference decoder's logits (the same ops in the same order).
-TEST(LoraPass, ForwardEqualsDecoderEval) {
+TEST(TrainPass, ForwardEqualsDecoderEval) {
   OWL_REQUIRE_FIXTURES();
   const auto model = owl::Model::load(stories260k_gguf(fixtures, owl::DType::f32).string());
   const std::vector<int32_t> ids = {1, 410, 469, 347, 285, 260, 415, 334, 289, 261, 300, 46};
   owl::ThreadPool pool(2);
   const owl::LoraAdapter none;
-  const std::vector<float> train = owl::train::LoraPass(*model, none, pool).logits(ids);
+  const std::vector<float> train = owl::train::TrainPass(*model, none, pool).logits(ids);
   owl::Decoder decoder(*model, pool);
   owl::KvCache cache(model->spec(), 64);
   const auto eval = decoder.eval(cache, ids, true);

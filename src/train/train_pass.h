@@ -1,8 +1,9 @@
-// The training pass of a LoRA adapter over a frozen model: the decoder's forward over a batch of
-// sequences (the same ops as models/decoder.cpp, so its logits are Decoder::eval's), keeping what
-// backward needs, then the hand-written backward (train/grad_ops.h) down to every adapter tensor.
-// The frozen weights stay as they are in memory (F32, F16, BF16 or quantized: QLoRA); gradients
-// flow through them with ops::matmul_backward_input.
+// The training pass: the decoder's forward over a batch of sequences (the same ops as
+// models/decoder.cpp, so its logits are Decoder::eval's), keeping what backward needs, then the
+// hand-written backward (train/grad_ops.h) down to every trainable tensor. Two kinds of run:
+// - LoRA: the weights stay frozen as they are in memory (F32, F16, BF16 or quantized: QLoRA);
+//   gradients flow through them with ops::matmul_backward_input to the adapter's tensors.
+// - full: every weight of a Llama-shaped F32 model (owl train), ops::matmul_backward_weight.
 #pragma once
 
 #include <cstdint>
@@ -31,13 +32,28 @@ struct LoraGrads {
   std::vector<std::vector<float>> b;
 };
 
-class LoraPass {
+// The gradient of every weight of a Llama-shaped model (the shapes of ModelWeights).
+struct LayerGrads {
+  std::vector<float> attn_norm, attn_q, attn_k, attn_v, attn_output, ffn_norm, ffn_gate, ffn_up, ffn_down;
+};
+struct ModelGrads {
+  std::vector<float> token_embd, output_norm, output;  // output empty when tied to token_embd
+  std::vector<LayerGrads> layers;
+};
+
+class TrainPass {
  public:
-  LoraPass(const Model& model, const LoraAdapter& adapter, ThreadPool& pool);
+  // A LoRA run: the adapter's tensors are trained, the model's weights are not.
+  TrainPass(const Model& model, const LoraAdapter& adapter, ThreadPool& pool);
+  // A full run: every weight is trained. owl::Error unless every matrix is F32 and the model has
+  // only the tensors of a Llama layer (no biases, Q/K norms or post-norms).
+  TrainPass(const Model& model, ThreadPool& pool);
 
   // The mean cross-entropy over all targets of the batch (one mean, as PyTorch's and mlx-lm's
   // losses), and its gradient with respect to every adapter tensor (grads overwritten).
   double loss_and_grads(const TrainBatch& batch, LoraGrads& grads);
+  // The same for a full run: the gradient of every weight (grads overwritten).
+  double loss_and_grads(const TrainBatch& batch, ModelGrads& grads);
   // The loss alone (no backward, nothing kept).
   double loss(const TrainBatch& batch);
   // The logits (n, n_vocab) of one sequence, from the training forward.
@@ -53,9 +69,10 @@ class LoraPass {
   enum class Keep { none, inputs, all };
   void forward(const TrainBatch& batch, Forward& f, Keep keep);
   void forward_layer(int64_t il, const TrainBatch& batch, std::vector<float>& x, Layer& L);
-  double backward(const TrainBatch& batch, Forward& f, LoraGrads& grads);  // returns the loss
+  struct Sink;  // where backward puts the gradients
+  double backward(const TrainBatch& batch, Forward& f, const Sink& sink);  // returns the loss
   const Model& model_;
-  const LoraAdapter& adapter_;
+  const LoraAdapter* adapter_;  // null in a full run
   ThreadPool& pool_;
   bool grad_checkpoint_ = false;
 };

@@ -1,6 +1,7 @@
-// LoRA training pass (train/lora_pass.h): forward over every position of the batch with the
-// decoder's ops, activations kept per layer, then backward layer by layer in reverse.
-#include "train/lora_pass.h"
+// The training pass (train/train_pass.h): forward over every position of the batch with the
+// decoder's ops, activations kept per layer, then backward layer by layer in reverse, into the
+// adapter's gradients (LoRA) or every weight's (full).
+#include "train/train_pass.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,9 @@
 #include <memory>
 
 #include "base/error.h"
+#include "models/packing.h"
+#include "kernels/cpu/kernels.h"
+#include "ops/attention.h"
 #include "ops/elementwise.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"
@@ -27,12 +31,14 @@ using Vec = std::vector<float>;
 
 Vec zeros(int64_t n) { return Vec(static_cast<size_t>(n), 0.0f); }
 
-// One projection: the frozen weight and the adapter module joining it, if any.
+// One projection: the weight, the adapter module joining it if any, and in a full run the
+// weight's own gradient.
 struct Projection {
   const Weight* w = nullptr;
   const LoraModule* lora = nullptr;
   int64_t index = -1;  // of the module in the adapter (its gradients' slot)
   float scale = 0.0f;
+  std::vector<float>* dw = nullptr;
 };
 
 void add_bias(float* y, const std::vector<float>& bias, int64_t n) {
@@ -45,20 +51,25 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t n) {
 
 }  // namespace
 
-struct LoraPass::Layer {
+struct TrainPass::Layer {
   Vec x_in, xn1, q_raw, k_raw, q, k, v, probs, att, o_out, x_mid, xn2, gate, up, h, f_out;
   Vec u[7];  // x·Aᵀ of each adapted projection, by LoraTarget
 };
 
-struct LoraPass::Forward {
+struct TrainPass::Sink {
+  LoraGrads* lora = nullptr;
+  ModelGrads* full = nullptr;
+};
+
+struct TrainPass::Forward {
   int64_t n = 0;  // positions: n_seq · seq_len
   bool checkpointed = false;  // layers hold only their inputs
   std::vector<Layer> layers;
   Vec x_final, out_norm, logits;
 };
 
-LoraPass::LoraPass(const Model& model, const LoraAdapter& adapter, ThreadPool& pool)
-    : model_(model), adapter_(adapter), pool_(pool) {
+TrainPass::TrainPass(const Model& model, const LoraAdapter& adapter, ThreadPool& pool)
+    : model_(model), adapter_(&adapter), pool_(pool) {
   for (const LoraModule& m : adapter.modules) {
     const Weight& w = lora_base_weight(model, m.layer, m.target);
     if (m.in != w.cols || m.out != w.rows || static_cast<int64_t>(m.a.size()) != m.rank * m.in ||
@@ -69,17 +80,45 @@ LoraPass::LoraPass(const Model& model, const LoraAdapter& adapter, ThreadPool& p
   }
 }
 
+TrainPass::TrainPass(const Model& model, ThreadPool& pool) : model_(model), adapter_(nullptr), pool_(pool) {
+  const ModelWeights& w = model.weights();
+  auto check = [&](const Weight& m) {
+    if (m.type != DType::f32 || m.packed != nullptr) fail("full training: {} is {}, not F32", m.name, dtype_name(m.type));
+  };
+  check(w.token_embd);
+  for_each_matrix(w, check);
+  auto refuse = [&](const std::vector<float>& v, const char* what) {
+    if (!v.empty()) fail("full training: the model has {}; only Llama-shaped layers are trained in full", what);
+  };
+  if (!w.rope_freqs.empty() || !w.rope_factors_short.empty()) fail("full training: RoPE frequency factors are not trained");
+  for (const LayerWeights& l : w.layers) {
+    refuse(l.attn_q_bias, "attention biases");
+    refuse(l.attn_k_bias, "attention biases");
+    refuse(l.attn_v_bias, "attention biases");
+    refuse(l.attn_q_norm, "Q/K norms");
+    refuse(l.attn_k_norm, "Q/K norms");
+    refuse(l.post_attn_norm, "post-attention norms");
+    refuse(l.post_ffn_norm, "post-FFN norms");
+  }
+}
+
 namespace {
 
-Projection projection(const Model& model, const LoraAdapter& adapter, int64_t layer, LoraTarget t) {
+Projection projection(const Model& model, const LoraAdapter* adapter, int64_t layer, LoraTarget t, ModelGrads* full) {
   Projection p;
   p.w = &lora_base_weight(model, layer, t);
-  for (size_t i = 0; i < adapter.modules.size(); ++i) {
-    const LoraModule& m = adapter.modules[i];
+  if (full != nullptr) {
+    LayerGrads& g = full->layers[static_cast<size_t>(layer)];
+    std::vector<float>* slots[] = {&g.attn_q, &g.attn_k, &g.attn_v, &g.attn_output, &g.ffn_gate, &g.ffn_up, &g.ffn_down};
+    p.dw = slots[static_cast<int>(t)];
+  }
+  if (adapter == nullptr) return p;
+  for (size_t i = 0; i < adapter->modules.size(); ++i) {
+    const LoraModule& m = adapter->modules[i];
     if (m.layer == layer && m.target == t) {
       p.lora = &m;
       p.index = static_cast<int64_t>(i);
-      p.scale = adapter.scale(m.rank);
+      p.scale = adapter->scale(m.rank);
     }
   }
   return p;
@@ -94,14 +133,15 @@ void linear_forward(float* y, Vec& u, const Projection& p, const float* x, int64
   ops::add_lora(y, x, n, m.in, m.out, ops::LoraTerm{m.a.data(), m.b.data(), m.rank, p.scale}, u.data(), pool);
 }
 
-// dx += dy·W (+ the adapter's term), and the adapter's gradients.
+// dx += dy·W (+ the adapter's term), and the adapter's gradients or the weight's.
 void linear_backward(float* dx, const Projection& p, const float* dy, const float* x, const Vec& u, int64_t n,
-                     LoraGrads& grads, ThreadPool& pool) {
+                     LoraGrads* grads, ThreadPool& pool) {
   ops::matmul_backward_input(dx, *p.w, dy, n, pool);
-  if (p.lora == nullptr) return;
+  if (p.dw != nullptr) ops::matmul_backward_weight(p.dw->data(), dy, x, n, p.w->rows, p.w->cols, pool);
+  if (p.lora == nullptr || grads == nullptr) return;
   const LoraModule& m = *p.lora;
   const auto i = static_cast<size_t>(p.index);
-  lora_backward<float>(dx, grads.a[i].data(), grads.b[i].data(), dy, x, u.data(), m.a.data(), m.b.data(), n, m.in,
+  lora_backward<float>(dx, grads->a[i].data(), grads->b[i].data(), dy, x, u.data(), m.a.data(), m.b.data(), n, m.in,
                        m.out, m.rank, p.scale);
 }
 
@@ -109,11 +149,12 @@ void norm_rows_forward(float* x, const std::vector<float>& w, int64_t rows, int6
   for (int64_t r = 0; r < rows; ++r) ops::rms_norm(x + r * width, x + r * width, w.data(), width, eps);
 }
 
-// dx += the gradient of rows of x normed with w, given dy.
+// dx += the gradient of rows of x normed with w, given dy; dw += the weight's, when given.
 void norm_rows_backward(float* dx, const float* dy, const float* x, const std::vector<float>& w, int64_t rows,
-                        int64_t width, float eps) {
+                        int64_t width, float eps, std::vector<float>* dw = nullptr) {
   for (int64_t r = 0; r < rows; ++r) {
-    rms_norm_backward<float>(dx + r * width, nullptr, dy + r * width, x + r * width, w.data(), width, eps);
+    rms_norm_backward<float>(dx + r * width, dw != nullptr ? dw->data() : nullptr, dy + r * width, x + r * width,
+                             w.data(), width, eps);
   }
 }
 
@@ -139,14 +180,14 @@ AttentionDims attention_dims(const ModelSpec& s, const LayerSpec& ls, int64_t se
 }  // namespace
 
 // One layer: x (the residual stream) goes in and comes out; L keeps what backward needs.
-void LoraPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer& L) {
+void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer& L) {
   const ModelSpec& s = model_.spec();
   const ModelWeights& w = model_.weights();
   const int64_t n = batch.n_seq * batch.seq_len, d = s.n_embd, T = batch.seq_len;
   const int64_t qd = s.n_head * s.head_dim, kd = s.n_head_kv * s.head_dim;
   const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
   const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
-  auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t); };
+  auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t, nullptr); };
   auto u = [&](LoraTarget t) -> Vec& { return L.u[static_cast<int>(t)]; };
 
   L.x_in = x;
@@ -172,12 +213,13 @@ void LoraPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer&
   const AttentionDims dims = attention_dims(s, ls, T);
   L.att = zeros(n * qd);
   L.probs = zeros(batch.n_seq * s.n_head * T * T);
-  pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
-    for (int64_t b = b0; b < b1; ++b) {
-      attention_forward<float>(L.att.data() + b * T * qd, L.probs.data() + b * s.n_head * T * T, L.q.data() + b * T * qd,
-                               L.k.data() + b * T * kd, L.v.data() + b * T * kd, dims);
-    }
-  });
+  // The inference kernels (ops::attention, each sequence a cache of T positions), keeping the weights.
+  const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, dims.scale, dims.softcap, dims.window};
+  Vec scratch(static_cast<size_t>(pool_.size() * kernels::kMaxQueries * T));
+  for (int64_t b = 0; b < batch.n_seq; ++b) {
+    ops::attention(L.att.data() + b * T * qd, L.q.data() + b * T * qd, L.k.data() + b * T * kd, L.v.data() + b * T * kd,
+                   0, T, shape, scratch.data(), pool_, L.probs.data() + b * s.n_head * T * T);
+  }
   L.o_out = zeros(n * d);
   linear_forward(L.o_out.data(), u(LoraTarget::o), proj(LoraTarget::o), L.att.data(), n, pool_);
   Vec branch = L.o_out;
@@ -203,7 +245,7 @@ void LoraPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer&
   for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
 }
 
-void LoraPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
+void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
   const ModelSpec& s = model_.spec();
   const ModelWeights& w = model_.weights();
   const int64_t n = batch.n_seq * batch.seq_len, d = s.n_embd;
@@ -265,19 +307,25 @@ double batch_loss(const TrainBatch& batch, const std::vector<float>& logits, int
 
 }  // namespace
 
-double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads) {
+double TrainPass::backward(const TrainBatch& batch, Forward& f, const Sink& sink) {
   const ModelSpec& s = model_.spec();
   const ModelWeights& w = model_.weights();
   const int64_t n = f.n, d = s.n_embd, T = batch.seq_len;
   const int64_t qd = s.n_head * s.head_dim, kd = s.n_head_kv * s.head_dim;
+  ModelGrads* full = sink.full;
   Vec dlogits = zeros(n * s.n_vocab);
   const double loss = batch_loss(batch, f.logits, s.n_vocab, dlogits.data());
   if (s.final_softcap > 0.0f) softcap_backward<float>(dlogits.data(), f.logits.data(), n * s.n_vocab, s.final_softcap);
   Vec d_norm = zeros(n * d);
   ops::matmul_backward_input(d_norm.data(), w.output, dlogits.data(), n, pool_);
+  if (full != nullptr) {
+    Vec& d_output = s.tied_output ? full->token_embd : full->output;
+    ops::matmul_backward_weight(d_output.data(), dlogits.data(), f.out_norm.data(), n, s.n_vocab, d, pool_);
+  }
   dlogits = Vec();
   Vec dx = zeros(n * d);
-  norm_rows_backward(dx.data(), d_norm.data(), f.x_final.data(), w.output_norm, n, d, s.norm_eps);
+  norm_rows_backward(dx.data(), d_norm.data(), f.x_final.data(), w.output_norm, n, d, s.norm_eps,
+                     full != nullptr ? &full->output_norm : nullptr);
 
   for (int64_t il = s.n_layer - 1; il >= 0; --il) {
     Layer recomputed;
@@ -288,7 +336,8 @@ double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads)
     const Layer& L = f.checkpointed ? recomputed : f.layers[static_cast<size_t>(il)];
     const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
     const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
-    auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t); };
+    LayerGrads* lg = full != nullptr ? &full->layers[static_cast<size_t>(il)] : nullptr;
+    auto proj = [&](LoraTarget t) { return projection(model_, adapter_, il, t, full); };
     auto u = [&](LoraTarget t) -> const Vec& { return L.u[static_cast<int>(t)]; };
 
     // Feed-forward branch: x += post_norm(down(act(gate) * up)).
@@ -298,7 +347,7 @@ double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads)
       norm_rows_backward(d_branch.data(), dx.data(), L.f_out.data(), lw.post_ffn_norm, n, d, s.norm_eps);
     }
     Vec dh = zeros(n * s.n_ff);
-    linear_backward(dh.data(), proj(LoraTarget::down), d_branch.data(), L.h.data(), u(LoraTarget::down), n, grads, pool_);
+    linear_backward(dh.data(), proj(LoraTarget::down), d_branch.data(), L.h.data(), u(LoraTarget::down), n, sink.lora, pool_);
     Vec dgate = zeros(n * s.n_ff), dup = zeros(n * s.n_ff);
     if (s.activation == Activation::gelu_tanh) {
       geglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
@@ -306,9 +355,10 @@ double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads)
       swiglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
     }
     Vec dxn = zeros(n * d);
-    linear_backward(dxn.data(), proj(LoraTarget::gate), dgate.data(), L.xn2.data(), u(LoraTarget::gate), n, grads, pool_);
-    linear_backward(dxn.data(), proj(LoraTarget::up), dup.data(), L.xn2.data(), u(LoraTarget::up), n, grads, pool_);
-    norm_rows_backward(dx.data(), dxn.data(), L.x_mid.data(), lw.ffn_norm, n, d, s.norm_eps);
+    linear_backward(dxn.data(), proj(LoraTarget::gate), dgate.data(), L.xn2.data(), u(LoraTarget::gate), n, sink.lora, pool_);
+    linear_backward(dxn.data(), proj(LoraTarget::up), dup.data(), L.xn2.data(), u(LoraTarget::up), n, sink.lora, pool_);
+    norm_rows_backward(dx.data(), dxn.data(), L.x_mid.data(), lw.ffn_norm, n, d, s.norm_eps,
+                       lg != nullptr ? &lg->ffn_norm : nullptr);
 
     // Attention branch: x += post_norm(o(attention(rope(q), rope(k), v))).
     d_branch = dx;
@@ -317,7 +367,7 @@ double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads)
       norm_rows_backward(d_branch.data(), dx.data(), L.o_out.data(), lw.post_attn_norm, n, d, s.norm_eps);
     }
     Vec datt = zeros(n * qd);
-    linear_backward(datt.data(), proj(LoraTarget::o), d_branch.data(), L.att.data(), u(LoraTarget::o), n, grads, pool_);
+    linear_backward(datt.data(), proj(LoraTarget::o), d_branch.data(), L.att.data(), u(LoraTarget::o), n, sink.lora, pool_);
     Vec dq = zeros(n * qd), dk = zeros(n * kd), dv = zeros(n * kd);
     const AttentionDims dims = attention_dims(s, ls, T);
     pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
@@ -345,34 +395,70 @@ double LoraPass::backward(const TrainBatch& batch, Forward& f, LoraGrads& grads)
       dk = std::move(raw);
     }
     dxn.assign(dxn.size(), 0.0f);
-    linear_backward(dxn.data(), proj(LoraTarget::q), dq.data(), L.xn1.data(), u(LoraTarget::q), n, grads, pool_);
-    linear_backward(dxn.data(), proj(LoraTarget::k), dk.data(), L.xn1.data(), u(LoraTarget::k), n, grads, pool_);
-    linear_backward(dxn.data(), proj(LoraTarget::v), dv.data(), L.xn1.data(), u(LoraTarget::v), n, grads, pool_);
-    norm_rows_backward(dx.data(), dxn.data(), L.x_in.data(), lw.attn_norm, n, d, s.norm_eps);
+    linear_backward(dxn.data(), proj(LoraTarget::q), dq.data(), L.xn1.data(), u(LoraTarget::q), n, sink.lora, pool_);
+    linear_backward(dxn.data(), proj(LoraTarget::k), dk.data(), L.xn1.data(), u(LoraTarget::k), n, sink.lora, pool_);
+    linear_backward(dxn.data(), proj(LoraTarget::v), dv.data(), L.xn1.data(), u(LoraTarget::v), n, sink.lora, pool_);
+    norm_rows_backward(dx.data(), dxn.data(), L.x_in.data(), lw.attn_norm, n, d, s.norm_eps,
+                       lg != nullptr ? &lg->attn_norm : nullptr);
+  }
+  if (full != nullptr) {  // the embedding rows the batch looked up (times the embedding scale)
+    for (int64_t t = 0; t < n; ++t) {
+      float* row = full->token_embd.data() + static_cast<int64_t>(batch.ids[static_cast<size_t>(t)]) * d;
+      for (int64_t i = 0; i < d; ++i) row[i] += dx[static_cast<size_t>(t * d + i)] * s.embd_scale;
+    }
   }
   return loss;
 }
 
-double LoraPass::loss_and_grads(const TrainBatch& batch, LoraGrads& grads) {
-  grads.a.resize(adapter_.modules.size());
-  grads.b.resize(adapter_.modules.size());
-  for (size_t i = 0; i < adapter_.modules.size(); ++i) {
-    grads.a[i].assign(adapter_.modules[i].a.size(), 0.0f);
-    grads.b[i].assign(adapter_.modules[i].b.size(), 0.0f);
+double TrainPass::loss_and_grads(const TrainBatch& batch, LoraGrads& grads) {
+  if (adapter_ == nullptr) fail("training: a full run has no adapter gradients");
+  grads.a.resize(adapter_->modules.size());
+  grads.b.resize(adapter_->modules.size());
+  for (size_t i = 0; i < adapter_->modules.size(); ++i) {
+    grads.a[i].assign(adapter_->modules[i].a.size(), 0.0f);
+    grads.b[i].assign(adapter_->modules[i].b.size(), 0.0f);
   }
   Forward f;
   f.checkpointed = grad_checkpoint_;
   forward(batch, f, grad_checkpoint_ ? Keep::inputs : Keep::all);
-  return backward(batch, f, grads);
+  return backward(batch, f, Sink{&grads, nullptr});
 }
 
-double LoraPass::loss(const TrainBatch& batch) {
+double TrainPass::loss_and_grads(const TrainBatch& batch, ModelGrads& grads) {
+  if (adapter_ != nullptr) fail("training: a LoRA run has no weight gradients");
+  const ModelSpec& s = model_.spec();
+  const ModelWeights& w = model_.weights();
+  auto zero = [](std::vector<float>& g, const Weight& m) { g.assign(static_cast<size_t>(m.rows * m.cols), 0.0f); };
+  auto zero_vec = [](std::vector<float>& g, const std::vector<float>& v) { g.assign(v.size(), 0.0f); };
+  zero(grads.token_embd, w.token_embd);
+  zero_vec(grads.output_norm, w.output_norm);
+  if (s.tied_output) {
+    grads.output.clear();
+  } else {
+    zero(grads.output, w.output);
+  }
+  grads.layers.resize(w.layers.size());
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const LayerWeights& l = w.layers[i];
+    LayerGrads& g = grads.layers[i];
+    zero_vec(g.attn_norm, l.attn_norm);
+    zero_vec(g.ffn_norm, l.ffn_norm);
+    zero(g.attn_q, l.attn_q), zero(g.attn_k, l.attn_k), zero(g.attn_v, l.attn_v), zero(g.attn_output, l.attn_output);
+    zero(g.ffn_gate, l.ffn_gate), zero(g.ffn_up, l.ffn_up), zero(g.ffn_down, l.ffn_down);
+  }
+  Forward f;
+  f.checkpointed = grad_checkpoint_;
+  forward(batch, f, grad_checkpoint_ ? Keep::inputs : Keep::all);
+  return backward(batch, f, Sink{nullptr, &grads});
+}
+
+double TrainPass::loss(const TrainBatch& batch) {
   Forward f;
   forward(batch, f, Keep::none);
   return batch_loss(batch, f.logits, model_.spec().n_vocab, nullptr);
 }
 
-std::vector<float> LoraPass::logits(std::span<const int32_t> ids) {
+std::vector<float> TrainPass::logits(std::span<const int32_t> ids) {
   TrainBatch batch;
   batch.n_seq = 1;
   batch.seq_len = static_cast<int64_t>(ids.size());

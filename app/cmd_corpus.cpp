@@ -1,0 +1,119 @@
+// owl stories: the project's own training corpus (train/story_corpus.h), written as JSONL
+// {"text": ...} lines, train.jsonl and valid.jsonl from disjoint story numbers of one seed.
+// owl train-tokenizer: an SPM-style BPE vocabulary trained on JSONL or plain text
+// (train/tokenizer_trainer.h), written as a vocabulary-only GGUF that owl train and every
+// tokenizer command read.
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/atomic_write.h"
+#include "base/error.h"
+#include "commands.h"
+#include "formats/gguf.h"
+#include "tokenizer/gguf_export.h"
+#include "train/story_corpus.h"
+#include "train/tokenizer_trainer.h"
+
+namespace owl::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct StoriesArgs {
+  std::string output;
+  int64_t train = 20000, valid = 500;
+  uint64_t seed = 1;
+};
+
+std::string jsonl(uint64_t seed, int64_t first, int64_t count) {
+  std::string out;
+  for (const std::string& story : train::generate_stories(seed, first, count)) {
+    out += nlohmann::json{{"text", story}}.dump() + "\n";
+  }
+  return out;
+}
+
+void stories_command(const StoriesArgs& a) {
+  std::error_code ec;
+  fs::create_directories(a.output, ec);
+  if (ec || !fs::is_directory(a.output)) fail("-o {}: cannot make this directory", a.output);
+  atomic_write(fs::path(a.output) / "train.jsonl", jsonl(a.seed, 0, a.train));
+  if (a.valid > 0) atomic_write(fs::path(a.output) / "valid.jsonl", jsonl(a.seed, a.train, a.valid));
+  std::fprintf(stderr, "stories: %lld training and %lld validation stories (seed %llu) in %s\n",
+               static_cast<long long>(a.train), static_cast<long long>(a.valid),
+               static_cast<unsigned long long>(a.seed), a.output.c_str());
+}
+
+struct TokenizerArgs {
+  std::vector<std::string> data;
+  std::string output;
+  train::TokenizerTrainOptions o;
+};
+
+// The texts of a file: the "text" of each JSONL line, or each line of any other file.
+void read_texts(const std::string& path, std::vector<std::string>& texts) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot read", path);
+  const bool json_lines = path.ends_with(".jsonl");
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    if (!json_lines) {
+      texts.push_back(line);
+      continue;
+    }
+    try {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) fail("{}:{}: no \"text\" string", path, n);
+      texts.push_back(j["text"].get<std::string>());
+    } catch (const nlohmann::json::exception& e) {
+      fail("{}:{}: not valid JSON: {}", path, n, e.what());
+    }
+  }
+}
+
+void tokenizer_command(TokenizerArgs& a) {
+  std::vector<std::string> texts;
+  for (const std::string& d : a.data) {
+    read_texts(fs::is_directory(d) ? (fs::path(d) / "train.jsonl").string() : d, texts);
+  }
+  const Vocab v = train::train_spm_bpe(texts, a.o);
+  gguf::Writer w;
+  w.set("general.architecture", gguf::Value{std::string("llama")});
+  w.set("general.type", gguf::Value{std::string("vocab")});
+  for (auto& [key, value] : vocab_metadata(v)) w.set(key, std::move(value));
+  w.write(a.output);
+  std::fprintf(stderr, "train-tokenizer: %d pieces from %zu texts written to %s\n", v.size(), texts.size(),
+               a.output.c_str());
+}
+
+}  // namespace
+
+void add_stories(CLI::App& app) {
+  auto a = std::make_shared<StoriesArgs>();
+  CLI::App* cmd = app.add_subcommand("stories", "Write owl's own training corpus: generated children's stories (JSONL)");
+  cmd->add_option("-o,--output", a->output, "Directory for train.jsonl and valid.jsonl")->required();
+  cmd->add_option("--train", a->train, "Training stories")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
+  cmd->add_option("--valid", a->valid, "Validation stories (the numbers after the training ones)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 32));
+  cmd->add_option("--seed", a->seed, "Corpus seed: the same seed writes the same stories")->capture_default_str();
+  cmd->callback([a] { stories_command(*a); });
+}
+
+void add_train_tokenizer(CLI::App& app) {
+  auto a = std::make_shared<TokenizerArgs>();
+  CLI::App* cmd = app.add_subcommand("train-tokenizer", "Train a SentencePiece-style BPE tokenizer on your text");
+  cmd->add_option("--data", a->data, "JSONL ({\"text\"} lines), a directory with train.jsonl, or text files")->required();
+  cmd->add_option("-o,--output", a->output, "Vocabulary GGUF to write")->required();
+  cmd->add_option("--vocab-size", a->o.vocab_size, "Pieces in all (specials, 256 bytes, characters, merges)")
+      ->capture_default_str()->check(CLI::Range(int64_t{300}, int64_t{1000000}));
+  cmd->add_option("--min-frequency", a->o.min_frequency, "Never merge a pair seen fewer times")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  cmd->callback([a] { tokenizer_command(*a); });
+}
+
+}  // namespace owl::app
