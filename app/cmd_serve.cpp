@@ -20,6 +20,7 @@ struct ServeArgs {
   server::ModelPoolOptions pool;
   int64_t keep_alive_seconds = 300;
   int64_t max_body_mib = 8;
+  LoraArgs lora;
 };
 
 // The signal handler only sets a flag (all it may safely do); a watcher thread stops the server.
@@ -33,6 +34,8 @@ void serve(ServeArgs& a) {
   a.pool.keep_alive = std::chrono::seconds(a.keep_alive_seconds);
   a.http.max_body_bytes = static_cast<size_t>(a.max_body_mib) << 20;
   if (a.pool.scheduler.threads <= 0) a.pool.scheduler.threads = default_threads();
+  a.pool.loras = a.lora.requests();
+  if (!a.pool.loras.empty() && !a.models_dir.empty()) fail("--lora: serve one model with adapters, not --models DIR");
   server::ModelPool pool(a.pool);
   if (!a.models_dir.empty()) pool.add_dir(a.models_dir);
   if (!a.model.flag.empty() || !a.model.positional.empty()) pool.add_file(a.model.path());
@@ -97,6 +100,7 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--max-body", a->max_body_mib, "Largest request body in MiB")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_flag("--no-webui{false}", a->http.webui, "Do not serve the chat page at /");
   cmd->add_flag("--force", a->pool.force, "Load models even when predicted not to fit in memory");
+  add_lora_options(*cmd, a->lora);  // a request's "lora": [{"id", "scale"}] overrides the scales
   cmd->callback([a] { serve(*a); });
 }
 

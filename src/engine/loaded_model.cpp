@@ -15,6 +15,7 @@ std::unique_ptr<LoadedModel> LoadedModel::load(const std::string& path, const st
   std::unique_ptr<LoadedModel> m(new LoadedModel());
   m->model_ = Model::load(path);
   for (const LoraRequest& l : loras) attach_lora(*m->model_, read_lora_adapter(l.path, *m->model_), l.scale);
+  m->loras_ = loras;
   m->tokenizer_ = Tokenizer::from_gguf(m->model_->file());
   if (m->tokenizer_->n_vocab() != m->model_->spec().n_vocab) {
     fail("{}: the tokenizer has {} tokens but token_embd.weight has {} rows", path, m->tokenizer_->n_vocab(),

@@ -40,6 +40,8 @@ class LoadedModel {
   const std::vector<int32_t>& stop_tokens() const { return stop_tokens_; }
   // The file's pooling for embeddings, mean when it names none.
   Pooling pooling() const { return pooling_; }
+  // The adapters it was loaded with, in the order of their ids (a request's "lora" names them).
+  const std::vector<LoraRequest>& loras() const { return loras_; }
 
   // A conversation (OpenAI-style messages) rendered with the model's template and a generation
   // prompt. tools: a list of tool schemas or null. Throws owl::Error / chat::TemplateError.
@@ -61,6 +63,7 @@ class LoadedModel {
  private:
   LoadedModel() = default;
   std::unique_ptr<Model> model_;
+  std::vector<LoraRequest> loras_;
   std::unique_ptr<Tokenizer> tokenizer_;
   chat::ModelTemplate template_info_;
   std::unique_ptr<chat::Template> template_;

@@ -42,6 +42,7 @@ struct Scheduler::Slot {
   Slot(const ModelSpec& spec, int64_t n_ctx) : cache(spec, n_ctx) {}
   KvCache cache;
   std::vector<int32_t> cached;  // the tokens whose keys and values the cache holds
+  std::vector<float> cached_lora;  // the adapter scales they were computed with (empty: the model's)
   uint64_t last_used = 0;
 
   // The request it runs, if any.
@@ -90,6 +91,17 @@ std::shared_ptr<Job> Scheduler::submit(CompletionRequest request, std::shared_pt
     if (!std::isfinite(bias) && bias != -INFINITY) fail("logit_bias for token {} is not a number", id);
   }
   validate(request.sampling);
+  const std::span<const float> adapters = model_.model().lora_scales();
+  if (!request.lora_scales.empty() && request.lora_scales.size() != adapters.size()) {
+    fail("{} LoRA scales for a model loaded with {} adapters", request.lora_scales.size(), adapters.size());
+  }
+  for (const float scale : request.lora_scales) {
+    if (!std::isfinite(scale) || std::fabs(scale) > 100.0f) fail("a LoRA scale must be a number from -100 to 100");
+  }
+  // The load-time scales asked for again are the default: such requests share cached prefixes.
+  if (std::equal(request.lora_scales.begin(), request.lora_scales.end(), adapters.begin(), adapters.end())) {
+    request.lora_scales.clear();
+  }
   auto job = std::make_shared<Job>(std::move(signal));
   {
     std::lock_guard lock(mutex_);
@@ -211,7 +223,8 @@ void Scheduler::admit(Waiting w) {
   for (auto& s : slots_) {
     if (s->job) continue;
     const auto mm = std::mismatch(s->cached.begin(), s->cached.end(), prompt.begin(), prompt.end());
-    const auto common = static_cast<size_t>(mm.first - s->cached.begin());
+    // Keys and values computed with other adapter scales are another model's: nothing is shared.
+    const auto common = s->cached_lora == w.request.lora_scales ? static_cast<size_t>(mm.first - s->cached.begin()) : 0;
     if (best == nullptr || common > best_common || (common == best_common && s->last_used < best->last_used)) {
       best = s.get();
       best_common = common;
@@ -221,6 +234,7 @@ void Scheduler::admit(Waiting w) {
   const size_t common = std::min(best_common, prompt.size() - 1);  // at least one token for fresh logits
   s.cache.set_n_past(static_cast<int64_t>(common));
   s.cached.resize(common);
+  s.cached_lora = w.request.lora_scales;
   s.last_used = ++clock_;
   s.job = std::move(w.job);
   s.request = std::move(w.request);
@@ -255,7 +269,7 @@ void Scheduler::step() {
   std::vector<SequenceInput> batch;
   std::vector<size_t> chunk;
   for (Slot* s : order) {
-    batch.push_back({&s->cache, std::span<const int32_t>(&s->pending, 1), false});
+    batch.push_back({&s->cache, std::span<const int32_t>(&s->pending, 1), false, s->request.lora_scales});
     chunk.push_back(1);
   }
   int64_t budget = options_.prompt_tokens_per_step;
@@ -264,7 +278,8 @@ void Scheduler::step() {
     if (take == 0) continue;
     budget -= static_cast<int64_t>(take);
     order.push_back(s);
-    batch.push_back({&s->cache, std::span<const int32_t>(s->request.prompt).subspan(s->n_prompt_done, take), false});
+    batch.push_back({&s->cache, std::span<const int32_t>(s->request.prompt).subspan(s->n_prompt_done, take), false,
+                     s->request.lora_scales});
     chunk.push_back(take);
   }
   if (batch.empty()) return;

@@ -37,6 +37,9 @@ struct CompletionRequest {
   // The text continues the prompt's (a completion, as owl run prints it) rather than starting
   // afresh (a chat reply): decoding then keeps the first token's leading space.
   bool continues_prompt = false;
+  // One scale per LoRA adapter the model was loaded with (replacing --lora-scale for this request;
+  // 0 turns an adapter off); empty: the load-time scales.
+  std::vector<float> lora_scales;
 };
 
 struct SchedulerOptions {

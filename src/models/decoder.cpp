@@ -65,7 +65,21 @@ void Decoder::reserve(int64_t n, int64_t n_ctx) {
 
 // The terms of the LoRA adapters attached to the model (ops/linear.h), added after a projection.
 void Decoder::add_loras(float* y, const float* x, int64_t n, int64_t il, LoraTarget target, const Weight& w) {
-  for (const ops::LoraTerm& lora : model_.lora_terms(il, target)) ops::add_lora(y, x, n, w.cols, w.rows, lora, nullptr, pool_);
+  for (const ops::LoraTerm& lora : model_.lora_terms(il, target)) {
+    const float* rows = lora_row_scales_.empty() ? nullptr : lora_row_scales_[static_cast<size_t>(lora.adapter)].data();
+    ops::add_lora(y, x, n, w.cols, w.rows, lora, nullptr, pool_, rows);
+  }
+}
+
+// Per-token adapter scales for a micro-batch where some sequence asked for its own.
+void Decoder::set_lora_row_scales(const std::vector<Token>& tokens) {
+  lora_row_scales_.clear();
+  const std::span<const float> defaults = model_.lora_scales();
+  if (std::none_of(tokens.begin(), tokens.end(), [](const Token& t) { return t.lora_scales != nullptr; })) return;
+  lora_row_scales_.resize(defaults.size());
+  for (size_t a = 0; a < defaults.size(); ++a) {
+    for (const Token& t : tokens) lora_row_scales_[a].push_back(t.lora_scales != nullptr ? t.lora_scales[a] : defaults[a]);
+  }
 }
 
 void Decoder::observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const {
@@ -103,6 +117,9 @@ std::span<const float> Decoder::eval_rows(std::span<const SequenceInput> batch, 
       fail("context full: {} positions used + {} new exceed the context size {}", in.cache->n_past(), n,
            in.cache->n_ctx());
     }
+    if (!in.lora_scales.empty() && in.lora_scales.size() != model_.lora_scales().size()) {
+      fail("{} LoRA scales for a model with {} adapters", in.lora_scales.size(), model_.lora_scales().size());
+    }
     n_rows += in.all_logits ? n : 1;
     n_ctx_max = std::max(n_ctx_max, in.cache->n_ctx());
   }
@@ -118,7 +135,8 @@ std::span<const float> Decoder::eval_rows(std::span<const SequenceInput> batch, 
     const auto n = static_cast<int64_t>(in.tokens.size());
     for (int64_t i = 0; i < n; ++i) {
       const bool wanted = in.all_logits || i == n - 1;
-      all.push_back({in.cache, in.cache->n_past() + i, wanted ? logits_.data() + (row++) * width : nullptr});
+      all.push_back({in.cache, in.cache->n_past() + i, wanted ? logits_.data() + (row++) * width : nullptr,
+                     in.lora_scales.empty() ? nullptr : in.lora_scales.data()});
       ids.push_back(in.tokens[static_cast<size_t>(i)]);
     }
   }
@@ -136,6 +154,7 @@ void Decoder::eval_micro_batch(const std::vector<Token>& tokens, const int32_t* 
   const ModelWeights& w = model_.weights();
   const auto n = static_cast<int64_t>(tokens.size());
   const int64_t d = s.n_embd;
+  set_lora_row_scales(tokens);
 
   for (int64_t t = 0; t < n; ++t) {
     float* x = x_.data() + t * d;

@@ -19,6 +19,9 @@ struct SequenceInput {
   KvCache* cache = nullptr;
   std::span<const int32_t> tokens;
   bool all_logits = false;  // logits of every token, or of the last only
+  // One scale per LoRA adapter attached to the model (Model::lora_scales), for this sequence
+  // alone (a server request's own); empty: the model's.
+  std::span<const float> lora_scales;
 };
 
 // Sees named intermediate activations (llama.cpp's names: attn_norm, attn_out, ffn_inp, ffn_norm,
@@ -57,12 +60,14 @@ class Decoder {
     KvCache* cache;
     int64_t pos;
     float* logits;  // where its logits (or hidden state, in eval_hidden) go, or null
+    const float* lora_scales;  // its sequence's, or null: the model's
   };
   std::span<const float> eval_rows(std::span<const SequenceInput> batch, bool hidden);
   void eval_micro_batch(const std::vector<Token>& tokens, const int32_t* ids, bool hidden);
   void attention_block(const std::vector<Token>& tokens, int64_t il);
   void feed_forward_block(int64_t n, int64_t il);
   void add_loras(float* y, const float* x, int64_t n, int64_t il, LoraTarget target, const Weight& w);
+  void set_lora_row_scales(const std::vector<Token>& tokens);
   void observe(std::string_view name, int64_t layer, const float* data, int64_t n, int64_t width) const;
   void reserve(int64_t n_tokens, int64_t n_ctx);
 
@@ -82,6 +87,9 @@ class Decoder {
   std::vector<float> rope_cos_sin_;  // (threads, n_rot) the rotation of one position, shared by its heads
   std::vector<float> out_rows_;  // (B, n_embd) final-normed rows whose logits are wanted
   std::vector<float> logits_;  // (rows requested, n_vocab)
+  // Per attached adapter, each token's scale in the current micro-batch; empty when every token
+  // takes the model's (the common case: the terms' own scale is used).
+  std::vector<std::vector<float>> lora_row_scales_;
 };
 
 }  // namespace owl

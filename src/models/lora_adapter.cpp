@@ -351,13 +351,15 @@ void write_lora_adapter(const LoraAdapter& adapter, const Model& model, const st
 
 void attach_lora(Model& model, const LoraAdapter& adapter, float user_scale) {
   auto owned = std::make_shared<const LoraAdapter>(adapter);
+  const int32_t index = model.add_lora_adapter(user_scale);
   for (const LoraModule& m : owned->modules) {
     const Weight& w = lora_base_weight(model, m.layer, m.target);
     if (m.in != w.cols || m.out != w.rows) {
       fail("LoRA: the {} module of layer {} is {} x {}; the model's projection is {} x {}", lora_target_name(m.target),
            m.layer, m.out, m.in, w.rows, w.cols);
     }
-    model.add_lora_term(m.layer, m.target, ops::LoraTerm{m.a.data(), m.b.data(), m.rank, owned->scale(m.rank) * user_scale},
+    const float own = owned->scale(m.rank);
+    model.add_lora_term(m.layer, m.target, ops::LoraTerm{m.a.data(), m.b.data(), m.rank, own * user_scale, own, index},
                         owned);
   }
 }

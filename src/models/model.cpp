@@ -24,6 +24,11 @@ std::span<const ops::LoraTerm> Model::lora_terms(int64_t layer, LoraTarget targe
   return lora_terms_[static_cast<size_t>(layer)][static_cast<size_t>(target)];
 }
 
+int32_t Model::add_lora_adapter(float user_scale) {
+  lora_scales_.push_back(user_scale);
+  return static_cast<int32_t>(lora_scales_.size() - 1);
+}
+
 void Model::add_lora_term(int64_t layer, LoraTarget target, ops::LoraTerm term, std::shared_ptr<const void> keep_alive) {
   if (layer < 0 || layer >= spec_.n_layer) fail("LoRA: layer {} out of range (the model has {})", layer, spec_.n_layer);
   if (lora_terms_.empty()) lora_terms_.resize(static_cast<size_t>(spec_.n_layer));

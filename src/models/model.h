@@ -34,6 +34,10 @@ class Model {
   std::span<const ops::LoraTerm> lora_terms(int64_t layer, LoraTarget target) const;
   void add_lora_term(int64_t layer, LoraTarget target, ops::LoraTerm term, std::shared_ptr<const void> keep_alive);
   bool has_lora() const { return !lora_owners_.empty(); }
+  // A new attached adapter with the user's scale (--lora-scale); returns its index for its terms.
+  int32_t add_lora_adapter(float user_scale);
+  // The user's scale of each attached adapter, by index: what a request that names none gets.
+  std::span<const float> lora_scales() const { return lora_scales_; }
 
  private:
   Model() = default;
@@ -42,6 +46,7 @@ class Model {
   ModelWeights weights_;
   std::vector<std::array<std::vector<ops::LoraTerm>, kLoraTargets>> lora_terms_;  // per layer
   std::vector<std::shared_ptr<const void>> lora_owners_;
+  std::vector<float> lora_scales_;
 };
 
 }  // namespace owl

@@ -9,7 +9,7 @@
 namespace owl::ops {
 
 void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, const LoraTerm& lora, float* u,
-              ThreadPool& pool) {
+              ThreadPool& pool, const float* row_scale) {
   pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
     std::vector<float> local(static_cast<size_t>(u == nullptr ? lora.rank : 0));
     for (int64_t t = t0; t < t1; ++t) {
@@ -22,11 +22,12 @@ void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, cons
         ut[j] = s;
       }
       float* yt = y + t * out;
+      const float scale = row_scale != nullptr ? lora.own_scale * row_scale[t] : lora.scale;
       for (int64_t o = 0; o < out; ++o) {
         const float* bo = lora.b + o * lora.rank;
         float s = 0.0f;
         for (int64_t j = 0; j < lora.rank; ++j) s += ut[j] * bo[j];
-        yt[o] += lora.scale * s;
+        yt[o] += scale * s;
       }
     }
   }, std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, lora.rank * (in + out))));

@@ -14,13 +14,17 @@ struct LoraTerm {
   const float* a = nullptr;  // (rank, in)
   const float* b = nullptr;  // (out, rank)
   int64_t rank = 0;
-  float scale = 1.0f;
+  float scale = 1.0f;      // the adapter's own scale (alpha/rank) times the user's (--lora-scale)
+  float own_scale = 1.0f;  // the adapter's own scale alone: a request's scale multiplies it
+  int32_t adapter = 0;     // which of the model's attached adapters (the order of --lora)
 };
 
-// y (n, out) += scale·u·Bᵀ with u (n, rank) = x·Aᵀ, kept in u when it is not null. Every sum runs
-// in a fixed order; threads split the tokens.
+// y (n, out) += scale·u·Bᵀ with u (n, rank) = x·Aᵀ, kept in u when it is not null. With row_scale,
+// token t's term is weighted by own_scale·row_scale[t] instead (the scale the request of that
+// token asked for: a server batches requests with different ones). Every sum runs in a fixed order;
+// threads split the tokens.
 void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, const LoraTerm& lora, float* u,
-              ThreadPool& pool);
+              ThreadPool& pool, const float* row_scale = nullptr);
 
 // y = x·Wᵀ (ops::matmul) plus each adapter's term.
 void linear(float* y, const Weight& w, const float* x, int64_t n, std::span<const LoraTerm> loras, ThreadPool& pool);

@@ -181,7 +181,7 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
   auto r = std::make_shared<Resident>();
   r->entry = entry;
   try {
-    r->model = LoadedModel::load(entry.path);
+    r->model = LoadedModel::load(entry.path, options_.loras);
     SchedulerOptions so = options_.scheduler;
     so.n_ctx = n_ctx;
     r->scheduler = std::make_unique<Scheduler>(*r->model, so);

@@ -27,6 +27,7 @@ struct ModelPoolOptions {
   std::chrono::seconds keep_alive{300};  // negative: forever
   int max_models = 2;
   bool force = false;  // load even when predicted not to fit
+  std::vector<LoraRequest> loras;  // adapters attached to every model served (--lora)
 };
 
 struct ModelEntry {

@@ -2,7 +2,8 @@
 // chat completions and legacy completions (JSON or SSE: one id per stream, a first chunk with the
 // role, content deltas, a finish chunk, an optional usage chunk, then [DONE]), embeddings (float or
 // base64 little-endian float32) and the model list. Fields outside the API that llama-server also
-// accepts (top_k, min_p, repeat_penalty) are honoured; other unknown fields are ignored.
+// accepts (top_k, min_p, repeat_penalty, per-request "lora" scales) are honoured; other unknown
+// fields are ignored.
 #include <cstring>
 
 #include "server/generation.h"
@@ -273,6 +274,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     const Json* tools = f.array("tools");
     ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
     call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
+    call.request.lora_scales = lora_scales(f, *model->model);
     run_completion(ctx, res, model.hand_over(), std::move(call), true, "");
   }));
 
@@ -285,6 +287,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     std::string text;
     call.request.prompt = legacy_prompt(f, *model->model, text);
     call.request.continues_prompt = true;
+    call.request.lora_scales = lora_scales(f, *model->model);
     if (echo && text.empty()) text = model->model->tokenizer().decode(call.request.prompt);
     run_completion(ctx, res, model.hand_over(), std::move(call), false, echo ? text : "");
   }));

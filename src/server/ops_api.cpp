@@ -1,5 +1,5 @@
 // Operations routes as llama-server has them: /health, /metrics (Prometheus text exposition
-// format), /tokenize and /detokenize.
+// format), /tokenize, /detokenize and /lora-adapters.
 #include "server/respond.h"
 #include "server/routes.h"
 #include "server/sampling_fields.h"
@@ -51,6 +51,16 @@ void add_ops_routes(httplib::Server& http, ServerContext& ctx) {
       else tokens.push_back(id);
     }
     send_json(res, Json{{"tokens", tokens}});
+  }));
+
+  // The adapters a model was loaded with (--lora), by the id a request's "lora" list uses.
+  http.Get("/lora-adapters", guarded(Dialect::openai, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    const std::optional<std::string> name = req.has_param("model") ? std::optional(req.get_param_value("model")) : std::nullopt;
+    const ModelLease model(ctx.pool, ctx.pool.acquire_requested(name));
+    Json list = Json::array();
+    const std::vector<LoraRequest>& loras = model->model->loras();
+    for (size_t i = 0; i < loras.size(); ++i) list.push_back({{"id", i}, {"path", loras[i].path}, {"scale", loras[i].scale}});
+    send_json(res, list);
   }));
 
   http.Post("/detokenize", guarded(Dialect::openai, [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -51,6 +51,29 @@ std::vector<std::string> stop_strings(const Fields& f) {
   return stop;
 }
 
+std::vector<float> lora_scales(const Fields& f, const LoadedModel& model) {
+  const Json* list = f.array("lora");
+  if (list == nullptr) return {};
+  const size_t n = model.loras().size();
+  std::vector<float> scales(n, 0.0f);
+  std::vector<bool> seen(n, false);
+  for (const Json& item : *list) {
+    const std::string where = f.name("lora");
+    if (!item.is_object()) bad_request(fmt::format("'{}' entries must be objects {{\"id\", \"scale\"}}", where), where);
+    const Fields e(item, where + "[].");
+    const auto id = e.integer("id", 0, INT32_MAX);
+    if (!id) bad_request(fmt::format("'{}' entries need an 'id'", where), where);
+    if (static_cast<size_t>(*id) >= n) {
+      bad_request(fmt::format("'{}': the model has no adapter {} (it was loaded with {}; see GET /lora-adapters)", where,
+                              *id, n), where);
+    }
+    if (seen[static_cast<size_t>(*id)]) bad_request(fmt::format("'{}' names adapter {} twice", where, *id), where);
+    seen[static_cast<size_t>(*id)] = true;
+    scales[static_cast<size_t>(*id)] = static_cast<float>(e.number("scale", -100.0, 100.0).value_or(1.0));
+  }
+  return scales;
+}
+
 std::vector<std::pair<int32_t, float>> logit_bias(const Fields& f) {
   std::vector<std::pair<int32_t, float>> out;
   const Json* b = f.object("logit_bias");

@@ -47,6 +47,16 @@ TrainBatch Batches::get(int64_t m) {
   return make_batch(d_, order_, first, std::min(size_, d_.examples.size() - first), pad_);
 }
 
+std::vector<TrainBatch> Batches::step(int64_t step, int64_t grad_accum, int64_t& positions) {
+  std::vector<TrainBatch> micro;
+  positions = 0;
+  for (int64_t k = 0; k < grad_accum; ++k) {
+    micro.push_back(get(step * grad_accum + k));
+    positions += micro.back().n_seq * micro.back().seq_len;
+  }
+  return micro;
+}
+
 double dataset_loss(TrainPass& pass, const Dataset& data, int64_t batch_size, int32_t pad) {
   const std::vector<size_t> order = epoch_order(data.examples.size(), 0, 0, false);
   double total = 0.0;

@@ -25,6 +25,9 @@ class Batches {
   Batches(const Dataset& d, int64_t batch_size, uint64_t seed, bool shuffle, int32_t pad);
   int64_t per_epoch() const { return static_cast<int64_t>((d_.examples.size() + size_ - 1) / size_); }
   TrainBatch get(int64_t m);
+  // The micro-batches of optimizer step `step` (0-based) with grad_accum of them per step, and the
+  // positions they hold (padding included: what the step processes).
+  std::vector<TrainBatch> step(int64_t step, int64_t grad_accum, int64_t& positions);
 
  private:
   const Dataset& d_;

@@ -4,11 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <numeric>
 #include <random>
 
 #include <fmt/format.h>
@@ -16,7 +13,6 @@
 
 #include "base/atomic_write.h"
 #include "base/error.h"
-#include "formats/safetensors.h"
 #include "train/batches.h"
 #include "train/checkpoint.h"
 #include "train/train_pass.h"
@@ -119,12 +115,8 @@ FinetuneResult finetune(const Model& model, const DataSplit& data, const Finetun
 
   for (; step < total; ++step) {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<TrainBatch> micro;
     int64_t tokens = 0;
-    for (int64_t k = 0; k < o.grad_accum; ++k) {
-      micro.push_back(batches.get(step * o.grad_accum + k));
-      tokens += micro.back().n_seq * micro.back().seq_len;
-    }
+    const std::vector<TrainBatch> micro = batches.step(step, o.grad_accum, tokens);
     LoraGrads grads;
     const double loss = step_gradients(pass, micro, grads);
     if (step == 0 && !o.dump_grads.empty()) {

@@ -88,12 +88,8 @@ PretrainResult pretrain(const DataSplit& data, const PretrainOptions& o, int32_t
   ModelGrads grads;
   for (; step < o.iters; ++step) {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<TrainBatch> micro;
     int64_t tokens = 0;
-    for (int64_t k = 0; k < o.grad_accum; ++k) {
-      micro.push_back(batches.get(step * o.grad_accum + k));
-      tokens += micro.back().n_seq * micro.back().seq_len;
-    }
+    const std::vector<TrainBatch> micro = batches.step(step, o.grad_accum, tokens);
     const double loss = step_gradients(pass, micro, grads);
     StepReport r;
     const std::vector<std::vector<float>*> tensors = gradient_tensors(grads);

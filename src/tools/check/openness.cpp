@@ -43,6 +43,12 @@ Openness classify_openness(const ModelFile& f, const LicenseReport& license) {
     const std::string url = str(key);
     if (!url.empty() && code_host(url)) o.code.push_back(url);
   }
+  // A model owl train made: its training code is this program's own (src/train/), and the file
+  // names the recipe that ran it.
+  if (str("training.tool") == "owl train") {
+    const std::string recipe = str("training.recipe");
+    o.code.push_back(recipe.empty() ? "owl train" : fmt::format("owl train, recipe {}", recipe));
+  }
   const bool osi = license.record != nullptr && license.record->osi;
   std::vector<std::string> missing;
   if (!osi) {

@@ -19,7 +19,8 @@ struct Openness {
 };
 
 // Reads general.datasets / general.dataset.N.* and general.source.* / general.repo_url links to code
-// hosts, plus the datasets of a model card beside the file.
+// hosts (or training.tool "owl train": owl's own training code), plus the datasets of a model card
+// beside the file.
 Openness classify_openness(const ModelFile& file, const LicenseReport& license);
 
 }  // namespace owl::check
