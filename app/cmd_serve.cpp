@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "commands.h"
@@ -35,6 +36,10 @@ void serve(ServeArgs& a) {
   a.http.max_body_bytes = static_cast<size_t>(a.max_body_mib) << 20;
   if (a.pool.scheduler.threads <= 0) a.pool.scheduler.threads = default_threads();
   a.pool.loras = a.lora.requests();
+  for (const LoraRequest& l : a.pool.loras) {  // models load on first use: say now what is missing
+    std::error_code ec;
+    if (!std::filesystem::exists(l.path, ec)) fail("--lora {}: no such file or directory", l.path);
+  }
   if (!a.pool.loras.empty() && !a.models_dir.empty()) fail("--lora: serve one model with adapters, not --models DIR");
   server::ModelPool pool(a.pool);
   if (!a.models_dir.empty()) pool.add_dir(a.models_dir);

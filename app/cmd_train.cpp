@@ -115,6 +115,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--kv-heads", o.shape.n_head_kv, "Key/value heads (grouped-query attention; default: --heads)")->check(CLI::Range(1, 1024));
   cmd->add_option("--ffn-dim", o.shape.n_ff, "Feed-forward width (default: 8/3 of --dim, a multiple of 32)")->check(CLI::Range(1, 65536));
   cmd->add_option("-c,--context", o.shape.n_ctx, "Training context; longer examples are an error")->capture_default_str()->check(CLI::Range(8, 1 << 20));
+  cmd->add_flag("--tie-embeddings", o.shape.tied, "Use token_embd as the output head too (no output.weight)");
   cmd->add_option("--rope-base", o.shape.rope_base, "RoPE frequency base")->capture_default_str()->check(CLI::Range(2.0, 1e9));
   cmd->add_option("--iters", o.iters, "Optimizer steps")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   cmd->add_option("--batch-size", o.batch_size, "Sequences per micro-batch")->capture_default_str()->check(CLI::Range(1, 1 << 16));

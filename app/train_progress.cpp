@@ -19,7 +19,8 @@ TrainProgress::TrainProgress(bool json) : json_(json), tty_(::isatty(STDERR_FILE
 void TrainProgress::operator()(const train::StepReport& s) {
   elapsed_ += s.seconds;
   tokens_ += s.tokens;
-  const double per_step = elapsed_ / static_cast<double>(s.step);
+  if (first_step_ < 0) first_step_ = s.step - 1;
+  const double per_step = elapsed_ / static_cast<double>(s.step - first_step_);
   const double eta = per_step * static_cast<double>(s.total - s.step);
   const double rate = static_cast<double>(tokens_) / elapsed_;
   if (json_) {

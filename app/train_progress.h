@@ -22,6 +22,7 @@ class TrainProgress {
   bool tty_;
   double elapsed_ = 0.0;
   int64_t tokens_ = 0;
+  int64_t first_step_ = -1;  // the step before this process's first (a resumed run starts late)
 };
 
 }  // namespace owl::app

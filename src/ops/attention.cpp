@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/error.h"
 #include "kernels/cpu/kernels.h"
 #include "ops/elementwise.h"
 
@@ -23,6 +24,7 @@ void attention(float* out, const float* q, const float* k_cache, const float* v_
   const int64_t n_blocks = (n_tokens + kBlock - 1) / kBlock;
   const kernels::KernelTable& kt = kernels::active();
   const float ninf = -std::numeric_limits<float>::infinity();
+  if (probs != nullptr && pos0 != 0) fail("attention weights are kept only for a whole sequence (from position 0)");
   // Head-major items: each thread gets whole heads with early and late (long) query blocks alike.
   pool.parallel_for(shape.n_head * n_blocks, [&](int64_t begin, int64_t end, int thread) {
     float* scores = scratch + thread * kBlock * n_ctx_used;

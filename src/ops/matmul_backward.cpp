@@ -92,17 +92,21 @@ void matmul_backward_weight(float* dw, const float* dy, const float* x, int64_t 
                             ThreadPool& pool) {
   if (n_tokens <= 0 || out <= 0 || in <= 0) return;
   const kernels::KernelTable& kt = kernels::active();
-  // Both operands transposed: dyᵀ (out, n) and xᵀ (in, n), so each dw entry is a dot over tokens.
-  std::vector<float> dyt(static_cast<size_t>(out * n_tokens)), xt(static_cast<size_t>(in * n_tokens));
+  // Both operands transposed: dyᵀ (out, n) and, for the GEMM, xᵀ (in, n): each dw entry is a dot
+  // over the tokens.
+  const bool gemm = kt.gemm_float != nullptr;
+  std::vector<float> dyt(static_cast<size_t>(out * n_tokens)), xt(gemm ? static_cast<size_t>(in * n_tokens) : 0);
   pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) {
       for (int64_t o = 0; o < out; ++o) dyt[static_cast<size_t>(o * n_tokens + t)] = dy[t * out + o];
-      for (int64_t i = 0; i < in; ++i) xt[static_cast<size_t>(i * n_tokens + t)] = x[t * in + i];
+      if (gemm) {
+        for (int64_t i = 0; i < in; ++i) xt[static_cast<size_t>(i * n_tokens + t)] = x[t * in + i];
+      }
     }
   });
   constexpr int64_t kRows = 16;  // rows of dw per work item
   const int64_t n_items = (out + kRows - 1) / kRows;
-  if (kt.gemm_float == nullptr) {  // the reference: dw[o] += Σ_t dyᵀ[o][t] · x[t], tokens in order
+  if (!gemm) {  // the reference: dw[o] += Σ_t dyᵀ[o][t] · x[t], tokens in order
     pool.parallel_for(n_items, [&](int64_t s0, int64_t s1, int) {
       const int64_t o0 = s0 * kRows, o1 = std::min(out, s1 * kRows);
       kt.add_rows_product(dw + o0 * in, in, dyt.data() + o0 * n_tokens, n_tokens, x, in, o1 - o0, n_tokens, in);

@@ -69,7 +69,7 @@ std::vector<float> lora_scales(const Fields& f, const LoadedModel& model) {
     }
     if (seen[static_cast<size_t>(*id)]) bad_request(fmt::format("'{}' names adapter {} twice", where, *id), where);
     seen[static_cast<size_t>(*id)] = true;
-    scales[static_cast<size_t>(*id)] = static_cast<float>(e.number("scale", -100.0, 100.0).value_or(1.0));
+    scales[static_cast<size_t>(*id)] = static_cast<float>(e.number("scale", -100.0, 100.0).value_or(0.0));
   }
   return scales;
 }

@@ -23,8 +23,9 @@ std::vector<int32_t> token_list(const Json& v, const char* field, int64_t n_voca
 // A string, a list of strings, a token list or a list of token lists: one token sequence each.
 std::vector<std::vector<int32_t>> embedding_inputs(const Fields& f, const char* field, const LoadedModel& model);
 // llama-server's per-request adapters, "lora": [{"id": N, "scale": S}, ...]: one scale per adapter
-// the model was loaded with (--lora), those not listed at 0; empty when the field is absent (the
-// load-time scales). 400 for an id the model does not have.
+// the model was loaded with (--lora), those not listed (or listed without a scale) at 0, as
+// llama-server does; empty when the field is absent (the load-time scales). 400 for an id the
+// model does not have.
 std::vector<float> lora_scales(const Fields& f, const LoadedModel& model);
 // "stop": a string or at most 16 strings of at most 1 KiB (the scheduler matches them every token).
 std::vector<std::string> stop_strings(const Fields& f);

@@ -87,12 +87,6 @@ LoraAdapter init_adapter(const Model& model, const FinetuneOptions& o) {
   return a;
 }
 
-double dataset_loss(const Model& model, const LoraAdapter& adapter, const Dataset& data, int64_t batch_size,
-                    int32_t pad, ThreadPool& pool) {
-  TrainPass pass(model, adapter, pool);
-  return dataset_loss(pass, data, batch_size, pad);
-}
-
 FinetuneResult finetune(const Model& model, const DataSplit& data, const FinetuneOptions& o, int32_t pad,
                         ThreadPool& pool, const std::function<void(const StepReport&)>& on_step) {
   if (o.batch_size < 1 || o.grad_accum < 1) fail("--batch-size and --grad-accum must be at least 1");

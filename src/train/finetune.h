@@ -67,10 +67,6 @@ struct FinetuneResult {
 // drawn from the seed.
 LoraAdapter init_adapter(const Model& model, const FinetuneOptions& o);
 
-// The mean loss of a dataset (batches of batch_size, no gradients).
-double dataset_loss(const Model& model, const LoraAdapter& adapter, const Dataset& data, int64_t batch_size,
-                    int32_t pad, ThreadPool& pool);
-
 FinetuneResult finetune(const Model& model, const DataSplit& data, const FinetuneOptions& o, int32_t pad,
                         ThreadPool& pool, const std::function<void(const StepReport&)>& on_step);
 

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/atomic_write.h"
@@ -26,14 +25,16 @@ json run_identity(const PretrainOptions& o, const ModelShape& s) {
               {"n_head", s.n_head},     {"n_head_kv", s.n_head_kv}, {"n_ff", s.n_ff},
               {"n_ctx", s.n_ctx},       {"batch_size", o.batch_size}, {"grad_accum", o.grad_accum},
               {"seed", o.seed},         {"lr", o.schedule.lr},    {"warmup", o.schedule.warmup},
-              {"total_steps", o.iters}, {"init_std", o.init_std}, {"weight_decay", o.adamw.weight_decay}};
+              {"total_steps", o.iters}, {"init_std", o.init_std}, {"weight_decay", o.adamw.weight_decay},
+              {"rope_base", s.rope_base}, {"norm_eps", s.norm_eps}, {"schedule", static_cast<int>(o.schedule.kind)},
+              {"grad_clip", o.grad_clip}, {"tied", s.tied}, {"beta1", o.adamw.beta1}, {"beta2", o.adamw.beta2}, {"eps", o.adamw.eps}};
 }
 
 std::vector<std::pair<std::string, gguf::Value>> run_metadata(const PretrainOptions& o, const PretrainResult& r) {
   auto text = [](std::string s) { return gguf::Value{std::move(s)}; };
   std::vector<std::pair<std::string, gguf::Value>> m = {
-      {"training.steps", gguf::Value{static_cast<uint32_t>(r.steps)}},
-      {"training.batch_size", gguf::Value{static_cast<uint32_t>(o.batch_size * o.grad_accum)}},
+      {"training.steps", gguf::Value{static_cast<uint64_t>(r.steps)}},
+      {"training.batch_size", gguf::Value{static_cast<uint64_t>(o.batch_size * o.grad_accum)}},
       {"training.learning_rate", gguf::Value{static_cast<float>(o.schedule.lr)}},
       {"training.seed", gguf::Value{static_cast<uint64_t>(o.seed)}},
       {"training.final_loss", gguf::Value{static_cast<float>(r.last_loss)}},
@@ -86,6 +87,7 @@ PretrainResult pretrain(const DataSplit& data, const PretrainOptions& o, int32_t
   const bool validate = !data.valid.examples.empty();
 
   ModelGrads grads;
+  bool written = false;
   for (; step < o.iters; ++step) {
     const auto start = std::chrono::steady_clock::now();
     int64_t tokens = 0;
@@ -116,8 +118,13 @@ PretrainResult pretrain(const DataSplit& data, const PretrainOptions& o, int32_t
       r.saved = true;
     }
     if (last) tm.write_gguf(o.output, run_metadata(o, result));
+    written = last;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (on_step) on_step(r);
+  }
+  if (!written) {  // resumed from the final checkpoint: a kill came before the GGUF was written
+    result.steps = o.iters;
+    tm.write_gguf(o.output, run_metadata(o, result));
   }
   result.steps = o.iters;
   return result;

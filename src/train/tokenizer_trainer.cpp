@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/error.h"
+#include "tokenizer/utf8.h"
 
 namespace owl::train {
 
@@ -91,11 +92,15 @@ Vocab train_spm_bpe(const std::vector<std::string>& texts, const TokenizerTrainO
   if (word_counts.empty()) fail("owl train-tokenizer: the text holds no words");
   std::map<std::string, int64_t> char_counts;
   for (const auto& [word, count] : word_counts) {
-    for (const std::string& c : characters(word)) char_counts[c] += count;
+    for (const std::string& c : characters(word)) {
+      if (utf8::valid_char_length(c, 0) == c.size()) char_counts[c] += count;  // invalid bytes: byte fallback
+    }
   }
   std::vector<std::pair<std::string, int64_t>> chars(char_counts.begin(), char_counts.end());
   std::stable_sort(chars.begin(), chars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  if (static_cast<int64_t>(chars.size()) > o.max_chars) chars.resize(static_cast<size_t>(o.max_chars));
+  // Characters take what the specials and bytes leave, up to max_chars; merges the rest.
+  const int64_t char_room = std::min<int64_t>(o.max_chars, o.vocab_size - v.size());
+  if (static_cast<int64_t>(chars.size()) > char_room) chars.resize(static_cast<size_t>(char_room));
   std::vector<std::string> symbols;  // id -> text
   std::map<std::string, int32_t> symbol_id;
   for (const auto& [c, n] : chars) {
@@ -134,7 +139,10 @@ Vocab train_spm_bpe(const std::vector<std::string>& texts, const TokenizerTrainO
     for (const auto& [key, count] : pairs) {
       if (count < o.min_frequency || count < best_count) continue;
       std::string text = symbols[key >> 32] + symbols[key & 0xFFFFFFFFu];
-      if (count > best_count || text < best_text) best = key, best_count = count, best_text = std::move(text);
+      // Two pairs may make the same text ("▁t|he", "▁th|e"): then the smaller pair of ids decides.
+      if (count > best_count || text < best_text || (text == best_text && key < best)) {
+        best = key, best_count = count, best_text = std::move(text);
+      }
     }
     if (best_count == 0) break;
     const auto a = static_cast<int32_t>(best >> 32), b = static_cast<int32_t>(best & 0xFFFFFFFFu);

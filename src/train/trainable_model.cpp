@@ -67,7 +67,7 @@ TrainableModel::TrainableModel(const ModelShape& shape, std::vector<std::pair<st
   const double residual_std = init_std / std::sqrt(2.0 * static_cast<double>(s.n_layer));
   random("token_embd.weight", {s.n_vocab, s.n_embd}, init_std);
   add("output_norm.weight", {s.n_embd}, false);
-  random("output.weight", {s.n_vocab, s.n_embd}, init_std);
+  if (!s.tied) random("output.weight", {s.n_vocab, s.n_embd}, init_std);
   for (int64_t l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     add(p + "attn_norm.weight", {s.n_embd}, false);
@@ -107,7 +107,7 @@ TrainableModel::TrainableModel(const ModelShape& shape, std::vector<std::pair<st
     file->add(std::move(info));
   }
   model_ = Model::from_file(std::move(file));
-  if (model_->spec().tied_output || model_->spec().n_vocab != s.n_vocab) fail("owl train: the new model did not bind");
+  if (model_->spec().tied_output != s.tied || model_->spec().n_vocab != s.n_vocab) fail("owl train: the new model did not bind");
 }
 
 int64_t TrainableModel::n_params() const {
@@ -123,7 +123,8 @@ std::vector<size_t> TrainableModel::tensor_sizes() const {
 }
 
 std::vector<ParamTensor> TrainableModel::params(const ModelGrads& grads) {
-  std::vector<const std::vector<float>*> g = {&grads.token_embd, &grads.output_norm, &grads.output};
+  std::vector<const std::vector<float>*> g = {&grads.token_embd, &grads.output_norm};
+  if (!shape_.tied) g.push_back(&grads.output);
   for (const LayerGrads& l : grads.layers) {
     for (const auto* t : {&l.attn_norm, &l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_norm, &l.ffn_gate,
                           &l.ffn_up, &l.ffn_down}) {

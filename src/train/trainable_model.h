@@ -29,6 +29,9 @@ struct ModelShape {
   int64_t n_ctx = 512;    // the training context, written as llama.context_length
   double rope_base = 10000.0;
   double norm_eps = 1e-5;
+  // The output head is token_embd itself (no output.weight): fewer parameters, and a head that
+  // attends to a token can copy it straight to the logits (a story's names).
+  bool tied = false;
   // Fills the 0 defaults; owl::Error naming the option when the shape cannot be a model.
   ModelShape resolved() const;
 };

@@ -37,18 +37,12 @@ tr::TrainBatch random_batch(int64_t n_seq, int64_t len, int64_t n_vocab, uint32_
   return b;
 }
 
-TEST(FullTraining, EveryWeightGradientMatchesFiniteDifferences) {
-  tr::TrainableModel tm(tiny_shape(), {}, 5, 0.3);  // large weights: gradients well above float noise
-  owl::ThreadPool pool(2);
-  tr::TrainPass pass(tm.model(), pool);
-  const tr::TrainBatch batch = random_batch(2, 7, 40, 11);
-  tr::ModelGrads grads;
-  pass.loss_and_grads(batch, grads);
-  std::vector<tr::ParamTensor> params = tm.params(grads);
-  ASSERT_EQ(params.size(), 3u + 9u * 2u);
+// Central differences of the loss for the three largest gradient entries of every tensor and one
+// in the middle: each must match the analytic gradient.
+void check_against_finite_differences(tr::TrainableModel& tm, tr::TrainPass& pass, const tr::TrainBatch& batch,
+                                      std::vector<tr::ParamTensor>& params) {
   const float eps = 1e-2f;
   for (size_t p = 0; p < params.size(); ++p) {
-    // The three largest gradient entries of the tensor and one at random.
     const std::span<const float> g = params[p].grad;
     std::vector<size_t> order(g.size());
     for (size_t i = 0; i < g.size(); ++i) order[i] = i;
@@ -71,6 +65,34 @@ TEST(FullTraining, EveryWeightGradientMatchesFiniteDifferences) {
       EXPECT_NEAR(g[i], fd, 2e-3 + 2e-2 * std::fabs(fd)) << "tensor " << p << " element " << i;
     }
   }
+}
+
+TEST(FullTraining, EveryWeightGradientMatchesFiniteDifferences) {
+  tr::TrainableModel tm(tiny_shape(), {}, 5, 0.3);  // large weights: gradients well above float noise
+  owl::ThreadPool pool(2);
+  tr::TrainPass pass(tm.model(), pool);
+  const tr::TrainBatch batch = random_batch(2, 7, 40, 11);
+  tr::ModelGrads grads;
+  pass.loss_and_grads(batch, grads);
+  std::vector<tr::ParamTensor> params = tm.params(grads);
+  ASSERT_EQ(params.size(), 3u + 9u * 2u);
+  check_against_finite_differences(tm, pass, batch, params);
+}
+
+// Tied embeddings: token_embd's gradient is the lookup's plus the output head's.
+TEST(FullTraining, TiedEmbeddingGradientMatchesFiniteDifferences) {
+  tr::ModelShape shape = tiny_shape();
+  shape.tied = true;
+  tr::TrainableModel tm(shape, {}, 6, 0.3);
+  ASSERT_TRUE(tm.model().spec().tied_output);
+  owl::ThreadPool pool(2);
+  tr::TrainPass pass(tm.model(), pool);
+  const tr::TrainBatch batch = random_batch(2, 7, 40, 12);
+  tr::ModelGrads grads;
+  pass.loss_and_grads(batch, grads);
+  std::vector<tr::ParamTensor> params = tm.params(grads);
+  ASSERT_EQ(params.size(), 2u + 9u * 2u);
+  check_against_finite_differences(tm, pass, batch, params);
 }
 
 TEST(FullTraining, ForwardEqualsDecoderEval) {

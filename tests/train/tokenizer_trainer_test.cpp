@@ -69,6 +69,13 @@ TEST(TokenizerTrainer, RefusesBadOptionsAndEmptyText) {
   const owl::Vocab v = owl::train::train_spm_bpe({"ab ab ab cd"}, o);
   EXPECT_LT(v.size(), 400);
   EXPECT_EQ(tokenizer_of(v)->encode("ab cd", false).size(), 4u);  // "▁ab" (merged), "▁", "c", "d" (seen once)
+  // The smallest vocabulary holds no more pieces than asked, though the text has more characters;
+  // invalid UTF-8 never becomes a piece (byte fallback) and still round-trips.
+  o.vocab_size = 300;
+  const std::string bad = "caf\xC3 \xFF\xFE text";
+  const owl::Vocab small = owl::train::train_spm_bpe({owl::train::generate_story(1, 0), bad}, o);
+  EXPECT_EQ(small.size(), 300);
+  EXPECT_EQ(tokenizer_of(small)->decode(tokenizer_of(small)->encode(bad, false)), bad);
 }
 
 }  // namespace
