@@ -96,7 +96,7 @@ class LoraServer {
 std::string cli_text(const std::string& prompt, const std::string& lora_args) {
   const OwlResult r = run_owl("run -m " + kModel + " -p \"" + prompt + "\" -n 12 --temp 0 --no-prompt -t 2 " + lora_args);
   EXPECT_EQ(r.status, 0) << r.err;
-  return r.out;
+  return r.out.ends_with('\n') ? r.out.substr(0, r.out.size() - 1) : r.out;  // owl run ends the text with a newline
 }
 
 TEST(ServerLora, PerRequestScalesMatchTheCommandLine) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -49,17 +50,20 @@ double held_out_perplexity(const std::string& path) {
 TEST(OwlStoriesModel, GreedyStoryIsPinned) {
   const OwlResult r = run_owl("run -m " + kModel + " -p \"Once upon a time\" -n 40 --temp 0 --no-prompt -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "PINNED");
+  EXPECT_EQ(r.out,
+            ", there was a small puppy named Pebble. She lived in a big city with tall buildings. Cars honked, buses "
+            "rumbled, and people hurried every\n");
 }
 
 TEST(OwlStoriesModel, PerplexityIsPinnedAndQuantizedVariantsStayClose) {
   const double f16 = held_out_perplexity(kModel);
-  EXPECT_NEAR(f16, 1.0, 0.01);
+  EXPECT_NEAR(f16, 1.6579, 0.01 * 1.6579);  // models/README.md
   for (const auto& [type, margin] : {std::pair<const char*, double>{"q8_0", 0.01}, {"q4_0", 0.10}}) {
     const std::string q = scratch_path(std::string("owl-stories-") + type + ".gguf").string();
     ASSERT_EQ(run_owl("quantize " + kModel + " " + q + " --type " + type).status, 0);
     const double ppl = held_out_perplexity(q);
     EXPECT_LT(std::fabs(ppl - f16), margin * f16) << type << ": " << ppl << " against " << f16;
+    std::printf("held-out perplexity: f16 %.4f, %s %.4f\n", f16, type, ppl);
   }
 }
 
@@ -84,7 +88,7 @@ TEST(OwlStoriesModel, LoraFineTuneTeachesANewHeroName) {
   const fs::path data = owl_hero_stories(160, 20);
   const fs::path adapter = scratch_path("owl-hero-adapter");
   const OwlResult r = run_owl("finetune " + kModel + " --data " + data.string() + " -o " + adapter.string() +
-                              " --iters 40 --batch-size 8 --lr 3e-3 --targets all --rank 8 --seed 1 -t 2");
+                              " --iters 16 --batch-size 8 --lr 1e-2 --targets all --rank 8 --seed 1 -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string prompt = "run " + kModel + " -p \"Once upon a time, there was a little fox named\" -n 4 --temp 0 -t 2";
   const OwlResult base = run_owl(prompt), tuned = run_owl(prompt + " --lora " + adapter.string());
