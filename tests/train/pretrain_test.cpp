@@ -67,32 +67,27 @@ void check_against_finite_differences(tr::TrainableModel& tm, tr::TrainPass& pas
   }
 }
 
-TEST(FullTraining, EveryWeightGradientMatchesFiniteDifferences) {
-  tr::TrainableModel tm(tiny_shape(), {}, 5, 0.3);  // large weights: gradients well above float noise
+// Every weight's gradient of a model of this shape on a random batch, against finite differences.
+void check_model_gradients(const tr::ModelShape& shape, uint64_t seed, size_t n_tensors) {
+  tr::TrainableModel tm(shape, {}, seed, 0.3);  // large weights: gradients well above float noise
+  ASSERT_EQ(tm.model().spec().tied_output, shape.tied);
   owl::ThreadPool pool(2);
   tr::TrainPass pass(tm.model(), pool);
-  const tr::TrainBatch batch = random_batch(2, 7, 40, 11);
+  const tr::TrainBatch batch = random_batch(2, 7, 40, static_cast<uint32_t>(seed) + 6);
   tr::ModelGrads grads;
   pass.loss_and_grads(batch, grads);
   std::vector<tr::ParamTensor> params = tm.params(grads);
-  ASSERT_EQ(params.size(), 3u + 9u * 2u);
+  ASSERT_EQ(params.size(), n_tensors);
   check_against_finite_differences(tm, pass, batch, params);
 }
+
+TEST(FullTraining, EveryWeightGradientMatchesFiniteDifferences) { check_model_gradients(tiny_shape(), 5, 3 + 9 * 2); }
 
 // Tied embeddings: token_embd's gradient is the lookup's plus the output head's.
 TEST(FullTraining, TiedEmbeddingGradientMatchesFiniteDifferences) {
   tr::ModelShape shape = tiny_shape();
   shape.tied = true;
-  tr::TrainableModel tm(shape, {}, 6, 0.3);
-  ASSERT_TRUE(tm.model().spec().tied_output);
-  owl::ThreadPool pool(2);
-  tr::TrainPass pass(tm.model(), pool);
-  const tr::TrainBatch batch = random_batch(2, 7, 40, 12);
-  tr::ModelGrads grads;
-  pass.loss_and_grads(batch, grads);
-  std::vector<tr::ParamTensor> params = tm.params(grads);
-  ASSERT_EQ(params.size(), 2u + 9u * 2u);
-  check_against_finite_differences(tm, pass, batch, params);
+  check_model_gradients(shape, 6, 2 + 9 * 2);
 }
 
 TEST(FullTraining, ForwardEqualsDecoderEval) {
