@@ -4,7 +4,7 @@
 // (train/tokenizer_trainer.h), written as a vocabulary-only GGUF that owl train and every
 // tokenizer command read.
 #include <filesystem>
-#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "formats/gguf.h"
 #include "tokenizer/gguf_export.h"
+#include "train/dataset.h"
 #include "train/story_corpus.h"
 #include "train/tokenizer_trainer.h"
 
@@ -54,32 +55,11 @@ struct TokenizerArgs {
   train::TokenizerTrainOptions o;
 };
 
-// The texts of a file: the "text" of each JSONL line, or each line of any other file.
-void read_texts(const std::string& path, std::vector<std::string>& texts) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot read", path);
-  const bool json_lines = path.ends_with(".jsonl");
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    if (!json_lines) {
-      texts.push_back(line);
-      continue;
-    }
-    try {
-      const nlohmann::json j = nlohmann::json::parse(line);
-      if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) fail("{}:{}: no \"text\" string", path, n);
-      texts.push_back(j["text"].get<std::string>());
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}:{}: not valid JSON: {}", path, n, e.what());
-    }
-  }
-}
-
 void tokenizer_command(TokenizerArgs& a) {
   std::vector<std::string> texts;
   for (const std::string& d : a.data) {
-    read_texts(fs::is_directory(d) ? (fs::path(d) / "train.jsonl").string() : d, texts);
+    std::vector<std::string> more = train::load_texts(fs::is_directory(d) ? (fs::path(d) / "train.jsonl").string() : d);
+    texts.insert(texts.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   const Vocab v = train::train_spm_bpe(texts, a.o);
   gguf::Writer w;

@@ -129,13 +129,12 @@ Example parse_line(const json& line, const Encoder& enc, const DatasetOptions& o
   fail("{}: a line needs \"text\", \"prompt\" and \"completion\", \"messages\", or \"tokens\"", where);
 }
 
-}  // namespace
-
-Dataset load_jsonl(const std::string& path, const Encoder& encoder, const DatasetOptions& options) {
+// Calls fn(line, "path:N") for every line of a JSONL file that is not blank; a line that is not
+// JSON, or that fn finds malformed, is an owl::Error naming the file and line.
+template <typename Fn>
+void for_each_json_line(const std::string& path, Fn&& fn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open", path);
-  Dataset d;
-  d.path = path;
   std::string text;
   for (int64_t line_no = 1; std::getline(in, text); ++line_no) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -146,12 +145,21 @@ Dataset load_jsonl(const std::string& path, const Encoder& encoder, const Datase
     } catch (const json::exception& e) {
       fail("{}: not valid JSON: {}", where, e.what());
     }
-    Example e;
     try {
-      e = parse_line(line, encoder, options, where);
+      fn(line, where);
     } catch (const json::exception& ex) {
       fail("{}: {}", where, ex.what());
     }
+  }
+}
+
+}  // namespace
+
+Dataset load_jsonl(const std::string& path, const Encoder& encoder, const DatasetOptions& options) {
+  Dataset d;
+  d.path = path;
+  for_each_json_line(path, [&](const json& line, const std::string& where) {
+    Example e = parse_line(line, encoder, options, where);
     if (e.tokens.size() < 2) fail("{}: fewer than two tokens: nothing to learn", where);
     if (options.max_seq_len > 0 && static_cast<int64_t>(e.tokens.size()) > options.max_seq_len) {
       e.tokens.resize(static_cast<size_t>(options.max_seq_len));
@@ -159,9 +167,26 @@ Dataset load_jsonl(const std::string& path, const Encoder& encoder, const Datase
       ++d.n_truncated;
     }
     d.examples.push_back(std::move(e));
-  }
+  });
   if (d.examples.empty()) fail("{}: no examples", path);
   return d;
+}
+
+std::vector<std::string> load_texts(const std::string& path) {
+  std::vector<std::string> texts;
+  if (path.ends_with(".jsonl")) {
+    for_each_json_line(path, [&](const json& line, const std::string& where) {
+      if (!line.is_object() || !line.contains("text")) fail("{}: no \"text\" field", where);
+      texts.push_back(string_field(line, "text", where));
+    });
+    return texts;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open", path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) texts.push_back(line);
+  }
+  return texts;
 }
 
 DataSplit load_data(const std::string& data, const std::string& valid, const Encoder& encoder,

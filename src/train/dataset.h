@@ -56,4 +56,8 @@ struct DataSplit {
 DataSplit load_data(const std::string& data, const std::string& valid, const Encoder& encoder,
                     const DatasetOptions& options);
 
+// The texts a tokenizer is trained on: the "text" of every line of a JSONL file (read as
+// load_jsonl reads it), or every non-empty line of any other file.
+std::vector<std::string> load_texts(const std::string& path);
+
 }  // namespace owl::train

@@ -122,15 +122,8 @@ std::vector<size_t> TrainableModel::tensor_sizes() const {
   return out;
 }
 
-std::vector<ParamTensor> TrainableModel::params(const ModelGrads& grads) {
-  std::vector<const std::vector<float>*> g = {&grads.token_embd, &grads.output_norm};
-  if (!shape_.tied) g.push_back(&grads.output);
-  for (const LayerGrads& l : grads.layers) {
-    for (const auto* t : {&l.attn_norm, &l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_norm, &l.ffn_gate,
-                          &l.ffn_up, &l.ffn_down}) {
-      g.push_back(t);
-    }
-  }
+std::vector<ParamTensor> TrainableModel::params(ModelGrads& grads) {
+  const std::vector<std::vector<float>*> g = gradient_tensors(grads);  // the order of tensors_
   if (g.size() != tensors_.size()) fail("owl train: {} gradients for {} tensors", g.size(), tensors_.size());
   std::vector<ParamTensor> out;
   for (size_t i = 0; i < tensors_.size(); ++i) out.push_back({tensors_[i].values, *g[i], tensors_[i].matrix});

@@ -49,7 +49,7 @@ class TrainableModel {
   std::vector<size_t> tensor_sizes() const;  // values per tensor, in params() order
 
   // The tensors with their gradients for AdamW, in gradient_tensors(grads) order (decay on matrices).
-  std::vector<ParamTensor> params(const ModelGrads& grads);
+  std::vector<ParamTensor> params(ModelGrads& grads);
   // After the optimizer changed the tensors: the model's copies of the norm vectors follow.
   void sync();
 

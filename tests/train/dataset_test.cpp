@@ -130,4 +130,22 @@ TEST(FinetuneData, BadLinesNameFileAndLine) {
   EXPECT_THROW(tr::load_jsonl(scratch_path("absent.jsonl").string(), enc, {}), owl::Error);
 }
 
+// What owl train-tokenizer reads: the same JSONL lines as training, or plain lines.
+TEST(FinetuneData, TokenizerTextsFromJsonlOrPlainLines) {
+  const std::string jsonl = write_lines("texts.jsonl", {R"({"text": "one two"})", "  ", R"({"text": "three"})"});
+  EXPECT_EQ(tr::load_texts(jsonl), (std::vector<std::string>{"one two", "three"}));
+  const std::string plain = write_lines("texts.txt", {"first line", "", "{\"not\": \"json\"}"});
+  EXPECT_EQ(tr::load_texts(plain), (std::vector<std::string>{"first line", "{\"not\": \"json\"}"}));
+  for (const std::string bad : {R"({"text": 5})", R"({"other": "x"})", "not json"}) {
+    const std::string path = write_lines("bad-texts.jsonl", {R"({"text": "fine"})", bad});
+    try {
+      tr::load_texts(path);
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const owl::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ":2:"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(tr::load_texts(scratch_path("absent.txt").string()), owl::Error);
+}
+
 }  // namespace
