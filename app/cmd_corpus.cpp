@@ -1,5 +1,6 @@
 // owl stories: the project's own training corpus (train/story_corpus.h), written as JSONL
 // {"text": ...} lines, train.jsonl and valid.jsonl from disjoint story numbers of one seed.
+// owl story-score: how a model tells held-out stories of that corpus (train/story_eval.h).
 // owl train-tokenizer: an SPM-style BPE vocabulary trained on JSONL or plain text
 // (train/tokenizer_trainer.h), written as a vocabulary-only GGUF that owl train and every
 // tokenizer command read.
@@ -11,11 +12,14 @@
 
 #include "base/atomic_write.h"
 #include "base/error.h"
+#include "base/thread_pool.h"
 #include "commands.h"
+#include "common.h"
 #include "formats/gguf.h"
 #include "tokenizer/gguf_export.h"
 #include "train/dataset.h"
 #include "train/story_corpus.h"
+#include "train/story_eval.h"
 #include "train/tokenizer_trainer.h"
 
 namespace owl::app {
@@ -49,6 +53,40 @@ void stories_command(const StoriesArgs& a) {
                static_cast<unsigned long long>(a.seed), a.output.c_str());
 }
 
+struct ScoreArgs {
+  ModelArg model;
+  uint64_t seed = 2;
+  int64_t first = 0, count = 60;
+  int threads = 0;
+  bool json = false;
+};
+
+void score_command(const ScoreArgs& a) {
+  const auto m = LoadedModel::load(a.model.path(), {});
+  ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
+  const train::StoryScore s = train::score_stories(m->model(), m->tokenizer(), a.seed, a.first, a.count, pool);
+  const auto share = [](int64_t part, int64_t whole) {
+    return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+  };
+  if (a.json) {
+    std::printf("%s\n", nlohmann::json{{"stories", s.stories},
+                                       {"tokens", s.tokens},
+                                       {"perplexity", s.perplexity},
+                                       {"name_slots", s.name_slots},
+                                       {"names_consistent", share(s.consistent, s.name_slots)},
+                                       {"names_exact", share(s.exact, s.name_slots)}}
+                            .dump()
+                            .c_str());
+    return;
+  }
+  std::printf("%lld stories (seed %llu, from %lld), %lld tokens: perplexity %.4f\n", static_cast<long long>(s.stories),
+              static_cast<unsigned long long>(a.seed), static_cast<long long>(a.first),
+              static_cast<long long>(s.tokens), s.perplexity);
+  std::printf("names kept at %lld repeated mentions: %.1f%% a name the story has said, %.1f%% the very name\n",
+              static_cast<long long>(s.name_slots), 100.0 * share(s.consistent, s.name_slots),
+              100.0 * share(s.exact, s.name_slots));
+}
+
 struct TokenizerArgs {
   std::vector<std::string> data;
   std::string output;
@@ -75,13 +113,33 @@ void tokenizer_command(TokenizerArgs& a) {
 
 void add_stories(CLI::App& app) {
   auto a = std::make_shared<StoriesArgs>();
-  CLI::App* cmd = app.add_subcommand("stories", "Write owl's own training corpus: generated children's stories (JSONL)");
+  CLI::App* cmd =
+      app.add_subcommand("stories", "Write owl's own training corpus: generated children's stories (JSONL)");
   cmd->add_option("-o,--output", a->output, "Directory for train.jsonl and valid.jsonl")->required();
-  cmd->add_option("--train", a->train, "Training stories")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
+  cmd->add_option("--train", a->train, "Training stories")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
   cmd->add_option("--valid", a->valid, "Validation stories (the numbers after the training ones)")
-      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 32));
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 32));
   cmd->add_option("--seed", a->seed, "Corpus seed: the same seed writes the same stories")->capture_default_str();
   cmd->callback([a] { stories_command(*a); });
+}
+
+void add_story_score(CLI::App& app) {
+  auto a = std::make_shared<ScoreArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("story-score", "Score a model on held-out generated stories: perplexity and kept names");
+  add_model_option(*cmd, a->model);
+  cmd->add_option("--seed", a->seed, "Corpus seed of the stories (pick one the model was not trained on)")
+      ->capture_default_str();
+  cmd->add_option("--first", a->first, "First story number")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 32));
+  cmd->add_option("--count", a->count, "Stories to score")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->add_flag("--json", a->json, "One JSON object");
+  cmd->callback([a] { score_command(*a); });
 }
 
 void add_train_tokenizer(CLI::App& app) {

@@ -70,7 +70,7 @@ uint64_t story_state(uint64_t seed, int64_t index) {
 }
 
 struct Character {
-  const Name* name = nullptr;
+  std::string name;
   const Kind* kind = nullptr;
   bool she = false;
 };
@@ -81,6 +81,23 @@ struct Cast {
 
 bool fits(Gender g, bool she) { return g == Gender::any || (g == Gender::she) == she; }
 
+bool is_kind_word(const std::string& name) {
+  std::string lower = name;
+  for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+  for (const Kind& k : story::grammar().kinds)
+    if (lower == k.text) return true;
+  return false;
+}
+
+// A name made of syllables ("Goomban"), never the other character's and never a kind ("Panda").
+std::string invent_name(Rng& rng, const Character* other) {
+  const story::NameSyllables& s = story::grammar().invented;
+  for (;;) {
+    std::string name = std::string(pick(rng, s.onsets)) + pick(rng, s.vowels) + pick(rng, s.middles) + pick(rng, s.endings);
+    if ((other == nullptr || name != other->name) && !is_kind_word(name)) return name;
+  }
+}
+
 // A character whose name and kind differ from `other`'s (when there is one).
 Character draw_character(Rng& rng, const Character* other) {
   const Grammar& g = story::grammar();
@@ -90,10 +107,14 @@ Character draw_character(Rng& rng, const Character* other) {
   for (const Kind& k : g.kinds)
     if (fits(k.gender, c.she) && (other == nullptr || &k != other->kind)) kinds.push_back(&k);
   c.kind = pick(rng, kinds);
+  if (rng.below(2) == 0) {
+    c.name = invent_name(rng, other);
+    return c;
+  }
   std::vector<const Name*> names;
   for (const Name& n : g.names)
-    if (fits(n.gender, c.she) && (other == nullptr || &n != other->name)) names.push_back(&n);
-  c.name = pick(rng, names);
+    if (fits(n.gender, c.she) && (other == nullptr || n.text != other->name)) names.push_back(&n);
+  c.name = pick(rng, names)->text;
   return c;
 }
 
@@ -108,13 +129,13 @@ Cast draw_cast(Rng& rng) {
 std::string styled(const Character& c) {
   switch (c.kind->styling) {
     case story::Styling::bare:
-      return c.name->text;
+      return c.name;
     case story::Styling::title:
-      return std::string(c.kind->title) + " " + c.name->text;
+      return std::string(c.kind->title) + " " + c.name;
     case story::Styling::the_kind:
       break;
   }
-  return std::string(c.name->text) + " the " + c.kind->text;
+  return std::string(c.name) + " the " + c.kind->text;
 }
 
 // "brave little fox", "little fox" or "brave fox".
@@ -136,7 +157,7 @@ using Vars = std::map<std::string, std::string, std::less<>>;
 // The slots of the hero ({H}, {Ht}, {he}, {his}, {him}, {himself}, {hkind}) or of the helper ({F}, {Ft}, {fhe}...).
 void set_character(Vars& vars, bool hero, const Character& c) {
   const std::string p = hero ? "" : "f";
-  vars[hero ? "H" : "F"] = c.name->text;
+  vars[hero ? "H" : "F"] = c.name;
   vars[hero ? "Ht" : "Ft"] = styled(c);
   vars[hero ? "hkind" : "fkind"] = c.kind->text;
   vars[p + "he"] = c.she ? "she" : "he";
@@ -353,10 +374,10 @@ StoryCast story_cast(uint64_t seed, int64_t index) {
   Rng rng(story_state(seed, index));
   const Cast cast = draw_cast(rng);
   StoryCast out;
-  out.hero = cast.hero.name->text;
+  out.hero = cast.hero.name;
   out.hero_kind = cast.hero.kind->text;
   out.hero_is_female = cast.hero.she;
-  out.helper = cast.helper.name->text;
+  out.helper = cast.helper.name;
   out.helper_kind = cast.helper.kind->text;
   out.helper_is_female = cast.helper.she;
   return out;

@@ -580,6 +580,13 @@ const Grammar& grammar() {
   static const Grammar g = [] {
     Grammar r;
     r.names = make_names();
+    r.invented.onsets = {"B",  "D",  "F",  "G",  "H",  "J",  "K",  "L",  "M",  "N",  "P",  "R",  "S", "T",
+                         "V",  "W",  "Z",  "Br", "Bl", "Ch", "Cl", "Dr", "Fl", "Gr", "Pl", "Sh", "Sn", "Tr"};
+    r.invented.vowels = {"a", "e", "i", "o", "u", "a", "e", "i", "o", "u", "oo", "ee"};  // plain ones twice as likely
+    r.invented.middles = {"b", "d", "g",  "l",  "m",  "n",  "p",  "r",  "s",  "t", "v",
+                          "z", "ll", "mm", "nn", "pp", "tt", "zz", "nd", "mb", "nk"};
+    // No "y" or "er": they make English words ("Happy", "Better").
+    r.invented.endings = {"a", "o", "ie", "i", "el", "in", "an", "et", "ix", "us"};
     r.kinds = make_kinds();
     r.traits = make_traits();
     r.sizes = {"little", "small", "young", "tiny"};

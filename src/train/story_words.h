@@ -72,8 +72,16 @@ struct Pair {
   const char* definite;  // "the apple"
 };
 
+// Invented names ("Goomban", "Tallie"): onset + vowel + middle + ending, tens of thousands of them. Half the
+// characters get one, so most names in the corpus are rare and a model must copy a name from the story instead of
+// remembering a few favourites.
+struct NameSyllables {
+  Phrases onsets, vowels, middles, endings;
+};
+
 struct Grammar {
   std::vector<Name> names;
+  NameSyllables invented;
   std::vector<Kind> kinds;
   std::vector<Trait> traits;
   Phrases sizes;

@@ -19,6 +19,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/batches.h"
 #include "train/story_corpus.h"
+#include "train/story_eval.h"
 
 namespace {
 
@@ -26,8 +27,16 @@ namespace fs = std::filesystem;
 
 const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
-// exp of the mean loss over 60 held-out stories (corpus seed 2; the recipe trained on seed 1).
-double held_out_perplexity(const std::string& path) {
+// Scores on 60 held-out stories (corpus seed 2; the recipe trained on seed 1): what owl story-score prints.
+owl::train::StoryScore held_out_score(const std::string& path) {
+  const auto model = owl::Model::load(path);
+  const auto tok = owl::Tokenizer::from_gguf(model->file());
+  owl::ThreadPool pool(2);
+  return owl::train::score_stories(*model, *tok, 2, 0, 60, pool);
+}
+
+// The same perplexity from the training loop's own loss (train/batches.h), a second way to the number.
+double held_out_perplexity_by_dataset_loss(const std::string& path) {
   const auto model = owl::Model::load(path);
   const auto tok = owl::Tokenizer::from_gguf(model->file());
   owl::train::Dataset data;
@@ -51,20 +60,36 @@ TEST(OwlStoriesModel, GreedyStoryIsPinned) {
   const OwlResult r = run_owl("run -m " + kModel + " -p \"Once upon a time\" -n 40 --temp 0 --no-prompt -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
-            ", there was a small puppy named Pebble. She lived in a big city with tall buildings. Cars honked, buses "
-            "rumbled, and people hurried every\n");
+            ", there was a young panda named Breembie. She lived in a big green forest. The forest was full of soft "
+            "moss, ferns and winding little paths.\n");
 }
 
 TEST(OwlStoriesModel, PerplexityIsPinnedAndQuantizedVariantsStayClose) {
-  const double f16 = held_out_perplexity(kModel);
-  EXPECT_NEAR(f16, 1.6579, 0.01 * 1.6579);  // models/README.md
+  const double f16 = held_out_score(kModel).perplexity;
+  EXPECT_NEAR(f16, 1.3678, 0.01 * 1.3678);  // models/README.md
+  EXPECT_NEAR(held_out_perplexity_by_dataset_loss(kModel), f16, 1e-5 * f16);  // padded batches of 8: float sums differ
   for (const auto& [type, margin] : {std::pair<const char*, double>{"q8_0", 0.01}, {"q4_0", 0.10}}) {
     const std::string q = scratch_path(std::string("owl-stories-") + type + ".gguf").string();
     ASSERT_EQ(run_owl("quantize " + kModel + " " + q + " --type " + type).status, 0);
-    const double ppl = held_out_perplexity(q);
+    const double ppl = held_out_score(q).perplexity;
     EXPECT_LT(std::fabs(ppl - f16), margin * f16) << type << ": " << ppl << " against " << f16;
     std::printf("held-out perplexity: f16 %.4f, %s %.4f\n", f16, type, ppl);
   }
+}
+
+// Most names in the corpus are rare inventions ("Goomban"), so the model can only say them again by
+// copying them from the story: at every repeated mention of the hero's or the helper's name, its most
+// likely next token should begin a name the story has already said, and greedy decoding should write
+// the very name in most of them. The model committed before (trained on 60 names only, never
+// invented ones) kept 1.4% on these stories; this one keeps 90%.
+TEST(OwlStoriesModel, KeepsItsCharactersNames) {
+  const OwlResult r = run_owl("story-score " + kModel + " --json -t 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_GE(j["name_slots"].get<int64_t>(), 500);
+  EXPECT_GE(j["names_consistent"].get<double>(), 0.85) << r.out;
+  EXPECT_GE(j["names_exact"].get<double>(), 0.85) << r.out;
+  EXPECT_NEAR(j["perplexity"].get<double>(), held_out_score(kModel).perplexity, 1e-9);
 }
 
 // Stories whose hero is always called Owl: the corpus with each story's hero renamed.
