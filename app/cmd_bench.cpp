@@ -37,6 +37,8 @@ struct BenchArgs {
   ModelArg model;
   int64_t n_prompt = 512;
   int64_t n_gen = 128;
+  int64_t depth = 0;
+  std::string kv_type = "f16";
   int threads = 0;
   int reps = 3;
   bool json = false;
@@ -149,18 +151,26 @@ void model_bytes(const ModelFile& f, double* total, double* per_token) {
 }
 
 void bench(const BenchArgs& a) {
-  if (a.n_prompt < 0 || a.n_gen < 0 || a.reps < 1) fail("-p and -n must be >= 0 and -r >= 1");
+  if (a.n_prompt < 0 || a.n_gen < 0 || a.depth < 0 || a.reps < 1) fail("-p, -n and -d must be >= 0 and -r >= 1");
+  const DType kv_type = kv_type_from_name(a.kv_type);
   const double load_t0 = now_seconds();
   const auto model = Model::load(a.model.path());
   const double load_seconds = now_seconds() - load_t0;
   const ModelSpec& spec = model->spec();
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
   Decoder decoder(*model, pool);
-  KvCache cache(spec, std::max<int64_t>(4, a.n_prompt + a.n_gen));  // the warm-up below takes 4
+  // The warm-up below takes 4; each test starts after `depth` positions already in the cache.
+  KvCache cache(spec, std::max<int64_t>(4, a.depth + std::max(a.n_prompt, a.n_gen)), kv_type);
   std::mt19937 rng(42);
   std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(spec.n_vocab - 1));
   std::vector<int32_t> prompt(static_cast<size_t>(a.n_prompt));
   for (auto& t : prompt) t = pick(rng);
+  std::vector<int32_t> context(static_cast<size_t>(a.depth));
+  for (auto& t : context) t = pick(rng);
+  const auto fill_context = [&] {  // not timed
+    cache.clear();
+    if (!context.empty()) decoder.eval(cache, context, false);
+  };
 
   // warm-up: page the weights in, grow scratch buffers
   {
@@ -178,14 +188,14 @@ void bench(const BenchArgs& a) {
   constexpr int64_t kProbeEvery = 16;
   for (int r = 0; r < a.reps; ++r) {
     if (a.n_prompt > 0) {
-      cache.clear();
+      fill_context();
       const double t0 = now_seconds();
       decoder.eval(cache, prompt, false);
       pp.push_back(static_cast<double>(a.n_prompt) / (now_seconds() - t0));
       if (probe) probe->run(1);
     }
     if (a.n_gen > 0) {
-      cache.clear();
+      fill_context();
       int32_t tok = 1;
       double seconds = 0;
       for (int64_t i = 0; i < a.n_gen; ++i) {
@@ -207,6 +217,11 @@ void bench(const BenchArgs& a) {
   double total = 0;
   double per_token = 0;
   model_bytes(model->file(), &total, &per_token);
+  // Each decode step also reads the keys and values of every position before it: on average those of
+  // depth + n_gen/2 positions.
+  const double kv_per_token = static_cast<double>(cache.bytes()) / static_cast<double>(cache.n_ctx()) *
+                              (static_cast<double>(a.depth) + static_cast<double>(a.n_gen) / 2.0);
+  per_token += kv_per_token;
   const double bw = probe->median_gbs();
   const Stat sp = stats(pp);
   const Stat sg = stats(tg);
@@ -221,6 +236,9 @@ void bench(const BenchArgs& a) {
     j["repetitions"] = a.reps;
     j["n_prompt"] = a.n_prompt;
     j["n_gen"] = a.n_gen;
+    j["depth"] = a.depth;
+    j["kv_type"] = std::string(dtype_name(kv_type));
+    j["kv_bytes_per_token"] = kv_per_token;
     j["pp_tokens_per_second"] = {{"mean", sp.mean}, {"std", sp.std}, {"runs", pp}};
     j["tg_tokens_per_second"] = {{"mean", sg.mean}, {"std", sg.std}, {"runs", tg}};
     j["model_bytes"] = total;
@@ -236,8 +254,9 @@ void bench(const BenchArgs& a) {
     std::puts(j.dump(2).c_str());
     return;
   }
-  std::printf("model: %s (%.2f GiB, %.2f GiB read per token)\n", a.model.path().c_str(), total / (1 << 30),
-              per_token / (1 << 30));
+  std::printf("model: %s (%.2f GiB, %.2f GiB read per token, of which KV cache %.3f GiB: %s, depth %lld)\n",
+              a.model.path().c_str(), total / (1 << 30), per_token / (1 << 30), kv_per_token / (1 << 30),
+              std::string(dtype_name(kv_type)).c_str(), static_cast<long long>(a.depth));
   std::printf("cpu: %s | kernels: %s | threads: %d | repetitions: %d\n", cpu_model().c_str(), isa.c_str(), pool.size(),
               a.reps);
   if (a.n_prompt > 0) std::printf("pp%lld: %8.2f ± %.2f tok/s\n", static_cast<long long>(a.n_prompt), sp.mean, sp.std);
@@ -419,6 +438,8 @@ void add_bench(CLI::App& app) {
   add_model_option(*cmd, a->model);
   cmd->add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens for the pp test (0: skip)")->capture_default_str();
   cmd->add_option("-n,--n-gen", a->n_gen, "Tokens for the tg test (0: skip)")->capture_default_str();
+  cmd->add_option("-d,--depth", a->depth, "Positions already in the KV cache before each test")->capture_default_str();
+  cmd->add_option("--kv-type", a->kv_type, "KV cache type: f16, q8_0 or f32")->capture_default_str();
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("-r,--repetitions", a->reps, "Repetitions of each test")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", a->json, "Machine-readable results on stdout");

@@ -53,10 +53,10 @@ void chat(const ChatArgs& a) {
   validate(a.gen.sampling);
   const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
   const int64_t n_ctx = context_size(a.gen, m->spec());
-  check_model_before_run(m->model(), n_ctx, a.gen.force);
+  check_model_before_run(m->model(), n_ctx, kv_type(a.gen), a.gen.force);
 
   ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
-  ChatSession session(*m, pool, n_ctx);
+  ChatSession session(*m, pool, n_ctx, kv_type(a.gen));
   session.set_system(a.system);
   Sampler sampler(resolve_sampling(a.gen));
 

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "common.h"
 #include "formats/gguf.h"
+#include "models/kv_cache.h"
 #include "models/model_source.h"
 #include "tools/check/check.h"
 
@@ -18,7 +19,7 @@ struct CheckArgs {
   int64_t n_ctx = 0;
   int64_t parallel = 1;
   int threads = 0;
-  std::string kv_type = "f32";
+  std::string kv_type = "f16";
   std::string use = "personal";
   int64_t users = -1;
   bool json = false;
@@ -38,9 +39,8 @@ void add_check(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--kv-type", a->kv_type, "KV cache type to size: f32, f16 or q8_0 (owl stores f32 today)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"f32", "f16", "q8_0"}));
+  cmd->add_option("--kv-type", a->kv_type, "KV cache type to size, as owl run --kv-type stores it: f16, q8_0 or f32")
+      ->capture_default_str();
   cmd->add_option("--use", a->use, "Intended use: personal, research or commercial")
       ->capture_default_str()
       ->check(CLI::IsMember({"personal", "research", "commercial"}));
@@ -59,7 +59,7 @@ void add_check(CLI::App& app) {
     o.fit.n_ctx = a->n_ctx;
     o.fit.parallel = a->parallel;
     o.fit.threads = a->threads;
-    o.fit.kv_type = *dtype_from_name(a->kv_type);
+    o.fit.kv_type = kv_type_from_name(a->kv_type);
     o.use = *check::use_from_name(a->use);
     if (a->users >= 0) o.users = a->users;
     const auto file = open_model_file(path);

@@ -27,6 +27,7 @@ struct LogitsArgs {
   bool use_tokens = false;
   std::string dump_dir;
   int threads = 0;
+  std::string kv_type = "f32";
 };
 
 std::vector<int32_t> parse_ids(const std::string& list) {
@@ -63,7 +64,7 @@ void run(const LogitsArgs& a) {
       w = width;
     });
   }
-  KvCache cache(m->model().spec(), static_cast<int64_t>(ids.size()));
+  KvCache cache(m->model().spec(), static_cast<int64_t>(ids.size()), kv_type_from_name(a.kv_type));
   const std::span<const float> logits = decoder.eval(cache, ids, a.all);
   const auto n_vocab = static_cast<size_t>(m->model().spec().n_vocab);
   nlohmann::json out;
@@ -109,6 +110,8 @@ void add_logits(CLI::App& app) {
   cmd->add_option("--dump-activations", a->dump_dir,
                   "Write every named intermediate (attn_norm.0.f32, ffn_out.3.f32, ...) and index.json here");
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--kv-type", a->kv_type, "KV cache type (f32 by default here: exact, for comparing with references)")
+      ->capture_default_str();
   cmd->callback([a, p, t] {
     if (p->count() == 0 && t->count() == 0) fail("give -p PROMPT or --tokens IDS");
     a->use_tokens = t->count() > 0;

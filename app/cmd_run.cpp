@@ -53,12 +53,13 @@ void run(const RunArgs& a) {
   const std::vector<int32_t> prompt = chat ? encode_messages_file(a.messages_file, *m) : m->encode_prompt(a.prompt);
   if (prompt.empty()) fail("the prompt encodes to no tokens and the model has no BOS token");
   const int64_t n_ctx = context_size(a.gen, spec);
-  check_model_before_run(m->model(), n_ctx, a.gen.force);
+  check_model_before_run(m->model(), n_ctx, kv_type(a.gen), a.gen.force);
 
   ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
   Sampler sampler(resolve_sampling(a.gen));
   CompletionOptions co;
   co.n_ctx = n_ctx;
+  co.kv_type = kv_type(a.gen);
   co.n_predict = a.gen.n_predict;
   // A reply to a conversation starts fresh; a completion continues (and shows) the prompt's text.
   co.emit_prompt = !chat && !a.no_prompt;

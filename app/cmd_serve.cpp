@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "models/kv_cache.h"
 #include "server/server.h"
 
 namespace owl::app {
@@ -21,6 +22,7 @@ struct ServeArgs {
   server::ModelPoolOptions pool;
   int64_t keep_alive_seconds = 300;
   int64_t max_body_mib = 8;
+  std::string kv_type = "f16";
   LoraArgs lora;
 };
 
@@ -35,6 +37,7 @@ void serve(ServeArgs& a) {
   a.pool.keep_alive = std::chrono::seconds(a.keep_alive_seconds);
   a.http.max_body_bytes = static_cast<size_t>(a.max_body_mib) << 20;
   if (a.pool.scheduler.threads <= 0) a.pool.scheduler.threads = default_threads();
+  a.pool.scheduler.kv_type = kv_type_from_name(a.kv_type);
   a.pool.loras = a.lora.requests();
   for (const LoraRequest& l : a.pool.loras) {  // models load on first use: say now what is missing
     std::error_code ec;
@@ -89,6 +92,8 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--cors-origin", a->http.cors_origins, "Origins whose pages may call the API ('*' for any)");
   cmd->add_option("-c,--ctx-size", a->pool.scheduler.n_ctx, "Context of each slot (default: the model's, at most 2048)")
       ->check(CLI::Range(0, 1 << 24));
+  cmd->add_option("--kv-type", a->kv_type, "KV cache type of every slot: f16, q8_0 (about a quarter of f32) or f32")
+      ->capture_default_str();
   cmd->add_option("--parallel", a->pool.scheduler.n_parallel, "Requests generated at once, one slot each")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

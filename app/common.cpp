@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/error.h"
+#include "models/kv_cache.h"
 #include "tools/check/check.h"
 
 namespace owl::app {
@@ -46,6 +47,8 @@ void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
       ->capture_default_str();
   cmd.add_option("-c,--ctx-size", a.n_ctx, "Context size in tokens (default: the model's, at most 4096)")
       ->check(CLI::Range(0, 1 << 30));
+  cmd.add_option("--kv-type", a.kv_type, "KV cache type: f16 (half the memory of f32), q8_0 (about a quarter) or f32")
+      ->capture_default_str();
   cmd.add_option("-t,--threads", a.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
   SamplingParams& s = a.sampling;
   cmd.add_option("--temp", s.temperature, "Temperature (0: greedy)")->capture_default_str()->check(CLI::Range(0.0, 100.0));
@@ -76,8 +79,10 @@ int64_t context_size(const GenerationArgs& a, const ModelSpec& spec) {
   return a.n_ctx > 0 ? a.n_ctx : std::min<int64_t>(spec.n_ctx_train, 4096);
 }
 
-void check_model_before_run(const Model& model, int64_t n_ctx, bool force) {
-  if (const std::string line = check::check_before_run(model, n_ctx, force); !line.empty()) {
+DType kv_type(const GenerationArgs& a) { return kv_type_from_name(a.kv_type); }
+
+void check_model_before_run(const Model& model, int64_t n_ctx, DType kv_type, bool force) {
+  if (const std::string line = check::check_before_run(model, n_ctx, kv_type, force); !line.empty()) {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
 }

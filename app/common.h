@@ -38,6 +38,7 @@ int default_threads();
 struct GenerationArgs {
   int64_t n_predict = 128;
   int64_t n_ctx = 0;
+  std::string kv_type = "f16";
   int threads = 0;
   SamplingParams sampling;
   int64_t seed = -1;
@@ -49,7 +50,9 @@ void add_generation_options(CLI::App& cmd, GenerationArgs& args);
 SamplingParams resolve_sampling(const GenerationArgs& args);
 // -c, or the model's training context capped at 4096.
 int64_t context_size(const GenerationArgs& args, const ModelSpec& spec);
+// --kv-type as a type (owl::Error for anything but f16, q8_0, f32).
+DType kv_type(const GenerationArgs& args);
 // Prints the license line the first time a model is used; refuses a model that would not fit.
-void check_model_before_run(const Model& model, int64_t n_ctx, bool force);
+void check_model_before_run(const Model& model, int64_t n_ctx, DType kv_type, bool force);
 
 }  // namespace owl::app

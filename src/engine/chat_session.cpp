@@ -7,8 +7,8 @@ namespace owl {
 
 using Json = nlohmann::ordered_json;
 
-ChatSession::ChatSession(const LoadedModel& model, ThreadPool& pool, int64_t n_ctx)
-    : model_(model), session_(model.model(), pool, n_ctx) {}
+ChatSession::ChatSession(const LoadedModel& model, ThreadPool& pool, int64_t n_ctx, DType kv_type)
+    : model_(model), session_(model.model(), pool, n_ctx, kv_type) {}
 
 void ChatSession::set_system(const std::string& text) {
   if (!messages_.empty() && messages_[0]["role"] == "system") messages_.erase(messages_.begin());

@@ -14,7 +14,7 @@ namespace owl {
 
 class ChatSession {
  public:
-  ChatSession(const LoadedModel& model, ThreadPool& pool, int64_t n_ctx);
+  ChatSession(const LoadedModel& model, ThreadPool& pool, int64_t n_ctx, DType kv_type = DType::f16);
 
   // Sets (or with "" removes) the system message at the start of the conversation.
   void set_system(const std::string& text);

@@ -13,7 +13,7 @@ CompletionResult complete(const LoadedModel& model, ThreadPool& pool, std::span<
     fail("the prompt has {} tokens, more than the context size {} (use -c)", prompt.size(), options.n_ctx);
   }
   Decoder decoder(model.model(), pool);
-  KvCache cache(model.spec(), options.n_ctx);
+  KvCache cache(model.spec(), options.n_ctx, options.kv_type);
   TextStream text(model.tokenizer(), options.stop);
   if (options.continues_prompt) {
     std::string shown;

@@ -17,6 +17,7 @@ namespace owl {
 
 struct CompletionOptions {
   int64_t n_ctx = 0;      // the context (at least the prompt's length)
+  DType kv_type = DType::f16;  // the KV cache's type: f16 (as llama.cpp), q8_0 or f32
   int64_t n_predict = 128;  // < 0: until an end token or the context is full
   std::vector<std::string> stop;  // stop strings (not included in the text)
   bool emit_prompt = false;       // on_text sees the prompt's text first (with continues_prompt)

@@ -39,7 +39,7 @@ void log_probs(std::span<const float> logits, int32_t id, int32_t k, JobEvent& e
 }  // namespace
 
 struct Scheduler::Slot {
-  Slot(const ModelSpec& spec, int64_t n_ctx) : cache(spec, n_ctx) {}
+  Slot(const ModelSpec& spec, int64_t n_ctx, DType kv_type) : cache(spec, n_ctx, kv_type) {}
   KvCache cache;
   std::vector<int32_t> cached;  // the tokens whose keys and values the cache holds
   std::vector<float> cached_lora;  // the adapter scales they were computed with (empty: the model's)
@@ -63,7 +63,7 @@ Scheduler::Scheduler(const LoadedModel& model, SchedulerOptions options)
   if (options_.n_parallel < 1 || options_.n_parallel > 256) fail("--parallel must be 1..256, not {}", options_.n_parallel);
   if (options_.n_ctx < 1) fail("the context size must be positive, not {}", options_.n_ctx);
   options_.prompt_tokens_per_step = std::max<int64_t>(1, options_.prompt_tokens_per_step);
-  for (int64_t i = 0; i < options_.n_parallel; ++i) slots_.push_back(std::make_unique<Slot>(model.spec(), options_.n_ctx));
+  for (int64_t i = 0; i < options_.n_parallel; ++i) slots_.push_back(std::make_unique<Slot>(model.spec(), options_.n_ctx, options_.kv_type));
   totals_.kv_cells_total = options_.n_parallel * options_.n_ctx;
   for (const auto& s : slots_) totals_.kv_cache_bytes += s->cache.bytes();
   thread_ = std::thread([this] { loop(); });
@@ -123,7 +123,7 @@ std::vector<float> Scheduler::embed(const std::vector<int32_t>& tokens) {
   if (n > options_.n_ctx) fail("the input has {} tokens, more than the context size {}", n, options_.n_ctx);
   // Shared: the scheduler thread may still be leaving the task when get() returns here.
   auto task = std::make_shared<std::packaged_task<std::vector<float>()>>([this, tokens, n] {
-    KvCache cache(model_.spec(), n);
+    KvCache cache(model_.spec(), n, options_.kv_type);
     const std::span<const float> hidden = decoder_.eval_hidden(cache, tokens);
     return pool_embedding(hidden.data(), n, model_.spec().n_embd, model_.pooling());
   });

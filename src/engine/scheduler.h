@@ -45,6 +45,7 @@ struct CompletionRequest {
 struct SchedulerOptions {
   int64_t n_parallel = 4;               // slots
   int64_t n_ctx = 2048;                 // context of each slot
+  DType kv_type = DType::f16;           // the slots' KV cache type (f16 as llama.cpp, q8_0 or f32)
   int64_t max_queue = 64;               // requests waiting for a slot before submit() refuses
   int64_t prompt_tokens_per_step = 128;  // prompt tokens one step evaluates at most
   int threads = 0;                      // of the model's pool; 0: one per core

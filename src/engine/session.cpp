@@ -8,7 +8,8 @@
 
 namespace owl {
 
-Session::Session(const Model& model, ThreadPool& pool, int64_t n_ctx) : decoder_(model, pool), cache_(model.spec(), n_ctx) {}
+Session::Session(const Model& model, ThreadPool& pool, int64_t n_ctx, DType kv_type)
+    : decoder_(model, pool), cache_(model.spec(), n_ctx, kv_type) {}
 
 void Session::clear() {
   cache_.clear();

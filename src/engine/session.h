@@ -15,7 +15,8 @@ namespace owl {
 
 class Session {
  public:
-  Session(const Model& model, ThreadPool& pool, int64_t n_ctx);
+  // kv_type: the KV cache's type (f16 as llama.cpp, q8_0 or f32).
+  Session(const Model& model, ThreadPool& pool, int64_t n_ctx, DType kv_type = DType::f16);
 
   // Generates a continuation of `tokens` (the whole conversation so far). The longest prefix
   // shared with the cached tokens is kept; only the rest is evaluated. Throws owl::Error when

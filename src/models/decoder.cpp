@@ -245,9 +245,8 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
       for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(q_.data() + t * q_dim + h * s.head_dim, cos_sin, rope);
       for (int64_t h = 0; h < s.n_head_kv; ++h)
         ops::rope_rotate(k_.data() + t * kv_dim + h * s.head_dim, cos_sin, rope);
-      KvCache& cache = *tokens[t].cache;  // tokens hold distinct (cache, position) slots
-      std::memcpy(cache.k(il) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
-      std::memcpy(cache.v(il) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<size_t>(kv_dim));
+      // Tokens hold distinct (cache, position) slots.
+      tokens[t].cache->store(il, pos, k_.data() + t * kv_dim, v_.data() + t * kv_dim);
     }
   });
 

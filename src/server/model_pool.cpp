@@ -164,6 +164,7 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
     fp.n_ctx = n_ctx;
     fp.parallel = options_.scheduler.n_parallel + 1;  // one more cache for embeddings
     fp.threads = options_.scheduler.threads;
+    fp.kv_type = options_.scheduler.kv_type;
     const check::FitReport fit = check::predict_fit(*file, fp, env);
     if (!fit.fits && !options_.force) {
       throw HttpError(500, fmt::format("model '{}' needs about {} with {} slots of context {}, but {} is available "

@@ -215,8 +215,10 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, dims.scale, dims.softcap, dims.window};
   Vec scratch(static_cast<size_t>(pool_.size() * kernels::kMaxQueries * T));
   for (int64_t b = 0; b < batch.n_seq; ++b) {
-    ops::attention(L.att.data() + b * T * qd, L.q.data() + b * T * qd, L.k.data() + b * T * kd, L.v.data() + b * T * kd,
-                   0, T, shape, scratch.data(), pool_, L.probs.data() + b * s.n_head * T * T);
+    const ops::KvRows k{L.k.data() + b * T * kd, DType::f32, sizeof(float) * static_cast<size_t>(kd)};
+    const ops::KvRows v{L.v.data() + b * T * kd, DType::f32, sizeof(float) * static_cast<size_t>(kd)};
+    ops::attention(L.att.data() + b * T * qd, L.q.data() + b * T * qd, k, v, 0, T, shape, scratch.data(), pool_,
+                   L.probs.data() + b * s.n_head * T * T);
   }
   L.o_out = zeros(n * d);
   linear_forward(L.o_out.data(), u(LoraTarget::o), proj(LoraTarget::o), L.att.data(), n, pool_);

@@ -186,12 +186,17 @@ TEST(CheckCli, KvTypeAndSlidingWindow) {
   });
   const json f16 = json::parse(owl_exec("check " + p + " -c 512 --kv-type f16 --json").out)["fit"];
   // stories260K: 5 layers, 4 KV heads of 8 dims: 2 x 5 x 32 values per position.
-  EXPECT_EQ(f16["kv_cache_bytes"].get<uint64_t>(), 512u * 2 * 5 * 32 * 4);  // what owl allocates (f32)
-  EXPECT_EQ(f16["kv_cache_requested_type_bytes"].get<uint64_t>(), 512u * 2 * 5 * 32 * 2);
+  EXPECT_EQ(f16["kv_cache_bytes"].get<uint64_t>(), 512u * 2 * 5 * 32 * 2);
   EXPECT_EQ(f16["kv_cache_sliding_window_bytes"].get<uint64_t>(), 128u * 2 * 5 * 32 * 2);
   EXPECT_EQ(f16["kv_type"], "f16");
+  const json f32 = json::parse(owl_exec("check " + p + " -c 512 --kv-type F32 --json").out)["fit"];
+  EXPECT_EQ(f32["kv_cache_bytes"].get<uint64_t>(), 512u * 2 * 5 * 32 * 4);
+  const json q8 = json::parse(owl_exec("check " + p + " -c 512 --kv-type q8_0 --json").out)["fit"];
+  EXPECT_EQ(q8["kv_cache_bytes"].get<uint64_t>(), 512u * 2 * 5 * 34);  // one 34-byte block per 32 values
   const json two = json::parse(owl_exec("check " + p + " -c 512 --parallel 2 --json").out)["fit"];
+  EXPECT_EQ(two["kv_type"], "f16");  // the default, as owl run stores it
   EXPECT_EQ(two["kv_cache_bytes"].get<uint64_t>(), 2 * f16["kv_cache_bytes"].get<uint64_t>());
+  EXPECT_NE(owl_exec("check " + p + " --kv-type q4_0").status, 0);
 }
 
 TEST(InspectCli, EveryFixtureGguf) {
@@ -243,12 +248,12 @@ TEST(CheckBeforeRun, LicenseLineOnceAndRefusalUnlessForced) {
   ::setenv("OWL_STATE_DIR", state.c_str(), 1);
   const std::string p = stories_with(fixtures, "run", [](auto& w) { w.set("general.license", {std::string("llama2")}); });
   const auto model = owl::Model::load(p);
-  const std::string first = owl::check::check_before_run(*model, 256, false);
+  const std::string first = owl::check::check_before_run(*model, 256, owl::DType::f16, false);
   EXPECT_NE(first.find("llama2"), std::string::npos) << first;
-  EXPECT_EQ(owl::check::check_before_run(*model, 256, false), "");
+  EXPECT_EQ(owl::check::check_before_run(*model, 256, owl::DType::f16, false), "");
   EXPECT_TRUE(std::filesystem::exists(state / "seen"));
-  EXPECT_THROW(owl::check::check_before_run(*model, int64_t{1} << 40, false), owl::Error);
-  EXPECT_NO_THROW(owl::check::check_before_run(*model, int64_t{1} << 40, true));
+  EXPECT_THROW(owl::check::check_before_run(*model, int64_t{1} << 40, owl::DType::f16, false), owl::Error);
+  EXPECT_NO_THROW(owl::check::check_before_run(*model, int64_t{1} << 40, owl::DType::f16, true));
   ::unsetenv("OWL_STATE_DIR");
 }
 

@@ -253,7 +253,7 @@ TEST_P(SchedulerTest, EmbeddingsPoolTheFinalNormedHiddenStates) {
   decoder.set_observer([&](std::string_view name, int64_t, const float* data, int64_t n, int64_t width) {
     if (name == "result_norm") rows.assign(data, data + n * width);
   });
-  owl::KvCache cache(m->spec(), 64);
+  owl::KvCache cache(m->spec(), 64, owl::SchedulerOptions{}.kv_type);  // the scheduler's default cache type
   decoder.eval(cache, tokens, true);
   const int64_t d = m->spec().n_embd;
   ASSERT_EQ(rows.size(), tokens.size() * static_cast<size_t>(d));

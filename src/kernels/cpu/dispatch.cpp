@@ -65,6 +65,10 @@ struct Tables {
       t[i].bf16_to_f32 = ref::bf16_to_f32;
       t[i].dot_rows = ref::dot_rows;
       t[i].weighted_sum = ref::weighted_sum;
+      t[i].dot_rows_f16 = ref::dot_rows_f16;
+      t[i].weighted_sum_f16 = ref::weighted_sum_f16;
+      t[i].dot_rows_q8_0 = ref::dot_rows_q8_0;
+      t[i].weighted_sum_q8_0 = ref::weighted_sum_q8_0;
       t[i].swiglu = ref::swiglu;
       t[i].geglu = ref::geglu;
       t[i].rms_norm = ref::rms_norm;

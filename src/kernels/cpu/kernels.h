@@ -7,6 +7,10 @@
 #include <cstdint>
 #include <string_view>
 
+namespace owl {
+struct BlockQ8_0;  // tensor/blocks.h
+}
+
 namespace owl::kernels {
 
 enum class Isa : int { ref = 0, avx2 = 1, avx512 = 2 };
@@ -134,6 +138,17 @@ using DotRowsFn = void (*)(const float* q, int64_t q_stride, int nq, const float
 // out_j = out + j*out_stride: the attention-weighted values. Per query, the same numbers as nq = 1.
 using WeightedSumFn = void (*)(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n,
                                int64_t d, float* out, int64_t out_stride);
+// The same two kernels over a KV cache stored as f16 (rows `stride` uint16 apart) or Q8_0 (rows `stride`
+// blocks apart; d a multiple of 32): dot_rows / weighted_sum on the rows converted to float32 (tensor/
+// quant.h's dequantize for Q8_0), up to summation order; the AVX2 ones give exactly AVX2's float numbers.
+using DotRowsF16Fn = void (*)(const float* q, int64_t q_stride, int nq, const uint16_t* k, int64_t stride, int64_t n,
+                              int64_t d, float scale, float* out, int64_t out_stride);
+using WeightedSumF16Fn = void (*)(const float* w, int64_t w_stride, int nq, const uint16_t* v, int64_t stride,
+                                  int64_t n, int64_t d, float* out, int64_t out_stride);
+using DotRowsQ8Fn = void (*)(const float* q, int64_t q_stride, int nq, const BlockQ8_0* k, int64_t stride, int64_t n,
+                             int64_t d, float scale, float* out, int64_t out_stride);
+using WeightedSumQ8Fn = void (*)(const float* w, int64_t w_stride, int nq, const BlockQ8_0* v, int64_t stride,
+                                 int64_t n, int64_t d, float* out, int64_t out_stride);
 // gate[i] = silu(gate[i]) * up[i] (SwiGLU).
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);
 // gate[i] = gelu_tanh(gate[i]) * up[i] (GeGLU, the tanh approximation of GELU).
@@ -152,6 +167,10 @@ struct KernelTable {
   AddRowsProductFn add_rows_product = nullptr;
   DotRowsFn dot_rows = nullptr;
   WeightedSumFn weighted_sum = nullptr;
+  DotRowsF16Fn dot_rows_f16 = nullptr;
+  WeightedSumF16Fn weighted_sum_f16 = nullptr;
+  DotRowsQ8Fn dot_rows_q8_0 = nullptr;
+  WeightedSumQ8Fn weighted_sum_q8_0 = nullptr;
   SwigluFn swiglu = nullptr;
   GegluFn geglu = nullptr;
   RmsNormFn rms_norm = nullptr;
@@ -191,6 +210,14 @@ void dot_rows(const float* q, int64_t q_stride, int nq, const float* k, int64_t 
               float scale, float* out, int64_t out_stride);
 void weighted_sum(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n, int64_t d,
                   float* out, int64_t out_stride);
+void dot_rows_f16(const float* q, int64_t q_stride, int nq, const uint16_t* k, int64_t stride, int64_t n, int64_t d,
+                  float scale, float* out, int64_t out_stride);
+void weighted_sum_f16(const float* w, int64_t w_stride, int nq, const uint16_t* v, int64_t stride, int64_t n, int64_t d,
+                      float* out, int64_t out_stride);
+void dot_rows_q8_0(const float* q, int64_t q_stride, int nq, const BlockQ8_0* k, int64_t stride, int64_t n, int64_t d,
+                   float scale, float* out, int64_t out_stride);
+void weighted_sum_q8_0(const float* w, int64_t w_stride, int nq, const BlockQ8_0* v, int64_t stride, int64_t n,
+                       int64_t d, float* out, int64_t out_stride);
 void swiglu(float* gate, const float* up, int64_t n);
 void geglu(float* gate, const float* up, int64_t n);
 void rms_norm(float* y, const float* x, const float* w, int64_t n, float eps);

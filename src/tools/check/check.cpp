@@ -108,10 +108,8 @@ nlohmann::json to_json(const CheckReport& r) {
     fit["parallel"] = f.parallel;
     fit["threads"] = f.threads;
     fit["kv_type"] = std::string(dtype_name(f.kv_type));
-    fit["owl_kv_type"] = "f32";
     fit["weights_bytes"] = f.weights_bytes;
     fit["kv_cache_bytes"] = f.kv_cache_bytes;
-    fit["kv_cache_requested_type_bytes"] = f.kv_cache_requested_type_bytes;
     fit["kv_cache_sliding_window_bytes"] = f.kv_cache_sliding_bytes;
     fit["kv_cache_per_layer_bytes"] = f.kv_per_layer;
     fit["breakdown"] = {{"runtime_overhead", f.breakdown.runtime_overhead}, {"weights_resident", f.breakdown.weights_resident},
@@ -180,10 +178,12 @@ std::string to_text(const CheckReport& r) {
                      f.fits ? fmt::format(", headroom {}", gib(static_cast<uint64_t>(f.headroom))) : "");
     o += fmt::format("  context {} x {} sequence(s), {} threads; weights {}\n", f.n_ctx, f.parallel, f.threads,
                      gib(f.weights_bytes));
-    o += fmt::format("  runtime {} + weights resident {} + model heap {} + KV cache {} (f32) + compute {}\n",
-                     gib(b.runtime_overhead), gib(b.weights_resident), gib(b.model_heap), gib(b.kv_cache), gib(b.compute));
-    o += fmt::format("  KV cache in {}: {}; with sliding windows: {}\n", dtype_name(f.kv_type),
-                     gib(f.kv_cache_requested_type_bytes), gib(f.kv_cache_sliding_bytes));
+    o += fmt::format("  runtime {} + weights resident {} + model heap {} + KV cache {} ({}) + compute {}\n",
+                     gib(b.runtime_overhead), gib(b.weights_resident), gib(b.model_heap), gib(b.kv_cache),
+                     dtype_name(f.kv_type), gib(b.compute));
+    if (f.kv_cache_sliding_bytes < f.kv_cache_bytes) {
+      o += fmt::format("  KV cache with sliding windows kept to their window: {}\n", gib(f.kv_cache_sliding_bytes));
+    }
     o += fmt::format("  largest context that fits: {} (training context {})\n", f.max_context, f.hyper.n_ctx_train);
     o += "  weight types:";
     for (const TypeFit& t : f.types) o += fmt::format(" {} {}{}", dtype_name(t.type), gib(t.weights_bytes), t.fits ? "" : " (no)");
@@ -213,7 +213,7 @@ std::string state_dir() {
   return {};
 }
 
-std::string check_before_run(const Model& model, int64_t n_ctx, bool force) {
+std::string check_before_run(const Model& model, int64_t n_ctx, DType kv_type, bool force) {
   const ModelFile& file = model.file();
   FitEnvironment env;
   env.baseline = process_rss_bytes();  // the model is already loaded: its heap is in here
@@ -221,6 +221,7 @@ std::string check_before_run(const Model& model, int64_t n_ctx, bool force) {
   env.memory = system_memory();
   FitParams p;
   p.n_ctx = n_ctx;
+  p.kv_type = kv_type;
   const FitReport fit = predict_fit(file, p, env);
   if (!fit.fits && !force) {
     fail("{}: needs about {} at context {} but {} is available{} (use --force to run anyway)", file.path(),

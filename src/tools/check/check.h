@@ -58,7 +58,7 @@ std::string to_text(const CheckReport& report);
 // For `owl run`: the license line when this model is used for the first time (remembered in
 // $OWL_STATE_DIR, else $XDG_STATE_HOME/owl, else ~/.local/state/owl: file "seen"), else "".
 // Throws owl::Error when the predicted peak memory for n_ctx does not fit and force is false.
-std::string check_before_run(const Model& model, int64_t n_ctx, bool force);
+std::string check_before_run(const Model& model, int64_t n_ctx, DType kv_type, bool force);
 
 // Where "seen" lives (exposed for tests); empty when no folder can be determined.
 std::string state_dir();

@@ -274,12 +274,11 @@ FitReport predict_fit(const ModelFile& f, const FitParams& p, const FitEnvironme
   const uint64_t overhead = env.baseline + kRunCodeBytes +
                             static_cast<uint64_t>(r.threads - 1) * kThreadBytes;
   auto peak = [&](int64_t n_ctx, double weight_scale) {
-    return overhead + resident_weights(n_ctx, weight_scale) + heap + kv_cache_bytes(h, n_ctx, DType::f32, false) * r.parallel +
+    return overhead + resident_weights(n_ctx, weight_scale) + heap + kv_cache_bytes(h, n_ctx, p.kv_type, false) * r.parallel +
            compute(n_ctx);
   };
 
-  r.kv_cache_bytes = kv_cache_bytes(h, r.n_ctx, DType::f32, false) * r.parallel;
-  r.kv_cache_requested_type_bytes = kv_cache_bytes(h, r.n_ctx, p.kv_type, false) * r.parallel;
+  r.kv_cache_bytes = kv_cache_bytes(h, r.n_ctx, p.kv_type, false) * r.parallel;
   r.kv_cache_sliding_bytes = kv_cache_bytes(h, r.n_ctx, p.kv_type, true) * r.parallel;
   for (int64_t il = 0; il < h.n_layer; ++il) {
     Hyper one = h;
@@ -323,11 +322,11 @@ FitReport predict_fit(const ModelFile& f, const FitParams& p, const FitEnvironme
     r.types.push_back(tf);
   }
 
-  if (p.kv_type != DType::f32) {
-    r.notes.push_back(fmt::format("owl stores its KV cache in f32 today; in {} it would take {} bytes instead of {}",
-                                  dtype_name(p.kv_type), r.kv_cache_requested_type_bytes, r.kv_cache_bytes));
+  if (p.kv_type == DType::q8_0 && h.head_dim_k % 32 != 0) {
+    r.notes.push_back(fmt::format("a q8_0 KV cache needs a head size that is a multiple of 32 (this model's is {}); "
+                                  "owl refuses it, use f16", h.head_dim_k));
   }
-  if (r.kv_cache_sliding_bytes < r.kv_cache_requested_type_bytes) {
+  if (r.kv_cache_sliding_bytes < r.kv_cache_bytes) {
     r.notes.push_back(fmt::format("sliding-window layers need only {} bytes of KV cache in a windowed cache; owl keeps "
                                   "the full context in every layer", r.kv_cache_sliding_bytes));
   }

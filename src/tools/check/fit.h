@@ -55,7 +55,7 @@ struct FitParams {
   int64_t n_ctx = 0;      // 0: what owl run uses (the training context, at most 4096)
   int64_t parallel = 1;   // sequences, each with its own KV cache
   int threads = 0;        // 0: one per hardware thread (owl run's default)
-  DType kv_type = DType::f32;
+  DType kv_type = DType::f16;  // the KV cache's type (owl's --kv-type: f16, q8_0 or f32)
 };
 
 struct FitEnvironment {
@@ -69,7 +69,7 @@ struct FitBreakdown {
   uint64_t runtime_overhead = 0;  // process baseline and worker-thread stacks
   uint64_t weights_resident = 0;  // mapped file pages the forward pass touches
   uint64_t model_heap = 0;        // metadata, tokenizer, float32 norms
-  uint64_t kv_cache = 0;          // what owl allocates (float32, every layer, full context)
+  uint64_t kv_cache = 0;          // what owl allocates (kv_type, every layer, full context)
   uint64_t compute = 0;           // decoder scratch, logits, sampler
   uint64_t total() const { return runtime_overhead + weights_resident + model_heap + kv_cache + compute; }
 };
@@ -88,9 +88,8 @@ struct FitReport {
   int threads = 1;
   DType kv_type = DType::f32;
   uint64_t weights_bytes = 0;                 // sum of tensor sizes
-  uint64_t kv_cache_bytes = 0;                // owl's cache (float32) for n_ctx x parallel
-  uint64_t kv_cache_requested_type_bytes = 0;  // the same in kv_type
-  uint64_t kv_cache_sliding_bytes = 0;        // kv_type, layers with a window keeping only the window
+  uint64_t kv_cache_bytes = 0;                // owl's cache (kv_type) for n_ctx x parallel
+  uint64_t kv_cache_sliding_bytes = 0;        // the same, layers with a window keeping only the window
   std::vector<uint64_t> kv_per_layer;         // kv_type bytes per layer (sliding windows honoured)
   FitBreakdown breakdown;
   uint64_t predicted_peak = 0;
