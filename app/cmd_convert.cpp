@@ -41,10 +41,17 @@ std::string target_format(const ConvertArgs& a) {
 
 void convert(const ConvertArgs& a, const std::string& input) {
   const std::string to = target_format(a);
+  // GGUF output takes llama-quantize's presets (Q4_K_M, ...: tools/quant_mix.h); the directory formats one type.
   std::optional<DType> type;
+  std::optional<QuantPreset> preset;
   if (!a.type.empty()) {
-    type = dtype_from_name(a.type);
-    if (!type) fail("--type: unknown type '{}'", a.type);
+    if (to == "gguf") {
+      preset = quant_preset(a.type);
+      if (!preset) fail("--type: unknown type '{}' (one of {})", a.type, quant_preset_names());
+    } else {
+      type = dtype_from_name(a.type);
+      if (!type) fail("--type: unknown type '{}'", a.type);
+    }
   }
   if (a.bits > 0 && to != "mlx") fail("--bits applies to --to mlx only");
   refuse_overwriting_input(input, a.output);
@@ -64,7 +71,8 @@ void convert(const ConvertArgs& a, const std::string& input) {
   try {
     if (to == "gguf") {
       QuantizeOptions o;
-      o.type = type;
+      o.type = std::nullopt;  // each tensor keeps its type unless a preset is given
+      if (preset) o.preset = TensorTypeOptions{*preset};
       o.n_threads = threads;
       o.progress = [&](size_t, size_t, std::string_view, DType, uint64_t done, uint64_t total) { bar.update(done, total); };
       const QuantizeReport r = write_gguf(*model, a.output, o);
@@ -102,7 +110,9 @@ void add_merge(CLI::App& app) {
   cmd->add_option("-o,--output", a->output, "Output: FILE.gguf or a directory")->required();
   cmd->add_option("--to", a->to, "Output format: gguf, hf or mlx (default: gguf for *.gguf, mlx with --bits, else hf)")
       ->check(CLI::IsMember({"gguf", "hf", "mlx"}));
-  cmd->add_option("--type", a->type, "GGUF: every matrix to this type (default: each keeps its own); HF/MLX: f32, f16 or bf16");
+  cmd->add_option("--type", a->type,
+                  "GGUF: a llama-quantize preset (Q4_K_M, Q8_0, F16, ...; default: each keeps its own type); "
+                  "HF/MLX: f32, f16 or bf16");
   cmd->add_option("--bits", a->bits, "MLX: bits per weight")->check(CLI::Range(1, 8));
   cmd->add_option("--group-size", a->group_size, "MLX: weights per scale and bias")->capture_default_str();
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
@@ -123,8 +133,8 @@ void add_convert(CLI::App& app) {
   cmd->add_option("--to", a->to, "Output format: gguf, hf or mlx (default: gguf for *.gguf, mlx with --bits, else hf)")
       ->check(CLI::IsMember({"gguf", "hf", "mlx"}));
   cmd->add_option("--type", a->type,
-                  "GGUF: every matrix to this type (f32, f16, bf16, q8_0, q4_0, ...; default: keep the source types). "
-                  "HF/MLX: tensor float type f32, f16 or bf16");
+                  "GGUF: a llama-quantize preset, any case (Q4_K_M, Q5_K_S, Q8_0, Q4_0, F16, ... as owl quantize; "
+                  "default: keep the source types). HF/MLX: tensor float type f32, f16 or bf16");
   cmd->add_option("--bits", a->bits, "MLX: bits per weight (2, 3, 4, 5, 6 or 8; default 4)")->check(CLI::Range(1, 8));
   cmd->add_option("--group-size", a->group_size, "MLX: weights per scale and bias (32, 64 or 128)")->capture_default_str();
   cmd->add_option("--from", a->from, "Input format when it is not detected: llama2c")->check(CLI::IsMember({"llama2c"}));

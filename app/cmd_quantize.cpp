@@ -1,5 +1,12 @@
-// owl quantize: convert every matrix of a model to one weight type, with a progress line.
+// owl quantize: a model's matrices to one of llama-quantize's presets (Q4_K_M, Q8_0, ...: per-tensor
+// types, tools/quant_mix.h) or, with --pure, to one type, with a progress line. Ctrl-C removes the
+// half-written output.
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 
 #include "base/error.h"
 #include "commands.h"
@@ -13,45 +20,87 @@ struct QuantizeArgs {
   std::string input;
   std::string output;
   std::string type;
+  std::string output_type;
+  std::string token_embd_type;
+  bool pure = false;
+  bool allow_requantize = false;
   int threads = 0;
 };
+
+// The temporary file of the output (base/atomic_write.h: "<path>.tmp"), removed by a signal.
+char g_partial[4096] = {};
+
+extern "C" void remove_partial_and_exit(int sig) {
+  if (g_partial[0] != '\0') ::unlink(g_partial);
+  ::_exit(128 + sig);
+}
+
+DType plain_type(const std::string& option, const std::string& name) {
+  const auto t = dtype_from_name(name);
+  if (!t) fail("{}: unknown type '{}'", option, name);
+  return *t;
+}
+
+void quantize(const QuantizeArgs& a) {
+  const auto preset = quant_preset(a.type);
+  if (!preset) fail("--type: unknown type '{}' (one of {})", a.type, quant_preset_names());
+  QuantizeOptions o;
+  TensorTypeOptions t{*preset};
+  t.pure = a.pure;
+  if (!a.output_type.empty()) t.output_type = plain_type("--output-tensor-type", a.output_type);
+  if (!a.token_embd_type.empty()) t.token_embd_type = plain_type("--token-embedding-type", a.token_embd_type);
+  o.preset = t;
+  o.allow_requantize = a.allow_requantize;
+  o.n_threads = a.threads > 0 ? a.threads : default_threads();
+  auto progress_shown = std::make_shared<bool>(false);
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  o.progress = [progress_shown, terminal](size_t done, size_t total, std::string_view name, DType type, uint64_t,
+                                          uint64_t) {
+    // A line per tensor when stderr is a file or a pipe; one line rewritten in place on a terminal.
+    std::fprintf(stderr, "%s[%zu/%zu] %-40.*s -> %-5.*s%s", terminal ? "\r" : "", done, total,
+                 static_cast<int>(name.size()), name.data(), static_cast<int>(dtype_name(type).size()),
+                 dtype_name(type).data(), terminal ? "" : "\n");
+    std::fflush(stderr);
+    *progress_shown = terminal;
+  };
+  const std::string partial = a.output + ".tmp";
+  if (partial.size() < sizeof(g_partial)) {
+    std::snprintf(g_partial, sizeof(g_partial), "%s", partial.c_str());
+    std::signal(SIGINT, remove_partial_and_exit);
+    std::signal(SIGTERM, remove_partial_and_exit);
+  }
+  QuantizeReport r;
+  try {
+    r = quantize_model(a.input, a.output, o);
+  } catch (...) {
+    if (*progress_shown) std::fputc('\n', stderr);  // end the progress line before the error message
+    throw;
+  }
+  std::fprintf(stderr, "%swrote %s (%s): %zu tensors, %.2f MiB -> %.2f MiB", *progress_shown ? "\n" : "",
+               a.output.c_str(), preset->name.c_str(), r.n_tensors, r.bytes_in / 1048576.0, r.bytes_out / 1048576.0);
+  if (r.n_fallback > 0) {
+    std::fprintf(stderr, " (%zu matrices in another type: rows not a multiple of the type's block)", r.n_fallback);
+  }
+  std::fputc('\n', stderr);
+}
 }  // namespace
 
 void add_quantize(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
-  CLI::App* cmd = app.add_subcommand("quantize", "Convert a model's matrices to another weight type");
+  CLI::App* cmd = app.add_subcommand("quantize", "Quantize a model as llama-quantize does (Q4_K_M, Q8_0, ...)");
   cmd->add_option("input", a->input, "Input model: GGUF file, Hugging Face or MLX directory")->required();
   cmd->add_option("output", a->output, "Output GGUF file")->required();
   cmd->add_option("--type", a->type,
-                  "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K or q8_K "
-                  "(q8_K files run in owl only: llama.cpp has no q8_K weight kernels)")
+                  "A llama-quantize preset, any case: Q4_K_M (alias Q4_K), Q4_K_S, Q5_K_M (Q5_K), Q5_K_S, Q6_K, Q8_0, "
+                  "Q3_K_S/M/L (Q3_K = M), Q2_K, Q2_K_S, Q4_0, Q4_1, Q5_0, Q5_1, F16, BF16, F32; or q8_K (owl only)")
       ->required();
+  cmd->add_flag("--pure", a->pure, "Every matrix the preset's base type (no higher-precision tensors)");
+  cmd->add_option("--output-tensor-type", a->output_type, "Type of output.weight (or the tied embeddings)");
+  cmd->add_option("--token-embedding-type", a->token_embd_type, "Type of token_embd.weight");
+  cmd->add_flag("--allow-requantize", a->allow_requantize,
+                "Quantize matrices that are already quantized (each round loses precision)");
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
-  cmd->callback([a] {
-    const auto type = dtype_from_name(a->type);
-    if (!type) fail("--type: unknown type '{}'", a->type);
-    QuantizeOptions o;
-    o.type = *type;
-    o.n_threads = a->threads > 0 ? a->threads : default_threads();
-    auto progress_shown = std::make_shared<bool>(false);
-    o.progress = [progress_shown](size_t done, size_t total, std::string_view name, DType t, uint64_t, uint64_t) {
-      std::fprintf(stderr, "\r[%zu/%zu] %-40.*s -> %-5.*s", done, total, static_cast<int>(name.size()), name.data(),
-                   static_cast<int>(dtype_name(t).size()), dtype_name(t).data());
-      std::fflush(stderr);
-      *progress_shown = true;
-    };
-    QuantizeReport r;
-    try {
-      r = quantize_model(a->input, a->output, o);
-    } catch (...) {
-      if (*progress_shown) std::fputc('\n', stderr);  // end the progress line before the error message
-      throw;
-    }
-    std::fprintf(stderr, "\nwrote %s: %zu tensors, %.2f MiB -> %.2f MiB", a->output.c_str(), r.n_tensors,
-                 r.bytes_in / 1048576.0, r.bytes_out / 1048576.0);
-    if (r.n_fallback > 0) std::fprintf(stderr, " (%zu matrices kept as f16: rows not a multiple of the block)", r.n_fallback);
-    std::fputc('\n', stderr);
-  });
+  cmd->callback([a] { quantize(*a); });
 }
 
 }  // namespace owl::app

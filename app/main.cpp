@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   owl::app::add_train(app);
   owl::app::add_train_tokenizer(app);
   owl::app::add_stories(app);
+  owl::app::add_story_score(app);
+  owl::app::add_perplexity(app);
   owl::app::add_merge(app);
   owl::app::add_info(app);
   owl::app::add_convert(app);

@@ -28,12 +28,37 @@ void refuse_overwriting_input(const std::string& in_path, const std::string& out
   if (fs::is_directory(out_path, ec)) fail("{}: is a directory (give a file name for the GGUF output)", out_path);
 }
 
+namespace {
+
+bool is_quantized(DType t) { return t != DType::f32 && t != DType::f16 && t != DType::bf16; }
+
+}  // namespace
+
 QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, const QuantizeOptions& o) {
   const auto* source_gguf = dynamic_cast<const gguf::File*>(&in);
   gguf::Writer w(source_gguf != nullptr ? source_gguf->version() : 3);
   for (const auto& [key, value] : in.metadata()) w.set(key, value);
-  if (o.type) {
-    if (const int32_t ft = gguf_file_type(*o.type); ft >= 0) {
+  std::optional<TensorTypes> preset;
+  if (o.preset) preset.emplace(in, *o.preset);
+  // Each tensor's type, and whether it fell back from the one asked for; decided before any work.
+  std::vector<std::pair<DType, bool>> types;
+  for (const TensorInfo& t : in.tensors()) {
+    if (preset) {
+      const TensorTypes::Choice c = preset->choose(t);
+      types.emplace_back(c.type, c.fallback);
+    } else {
+      const DType type = o.type ? storage_type(*o.type, t.shape) : t.type;
+      types.emplace_back(type, o.type && t.shape.size() >= 2 && type != *o.type);
+    }
+    const DType to = types.back().first;
+    if (!o.allow_requantize && is_quantized(t.type) && to != t.type) {
+      fail("{}: {} is already {}; quantizing it to {} loses precision twice (--allow-requantize to do it anyway)",
+           in.path(), t.name, dtype_name(t.type), dtype_name(to));
+    }
+  }
+  if (o.type || o.preset) {
+    const int32_t ft = o.preset ? o.preset->preset.file_type : gguf_file_type(*o.type);
+    if (ft >= 0) {
       w.set("general.file_type", {static_cast<uint32_t>(ft)});
     } else {
       w.remove("general.file_type");
@@ -48,9 +73,10 @@ QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, cons
   for (const TensorInfo& t : in.tensors()) total_bytes += t.n_bytes;
   size_t done = 0;
   uint64_t read = 0;
-  for (const TensorInfo& t : in.tensors()) {
-    const DType type = o.type ? storage_type(*o.type, t.shape) : t.type;
-    if (o.type && t.shape.size() >= 2 && type != *o.type) ++report.n_fallback;
+  for (size_t i = 0; i < in.tensors().size(); ++i) {
+    const TensorInfo& t = in.tensors()[i];
+    const auto [type, fell_back] = types[i];
+    if (fell_back) ++report.n_fallback;
     // Converted while the file is written, straight from the input's mapping (rows HF ordered
     // differently go through one reordered copy) into the writer's buffer.
     w.add_tensor(t.name, t.shape, type, gguf::Writer::Filler([&, type](uint8_t* out) {

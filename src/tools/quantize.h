@@ -1,6 +1,7 @@
 // Writing any model-file view (GGUF, Hugging Face or MLX directory) as a GGUF file: `owl quantize`
-// and `owl convert --to gguf`. Matrices take the requested type (or keep theirs), 1-D tensors
-// (norms, biases) stay float32, metadata is copied with general.file_type updated.
+// and `owl convert --to gguf`. Matrices take the requested type, or a preset's per-tensor types
+// (tools/quant_mix.h), or keep theirs; 1-D tensors (norms, biases) stay float32; metadata is copied
+// with general.file_type updated.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "tensor/dtype.h"
+#include "tools/quant_mix.h"
 
 namespace owl {
 
@@ -18,6 +20,10 @@ class ModelFile;
 
 struct QuantizeOptions {
   std::optional<DType> type = DType::q8_0;  // nullopt: every tensor keeps its type
+  std::optional<TensorTypeOptions> preset;  // llama-quantize's per-tensor types (replaces `type`)
+  // false: owl::Error, before anything is written, when a matrix that is already quantized would be
+  // quantized to another type (each round loses precision; llama-quantize's --allow-requantize).
+  bool allow_requantize = true;
   int n_threads = 0;
   // Called after each tensor with (tensors done, total, the tensor's name, the type it got, bytes
   // read so far, bytes to read in all).
@@ -26,7 +32,7 @@ struct QuantizeOptions {
 
 struct QuantizeReport {
   size_t n_tensors = 0;
-  size_t n_fallback = 0;  // matrices whose rows do not fit the block size: stored as f16
+  size_t n_fallback = 0;  // matrices whose rows do not fit the type's blocks: stored in one that fits
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
 };
