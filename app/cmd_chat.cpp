@@ -22,6 +22,7 @@ struct ChatArgs {
   ModelArg model;
   LoraArgs lora;
   std::string system;
+  std::string chat_template_file;
   GenerationArgs gen;
 };
 
@@ -52,6 +53,7 @@ bool read_message(bool interactive, std::string& text) {
 void chat(const ChatArgs& a) {
   validate(a.gen.sampling);
   const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
+  apply_chat_template_file(*m, a.chat_template_file);
   const int64_t n_ctx = context_size(a.gen, m->spec());
   check_model_before_run(m->model(), n_ctx, kv_type(a.gen), a.gen.force);
 
@@ -125,6 +127,7 @@ void add_chat(CLI::App& app) {
   add_model_option(*cmd, a->model);
   add_lora_options(*cmd, a->lora);
   cmd->add_option("--system", a->system, "System prompt");
+  add_chat_template_option(*cmd, a->chat_template_file);
   a->gen.n_predict = 512;  // a reply, not a completion: longer by default
   add_generation_options(*cmd, a->gen);
   cmd->callback([a] { chat(*a); });

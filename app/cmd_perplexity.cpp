@@ -2,9 +2,6 @@
 // running estimate after each chunk, the final value and its error; --kl-divergence-base saves the
 // base model's log-probabilities, and --kl-divergence compares another model (a quantization) to them.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -28,13 +25,6 @@ struct PerplexityArgs {
   int threads = 0;
   bool json = false;
 };
-
-std::string read_text(const std::string& path) {
-  if (path == "-") return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("-f {}: cannot read this file", path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 nlohmann::json to_json(const PerplexityReport& r) {
   nlohmann::json j = {{"n_ctx", r.n_ctx},           {"chunks", r.n_chunks},     {"scored_per_chunk", r.scored_per_chunk},
@@ -66,7 +56,7 @@ void run(PerplexityArgs& a) {
   } else {
     const Tokenizer& tok = m->tokenizer();
     const bool bos = tok.add_bos_by_default() && tok.bos() >= 0;
-    const std::vector<int32_t> tokens = tok.encode(read_text(a.file), bos);
+    const std::vector<int32_t> tokens = tok.encode(read_text_arg("-f", a.file), bos);
     a.o.bos = bos ? tok.bos() : -1;
     if (!a.json) {
       std::fprintf(stderr, "perplexity: %zu tokens; chunks of %lld, the last %lld of each scored\n", tokens.size(),

@@ -23,6 +23,7 @@ struct ServeArgs {
   int64_t keep_alive_seconds = 300;
   int64_t max_body_mib = 8;
   std::string kv_type = "f16";
+  std::string chat_template_file;
   LoraArgs lora;
 };
 
@@ -38,6 +39,10 @@ void serve(ServeArgs& a) {
   a.http.max_body_bytes = static_cast<size_t>(a.max_body_mib) << 20;
   if (a.pool.scheduler.threads <= 0) a.pool.scheduler.threads = default_threads();
   a.pool.scheduler.kv_type = kv_type_from_name(a.kv_type);
+  if (!a.chat_template_file.empty()) {  // read now: a missing file is an error at startup, not at first use
+    a.pool.chat_template = read_text_arg("--chat-template-file", a.chat_template_file);
+    a.pool.chat_template_file = a.chat_template_file;
+  }
   a.pool.loras = a.lora.requests();
   for (const LoraRequest& l : a.pool.loras) {  // models load on first use: say now what is missing
     std::error_code ec;
@@ -110,6 +115,7 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--max-body", a->max_body_mib, "Largest request body in MiB")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_flag("--no-webui{false}", a->http.webui, "Do not serve the chat page at /");
   cmd->add_flag("--force", a->pool.force, "Load models even when predicted not to fit in memory");
+  add_chat_template_option(*cmd, a->chat_template_file);
   add_lora_options(*cmd, a->lora);  // a request's "lora": [{"id", "scale"}] overrides the scales
   cmd->callback([a] { serve(*a); });
 }

@@ -2,6 +2,9 @@
 #include "common.h"
 
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -76,6 +79,11 @@ SamplingParams resolve_sampling(const GenerationArgs& a) {
 }
 
 int64_t context_size(const GenerationArgs& a, const ModelSpec& spec) {
+  if (a.n_ctx > 0 && spec.n_ctx_train > 0 && a.n_ctx > spec.n_ctx_train) {
+    std::fprintf(stderr, "owl: warning: -c %lld is beyond the %lld tokens the model was trained on; "
+                 "what it writes past them may fall apart\n", static_cast<long long>(a.n_ctx),
+                 static_cast<long long>(spec.n_ctx_train));
+  }
   return a.n_ctx > 0 ? a.n_ctx : std::min<int64_t>(spec.n_ctx_train, 4096);
 }
 
@@ -85,6 +93,21 @@ void check_model_before_run(const Model& model, int64_t n_ctx, DType kv_type, bo
   if (const std::string line = check::check_before_run(model, n_ctx, kv_type, force); !line.empty()) {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
+}
+
+std::string read_text_arg(const std::string& option, const std::string& path) {
+  if (path == "-") return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{} {}: cannot read this file", option, path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void add_chat_template_option(CLI::App& cmd, std::string& path) {
+  cmd.add_option("--chat-template-file", path, "Jinja chat template to use instead of the model's own");
+}
+
+void apply_chat_template_file(LoadedModel& model, const std::string& path) {
+  if (!path.empty()) model.set_chat_template(read_text_arg("--chat-template-file", path), path);
 }
 
 int default_threads() {

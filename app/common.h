@@ -34,6 +34,14 @@ void add_lora_options(CLI::App& cmd, LoraArgs& args);
 
 int default_threads();
 
+// The text of a file, or of stdin for "-"; owl::Error "OPTION PATH: cannot read" otherwise.
+std::string read_text_arg(const std::string& option, const std::string& path);
+
+// --chat-template-file FILE (run, chat, serve): the user's Jinja template instead of the model's.
+void add_chat_template_option(CLI::App& cmd, std::string& path);
+// Applies it when path is not empty (owl::Error naming the file when it cannot be read or parsed).
+void apply_chat_template_file(LoadedModel& model, const std::string& path);
+
 // The options every generating command shares (run, chat): -n, -c, -t, sampling, seed, --force.
 struct GenerationArgs {
   int64_t n_predict = 128;
@@ -48,7 +56,8 @@ void add_generation_options(CLI::App& cmd, GenerationArgs& args);
 
 // The sampling parameters with the seed resolved (a random one, printed, when none was given).
 SamplingParams resolve_sampling(const GenerationArgs& args);
-// -c, or the model's training context capped at 4096.
+// -c (with a warning on stderr when it exceeds the training context), or the model's training
+// context capped at 4096.
 int64_t context_size(const GenerationArgs& args, const ModelSpec& spec);
 // --kv-type as a type (owl::Error for anything but f16, q8_0, f32).
 DType kv_type(const GenerationArgs& args);

@@ -18,11 +18,15 @@ struct ModelTemplate {
   std::string source;
   bool is_fallback = false;
   std::string fallback_name;  // set when is_fallback
+  std::string file;           // set when the user gave the template (--chat-template-file)
   std::optional<std::string> bos_token;
   std::optional<std::string> eos_token;
 
-  // "model's own" or "fallback NAME" (what `owl info` prints).
-  std::string describe() const { return is_fallback ? "fallback " + fallback_name : "model's own"; }
+  // "model's own", "fallback NAME" or "file PATH" (what `owl info` prints).
+  std::string describe() const {
+    if (!file.empty()) return "file " + file;
+    return is_fallback ? "fallback " + fallback_name : "model's own";
+  }
   // ConversationOptions with the special tokens filled in.
   ConversationOptions options() const;
 };

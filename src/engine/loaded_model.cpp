@@ -39,6 +39,21 @@ std::unique_ptr<LoadedModel> LoadedModel::load(const std::string& path, const st
   return m;
 }
 
+void LoadedModel::set_chat_template(const std::string& source, const std::string& file) {
+  chat::ModelTemplate info = template_info_;
+  info.source = source;
+  info.is_fallback = false;
+  info.fallback_name.clear();
+  info.file = file;
+  try {
+    template_ = std::make_unique<chat::Template>(info.source, info.describe());
+  } catch (const std::exception& e) {
+    fail("{}: the chat template cannot be parsed: {}", file, e.what());
+  }
+  template_info_ = std::move(info);
+  template_error_.clear();
+}
+
 std::string LoadedModel::render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
                                      bool add_generation_prompt) const {
   if (!template_) throw Error(template_error_);

@@ -47,8 +47,11 @@ class LoadedModel {
   // prompt. tools: a list of tool schemas or null. Throws owl::Error / chat::TemplateError.
   std::string render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools = nullptr,
                           bool add_generation_prompt = true) const;
-  // Whether the file carries its own chat template (not a fallback owl chose for it).
+  // Whether the file carries its own chat template (not a fallback owl chose for it), or the user gave one.
   bool has_own_chat_template() const { return template_ != nullptr && !template_info_.is_fallback; }
+  // Replaces the chat template with the user's (a Jinja source read from `file`); owl::Error naming the
+  // file when it does not parse. The model's BOS/EOS strings stay available to it.
+  void set_chat_template(const std::string& source, const std::string& file);
   // The tokens of a rendered chat prompt: special tokens recognised, BOS prepended only when the
   // vocabulary wants one and the template did not already write it.
   std::vector<int32_t> encode_chat_text(const std::string& rendered) const;

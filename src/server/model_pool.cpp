@@ -183,6 +183,7 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
   r->entry = entry;
   try {
     r->model = LoadedModel::load(entry.path, options_.loras);
+    if (!options_.chat_template.empty()) r->model->set_chat_template(options_.chat_template, options_.chat_template_file);
     SchedulerOptions so = options_.scheduler;
     so.n_ctx = n_ctx;
     r->scheduler = std::make_unique<Scheduler>(*r->model, so);

@@ -28,6 +28,9 @@ struct ModelPoolOptions {
   int max_models = 2;
   bool force = false;  // load even when predicted not to fit
   std::vector<LoraRequest> loras;  // adapters attached to every model served (--lora)
+  // A chat template for every model instead of its own (--chat-template-file): the source and its file.
+  std::string chat_template;
+  std::string chat_template_file;
 };
 
 struct ModelEntry {

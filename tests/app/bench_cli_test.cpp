@@ -44,6 +44,20 @@ TEST(BenchCli, SyntheticModelIsMeasuredWithJson) {
   // The weights are resident (mapped or packed), and the probe's 512 MiB buffer is not counted.
   EXPECT_GT(j["peak_rss_bytes"].get<double>(), 0.8 * file_bytes);
   EXPECT_LT(j["peak_rss_bytes"].get<double>(), file_bytes + 400.0 * (1 << 20));
+  EXPECT_EQ(j["kv_type"], "f16");
+  EXPECT_EQ(j["depth"], 0);
+
+  // At depth, each decode step also reads the cache: 100m has 12 layers of 768 keys and values per
+  // position, 2 bytes each in f16, 34/32 of a byte in q8_0; the steps see 64 + 4/2 positions on average.
+  for (const auto& [type, bytes] : {std::pair{"f16", 2.0}, std::pair{"q8_0", 34.0 / 32.0}}) {
+    const OwlResult d = run_owl("bench -m " + model.string() + " -p 0 -n 4 -d 64 -r 1 -t 2 --json --kv-type " + type);
+    ASSERT_EQ(d.status, 0) << d.err;
+    const auto k = nlohmann::json::parse(d.out);
+    EXPECT_EQ(k["depth"], 64);
+    EXPECT_EQ(k["kv_type"], type);
+    EXPECT_NEAR(k["kv_bytes_per_token"].get<double>(), 66.0 * 12 * 2 * 768 * bytes, 1.0) << type;
+    EXPECT_GT(k["tg_tokens_per_second"]["mean"].get<double>(), 0.0);
+  }
 }
 
 TEST(BenchCli, BadCountsAreOneLineErrors) {

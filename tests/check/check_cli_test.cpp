@@ -134,7 +134,12 @@ TEST(CheckCli, ExitStatuses) {
   EXPECT_EQ(big.status, 3);
   const json b = json::parse(big.out);
   EXPECT_EQ(b["fit"]["verdict"], "does_not_fit");
-  EXPECT_EQ(b["fit"]["max_context"], 512);  // the training context fits
+  // Memory, not the training context (512), bounds it: half of it fits, twice it does not.
+  const int64_t max = b["fit"]["max_context"].get<int64_t>();
+  EXPECT_GT(max, 512);
+  EXPECT_EQ(json::parse(owl_exec("check " + mit + " -c " + std::to_string(max / 2) + " --json").out)["fit"]["verdict"], "fits");
+  EXPECT_EQ(json::parse(owl_exec("check " + mit + " -c " + std::to_string(max * 2) + " --json").out)["fit"]["verdict"],
+            "does_not_fit");
   EXPECT_EQ(owl_exec("check /nonexistent.gguf").status, 1);
   const OwlRun help = owl_exec("check --help");
   EXPECT_EQ(help.status, 0);

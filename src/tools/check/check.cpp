@@ -184,7 +184,8 @@ std::string to_text(const CheckReport& r) {
     if (f.kv_cache_sliding_bytes < f.kv_cache_bytes) {
       o += fmt::format("  KV cache with sliding windows kept to their window: {}\n", gib(f.kv_cache_sliding_bytes));
     }
-    o += fmt::format("  largest context that fits: {} (training context {})\n", f.max_context, f.hyper.n_ctx_train);
+    o += fmt::format("  largest context that fits in memory: {} (the model was trained on {})\n", f.max_context,
+                     f.hyper.n_ctx_train);
     o += "  weight types:";
     for (const TypeFit& t : f.types) o += fmt::format(" {} {}{}", dtype_name(t.type), gib(t.weights_bytes), t.fits ? "" : " (no)");
     o += "\n";
@@ -226,7 +227,7 @@ std::string check_before_run(const Model& model, int64_t n_ctx, DType kv_type, b
   if (!fit.fits && !force) {
     fail("{}: needs about {} at context {} but {} is available{} (use --force to run anyway)", file.path(),
          gib(fit.predicted_peak), fit.n_ctx, gib(fit.memory.available),
-         fit.max_context > 0 ? fmt::format("; the largest context that fits is {} (-c {})", fit.max_context, fit.max_context)
+         fit.max_context > 0 ? fmt::format("; the largest context that fits in memory is {} (-c {})", fit.max_context, fit.max_context)
                              : "");
   }
   // First use: remember the model by its absolute path and size.

@@ -292,8 +292,9 @@ FitReport predict_fit(const ModelFile& f, const FitParams& p, const FitEnvironme
   r.fits = r.predicted_peak <= r.memory.available;
   r.headroom = static_cast<int64_t>(r.memory.available) - static_cast<int64_t>(r.predicted_peak);
 
-  // The largest context that fits: peak grows with n_ctx, so bisect up to the training context.
-  const int64_t cap = h.n_ctx_train > 0 ? h.n_ctx_train : int64_t{1} << 20;
+  // The largest context whose memory fits (the training context is another matter, told apart by the
+  // callers): peak grows with n_ctx, so bisect.
+  const int64_t cap = int64_t{1} << 30;
   if (peak(1, 1.0) <= r.memory.available) {
     int64_t lo = 1;
     int64_t hi = cap;

@@ -96,7 +96,7 @@ struct FitReport {
   MemoryInfo memory;
   bool fits = false;
   int64_t headroom = 0;     // available - predicted
-  int64_t max_context = 0;  // the largest context that fits (at most the training context), 0: none
+  int64_t max_context = 0;  // the largest context whose memory fits (may exceed the training context), 0: none
   std::vector<TypeFit> types;
   std::vector<std::string> notes;
 };
