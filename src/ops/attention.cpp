@@ -73,6 +73,36 @@ void attention(float* out, const float* q, const KvRows& k_rows, const KvRows& v
   const float ninf = -std::numeric_limits<float>::infinity();
   if (probs != nullptr && pos0 != 0) fail("attention weights are kept only for a whole sequence (from position 0)");
   const TypedRows keys{kt, k_rows, d}, values{kt, v_rows, d};
+  const auto first_of = [&](int64_t pos) {
+    return shape.window > 0 ? std::max<int64_t>(0, pos - shape.window + 1) : 0;
+  };
+  if (n_tokens == 1 && group > 1 && probs == nullptr) {
+    // One position (decoding): the query heads that share a KV head go through the kernels together,
+    // so each key and value row is read once per group instead of once per head. The kernels give a
+    // query the same numbers whatever shares the call, so this changes no result.
+    const int64_t per_kv = (group + kBlock - 1) / kBlock;
+    const int64_t first = first_of(pos0);
+    const int64_t n_keys = pos0 + 1 - first;
+    pool.parallel_for(
+        shape.n_head_kv * per_kv,
+        [&](int64_t begin, int64_t end, int thread) {
+          float* scores = scratch + thread * kBlock * n_ctx_used;
+          for (int64_t item = begin; item < end; ++item) {
+            const int64_t kv_h = item / per_kv;
+            const int64_t h0 = kv_h * group + (item % per_kv) * kBlock;
+            const auto nq = static_cast<int>(std::min(kBlock, (kv_h + 1) * group - h0));
+            keys.scores(q + h0 * d, d, nq, first, kv_h, n_keys, shape.scale, scores, n_ctx_used);
+            for (int j = 0; j < nq; ++j) {
+              float* row = scores + j * n_ctx_used;
+              if (shape.softcap > 0.0f) softcap(row, n_keys, shape.softcap);
+              softmax(row, n_keys);
+            }
+            values.weighted(scores, n_ctx_used, nq, first, kv_h, n_keys, out + h0 * d, d);
+          }
+        },
+        std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, kBlock * n_ctx_used * d)));
+    return;
+  }
   // Head-major items: each thread gets whole heads with early and late (long) query blocks alike.
   pool.parallel_for(
       shape.n_head * n_blocks,
@@ -83,9 +113,6 @@ void attention(float* out, const float* q, const KvRows& k_rows, const KvRows& v
           const int64_t t0 = (item % n_blocks) * kBlock;
           const auto nq = static_cast<int>(std::min(kBlock, n_tokens - t0));
           const int64_t kv_h = h / group;
-          const auto first_of = [&](int64_t pos) {
-            return shape.window > 0 ? std::max<int64_t>(0, pos - shape.window + 1) : 0;
-          };
           const int64_t first = first_of(pos0 + t0);
           const int64_t n_keys = pos0 + t0 + nq - first;  // keys of the block's last query
           keys.scores(q + t0 * q_stride + h * d, q_stride, nq, first, kv_h, n_keys, shape.scale, scores, n_ctx_used);

@@ -45,7 +45,7 @@ struct Q8Rows {
   __m256 load(int64_t p, int64_t i, __m256i /*mask*/, int64_t /*left*/) const {
     const BlockQ8_0& b = base[p * stride + i / 32];
     const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.qs + i % 32));
-    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(fp16_to_fp32(b.d)));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(_cvtsh_ss(b.d)));
   }
 };
 
