@@ -20,6 +20,7 @@ struct DetokenizeArgs {
 void add_detokenize(CLI::App& app) {
   auto a = std::make_shared<DetokenizeArgs>();
   CLI::App* cmd = app.add_subcommand("detokenize", "Print the text of token ids");
+  add_single_thread_option(*cmd);
   cmd->add_option("-m,--model", a->model.flag, "Model or vocabulary file (GGUF)");
   cmd->add_option("--tokenizer", a->tokenizer,
                   "Tokenizer file instead of a model: tokenizer.json, tokenizer.model, vocab.json, or a directory");

@@ -57,6 +57,7 @@ std::string describe_family(const ModelSpec& s, const ModelWeights& w) {
 void add_info(CLI::App& app) {
   auto a = std::make_shared<ModelArg>();
   CLI::App* cmd = app.add_subcommand("info", "Describe a model: architecture, size, types, context, vocabulary");
+  add_single_thread_option(*cmd);
   add_model_option(*cmd, *a);
   cmd->callback([a] {
     const auto m = LoadedModel::load(a->path());

@@ -1,5 +1,7 @@
 // owl inspect: every metadata key, hyperparameters, tensor table, chat template and tokenizer of a
 // GGUF file, with optional per-tensor statistics. Works on any GGUF, runnable by owl or not.
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "commands.h"
@@ -34,7 +36,7 @@ void add_inspect(CLI::App& app) {
     o.tensors = a->tensors;
     o.stats = a->stats;
     o.threads = a->threads;
-    if (a->stats) {
+    if (a->stats && ::isatty(STDERR_FILENO) != 0) {  // a line rewritten in place; nothing into files and pipes
       o.progress = [](size_t done, size_t total) {
         std::fprintf(stderr, "\rstats: %zu/%zu tensors", done, total);
         if (done == total) std::fputc('\n', stderr);

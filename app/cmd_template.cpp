@@ -45,6 +45,7 @@ void add_template(CLI::App& app) {
       "template", "Render a chat template for a JSON context (messages, tools, add_generation_prompt, tokens, ...)");
   cmd->add_option("--file", a->file, "Template file (.jinja)");
   add_model_option(*cmd, a->model);
+  add_single_thread_option(*cmd);
   cmd->add_option("--context", a->context, "JSON object whose keys become template variables ('-' for stdin)")
       ->required();
   cmd->add_option("--now", a->now, "Fix the clock strftime_now() reads, e.g. 2026-01-15T00:00:00");

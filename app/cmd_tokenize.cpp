@@ -38,11 +38,12 @@ std::string printable(std::string_view s) {
 void add_tokenize(CLI::App& app) {
   auto a = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Print the token ids of a text");
+  add_single_thread_option(*cmd);
   // The model may be -m PATH or the first positional argument: `owl tokenize MODEL TEXT`.
   cmd->add_option("-m,--model", a->model.flag, "Model or vocabulary file (GGUF)");
   cmd->add_option("--tokenizer", a->tokenizer,
                   "Tokenizer file instead of a model: tokenizer.json, tokenizer.model, vocab.json, or a directory");
-  cmd->add_option("args", a->positional, "[MODEL] TEXT")->required()->expected(1, 2);
+  cmd->add_option("text", a->positional, "[MODEL] TEXT")->required()->expected(1, 2);
   cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
   cmd->add_flag("--special", a->special, "Recognise control tokens spelled in the text (<|im_start|>, [INST], ...)");
   cmd->add_flag("--ids", a->ids, "Print the ids on one line (the default)");
@@ -56,7 +57,8 @@ void add_tokenize(CLI::App& app) {
       fail("give either a model or --tokenizer, not both");
     }
     const auto tok = Tokenizer::from_file(path);
-    std::vector<int32_t> ids = tok->encode(text, !a->no_bos, a->special);
+    // BOS as the model's configuration asks (tokenizer.ggml.add_bos_token), as owl run feeds it.
+    std::vector<int32_t> ids = tok->encode(text, !a->no_bos && tok->add_bos_by_default(), a->special);
     if (tok->add_eos_by_default() && tok->eos() >= 0) ids.push_back(tok->eos());
     if (a->pieces) {
       for (int32_t id : ids) {  // control tokens decode to nothing: show their spelling

@@ -1,8 +1,12 @@
 // Shared CLI helpers.
 #include "common.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <iostream>
 #include <iterator>
 #include <random>
@@ -45,28 +49,63 @@ std::vector<LoraRequest> LoraArgs::requests() const {
   return out;
 }
 
+CLI::Validator number_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& in) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(in.c_str(), &end);
+        if (in.empty() || end != in.c_str() + in.size() || errno == ERANGE || std::isnan(v)) {
+          return "'" + in + "' is not a number";
+        }
+        if (v < lo || v > hi) return fmt::format("{} is not in [{:g}, {:g}]", in, lo, hi);
+        return "";
+      },
+      fmt::format("NUMBER in [{:g}, {:g}]", lo, hi));
+}
+
+CLI::Validator whole_number_in(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& in) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(in.c_str(), &end, 10);
+        if (in.empty() || end != in.c_str() + in.size() || errno == ERANGE || v < lo || v > hi) {
+          return fmt::format("{} is not a whole number in [{}, {}]", in, lo, hi);
+        }
+        return "";
+      },
+      fmt::format("INT in [{}, {}]", lo, hi));
+}
+
 void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
   cmd.add_option("-n,--n-predict", a.n_predict, "Tokens to generate (-1: until end of text or context full)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number_in(-1, int64_t{1} << 30));
   cmd.add_option("-c,--ctx-size", a.n_ctx, "Context size in tokens (default: the model's, at most 4096)")
-      ->check(CLI::Range(0, 1 << 30));
+      ->check(whole_number_in(0, int64_t{1} << 30));
   cmd.add_option("--kv-type", a.kv_type, "KV cache type: f16 (half the memory of f32), q8_0 (about a quarter) or f32")
       ->capture_default_str();
-  cmd.add_option("-t,--threads", a.threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd.add_option("-t,--threads", a.threads, "Threads (default: all cores)")->check(whole_number_in(1, 1024));
   SamplingParams& s = a.sampling;
-  cmd.add_option("--temp", s.temperature, "Temperature (0: greedy)")->capture_default_str()->check(CLI::Range(0.0, 100.0));
-  cmd.add_option("--top-k", s.top_k, "Top-k (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--top-p", s.top_p, "Top-p (1: off)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd.add_option("--min-p", s.min_p, "Min-p (0: off)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--temp", s.temperature, "Temperature (0: greedy)")->capture_default_str()->check(number_in(0.0, 100.0));
+  cmd.add_option("--top-k", s.top_k, "Top-k (0: off)")->capture_default_str()->check(whole_number_in(0, 1 << 30));
+  cmd.add_option("--top-p", s.top_p, "Top-p (1: off)")->capture_default_str()->check(number_in(0.0, 1.0));
+  cmd.add_option("--min-p", s.min_p, "Min-p (0: off)")->capture_default_str()->check(number_in(0.0, 1.0));
   cmd.add_option("--repeat-penalty", s.repeat_penalty, "Repetition penalty (1: off)")
       ->capture_default_str()
-      ->check(CLI::Range(0.01, 100.0));
+      ->check(number_in(0.01, 100.0));
   cmd.add_option("--repeat-last-n", s.penalty_last_n, "Tokens the penalties look back over (-1: all)")
       ->capture_default_str()
-      ->check(CLI::Range(-1, 1 << 30));
-  cmd.add_option("--presence-penalty", s.presence_penalty, "Presence penalty (0: off)")->capture_default_str();
-  cmd.add_option("--frequency-penalty", s.frequency_penalty, "Frequency penalty (0: off)")->capture_default_str();
-  cmd.add_option("-s,--seed", a.seed, "Random seed (default: random, printed)");
+      ->check(whole_number_in(-1, 1 << 30));
+  cmd.add_option("--presence-penalty", s.presence_penalty, "Presence penalty (0: off)")
+      ->capture_default_str()
+      ->check(number_in(-100.0, 100.0));
+  cmd.add_option("--frequency-penalty", s.frequency_penalty, "Frequency penalty (0: off)")
+      ->capture_default_str()
+      ->check(number_in(-100.0, 100.0));
+  cmd.add_option("-s,--seed", a.seed, "Random seed (default: random, printed)")
+      ->check(whole_number_in(0, std::numeric_limits<int64_t>::max()));
   cmd.add_flag("--force", a.force, "Run even when the model is predicted not to fit in memory");
 }
 
@@ -108,6 +147,11 @@ void add_chat_template_option(CLI::App& cmd, std::string& path) {
 
 void apply_chat_template_file(LoadedModel& model, const std::string& path) {
   if (!path.empty()) model.set_chat_template(read_text_arg("--chat-template-file", path), path);
+}
+
+void add_single_thread_option(CLI::App& cmd) {
+  cmd.add_option_function<int>("-t,--threads", [](const int&) {}, "Threads (accepted; this command uses one)")
+      ->check(whole_number_in(1, 1024));
 }
 
 int default_threads() {

@@ -33,6 +33,8 @@ struct LoraArgs {
 void add_lora_options(CLI::App& cmd, LoraArgs& args);
 
 int default_threads();
+// -t N on a command that runs on one thread: accepted (and checked), so that every command takes -t.
+void add_single_thread_option(CLI::App& cmd);
 
 // The text of a file, or of stdin for "-"; owl::Error "OPTION PATH: cannot read" otherwise.
 std::string read_text_arg(const std::string& option, const std::string& path);
@@ -59,6 +61,11 @@ SamplingParams resolve_sampling(const GenerationArgs& args);
 // -c (with a warning on stderr when it exceeds the training context), or the model's training
 // context capped at 4096.
 int64_t context_size(const GenerationArgs& args, const ModelSpec& spec);
+// Option checks whose messages say what is wrong: "'abc' is not a number", "-3 is not in [0, 1]",
+// "99999999999999999999 is not a whole number in [0, 9223372036854775807]".
+CLI::Validator number_in(double lo, double hi);
+CLI::Validator whole_number_in(int64_t lo, int64_t hi);
+
 // --kv-type as a type (owl::Error for anything but f16, q8_0, f32).
 DType kv_type(const GenerationArgs& args);
 // Prints the license line the first time a model is used; refuses a model that would not fit.

@@ -361,6 +361,11 @@ std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
     return load_tokenizer_json(path, config);
   }
   if (looks_like_tiktoken(head)) return load_tiktoken(path, config);
+  // A SentencePiece ModelProto opens with its first piece (field 1, length-delimited: byte 0x0A).
+  if (!name.ends_with(".model") && (head.empty() || head[0] != '\x0a')) {
+    fail("{}: neither a model (GGUF) nor a tokenizer file owl reads (tokenizer.json, tokenizer.model, vocab.json "
+         "with merges.txt, tiktoken ranks)", path);
+  }
   return load_sentencepiece(path, config);
 }
 

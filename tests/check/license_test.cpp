@@ -57,7 +57,7 @@ const Case kCases[] = {
     {"cc-by-sa-4.0", "cc-by-sa-4.0", A, A, C},
     {"cc-by-nc-sa-4.0", "cc-by-nc-sa-4.0", A, A, N},
     {"bsd-3-clause", "bsd-3-clause", A, A, A},
-    {"gpl-3.0", "gpl-3.0", A, A, A},
+    {"gpl-3.0", "gpl-3.0", A, A, C},  // copyleft binds what a product distributes
     {"agpl-3.0", "agpl-3.0", A, A, C},
     {"bigscience-openrail-m", "openrail-m", C, C, C},
     {"creativeml-openrail-m", "creativeml-openrail-m", C, C, C},
@@ -93,6 +93,20 @@ TEST(License, NormalisesRealWorldStrings) {
           << "'" << c.input << "' for " << owl::check::use_name(uses[i]);
     }
   }
+}
+
+TEST(License, CopyleftIsAConditionOnCommercialUse) {
+  for (const char* id : {"gpl-3.0", "agpl-3.0", "mpl-2.0", "cc-by-sa-4.0"}) {
+    const auto* r = LicenseTable::builtin().find_id(id);
+    ASSERT_NE(r, nullptr) << id;
+    const auto v = owl::check::verdict_for(r, Use::commercial, std::nullopt);
+    EXPECT_EQ(v.verdict, Verdict::conditions) << id;
+    bool named = false;
+    for (const std::string& c : v.conditions) named = named || c.rfind("what you distribute: ", 0) == 0;
+    EXPECT_TRUE(named) << id;
+  }
+  const auto* mit = LicenseTable::builtin().find_id("mit");
+  EXPECT_EQ(owl::check::verdict_for(mit, Use::commercial, std::nullopt).verdict, Verdict::allowed);
 }
 
 TEST(License, UserLimitDecidesCommercialUse) {

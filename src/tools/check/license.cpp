@@ -303,6 +303,11 @@ UseVerdict verdict_for(const LicenseRecord* r, Use use, std::optional<int64_t> u
   }
   if (commercial && !r->attribution.empty()) v.conditions.push_back("attribution: " + r->attribution);
   if (commercial && !r->naming.empty()) v.conditions.push_back("naming: " + r->naming);
+  // Copyleft and share-alike bind what a product ships: a condition on commercial use.
+  const std::string& share = r->redistribution;
+  if (commercial && (share.find("copyleft") != std::string::npos || share.find("share-alike") != std::string::npos)) {
+    v.conditions.push_back("what you distribute: " + share);
+  }
   v.verdict = v.conditions.empty() ? Verdict::allowed : Verdict::conditions;
   return v;
 }
@@ -318,8 +323,10 @@ std::string LicenseReport::summary_line() const {
   const char* commercial = v.verdict == Verdict::allowed      ? "commercial use allowed"
                            : v.verdict == Verdict::conditions ? "commercial use allowed with conditions"
                                                               : "no commercial use";
-  return fmt::format("license: {} ({}): {}; terms: {} (owl check for details)", record->name, record->id, commercial,
-                     record->source);
+  const std::string origin =
+      beside.empty() ? "" : fmt::format(" according to {} beside the model, which may not cover it", beside);
+  return fmt::format("license: {} ({}){}: {}; terms: {} (owl check for details)", record->name, record->id, origin,
+                     commercial, record->source);
 }
 
 LicenseReport license_report(const ModelFile& file, Use use, std::optional<int64_t> users, const LicenseTable& table) {
@@ -370,9 +377,10 @@ LicenseReport license_report(const ModelFile& file, Use use, std::optional<int64
   if (rep.record == nullptr) {
     rep.record = first_known(from_side);
     if (rep.record != nullptr) {
+      rep.beside = side.card_path.empty() ? side.license_path : side.card_path;
       rep.warnings.push_back(fmt::format("the license comes from a file beside the model ({}), not from the model "
                                          "file: make sure it covers these weights",
-                                         side.card_path.empty() ? side.license_path : side.card_path));
+                                         rep.beside));
     }
   }
   for (const DeclaredLicense& d : rep.declared) {

@@ -91,6 +91,7 @@ struct LicenseReport {
   std::vector<BaseModel> base_models;
   UseVerdict verdict;
   std::vector<std::string> warnings;
+  std::string beside;  // the README.md or LICENSE beside the model the license came from; empty: the file says it
   std::string id() const { return record != nullptr ? record->id : "unknown"; }
   // One line for `owl run`: "license: Llama 2 Community License Agreement (llama2): commercial use
   // allowed with conditions (...); terms: <link>".
