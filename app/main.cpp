@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   owl::app::add_inspect(app);
   owl::app::add_serve(app);
   owl::app::add_bench_serve(app);
+  owl::app::add_completion(app);
   const auto named = [&](const std::string& name) {
     return !app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(name); }).empty();
   };

@@ -68,6 +68,9 @@ TokenizerData read_tokenizer(const std::string& path, int32_t vocab_size) {
   if (max_len <= 0 || max_len > 1 << 16) fail("{}: max_token_length {} is out of range", path, max_len);
   TokenizerData t;
   for (int32_t i = 0; i < vocab_size; ++i) {
+    if (r.pos() == f.size()) {
+      fail("{}: has {} tokens, the model's vocabulary {}: this tokenizer belongs to another model", path, i, vocab_size);
+    }
     const float score = r.read<float>("token score");
     const int32_t len = r.read<int32_t>("token length");
     if (len < 0 || len > max_len) fail("{}: token {} has length {} (max_token_length {})", path, i, len, max_len);
@@ -92,6 +95,10 @@ TokenizerData read_tokenizer(const std::string& path, int32_t vocab_size) {
     t.pieces.push_back(std::move(piece));
     t.scores.push_back(score);
     t.types.push_back(type);
+  }
+  if (r.pos() != f.size()) {
+    fail("{}: has more tokens than the model's vocabulary of {}: this tokenizer belongs to another model", path,
+         vocab_size);
   }
   return t;
 }

@@ -74,6 +74,14 @@ TEST(Llama2cImport, MalformedInputsAreNamedErrors) {
             std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_NE(error_of({"/nonexistent.bin", tok, out, owl::DType::f32, 1}).find("/nonexistent.bin"), std::string::npos);
+  // Llama 2's 32,000-token tokenizer with the 512-token model: refused, not cut to size.
+  const auto llama2_tok = dir.parent_path() / "llama2c-tokenizer" / "tokenizer.bin";
+  if (std::filesystem::exists(llama2_tok)) {
+    EXPECT_NE(error_of({(dir / "stories260K.bin").string(), llama2_tok.string(), out, owl::DType::f32, 1})
+                  .find("has more tokens than the model's vocabulary of 512"),
+              std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(out));
+  }
 }
 
 }  // namespace
