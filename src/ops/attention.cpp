@@ -76,59 +76,66 @@ void attention(float* out, const float* q, const KvRows& k_rows, const KvRows& v
   const auto first_of = [&](int64_t pos) {
     return shape.window > 0 ? std::max<int64_t>(0, pos - shape.window + 1) : 0;
   };
-  if (n_tokens == 1 && group > 1 && probs == nullptr) {
-    // One position (decoding): the query heads that share a KV head go through the kernels together,
-    // so each key and value row is read once per group instead of once per head. The kernels give a
-    // query the same numbers whatever shares the call, so this changes no result.
-    const int64_t per_kv = (group + kBlock - 1) / kBlock;
-    const int64_t first = first_of(pos0);
-    const int64_t n_keys = pos0 + 1 - first;
-    pool.parallel_for(
-        shape.n_head_kv * per_kv,
-        [&](int64_t begin, int64_t end, int thread) {
-          float* scores = scratch + thread * kBlock * n_ctx_used;
-          for (int64_t item = begin; item < end; ++item) {
-            const int64_t kv_h = item / per_kv;
-            const int64_t h0 = kv_h * group + (item % per_kv) * kBlock;
-            const auto nq = static_cast<int>(std::min(kBlock, (kv_h + 1) * group - h0));
-            keys.scores(q + h0 * d, d, nq, first, kv_h, n_keys, shape.scale, scores, n_ctx_used);
-            for (int j = 0; j < nq; ++j) {
-              float* row = scores + j * n_ctx_used;
-              if (shape.softcap > 0.0f) softcap(row, n_keys, shape.softcap);
-              softmax(row, n_keys);
-            }
-            values.weighted(scores, n_ctx_used, nq, first, kv_h, n_keys, out + h0 * d, d);
-          }
-        },
-        std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, kBlock * n_ctx_used * d)));
-    return;
-  }
-  // Head-major items: each thread gets whole heads with early and late (long) query blocks alike.
+  // A block of queries that read the same key and value rows: nq queries (q_step apart) at positions pos,
+  // pos + pos_step, ... against KV head kv_h, written to out (out_step apart); query j's weights go to
+  // probs + j * n_tokens when probs is set.
+  struct Block {
+    const float* q;
+    int64_t q_step;
+    int nq;
+    int64_t pos, pos_step, kv_h;
+    float* out;
+    int64_t out_step;
+    float* probs;
+  };
+  // Decoding one position, a block is the query heads that share a KV head, so each cached row is read
+  // once per group instead of once per head (the kernels give a query the same numbers whatever shares
+  // the call). Otherwise a block is up to kBlock consecutive positions of one head, head-major: each
+  // thread gets whole heads with early and late (long) query blocks alike.
+  const bool by_group = n_tokens == 1 && group > 1 && probs == nullptr;
+  const int64_t per_kv = (group + kBlock - 1) / kBlock;
+  const auto block_of = [&](int64_t item) -> Block {
+    if (by_group) {
+      const int64_t kv_h = item / per_kv;
+      const int64_t h0 = kv_h * group + (item % per_kv) * kBlock;
+      const auto nq = static_cast<int>(std::min(kBlock, (kv_h + 1) * group - h0));
+      return {q + h0 * d, d, nq, pos0, 0, kv_h, out + h0 * d, d, nullptr};
+    }
+    const int64_t h = item / n_blocks;
+    const int64_t t0 = (item % n_blocks) * kBlock;
+    const auto nq = static_cast<int>(std::min(kBlock, n_tokens - t0));
+    return {q + t0 * q_stride + h * d,
+            q_stride,
+            nq,
+            pos0 + t0,
+            1,
+            h / group,
+            out + t0 * q_stride + h * d,
+            q_stride,
+            probs != nullptr ? probs + (h * n_tokens + t0) * n_tokens : nullptr};
+  };
   pool.parallel_for(
-      shape.n_head * n_blocks,
+      by_group ? shape.n_head_kv * per_kv : shape.n_head * n_blocks,
       [&](int64_t begin, int64_t end, int thread) {
         float* scores = scratch + thread * kBlock * n_ctx_used;
         for (int64_t item = begin; item < end; ++item) {
-          const int64_t h = item / n_blocks;
-          const int64_t t0 = (item % n_blocks) * kBlock;
-          const auto nq = static_cast<int>(std::min(kBlock, n_tokens - t0));
-          const int64_t kv_h = h / group;
-          const int64_t first = first_of(pos0 + t0);
-          const int64_t n_keys = pos0 + t0 + nq - first;  // keys of the block's last query
-          keys.scores(q + t0 * q_stride + h * d, q_stride, nq, first, kv_h, n_keys, shape.scale, scores, n_ctx_used);
-          for (int j = 0; j < nq; ++j) {
+          const Block b = block_of(item);
+          const int64_t first = first_of(b.pos);
+          const int64_t n_keys = b.pos + (b.nq - 1) * b.pos_step + 1 - first;  // keys of the block's last query
+          keys.scores(b.q, b.q_step, b.nq, first, b.kv_h, n_keys, shape.scale, scores, n_ctx_used);
+          for (int j = 0; j < b.nq; ++j) {
             // Keys outside query j's range (later positions, or before its window) weigh nothing.
             float* row = scores + j * n_ctx_used;
-            const int64_t lo = first_of(pos0 + t0 + j) - first;
-            const int64_t hi = pos0 + t0 + j + 1 - first;
+            const int64_t pos = b.pos + j * b.pos_step;
+            const int64_t lo = first_of(pos) - first;
+            const int64_t hi = pos + 1 - first;
             for (int64_t p = 0; p < lo; ++p) row[p] = ninf;
             for (int64_t p = hi; p < n_keys; ++p) row[p] = ninf;
             if (shape.softcap > 0.0f) softcap(row + lo, hi - lo, shape.softcap);
             softmax(row, n_keys);
-            if (probs != nullptr)
-              std::copy(row + lo, row + hi, probs + (h * n_tokens + t0 + j) * n_tokens + first + lo);
+            if (b.probs != nullptr) std::copy(row + lo, row + hi, b.probs + j * n_tokens + first + lo);
           }
-          values.weighted(scores, n_ctx_used, nq, first, kv_h, n_keys, out + t0 * q_stride + h * d, q_stride);
+          values.weighted(scores, n_ctx_used, b.nq, first, b.kv_h, n_keys, b.out, b.out_step);
         }
       },
       std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, kBlock * n_ctx_used * d)));
