@@ -1,9 +1,6 @@
 // owl template: renders a chat template (a .jinja file, or a model's own / fallback template) for
 // a JSON context, the way transformers' apply_chat_template renders it — for debugging templates.
-#include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "base/error.h"
 #include "chat/model_template.h"
@@ -17,20 +14,6 @@
 namespace owl::app {
 
 namespace {
-std::string read_text(const std::string& path) {
-  if (path == "-") {
-    std::stringstream ss;
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail("{}: cannot open", path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  if (f.bad()) fail("{}: read error", path);
-  return ss.str();
-}
-
 struct TemplateArgs {
   ModelArg model;
   std::string file;
@@ -54,7 +37,7 @@ void add_template(CLI::App& app) {
     if (has_model == !a->file.empty()) fail("give exactly one of --file TEMPLATE.jinja and -m MODEL");
     nlohmann::ordered_json context;
     try {
-      context = nlohmann::ordered_json::parse(read_text(a->context));
+      context = nlohmann::ordered_json::parse(read_text_arg("--context", a->context));
     } catch (const nlohmann::json::exception& e) {
       fail("{}: not valid JSON ({})", a->context, e.what());
     }
@@ -74,7 +57,7 @@ void add_template(CLI::App& app) {
       if (mt.eos_token && !context.contains("eos_token")) context["eos_token"] = *mt.eos_token;
     } else {
       name = a->file;
-      source = read_text(a->file);
+      source = read_text_arg("--file", a->file);
     }
     const chat::Template tmpl(source, name);
     const std::string out = tmpl.render(context, options);

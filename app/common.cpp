@@ -138,7 +138,9 @@ std::string read_text_arg(const std::string& option, const std::string& path) {
   if (path == "-") return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{} {}: cannot read this file", option, path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) fail("{} {}: read error", option, path);
+  return text;
 }
 
 void add_chat_template_option(CLI::App& cmd, std::string& path) {

@@ -12,20 +12,22 @@
 
 namespace owl {
 
+namespace {
+
+bool storable(DType t) { return t == DType::f32 || t == DType::f16 || t == DType::q8_0; }
+
+}  // namespace
+
 DType kv_type_from_name(std::string_view name) {
   const std::optional<DType> t = dtype_from_name(name);
-  if (!t || (*t != DType::f32 && *t != DType::f16 && *t != DType::q8_0)) {
-    fail("KV cache type '{}': use f16, q8_0 or f32", name);
-  }
+  if (!t || !storable(*t)) fail("KV cache type '{}': use f16, q8_0 or f32", name);
   return *t;
 }
 
 KvCache::KvCache(const ModelSpec& spec, int64_t n_ctx, DType type)
     : n_ctx_(n_ctx), n_layer_(spec.n_layer), row_(spec.n_head_kv * spec.head_dim), type_(type) {
   if (n_ctx <= 0) fail("context size must be positive, got {}", n_ctx);
-  if (type != DType::f32 && type != DType::f16 && type != DType::q8_0) {
-    fail("KV cache type {}: use f16, q8_0 or f32", dtype_name(type));
-  }
+  if (!storable(type)) fail("KV cache type {}: use f16, q8_0 or f32", dtype_name(type));
   // Q8_0 blocks of 32 values must not straddle two heads: attention reads one head's slice of a row.
   if (type == DType::q8_0 && spec.head_dim % 32 != 0) {
     fail("a q8_0 KV cache needs a head size that is a multiple of 32 (this model's is {}); use f16", spec.head_dim);

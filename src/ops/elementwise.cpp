@@ -64,4 +64,13 @@ void softcap(float* x, int64_t n, float cap) {
 
 void softmax(float* x, int64_t n) { kernels::active().softmax(x, n); }
 
+LogSoftmax log_softmax(const float* logits, int64_t n) {
+  const float max = *std::max_element(logits, logits + n);
+  double sum = 0.0;
+  for (int64_t v = 0; v < n; ++v) sum += std::exp(static_cast<double>(logits[v] - max));
+  return {max, std::log(sum)};
+}
+
+int64_t argmax(const float* x, int64_t n) { return std::max_element(x, x + n) - x; }
+
 }  // namespace owl::ops

@@ -38,4 +38,16 @@ void softcap(float* x, int64_t n, float cap);
 // In place softmax over n values; when every entry is -inf the row becomes zeros. NaN propagates.
 void softmax(float* x, int64_t n);
 
+// The log-softmax of a row of logits, entry by entry: at(x[i]) = x[i] - max - log(sum of exp(x - max)),
+// the sum in double (for scoring: cross-entropy, perplexity, KL divergence).
+struct LogSoftmax {
+  float max;
+  double log_sum;
+  double at(float x) const { return static_cast<double>(x - max) - log_sum; }
+};
+LogSoftmax log_softmax(const float* logits, int64_t n);
+
+// The index of the largest of n values (the first of equal ones).
+int64_t argmax(const float* x, int64_t n);
+
 }  // namespace owl::ops

@@ -43,6 +43,9 @@ std::optional<DType> dtype_from_gguf(uint32_t raw);
 // "q4_0", "Q4_K", "q4_k_m"-style suffixes are not accepted here: exact type names, any case.
 std::optional<DType> dtype_from_name(std::string_view name);
 
+// Whether the type is a block-quantized one (not f32, f16 or bf16).
+inline bool is_quantized(DType type) { return type != DType::f32 && type != DType::f16 && type != DType::bf16; }
+
 // Bytes for n values of one row; n must be a multiple of the block size (checked by callers).
 inline size_t row_bytes(DType type, int64_t n) {
   const DTypeTraits& t = dtype_traits(type);

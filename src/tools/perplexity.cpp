@@ -13,6 +13,7 @@
 #include "base/mapped_file.h"
 #include "models/decoder.h"
 #include "models/kv_cache.h"
+#include "ops/elementwise.h"
 
 namespace owl {
 
@@ -43,14 +44,9 @@ struct Accumulator {
 // log-softmax of one row of logits.
 void log_probs(const float* logits, int64_t n, std::vector<float>& out) {
   out.resize(static_cast<size_t>(n));
-  const float max = *std::max_element(logits, logits + n);
-  double sum = 0.0;
-  for (int64_t v = 0; v < n; ++v) sum += std::exp(static_cast<double>(logits[v] - max));
-  const double log_sum = std::log(sum);
-  for (int64_t v = 0; v < n; ++v) out[static_cast<size_t>(v)] = static_cast<float>(logits[v] - max - log_sum);
+  const ops::LogSoftmax ls = ops::log_softmax(logits, n);
+  for (int64_t v = 0; v < n; ++v) out[static_cast<size_t>(v)] = static_cast<float>(ls.at(logits[v]));
 }
-
-int64_t argmax(const float* x, int64_t n) { return std::max_element(x, x + n) - x; }
 
 // Evaluates chunks from an empty cache and hands out the logits rows that are scored.
 class ChunkEvaluator {
@@ -216,7 +212,7 @@ PerplexityReport perplexity_against_base(const Model& model, const std::string& 
       nll.add(-static_cast<double>(lp[next]));
       base_nll.add(-static_cast<double>(base_lp[next]));
       kl.add(d);
-      same.add(argmax(lp.data(), n_vocab) == argmax(base_lp.data(), n_vocab) ? 1.0 : 0.0);
+      same.add(ops::argmax(lp.data(), n_vocab) == ops::argmax(base_lp.data(), n_vocab) ? 1.0 : 0.0);
     }
     finish_chunk(r, nll);
     KlReport k;

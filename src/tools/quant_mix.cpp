@@ -56,8 +56,6 @@ int64_t layer_of(const std::string& name) {
 // llama.cpp's use_more_bits: the first and last eighth of the layers, and every third one between.
 bool more_bits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
-bool quantized(DType t) { return t != DType::f32 && t != DType::f16 && t != DType::bf16; }
-
 // A type whose blocks fit rows of `cols` values (llama.cpp's fallbacks; then f16, which always fits).
 DType fitting(DType t, int64_t cols) {
   if (cols % dtype_traits(t).block_size == 0) return t;
@@ -162,7 +160,7 @@ TensorTypes::Choice TensorTypes::choose(const TensorInfo& t) const {
     want = *o_.token_embd_type;
   } else if ((t.name == "output.weight" || (tied_output && !o_.token_embd_type)) && o_.output_type) {
     want = *o_.output_type;
-  } else if (quantized(o_.preset.base) && !o_.pure && o_.preset.mix != QuantMix::uniform) {
+  } else if (is_quantized(o_.preset.base) && !o_.pure && o_.preset.mix != QuantMix::uniform) {
     want = mixed(t);
   }
   const DType type = fitting(want, t.cols());

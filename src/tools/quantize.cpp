@@ -28,12 +28,6 @@ void refuse_overwriting_input(const std::string& in_path, const std::string& out
   if (fs::is_directory(out_path, ec)) fail("{}: is a directory (give a file name for the GGUF output)", out_path);
 }
 
-namespace {
-
-bool is_quantized(DType t) { return t != DType::f32 && t != DType::f16 && t != DType::bf16; }
-
-}  // namespace
-
 QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, const QuantizeOptions& o) {
   const auto* source_gguf = dynamic_cast<const gguf::File*>(&in);
   gguf::Writer w(source_gguf != nullptr ? source_gguf->version() : 3);

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "models/lora_adapter.h"
+#include "ops/elementwise.h"
 #include "train/story_corpus.h"
 #include "train/train_pass.h"
 
@@ -25,15 +26,7 @@ std::vector<int32_t> name_tokens(const Tokenizer& tok, const std::string& name) 
   return ids;
 }
 
-int32_t argmax(const float* row, int64_t n) { return static_cast<int32_t>(std::max_element(row, row + n) - row); }
-
-// The cross-entropy of `next` given one row of logits.
-double cross_entropy(const float* row, int64_t n, int32_t next) {
-  const float max = *std::max_element(row, row + n);
-  double sum = 0.0;
-  for (int64_t v = 0; v < n; ++v) sum += std::exp(static_cast<double>(row[v] - max));
-  return std::log(sum) - static_cast<double>(row[next] - max);
-}
+int32_t argmax(const float* row, int64_t n) { return static_cast<int32_t>(ops::argmax(row, n)); }
 
 }  // namespace
 
@@ -53,7 +46,7 @@ StoryScore score_stories(const Model& model, const Tokenizer& tok, uint64_t seed
     const auto row = [&](size_t t) {
       return logits.data() + static_cast<int64_t>(t - 1) * n_vocab;
     };  // predicts ids[t]
-    for (size_t t = 1; t < ids.size(); ++t) nll += cross_entropy(row(t), n_vocab, ids[t]);
+    for (size_t t = 1; t < ids.size(); ++t) nll -= ops::log_softmax(row(t), n_vocab).at(row(t)[ids[t]]);
     s.tokens += static_cast<int64_t>(ids.size()) - 1;
     ++s.stories;
 
