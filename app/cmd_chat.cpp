@@ -52,6 +52,7 @@ bool read_message(bool interactive, std::string& text) {
 
 void chat(const ChatArgs& a) {
   validate(a.gen.sampling);
+  structured_output_gbnf(a.gen);  // before the model load
   const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
   apply_chat_template_file(*m, a.chat_template_file);
   const int64_t n_ctx = context_size(a.gen, m->spec());
@@ -60,7 +61,7 @@ void chat(const ChatArgs& a) {
   ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
   ChatSession session(*m, pool, n_ctx, kv_type(a.gen));
   session.set_system(a.system);
-  Sampler sampler(resolve_sampling(a.gen));
+  Sampler sampler(resolve_sampling(a.gen, *m));
 
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
   if (interactive) {

@@ -54,6 +54,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 void run(const RunArgs& a) {
   validate(a.gen.sampling);  // before the (possibly slow) model load
+  structured_output_gbnf(a.gen);
   const DType kv = kv_type(a.gen);
   if (!a.prompt_file.empty() && !a.prompt.empty()) fail("give the prompt with -p or -f, not both");
   const auto t0 = std::chrono::steady_clock::now();
@@ -84,7 +85,7 @@ void run(const RunArgs& a) {
   check_model_before_run(m->model(), n_ctx, kv, a.gen.force);
 
   ThreadPool pool(a.gen.threads > 0 ? a.gen.threads : default_threads());
-  Sampler sampler(resolve_sampling(a.gen));
+  Sampler sampler(resolve_sampling(a.gen, *m));
   CompletionOptions co;
   co.n_ctx = n_ctx;
   co.kv_type = kv;

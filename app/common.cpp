@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "base/error.h"
+#include "grammar/grammar.h"
+#include "grammar/json_schema.h"
 #include "models/kv_cache.h"
 #include "tools/check/check.h"
 
@@ -107,12 +109,51 @@ void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
   cmd.add_option("-s,--seed", a.seed, "Random seed (default: random, printed)")
       ->check(whole_number_in(0, std::numeric_limits<int64_t>::max()));
   cmd.add_flag("--force", a.force, "Run even when the model is predicted not to fit in memory");
+  cmd.add_option("--grammar", a.grammar_file, "Constrain the output to a GBNF grammar (llama.cpp's format) in FILE");
+  cmd.add_option("--json-schema", a.json_schema,
+                 "Constrain the output to JSON valid against this JSON Schema (a FILE, or the schema itself)");
+  cmd.add_option("--format", a.format, "json: constrain the output to a JSON object (as ollama run --format json)");
 }
 
-SamplingParams resolve_sampling(const GenerationArgs& a) {
+std::string structured_output_gbnf(const GenerationArgs& a) {
+  if (!a.grammar_file.empty() + !a.json_schema.empty() + !a.format.empty() > 1) {
+    fail("give one of --grammar, --json-schema and --format");
+  }
+  if (!a.format.empty()) {
+    if (a.format != "json") fail("--format must be json (for a schema, use --json-schema)");
+    return grammar::json_object_gbnf();
+  }
+  if (!a.grammar_file.empty()) {
+    std::string text = read_text_arg("--grammar", a.grammar_file);
+    try {
+      grammar::parse_gbnf(text);
+    } catch (const Error& e) {
+      fail("--grammar {}: {}", a.grammar_file, e.what());
+    }
+    return text;
+  }
+  if (a.json_schema.empty()) return "";
+  const bool inline_schema = a.json_schema.front() == '{';
+  const std::string origin = inline_schema ? std::string("--json-schema") : "--json-schema " + a.json_schema;
+  const std::string text = inline_schema ? a.json_schema : read_text_arg("--json-schema", a.json_schema);
+  nlohmann::ordered_json schema;
+  try {
+    schema = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON: {}", origin, e.what());
+  }
+  try {
+    return grammar::json_schema_to_gbnf(schema);
+  } catch (const Error& e) {
+    fail("{}: {}", origin, e.what());
+  }
+}
+
+SamplingParams resolve_sampling(const GenerationArgs& a, const LoadedModel& model) {
   SamplingParams sp = a.sampling;
   sp.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
   validate(sp);
+  if (const std::string gbnf = structured_output_gbnf(a); !gbnf.empty()) sp.grammar = model.compile_grammar(gbnf);
   if (a.seed < 0 && sp.temperature > 0.0f) std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(sp.seed));
   return sp;
 }

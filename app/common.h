@@ -53,11 +53,18 @@ struct GenerationArgs {
   SamplingParams sampling;
   int64_t seed = -1;
   bool force = false;
+  std::string grammar_file;  // --grammar FILE (GBNF)
+  std::string json_schema;   // --json-schema FILE, or the schema itself when it starts with {
+  std::string format;        // --format json (Ollama's spelling of JSON mode)
 };
 void add_generation_options(CLI::App& cmd, GenerationArgs& args);
 
-// The sampling parameters with the seed resolved (a random one, printed, when none was given).
-SamplingParams resolve_sampling(const GenerationArgs& args);
+// The GBNF that --grammar, --json-schema or --format asks for (empty: none); owl::Error naming the
+// option and what is wrong, so that it can be called before the model loads.
+std::string structured_output_gbnf(const GenerationArgs& args);
+// The sampling parameters with the seed resolved (a random one, printed, when none was given) and
+// the structured-output grammar compiled for the model.
+SamplingParams resolve_sampling(const GenerationArgs& args, const LoadedModel& model);
 // -c (with a warning on stderr when it exceeds the training context), or the model's training
 // context capped at 4096.
 int64_t context_size(const GenerationArgs& args, const ModelSpec& spec);

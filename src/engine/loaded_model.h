@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "chat/conversation.h"
 #include "chat/model_template.h"
 #include "chat/template.h"
+#include "grammar/token_matcher.h"
 #include "models/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -63,6 +65,11 @@ class LoadedModel {
   std::vector<int32_t> encode_prompt(const std::string& text) const;
   bool is_stop_token(int32_t id) const;
 
+  // GBNF text compiled against this model's vocabulary (each token's bytes; the stop tokens end a
+  // sentence), for SamplingParams::grammar. The vocabulary's trie is built on first use and shared.
+  // Throws owl::Error naming the problem in the grammar.
+  std::shared_ptr<const grammar::TokenGrammar> compile_grammar(const std::string& gbnf) const;
+
  private:
   LoadedModel() = default;
   std::unique_ptr<Model> model_;
@@ -73,6 +80,8 @@ class LoadedModel {
   std::string template_error_;  // why template_ is null
   std::vector<int32_t> stop_tokens_;
   Pooling pooling_ = Pooling::mean;
+  mutable std::once_flag grammar_vocabulary_once_;
+  mutable std::shared_ptr<const grammar::TokenVocabulary> grammar_vocabulary_;
 };
 
 // The embedding of one sequence from its final hidden states (n_tokens rows of width), pooled and

@@ -49,6 +49,7 @@ void validate(const SamplingParams& p) {
 
 Sampler::Sampler(const SamplingParams& params) : params_(params) {
   validate(params_);
+  if (params_.grammar) matcher_ = std::make_unique<grammar::TokenMatcher>(*params_.grammar);
   if (penalties_active() && params_.penalty_last_n > 0) {
     window_.reserve(static_cast<size_t>(std::min(params_.penalty_last_n, 4096)));
   }
@@ -68,6 +69,7 @@ void Sampler::reset() {
 }
 
 void Sampler::clear_history() {
+  if (matcher_) matcher_->reset();
   window_.clear();
   window_next_ = 0;
   counts_.clear();
@@ -205,6 +207,23 @@ int32_t Sampler::sample(std::span<const float> logits) {
   // 1. Penalties.
   apply_penalties(work_);
 
+  const double u = params_.temperature <= 0.0f ? 0.0 : next_uniform();  // one draw per non-greedy call
+  int32_t id = choose(u);
+  if (matcher_) {
+    if (!matcher_->allows(id)) {
+      if (matcher_->mask(work_) == 0) fail("grammar: no token of the vocabulary can continue the output here");
+      // A fresh draw: rejecting and redrawing this way samples the masked distribution exactly
+      // (with top-k/top-p/min-p the first draw saw the unmasked candidates, as in llama.cpp).
+      id = choose(params_.temperature <= 0.0f ? 0.0 : next_uniform());
+      if (!matcher_->allows(id)) fail("grammar: every token the grammar allows has probability zero here");
+    }
+    matcher_->accept(id);
+  }
+  return id;
+}
+
+int32_t Sampler::choose(double u) {
+  const size_t n_vocab = work_.size();
   // 2./3. Greedy: top-k never removes the first maximum, so the argmax over everything is the answer.
   if (params_.temperature <= 0.0f) {
     size_t best = 0;
@@ -214,7 +233,6 @@ int32_t Sampler::sample(std::span<const float> logits) {
     return finish_single(static_cast<int32_t>(best));
   }
 
-  const double u = next_uniform();  // drawn first: one draw per non-greedy call, whatever happens
   const float min_p = std::max(params_.min_p, 0.0f);
   const float t = params_.temperature;
 

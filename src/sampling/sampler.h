@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <span>
 #include <unordered_map>
 #include <vector>
+
+#include "grammar/token_matcher.h"
 
 namespace owl {
 
@@ -21,6 +24,9 @@ struct SamplingParams {
   float frequency_penalty = 0.0f;  // subtracted once per occurrence in the window
   int32_t penalty_last_n = 64;  // how many recent tokens the penalties look at; 0 off, -1 whole history
   uint64_t seed = 0xFFFFFFFF;   // used as given (never replaced by a random seed): same seed, same tokens
+  // When set, only tokens that keep the output inside this grammar are drawn, and an end token only
+  // where the output is a whole sentence of it.
+  std::shared_ptr<const grammar::TokenGrammar> grammar;
 };
 
 // Throws owl::Error naming the first parameter out of range.
@@ -38,7 +44,10 @@ class Sampler {
 
   // logits: n_vocab floats for one position (not modified). NaN counts as -inf. Returns the chosen id.
   // Every non-greedy call consumes exactly one 64-bit draw from the RNG, so the stream depends only
-  // on the seed and the number of such calls.
+  // on the seed and the number of such calls. Under a grammar the token drawn is checked first; only
+  // when the grammar refuses it are all refused tokens masked and a second draw made (still a
+  // function of the seed). The chosen token moves the grammar on. Throws owl::Error when the grammar allows
+  // no token of the vocabulary.
   int32_t sample(std::span<const float> logits);
 
   // Records a token (prompt or generated) for the penalties. Ids at or above n_vocab are ignored
@@ -47,9 +56,11 @@ class Sampler {
 
   // Forgets the history and reseeds the RNG with params().seed.
   void reset();
-  // Forgets the history only (the random stream goes on): for a caller that re-accepts a whole
-  // conversation each turn.
+  // Forgets the history only (the random stream goes on) and starts the grammar over: for a caller
+  // that re-accepts a whole conversation each turn.
   void clear_history();
+  // Under a grammar: whether the tokens sampled so far make a whole sentence of it.
+  bool grammar_accepting() const { return !matcher_ || matcher_->accepting(); }
 
   // Applies the repeat/presence/frequency penalties of the current history to logits in place
   // (the first stage of sample(); public so callers and tests can see its effect).
@@ -74,7 +85,7 @@ class Sampler {
   void select_top_k(size_t k);               // candidates_ = the k best of work_, sorted
   void sort_top_p_prefix(double target);     // sort candidates_ enough to cut at mass target
   int32_t finish_single(int32_t id);
-
+  int32_t choose(double u);  // the chain after the penalties, on work_
   SamplingParams params_;
   std::mt19937_64 rng_;  // the standard fixes its output sequence for a given seed
 
@@ -87,6 +98,7 @@ class Sampler {
   std::vector<float> work_;  // (n_vocab) logits after penalties, NaN -> -inf
   std::vector<Candidate> candidates_;
   std::vector<TokenProb> kept_;
+  std::unique_ptr<grammar::TokenMatcher> matcher_;  // the request's place in its grammar
 };
 
 }  // namespace owl

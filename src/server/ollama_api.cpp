@@ -12,6 +12,7 @@
 #include "server/respond.h"
 #include "server/routes.h"
 #include "server/sampling_fields.h"
+#include "server/structured_output.h"
 #include "server/streaming.h"
 
 namespace owl::server {
@@ -76,6 +77,7 @@ struct OllamaCall {
   bool stream = true;
   std::optional<seconds> keep;
   std::string model;
+  std::string grammar;  // GBNF from "format" ("json" or a schema); empty: none
 };
 
 OllamaCall parse_call(const Fields& f) {
@@ -87,6 +89,7 @@ OllamaCall parse_call(const Fields& f) {
   c.keep = keep_alive(f);
   const Json* options = f.object("options");
   c.request.sampling = ollama_sampling(options);
+  c.grammar = ollama_grammar(f);
   if (options != nullptr) {
     const Fields o(*options, "options.");
     const int64_t n = o.integer("num_predict", -2, 1 << 30).value_or(-1);
@@ -215,6 +218,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     }
     call.request.prompt = tokens;
     call.request.continues_prompt = raw;
+    attach_grammar(call.request.sampling, call.grammar, m, "format");
     run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, false, start,
              [tokens](Json j, const ChoiceResult& r) {
                std::vector<int32_t> all = tokens;
@@ -235,6 +239,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     ModelLease model(ctx.pool, ctx.pool.acquire(call.model, call.keep));
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
+    attach_grammar(call.request.sampling, call.grammar, *model->model, "format");
     run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, true, start,
              [](Json j, const ChoiceResult&) { return j; });
   }));

@@ -2,8 +2,9 @@
 // chat completions and legacy completions (JSON or SSE: one id per stream, a first chunk with the
 // role, content deltas, a finish chunk, an optional usage chunk, then [DONE]), embeddings (float or
 // base64 little-endian float32) and the model list. Fields outside the API that llama-server also
-// accepts (top_k, min_p, repeat_penalty, per-request "lora" scales) are honoured; other unknown
-// fields are ignored.
+// accepts (top_k, min_p, repeat_penalty, per-request "lora" scales, "grammar", "json_schema") are
+// honoured; other unknown fields are ignored. response_format's json_object and json_schema are
+// enforced by a grammar on the sampler.
 #include <cstring>
 
 #include "server/generation.h"
@@ -11,6 +12,7 @@
 #include "server/routes.h"
 #include "server/sampling_fields.h"
 #include "server/streaming.h"
+#include "server/structured_output.h"
 
 namespace owl::server {
 
@@ -24,6 +26,7 @@ struct OpenAiCall {
   bool stream = false;
   bool include_usage = false;
   bool logprobs = false;
+  std::string grammar;  // GBNF the sampler follows (response_format, json_schema, grammar); empty: none
 };
 
 // The fields chat and legacy completions share.
@@ -48,6 +51,7 @@ OpenAiCall parse_common(const Fields& f, const ServerOptions& options, bool lega
   }
   r.logit_bias = logit_bias(f);
   r.stop_at_end = !f.boolean("ignore_eos").value_or(false);  // llama-server's extension, for benchmarks
+  c.grammar = openai_grammar(f);
   return c;
 }
 
@@ -275,6 +279,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
     call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
     call.request.lora_scales = lora_scales(f, *model->model);
+    attach_grammar(call.request.sampling, call.grammar, *model->model, "response_format");
     run_completion(ctx, res, model.hand_over(), std::move(call), true, "");
   }));
 
@@ -288,6 +293,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     call.request.prompt = legacy_prompt(f, *model->model, text);
     call.request.continues_prompt = true;
     call.request.lora_scales = lora_scales(f, *model->model);
+    attach_grammar(call.request.sampling, call.grammar, *model->model, "response_format");
     if (echo && text.empty()) text = model->model->tokenizer().decode(call.request.prompt);
     run_completion(ctx, res, model.hand_over(), std::move(call), false, echo ? text : "");
   }));

@@ -1,0 +1,24 @@
+// The building blocks the JSON Schema converter writes: JSON's own rules (values, strings,
+// numbers), the string formats, and whole-number ranges as digit patterns.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace owl::grammar {
+
+// Rules every JSON grammar gets: ws, value, object, array, string, string-char, number,
+// integer, boolean, null (and their helpers). Lengths of numbers and whitespace runs are bounded
+// (16 digits, 20 blanks), as llama.cpp bounds them, so that a generation always ends.
+std::string json_base_rules();
+
+// The body of a JSON string (between the quotes) in a format: date, time, date-time, uuid, email,
+// uri. nullopt for a format owl does not know.
+std::optional<std::string> format_gbnf(const std::string& format);
+
+// Whole numbers in [lo, hi] (either end open when nullopt) written in JSON, as a GBNF expression.
+// Magnitudes are bounded by 16 digits, as the unbounded integer rule is.
+std::string integer_range_gbnf(std::optional<int64_t> lo, std::optional<int64_t> hi);
+
+}  // namespace owl::grammar
