@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "base/error.h"
 #include "grammar/grammar.h"
@@ -27,6 +28,14 @@ class Parser {
   explicit Parser(std::string_view text) : text_(text) {}
 
   Grammar run(std::string_view root) {
+    // Names the text defines, so that generated rules ("name-1") never take one of them.
+    for (pos_ = 0; pos_ < text_.size(); ++pos_) {
+      if (pos_ == 0 || text_[pos_ - 1] == '\n') {
+        while (peek() == ' ' || peek() == '\t') ++pos_;
+        if (at_rule_start()) declared_.insert(parse_name());
+      }
+    }
+    pos_ = 0;
     skip_space(true);
     if (at_end()) fail("grammar: empty grammar (no rules)");
     while (!at_end()) {
@@ -122,7 +131,7 @@ class Parser {
   uint32_t new_rule(const std::string& base) {
     for (;;) {
       std::string name = fmt::format("{}-{}", base, ++generated_);
-      if (!ids_.contains(name)) {
+      if (!ids_.contains(name) && !declared_.contains(name)) {
         const uint32_t id = rule_id(name, pos_);
         defined_[id] = true;
         return id;
@@ -367,6 +376,7 @@ class Parser {
   std::string_view text_;
   size_t pos_ = 0;
   std::map<std::string, uint32_t> ids_;
+  std::set<std::string> declared_;
   std::vector<std::vector<Sequence>> rules_;
   std::vector<std::string> names_;
   std::vector<bool> defined_;

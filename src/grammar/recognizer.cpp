@@ -173,6 +173,7 @@ Recognizer::StateId Recognizer::step(const State& from, uint8_t byte) {
   const uint32_t lo = std::max(partial.utf8_value << shift, partial.utf8_min);
   const uint32_t hi = std::min((partial.utf8_value << shift) | ((1u << shift) - 1), 0x10FFFFu);
   if (lo > hi) return kDead;
+  if (lo >= 0xD800 && hi <= 0xDFFF) return kDead;  // every completion would be a surrogate (ED A0..BF)
   for (uint32_t top : from.tops) {
     if (grammar_->char_sets[grammar_->elements[frames_[top].pos].index].intersects(lo, hi)) {
       partial.tops.push_back(top);

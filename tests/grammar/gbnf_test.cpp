@@ -94,7 +94,8 @@ TEST(Gbnf, Utf8SplitAnywhere) {
   EXPECT_FALSE(g.prefix("\xA9"));      // a lone continuation byte
   Lang any(R"(root ::= .*)");
   EXPECT_TRUE(any.matches("\xF0\x9F\xA6\x89"));
-  EXPECT_FALSE(any.prefix("\xED\xA0\x80"));  // a surrogate
+  EXPECT_FALSE(any.prefix("\xED\xA0"));  // can only become a surrogate
+  EXPECT_TRUE(any.prefix("\xED\x9F"));   // U+D7C0..U+D7FF
 }
 
 TEST(Gbnf, RecursionAndAmbiguity) {
