@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "engine/grammar_vocabulary.h"
 #include "formats/gguf.h"
 #include "models/lora_adapter.h"
 #include "models/registry.h"
@@ -83,15 +84,7 @@ bool LoadedModel::is_stop_token(int32_t id) const {
 std::shared_ptr<const grammar::TokenGrammar> LoadedModel::compile_grammar(const std::string& gbnf) const {
   auto compiled = std::make_shared<const grammar::Grammar>(grammar::parse_gbnf(gbnf));
   std::call_once(grammar_vocabulary_once_, [&] {
-    const int32_t n = tokenizer_->n_vocab();
-    std::vector<std::string> bytes(static_cast<size_t>(n));
-    std::vector<bool> ends(static_cast<size_t>(n), false);
-    for (int32_t id = 0; id < n; ++id) {
-      ends[static_cast<size_t>(id)] = is_stop_token(id);
-      // Control tokens print nothing: the grammar never allows them (the stop tokens aside).
-      if (tokenizer_->token_type(id) != TokenType::control) bytes[static_cast<size_t>(id)] = tokenizer_->token_to_piece(id);
-    }
-    grammar_vocabulary_ = std::make_shared<const grammar::TokenVocabulary>(std::move(bytes), std::move(ends));
+    grammar_vocabulary_ = grammar_vocabulary(*tokenizer_, [&](int32_t id) { return is_stop_token(id); });
   });
   return std::make_shared<const grammar::TokenGrammar>(grammar::TokenGrammar{std::move(compiled), grammar_vocabulary_});
 }
