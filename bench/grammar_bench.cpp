@@ -7,7 +7,8 @@
 // random logits make that the common case, the worst for the grammar). Then the documents' tokens
 // are replayed twice: as a model that writes valid text would produce them (check and accept only),
 // and with the full mask built before every token (what a sampler without the check-first path
-// pays; each document starts with empty caches). Times are per token, in milliseconds.
+// pays; each document starts with empty caches). JSON mode also replays real JSON documents (the
+// schema files of the test collection, tokenized). Times are per token, in milliseconds.
 //
 // Usage: bench_grammar [FIXTURES_DIR] [SOURCE_DIR] [DOCUMENTS]
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -49,13 +51,46 @@ struct Stats {
   }
 };
 
-void print(const char* vocab, const std::string& grammar, const char* what, const Stats& s) {
-  std::printf("%-8s %-22s %-34s %7zu tokens  mean %8.4f ms  p99 %8.4f ms  max %8.3f ms\n", vocab, grammar.c_str(), what,
+void print(const char* vocab, const std::string& grammar, const std::string& what, const Stats& s) {
+  std::printf("%-8s %-20s %-40s %7zu tokens  mean %8.4f ms  p99 %8.4f ms  max %8.3f ms\n", vocab, grammar.c_str(), what.c_str(),
               s.ms.size(), s.mean(), s.quantile(0.99), s.ms.empty() ? 0.0 : *std::max_element(s.ms.begin(), s.ms.end()));
 }
 
+// Replays the tokens of documents a model could have written (check and accept each), then the same
+// with a full mask before every token.
+void replay(const char* vocab_name, const std::string& grammar_name, const char* what,
+            const std::shared_ptr<const owl::grammar::TokenGrammar>& tg, const std::vector<std::vector<int32_t>>& docs) {
+  std::vector<float> logits(tg->vocabulary->size());
+  Stats check, full;
+  for (const auto& doc : docs) {
+    owl::grammar::TokenMatcher m(*tg);
+    std::string so_far;
+    for (int32_t t : doc) {
+      const auto t0 = Clock::now();
+      if (!m.allows(t)) {
+        std::fprintf(stderr, "token %d (%s) was refused after: %s\n", t, tg->vocabulary->bytes(t).c_str(), so_far.c_str());
+        std::exit(1);
+      }
+      so_far += tg->vocabulary->bytes(t);
+      m.accept(t);
+      check.add(t0);
+    }
+    owl::grammar::TokenMatcher fresh(*tg);
+    for (int32_t t : doc) {
+      std::fill(logits.begin(), logits.end(), 0.0f);
+      const auto t0 = Clock::now();
+      fresh.mask(logits);
+      fresh.accept(t);
+      full.add(t0);
+    }
+  }
+  print(vocab_name, grammar_name, std::string("check + accept, ") + what, check);
+  print(vocab_name, grammar_name, std::string("full mask every token, ") + what, full);
+}
+
 void bench(const char* vocab_name, const std::shared_ptr<const owl::grammar::TokenVocabulary>& vocab,
-           const std::string& grammar_name, const std::string& gbnf, int documents) {
+           const std::string& grammar_name, const std::string& gbnf, int documents,
+           const std::vector<std::vector<int32_t>>& real_documents) {
   const auto tg = std::make_shared<const owl::grammar::TokenGrammar>(
       owl::grammar::TokenGrammar{std::make_shared<const owl::grammar::Grammar>(owl::grammar::parse_gbnf(gbnf)), vocab});
   const size_t n = vocab->size();
@@ -87,26 +122,8 @@ void bench(const char* vocab_name, const std::shared_ptr<const owl::grammar::Tok
   }
   print(vocab_name, grammar_name, "sampler, no grammar", free);
   print(vocab_name, grammar_name, "sampler + grammar (random logits)", constrained);
-  Stats check, full;
-  for (const auto& doc : docs) {
-    owl::grammar::TokenMatcher m(*tg);
-    for (int32_t t : doc) {
-      const auto t0 = Clock::now();
-      if (!m.allows(t)) std::abort();
-      m.accept(t);
-      check.add(t0);
-    }
-    owl::grammar::TokenMatcher fresh(*tg);
-    for (int32_t t : doc) {
-      std::fill(logits.begin(), logits.end(), 0.0f);
-      const auto t0 = Clock::now();
-      fresh.mask(logits);
-      fresh.accept(t);
-      full.add(t0);
-    }
-  }
-  print(vocab_name, grammar_name, "check + accept (valid text)", check);
-  print(vocab_name, grammar_name, "full mask every token", full);
+  replay(vocab_name, grammar_name, "random documents", tg, docs);
+  if (!real_documents.empty()) replay(vocab_name, grammar_name, "real documents", tg, real_documents);
 }
 
 }  // namespace
@@ -137,7 +154,27 @@ int main(int argc, char** argv) {
     const auto vocab = owl::grammar_vocabulary(*tokenizer, [&](int32_t id) { return tokenizer->is_end_of_generation(id); });
     std::printf("%s: %d tokens, vocabulary trie of %zu nodes built in %.1f ms\n", vocab_name, tokenizer->n_vocab(),
                 vocab->trie().size(), std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    for (const auto& [name, gbnf] : grammars) bench(vocab_name, vocab, name, gbnf, documents);
+    // Real JSON for JSON mode: the schema files themselves, as their tokenizer writes them.
+    std::vector<std::vector<int32_t>> real;
+    for (const auto& entry : fs::directory_iterator(source / "tests" / "grammar" / "schemas")) {
+      std::ifstream in(entry.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      // Tokens as a model writes them after other text: encoded behind a newline (so that no
+      // SentencePiece dummy-prefix space sticks to the first one), from where the document starts.
+      const std::vector<int32_t> ids = tokenizer->encode("\n" + text, false);
+      for (size_t k = 1; k <= std::min<size_t>(3, ids.size()); ++k) {
+        std::string rest;
+        for (size_t i = k; i < ids.size(); ++i) rest += vocab->bytes(ids[i]);
+        if (rest == text) {
+          real.emplace_back(ids.begin() + static_cast<ptrdiff_t>(k), ids.end());
+          break;
+        }
+      }
+    }
+    for (const auto& [name, gbnf] : grammars) {
+      bench(vocab_name, vocab, name, gbnf, documents, name == "json" ? real : std::vector<std::vector<int32_t>>{});
+    }
   }
   return 0;
 }

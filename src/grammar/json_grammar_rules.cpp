@@ -94,7 +94,7 @@ std::string integer_range_gbnf(std::optional<int64_t> lo, std::optional<int64_t>
 }
 
 std::string json_base_rules() {
-  return R"(ws ::= ( " " | "\n" [ \t]{0,20} )?
+  return R"(ws ::= ( " " | "\n" [ \t]{0,40} )?
 value ::= object | array | string | number | boolean | null
 object ::= "{" ws ( string ws ":" ws value ws ( "," ws string ws ":" ws value ws )* )? "}"
 array ::= "[" ws ( value ws ( "," ws value ws )* )? "]"
