@@ -6,13 +6,9 @@
 #include <optional>
 #include <string>
 
-namespace owl::grammar {
+#include "grammar/json_schema.h"
 
-// Rules every JSON grammar gets: ws, value, object, array, string, string-char, number,
-// integer, boolean, null (and their helpers). Lengths of numbers and whitespace runs are bounded
-// (16 digits; between tokens one space, or a newline and at most 40 blanks of indentation: twenty
-// levels of pretty-printing, where llama.cpp stops at 20 blanks), so that a generation always ends.
-std::string json_base_rules();
+namespace owl::grammar {
 
 // The body of a JSON string (between the quotes) in a format: date, time, date-time, uuid, email,
 // uri. nullopt for a format owl does not know.

@@ -62,13 +62,16 @@ std::string rule_safe(const std::string& name) {
 
 class SchemaConverter {
  public:
-  explicit SchemaConverter(const json& root) : root_(root) {}
+  SchemaConverter(const json& root, std::string root_rule) : root_(root), root_rule_(std::move(root_rule)) {
+    used_names_.insert(root_rule_);
+  }
 
+  // The root rule and every rule it needs, without JSON's base rules.
   std::string run() {
-    const std::string body = visit(root_, "#", "root");
-    std::string out = "root ::= " + body + "\n";
+    const std::string body = visit(root_, "#", root_rule_);
+    std::string out = root_rule_ + " ::= " + body + "\n";
     for (const auto& [name, rule] : rules_) out += name + " ::= " + rule + "\n";
-    return out + json_base_rules();
+    return out;
   }
 
  private:
@@ -84,7 +87,7 @@ class SchemaConverter {
   }
   static bool is_base_rule(const std::string& n) {
     static const std::set<std::string> base = {"ws", "value", "object", "array", "string", "string-char",
-                                               "string-hex-escape", "integer", "number", "boolean", "null", "root"};
+                                               "string-hex-escape", "integer", "number", "boolean", "null"};
     return base.contains(n);
   }
   std::string add_rule(const std::string& hint, const std::string& body) {
@@ -207,7 +210,7 @@ class SchemaConverter {
       const json rest = constraints_except(s, {"$ref"});
       if (!rest.empty()) return visit(merge(resolve(ref, ptr), rest, ptr), ptr, name);
       if (const auto it = refs_.find(ref); it != refs_.end()) return it->second;
-      const std::string rule = new_rule_name("def-" + ref.substr(ref.rfind('/') + 1));
+      const std::string rule = new_rule_name(root_rule_ + "-def-" + ref.substr(ref.rfind('/') + 1));
       refs_[ref] = rule;  // before visiting: a recursive reference finds it
       rules_[rule] = visit(resolve(ref, ptr), ref, rule);
       return rule;
@@ -522,6 +525,7 @@ class SchemaConverter {
   }
 
   const json& root_;
+  std::string root_rule_;
   std::map<std::string, std::string> rules_;
   std::set<std::string> used_names_;
   std::map<std::string, std::string> refs_;
@@ -532,8 +536,12 @@ class SchemaConverter {
 std::string json_object_gbnf() { return "root ::= object\n" + json_base_rules(); }
 
 std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema) {
+  return json_schema_rules(schema, "root") + json_base_rules();
+}
+
+std::string json_schema_rules(const nlohmann::ordered_json& schema, const std::string& root_rule) {
   try {
-    return SchemaConverter(schema).run();
+    return SchemaConverter(schema, root_rule).run();
   } catch (const nlohmann::ordered_json::exception& e) {
     // A keyword holding a value of the wrong kind ("maxLength": "5").
     fail("json schema: a keyword has a value of the wrong type ({})", e.what());

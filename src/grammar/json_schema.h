@@ -16,6 +16,14 @@ std::string json_object_gbnf();
 // keyword and its JSON pointer for anything unsupported or contradictory. Properties come in the
 // schema's order (hence an ordered JSON value).
 std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema);
+// The same as a part of a larger grammar: the rule root_rule and the rules it needs (named after
+// it), without JSON's base rules (json_base_rules(), to be added once).
+std::string json_schema_rules(const nlohmann::ordered_json& schema, const std::string& root_rule);
+// Rules every JSON grammar gets: ws, value, object, array, string, string-char, number,
+// integer, boolean, null (and their helpers). Lengths of numbers and whitespace runs are bounded
+// (16 digits; between tokens one space, or a newline and at most 40 blanks of indentation: twenty
+// levels of pretty-printing, where llama.cpp stops at 20 blanks), so that a generation always ends.
+std::string json_base_rules();
 
 // A regular expression (the subset JSON Schema's pattern uses in practice: literals, ., classes,
 // \d \w \s and their negations, groups, |, * + ? {m,n}, ^ $) as a GBNF expression over the

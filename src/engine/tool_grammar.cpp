@@ -1,0 +1,112 @@
+#include "engine/tool_grammar.h"
+
+#include <fmt/format.h>
+
+#include "base/error.h"
+#include "grammar/json_schema.h"
+
+namespace owl {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct Tool {
+  std::string name;
+  json parameters;
+};
+
+std::vector<Tool> selected_tools(const json& tools, const std::string& only) {
+  std::vector<Tool> out;
+  for (const json& t : tools) {
+    const json& f = t.contains("function") ? t["function"] : t;
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string()) fail("tools: every tool needs a function name");
+    const std::string name = f["name"].get<std::string>();
+    if (!only.empty() && name != only) continue;
+    json params = f.contains("parameters") && !f["parameters"].is_null() ? f["parameters"] : json{{"type", "object"}};
+    out.push_back({name, std::move(params)});
+  }
+  if (out.empty() && only.empty()) fail("tools: no tool to call");
+  if (out.empty()) fail("tool_choice names '{}', which is not among the tools", only);
+  return out;
+}
+
+// A GBNF literal of plain text.
+std::string literal(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string rules_of(const json& schema, const std::string& rule, const std::string& tool) {
+  try {
+    return grammar::json_schema_rules(schema, rule);
+  } catch (const Error& e) {
+    fail("tool '{}': {}", tool, e.what());
+  }
+}
+
+}  // namespace
+
+std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const std::string& only, bool parallel) {
+  const std::vector<Tool> selected = selected_tools(tools, only);
+  std::string rules;
+  const std::string more = parallel ? "*" : "";  // a repetition of what follows the first call
+  if (format == chat::ToolCallFormat::functionary_v31 || format == chat::ToolCallFormat::functionary_v32) {
+    // The name is outside the JSON: one alternative per tool, each with its own argument rules.
+    std::vector<std::string> alts;
+    for (size_t i = 0; i < selected.size(); ++i) {
+      const std::string args = fmt::format("args-{}", i);
+      rules += rules_of(selected[i].parameters, args, selected[i].name);
+      alts.push_back(format == chat::ToolCallFormat::functionary_v31
+                         ? literal("<function=" + selected[i].name + ">") + " " + args + " " + literal("</function>")
+                         : literal(selected[i].name + "\n") + " " + args);
+    }
+    std::string call = "call ::= " + alts[0];
+    for (size_t i = 1; i < alts.size(); ++i) call += " | " + alts[i];
+    const std::string root = format == chat::ToolCallFormat::functionary_v31
+                                 ? "root ::= call ( \"\\n\"? call )" + more
+                                 : "root ::= call ( \"\\n\"? \">>>\" call )" + more;  // the prompt wrote the first >>>
+    return root + "\n" + call + "\n" + rules + grammar::json_base_rules();
+  }
+  // The others write each call as a JSON object with the name inside.
+  const std::string args_key = format == chat::ToolCallFormat::llama3 ? "parameters" : "arguments";
+  json any = json::array();
+  for (const Tool& t : selected) {
+    any.push_back({{"type", "object"},
+                   {"properties", {{"name", {{"const", t.name}}}, {args_key, t.parameters}}},
+                   {"required", {"name", args_key}},
+                   {"additionalProperties", false}});
+  }
+  std::string call_rules;
+  try {
+    call_rules = grammar::json_schema_rules(json{{"anyOf", any}}, "call");
+  } catch (const Error& e) {
+    fail("tools: {}", e.what());
+  }
+  std::string root;
+  switch (format) {
+    case chat::ToolCallFormat::hermes:
+      root = "root ::= \"<tool_call>\\n\" call \"\\n</tool_call>\" ( \"\\n<tool_call>\\n\" call \"\\n</tool_call>\" )" + more;
+      break;
+    case chat::ToolCallFormat::mistral:
+      root = "root ::= \"[\" call ( \", \" call )" + more + " \"]\"";
+      break;
+    case chat::ToolCallFormat::llama3:
+      root = "root ::= call";
+      break;
+    default:
+      root = "root ::= \"{\\\"tool_calls\\\": [\" call ( \", \" call )" + more + " \"]}\"";
+      break;
+  }
+  return root + "\n" + call_rules + grammar::json_base_rules();
+}
+
+}  // namespace owl
