@@ -58,7 +58,8 @@ std::string rules_of(const json& schema, const std::string& rule, const std::str
 std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const std::string& only, bool parallel) {
   const std::vector<Tool> selected = selected_tools(tools, only);
   std::string rules;
-  const std::string more = parallel ? "*" : "";  // a repetition of what follows the first call
+  // Calls after the first, when parallel calls are allowed.
+  auto more = [parallel](const std::string& next) { return parallel ? " ( " + next + " )*" : std::string(); };
   if (format == chat::ToolCallFormat::functionary_v31 || format == chat::ToolCallFormat::functionary_v32) {
     // The name is outside the JSON: one alternative per tool, each with its own argument rules.
     std::vector<std::string> alts;
@@ -72,8 +73,8 @@ std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const
     std::string call = "call ::= " + alts[0];
     for (size_t i = 1; i < alts.size(); ++i) call += " | " + alts[i];
     const std::string root = format == chat::ToolCallFormat::functionary_v31
-                                 ? "root ::= call ( \"\\n\"? call )" + more
-                                 : "root ::= call ( \"\\n\"? \">>>\" call )" + more;  // the prompt wrote the first >>>
+                                 ? "root ::= call" + more("\"\\n\"? call")
+                                 : "root ::= call" + more("\"\\n\"? \">>>\" call");  // the prompt wrote the first >>>
     return root + "\n" + call + "\n" + rules + grammar::json_base_rules();
   }
   // The others write each call as a JSON object with the name inside.
@@ -94,16 +95,16 @@ std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const
   std::string root;
   switch (format) {
     case chat::ToolCallFormat::hermes:
-      root = "root ::= \"<tool_call>\\n\" call \"\\n</tool_call>\" ( \"\\n<tool_call>\\n\" call \"\\n</tool_call>\" )" + more;
+      root = "root ::= \"<tool_call>\\n\" call \"\\n</tool_call>\"" + more("\"\\n<tool_call>\\n\" call \"\\n</tool_call>\"");
       break;
     case chat::ToolCallFormat::mistral:
-      root = "root ::= \"[\" call ( \", \" call )" + more + " \"]\"";
+      root = "root ::= \"[\" call" + more("\", \" call") + " \"]\"";
       break;
     case chat::ToolCallFormat::llama3:
       root = "root ::= call";
       break;
     default:
-      root = "root ::= \"{\\\"tool_calls\\\": [\" call ( \", \" call )" + more + " \"]}\"";
+      root = "root ::= \"{\\\"tool_calls\\\": [\" call" + more("\", \" call") + " \"]}\"";
       break;
   }
   return root + "\n" + call_rules + grammar::json_base_rules();

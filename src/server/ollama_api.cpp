@@ -7,13 +7,16 @@
 #include <cctype>
 #include <cmath>
 
+#include <optional>
+
 #include "server/generation.h"
 #include "server/model_card.h"
 #include "server/respond.h"
 #include "server/routes.h"
 #include "server/sampling_fields.h"
-#include "server/structured_output.h"
 #include "server/streaming.h"
+#include "server/structured_output.h"
+#include "server/tool_requests.h"
 
 namespace owl::server {
 
@@ -78,6 +81,7 @@ struct OllamaCall {
   std::optional<seconds> keep;
   std::string model;
   std::string grammar;  // GBNF from "format" ("json" or a schema); empty: none
+  ToolRequest tools;    // chat: tools
 };
 
 OllamaCall parse_call(const Fields& f) {
@@ -117,30 +121,52 @@ Json final_fields(const ChoiceResult& r, double load_seconds, std::chrono::stead
 class OllamaStream : public StreamWriter {
  public:
   using Finish = std::function<Json(const ChoiceResult&)>;
-  OllamaStream(bool chat, std::string model, Finish finish) : chat_(chat), model_(std::move(model)), finish_(std::move(finish)) {}
+  OllamaStream(bool chat, std::string model, Finish finish, const Tokenizer& tok, const ToolRequest& tools)
+      : chat_(chat), model_(std::move(model)), finish_(std::move(finish)), tok_(tok), tool_format_(tools.format) {
+    if (chat && tools.parse_calls) calls_.emplace(tool_format_);
+  }
   std::string event(int, JobEvent& ev) override {
     if (ev.kind == JobEvent::Kind::done) {
       if (ev.finish == FinishReason::error) return dump_json(Json{{"error", "generation failed: " + ev.error}}) + "\n";
+      std::string out;
+      if (calls_) {
+        // The content still held back, then every call in one chunk (as Ollama sends them).
+        const chat::ParsedReply parsed = calls_->finish();
+        if (!parsed.content.empty()) out += piece(parsed.content);
+        if (!parsed.calls.empty()) {
+          Json j = piece("");
+          j["message"]["tool_calls"] = ollama_tool_calls(parsed.calls);
+          out += dump_json(j) + "\n";
+        }
+      }
       ChoiceResult r;
       r.finish = ev.finish;
       r.stats = std::move(ev.stats);
       r.text = std::move(text_);
-      return dump_json(finish_(r)) + "\n";
+      return out + dump_json(finish_(r)) + "\n";
     }
-    if (ev.text.empty()) return {};
-    text_ += ev.text;
-    Json j{{"model", model_}, {"created_at", rfc3339(std::chrono::system_clock::now())}};
-    if (chat_) j["message"] = {{"role", "assistant"}, {"content", ev.text}};
-    else j["response"] = ev.text;
-    j["done"] = false;
-    return dump_json(j) + "\n";
+    const std::string text = calls_ ? calls_->feed(marked_text(tok_, ev, tool_format_)) : ev.text;
+    if (text.empty()) return {};
+    text_ += text;
+    return dump_json(piece(text)) + "\n";
   }
   std::string end() override { return {}; }
 
  private:
+  Json piece(const std::string& text) const {
+    Json j{{"model", model_}, {"created_at", rfc3339(std::chrono::system_clock::now())}};
+    if (chat_) j["message"] = {{"role", "assistant"}, {"content", text}};
+    else j["response"] = text;
+    j["done"] = false;
+    return j;
+  }
+
   bool chat_;
   std::string model_;
   Finish finish_;
+  const Tokenizer& tok_;
+  chat::ToolCallFormat tool_format_;
+  std::optional<chat::ToolCallStream> calls_;  // when the reply may hold tool calls
   std::string text_;
 };
 
@@ -149,6 +175,7 @@ void run_call(ServerContext& ctx, httplib::Response& res, OllamaCall call, std::
               double load_seconds, bool chat, std::chrono::steady_clock::time_point start,
               const std::function<Json(Json, const ChoiceResult&)>& extra) {
   const std::string name = call.model;
+  const Tokenizer& tok = model->model->tokenizer();
   auto gen = std::make_shared<Generation>(ctx.pool, std::move(model), call.request, 1);
   auto finish = [name, chat, load_seconds, start, extra](const ChoiceResult& r) {
     Json j{{"model", name}, {"created_at", rfc3339(std::chrono::system_clock::now())}};
@@ -158,12 +185,21 @@ void run_call(ServerContext& ctx, httplib::Response& res, OllamaCall call, std::
     return extra(std::move(j), r);
   };
   if (call.stream) {
-    return stream_response(res, "application/x-ndjson", gen, std::make_shared<OllamaStream>(chat, name, finish));
+    return stream_response(res, "application/x-ndjson", gen, std::make_shared<OllamaStream>(chat, name, finish, tok, call.tools));
   }
   const ChoiceResult r = gen->wait_all().front();
   Json j = finish(r);
-  if (chat) j["message"]["content"] = r.text;
-  else j["response"] = r.text;
+  if (chat && call.tools.parse_calls) {
+    std::string marked;
+    for (const JobEvent& ev : r.tokens) marked += marked_text(tok, ev, call.tools.format);
+    const chat::ParsedReply parsed = chat::parse_tool_calls(call.tools.format, marked);
+    j["message"]["content"] = parsed.content;
+    if (!parsed.calls.empty()) j["message"]["tool_calls"] = ollama_tool_calls(parsed.calls);
+  } else if (chat) {
+    j["message"]["content"] = r.text;
+  } else {
+    j["response"] = r.text;
+  }
   send_json(res, j);
 }
 
@@ -235,11 +271,13 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     OllamaCall call = parse_call(f);
     const Json* messages = f.array("messages");
     if (messages == nullptr || messages->empty()) return load_only(ctx, res, call, true);
-    const Json* tools = f.array("tools");
+    call.tools = ollama_tool_request(f);
     ModelLease model(ctx.pool, ctx.pool.acquire(call.model, call.keep));
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
-    attach_grammar(call.request.sampling, call.grammar, *model->model, "format");
+    const LoadedModel& m = *model->model;
+    call.request.prompt = m.encode_chat(messages_for_template(*messages, m), call.tools.tools);
+    prepare_tools(call.tools, call.request.sampling, !call.grammar.empty(), m);
+    attach_grammar(call.request.sampling, call.grammar, m, "format");
     run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, true, start,
              [](Json j, const ChoiceResult&) { return j; });
   }));

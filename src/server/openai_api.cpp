@@ -13,6 +13,7 @@
 #include "server/sampling_fields.h"
 #include "server/streaming.h"
 #include "server/structured_output.h"
+#include "server/tool_requests.h"
 
 namespace owl::server {
 
@@ -27,6 +28,7 @@ struct OpenAiCall {
   bool include_usage = false;
   bool logprobs = false;
   std::string grammar;  // GBNF the sampler follows (response_format, json_schema, grammar); empty: none
+  ToolRequest tools;    // chat completions: tools, tool_choice
 };
 
 // The fields chat and legacy completions share.
@@ -111,7 +113,11 @@ class OpenAiStream : public StreamWriter {
   // echo: the prompt's text, sent first as each choice's own chunk (legacy completions' echo).
   OpenAiStream(bool chat, std::string model, const Tokenizer& tok, const OpenAiCall& call, std::string echo)
       : chat_(chat), id_(random_id(chat ? "chatcmpl-" : "cmpl-")), model_(std::move(model)), tok_(tok),
-        n_(call.n), include_usage_(call.include_usage), logprobs_(call.logprobs), echo_(std::move(echo)) {}
+        n_(call.n), include_usage_(call.include_usage), logprobs_(call.logprobs), echo_(std::move(echo)),
+        tool_format_(call.tools.format) {
+    // Replies that may hold tool calls go through a stream that keeps call markup out of the content.
+    if (chat && call.tools.parse_calls) calls_.assign(static_cast<size_t>(n_), chat::ToolCallStream(tool_format_));
+  }
 
   std::string begin() override {
     std::string out;
@@ -139,22 +145,46 @@ class OpenAiStream : public StreamWriter {
       cached_ = ev.stats.n_reused;
       completion_ += ev.stats.n_generated;
       last_stats_ = ev.stats;
-      Json c{{"index", i}, {"logprobs", nullptr}, {"finish_reason", api_finish_reason(ev.finish)}};
+      std::string out;
+      const char* finish = api_finish_reason(ev.finish);
+      if (!calls_.empty()) out = tool_call_chunks(i, ev, finish);
+      Json c{{"index", i}, {"logprobs", nullptr}, {"finish_reason", finish}};
       if (chat_) c["delta"] = Json::object();
       else c["text"] = "";
-      return chunk(Json::array({c}));
+      return out + chunk(Json::array({c}));
     }
     const bool with_lp = logprobs_ && ev.token >= 0;
-    if (ev.text.empty() && !with_lp) return {};
+    const std::string text = calls_.empty() ? ev.text : calls_[static_cast<size_t>(i)].feed(marked_text(tok_, ev, tool_format_));
+    if (text.empty() && !with_lp) return {};
     Json c{{"index", i}, {"finish_reason", nullptr}};
     if (chat_) {
-      c["delta"] = {{"content", ev.text}};
+      c["delta"] = {{"content", text}};
       c["logprobs"] = with_lp ? Json{{"content", Json::array({chat_logprob(tok_, ev)})}} : Json(nullptr);
     } else {
       c["text"] = ev.text;
       c["logprobs"] = with_lp ? legacy_logprobs(tok_, {ev}, 0) : Json(nullptr);
     }
     return chunk(Json::array({c}));
+  }
+
+  // At the end of a reply that may hold calls: the content still held back, then each call as
+  // OpenAI streams it (the first fragment with index, id, type and name, then the arguments).
+  // Sets finish to "tool_calls" when there are calls.
+  std::string tool_call_chunks(int i, const JobEvent& ev, const char*& finish) {
+    const chat::ParsedReply r = calls_[static_cast<size_t>(i)].finish();
+    std::string out;
+    auto delta = [&](Json d) {
+      return chunk(Json::array({{{"index", i}, {"delta", std::move(d)}, {"logprobs", nullptr}, {"finish_reason", nullptr}}}));
+    };
+    if (!r.content.empty()) out += delta({{"content", r.content}});
+    for (size_t k = 0; k < r.calls.size(); ++k) {
+      const chat::ToolCall& call = r.calls[k];
+      out += delta({{"tool_calls", Json::array({{{"index", k}, {"id", call.id}, {"type", "function"},
+                                                 {"function", {{"name", call.name}, {"arguments", ""}}}}})}});
+      out += delta({{"tool_calls", Json::array({{{"index", k}, {"function", {{"arguments", call.arguments}}}}})}});
+    }
+    if (!r.calls.empty() && ev.finish == FinishReason::stop) finish = "tool_calls";
+    return out;
   }
 
   std::string end() override {
@@ -187,6 +217,8 @@ class OpenAiStream : public StreamWriter {
   bool include_usage_;
   bool logprobs_;
   std::string echo_;
+  chat::ToolCallFormat tool_format_;
+  std::vector<chat::ToolCallStream> calls_;  // per choice, when replies are read for tool calls
   int64_t created_ = unix_seconds();
   int64_t prompt_ = 0, completion_ = 0, cached_ = 0;
   CompletionStats last_stats_;
@@ -208,17 +240,29 @@ void run_completion(ServerContext& ctx, httplib::Response& res, std::shared_ptr<
     const ChoiceResult& r = results[i];
     completion += r.stats.n_generated;
     Json c{{"index", i}, {"finish_reason", api_finish_reason(r.finish)}};
-    if (chat) {
+    if (chat && call.tools.parse_calls) {
+      std::string marked;
+      for (const JobEvent& ev : r.tokens) marked += marked_text(tok, ev, call.tools.format);
+      const chat::ParsedReply parsed = chat::parse_tool_calls(call.tools.format, marked);
+      c["message"] = {{"role", "assistant"}, {"content", parsed.content}, {"refusal", nullptr}};
+      if (!parsed.calls.empty()) {
+        if (parsed.content.empty()) c["message"]["content"] = nullptr;
+        c["message"]["tool_calls"] = openai_tool_calls(parsed.calls);
+        if (r.finish == FinishReason::stop) c["finish_reason"] = "tool_calls";
+      }
+    } else if (chat) {
       c["message"] = {{"role", "assistant"}, {"content", r.text}, {"refusal", nullptr}};
+    } else {
+      c["text"] = echo + r.text;
+      c["logprobs"] = call.logprobs ? legacy_logprobs(tok, r.tokens, echo.size()) : Json(nullptr);
+    }
+    if (chat) {
       Json lp = nullptr;
       if (call.logprobs) {
         lp = Json{{"content", Json::array()}};
         for (const JobEvent& ev : r.tokens) lp["content"].push_back(chat_logprob(tok, ev));
       }
       c["logprobs"] = lp;
-    } else {
-      c["text"] = echo + r.text;
-      c["logprobs"] = call.logprobs ? legacy_logprobs(tok, r.tokens, echo.size()) : Json(nullptr);
     }
     choices.push_back(std::move(c));
   }
@@ -275,11 +319,13 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     if (messages == nullptr) bad_request("'messages' is required", "messages");
     if (messages->empty()) bad_request("'messages' must not be empty", "messages");
     OpenAiCall call = parse_common(f, ctx.options, false);
-    const Json* tools = f.array("tools");
+    call.tools = openai_tool_request(f);
     ModelLease model(ctx.pool, ctx.pool.acquire_requested(f.string("model")));
-    call.request.prompt = model->model->encode_chat(*messages, tools != nullptr ? *tools : Json(nullptr));
-    call.request.lora_scales = lora_scales(f, *model->model);
-    attach_grammar(call.request.sampling, call.grammar, *model->model, "response_format");
+    const LoadedModel& m = *model->model;
+    call.request.prompt = m.encode_chat(messages_for_template(*messages, m), call.tools.tools);
+    call.request.lora_scales = lora_scales(f, m);
+    prepare_tools(call.tools, call.request.sampling, !call.grammar.empty(), m);
+    attach_grammar(call.request.sampling, call.grammar, m, "response_format");
     run_completion(ctx, res, model.hand_over(), std::move(call), true, "");
   }));
 
