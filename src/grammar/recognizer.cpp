@@ -76,7 +76,10 @@ void Recognizer::expand(uint32_t pos, uint32_t parent, Expansion& out) {
         }
         break;
       case Element::Kind::rule: {
-        const uint32_t ret = frame(p + 1, below);
+        // A reference that ends its alternative returns straight to the frame below (a tail call):
+        // right-recursive loops (x* is R ::= x R | empty) then keep a constant stack, so a string
+        // is the same state after every character and its transitions and mask are reused.
+        const uint32_t ret = elements[p + 1].kind == Element::Kind::end ? below : frame(p + 1, below);
         for (uint32_t alt : grammar_->alternatives[e.index]) work_.emplace_back(alt, ret);
         break;
       }
