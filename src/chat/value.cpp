@@ -35,6 +35,39 @@ Value Value::none() {
   return v;
 }
 
+namespace {
+
+// Lists and dicts whose last owner is going away, freed one at a time by the outermost destructor.
+struct Graveyard {
+  std::vector<std::shared_ptr<List>> lists;
+  std::vector<std::shared_ptr<Dict>> dicts;
+  bool draining = false;
+};
+
+}  // namespace
+
+Value::~Value() {
+  if (!l_ && !d_) return;
+  thread_local Graveyard g;
+  // Only the last owner hands the container over; a shared one just loses a reference.
+  if (l_ && l_.use_count() == 1) g.lists.push_back(std::move(l_));
+  if (d_ && d_.use_count() == 1) g.dicts.push_back(std::move(d_));
+  if (g.draining) return;  // an outer destructor is already emptying the graveyard
+  g.draining = true;
+  while (!g.lists.empty() || !g.dicts.empty()) {
+    if (!g.lists.empty()) {
+      std::shared_ptr<List> l = std::move(g.lists.back());
+      g.lists.pop_back();
+      l.reset();  // its items' destructors put their own containers in the graveyard
+    } else {
+      std::shared_ptr<Dict> d = std::move(g.dicts.back());
+      g.dicts.pop_back();
+      d.reset();
+    }
+  }
+  g.draining = false;
+}
+
 Value Value::make_list(List items) {
   Value v;
   v.kind_ = Kind::list;

@@ -51,6 +51,13 @@ class Value {
   enum class Kind : uint8_t { undefined, none, boolean, integer, floating, string, list, dict, function };
 
   Value() = default;  // undefined, no name
+  Value(const Value&) = default;
+  Value(Value&&) noexcept = default;
+  Value& operator=(const Value&) = default;
+  Value& operator=(Value&&) noexcept = default;
+  // Frees nested lists and dicts without recursing: data built a million levels deep by a hostile
+  // template must not overflow the stack when it goes away.
+  ~Value();
   Value(bool b) : kind_(Kind::boolean), b_(b) {}  // NOLINT: implicit like Python literals
   Value(int v) : kind_(Kind::integer), i_(v) {}
   Value(int64_t v) : kind_(Kind::integer), i_(v) {}

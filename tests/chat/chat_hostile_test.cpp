@@ -1,49 +1,51 @@
 // Untrusted templates: infinite macro recursion, loops nesting to 1e9 iterations and strings that
-// would grow to gigabytes must stop with an owl::Error (TemplateError, kind budget or security)
-// under the default RenderLimits. The CPU-time bound only catches a budget that never triggers
-// (these would run for hours); it is far above the ~0.5 s they take, so a loaded machine passes.
+// would grow to gigabytes must stop with an owl::Error (TemplateError, kind budget or security).
+// Termination is asserted on the work budget, not on time: each runs under a small step budget
+// and must stop by exceeding a budget (steps, bytes, depth), which is a count, whatever the
+// machine's load. Data nested a million deep is freed without recursion.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "chat/template.h"
+#include "chat/value.h"
 
 namespace {
 
 using owl::chat::ErrorKind;
 
-constexpr double kMaxCpuSeconds = 20.0;
-
 struct Outcome {
   bool threw_owl_error = false;
   ErrorKind kind = ErrorKind::runtime;
   std::string what;
-  double cpu_seconds = 0;
 };
 
-Outcome run_hostile(const std::string& src) {
+// A budget a hundredth of the default: hostile templates hit it fast, real ones never come near.
+owl::chat::RenderOptions small_budget() {
+  owl::chat::RenderOptions o;
+  o.limits.max_steps = 50'000;
+  o.limits.max_output_bytes = 1u << 20;
+  return o;
+}
+
+Outcome run_hostile(const std::string& src, const owl::chat::RenderOptions& options = small_budget()) {
   Outcome o;
-  const std::clock_t start = std::clock();
   try {
     owl::chat::Template t(src, "hostile");
-    t.render(nlohmann::ordered_json::object());
+    t.render(nlohmann::ordered_json::object(), options);
   } catch (const owl::chat::TemplateError& e) {
     o.threw_owl_error = true;
     o.kind = e.kind();
     o.what = e.what();
   }
-  o.cpu_seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
   return o;
 }
 
+// Stopped by a budget (a count of steps, bytes or calls) or a security rule, never left running.
 void expect_stopped(const std::string& src) {
   const Outcome o = run_hostile(src);
-  std::printf("  %.3f s CPU: %.60s\n", o.cpu_seconds, src.c_str());
   EXPECT_TRUE(o.threw_owl_error) << src;
-  EXPECT_LT(o.cpu_seconds, kMaxCpuSeconds) << src << " took " << o.cpu_seconds << " s of CPU";
-  EXPECT_TRUE(o.kind == ErrorKind::budget || o.kind == ErrorKind::security) << o.what;
+  EXPECT_TRUE(o.kind == ErrorKind::budget || o.kind == ErrorKind::security) << src << ": " << o.what;
 }
 
 TEST(ChatHostile, InfiniteMacroRecursionStops) {
@@ -74,16 +76,45 @@ TEST(ChatHostile, GiantStringsStop) {
 }
 
 TEST(ChatHostile, DeepNestingStops) {
-  // Deep data built at run time: printing and comparing it must not overflow the stack.
+  // Deep data built at run time: printing and comparing it must not overflow the stack, and
+  // neither must freeing it (300,000 levels; the default budget allows the loop).
   const Outcome o = run_hostile(
-      "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l }}");
+      "{% set ns = namespace(l=[]) %}{% for i in range(300) %}{% for j in range(1000) %}{% set ns.l = [ns.l] %}"
+      "{% endfor %}{% endfor %}{{ ns.l }}",
+      owl::chat::RenderOptions{});
   EXPECT_TRUE(o.threw_owl_error);
-  EXPECT_LT(o.cpu_seconds, kMaxCpuSeconds);
+  EXPECT_NE(o.what.find("maximum recursion depth exceeded"), std::string::npos) << o.what;  // as Python says
   const Outcome p = run_hostile(std::string(2000, '[') + std::string(2000, ']'));  // plain text: fine
   EXPECT_FALSE(p.threw_owl_error);
   const Outcome q = run_hostile("{{ " + std::string(5000, '[') + std::string(5000, ']') + " }}");
   EXPECT_TRUE(q.threw_owl_error);
   EXPECT_EQ(q.kind, ErrorKind::syntax);
+}
+
+TEST(ChatHostile, DeepValuesAreFreedWithoutRecursion) {
+  // A million levels of lists and of dicts: a recursive destructor would need ~100 MB of stack.
+  owl::chat::Value list = owl::chat::Value::make_list();
+  for (int i = 0; i < 1'000'000; ++i) list = owl::chat::Value::make_list({list});
+  owl::chat::Value dict = owl::chat::Value::make_dict();
+  for (int i = 0; i < 1'000'000; ++i) {
+    owl::chat::Value outer = owl::chat::Value::make_dict();
+    outer.dict().set(owl::chat::Value("k"), dict);
+    dict = outer;
+  }
+  list = owl::chat::Value();
+  dict = owl::chat::Value();
+  EXPECT_TRUE(list.is_undefined() && dict.is_undefined());
+}
+
+TEST(ChatHostile, RealTemplatesStayFarInsideTheSmallBudget) {
+  // The budget above is no obstacle to a real conversation through a real template.
+  const std::string chatml =
+      "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}"
+      "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  nlohmann::ordered_json ctx = {{"messages", nlohmann::ordered_json::array()}, {"add_generation_prompt", true}};
+  for (int i = 0; i < 200; ++i) ctx["messages"].push_back({{"role", i % 2 ? "assistant" : "user"}, {"content", "hello there"}});
+  owl::chat::Template t(chatml, "chatml");
+  EXPECT_NO_THROW(t.render(ctx, small_budget()));
 }
 
 }  // namespace

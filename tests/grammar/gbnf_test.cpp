@@ -110,6 +110,18 @@ TEST(Gbnf, RecursionAndAmbiguity) {
   EXPECT_THROW(parse_gbnf(R"(root ::= ("a"*)* "b")"), Error);
 }
 
+TEST(Gbnf, LoopsKeepAConstantStackSoStatesRepeat) {
+  // x* is right-recursive; with tail calls a long string visits the same few states over and over
+  // (what makes transitions and masks reusable), instead of a new, deeper stack per character.
+  Lang g(R"(root ::= "\"" [a-z ]* "\"" ( "," "\"" [a-z]+ "\"" )*)");
+  std::string text = "\"";
+  for (int i = 0; i < 2000; ++i) text += static_cast<char>('a' + i % 26);
+  text += "\"";
+  for (int i = 0; i < 200; ++i) text += ",\"abc\"";
+  EXPECT_TRUE(g.matches(text));
+  EXPECT_LT(g.rec.n_states(), 20u);
+}
+
 TEST(Gbnf, CompactKeepsTheLanguage) {
   Lang g(R"(root ::= "[" ( [0-9]+ ( "," [0-9]+ )* )? "]")");
   auto s = g.walk("[12,3");
