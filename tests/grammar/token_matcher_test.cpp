@@ -5,17 +5,22 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 
 #include "base/error.h"
+#include "engine/grammar_vocabulary.h"
+#include "fixtures.h"
 #include "grammar/grammar.h"
 #include "grammar/json_schema.h"
 #include "grammar/recognizer.h"
 #include "grammar/token_matcher.h"
 #include "sampling/sampler.h"
+#include "tokenizer/tokenizer.h"
 
 namespace owl::grammar {
 namespace {
@@ -67,6 +72,52 @@ TEST(TokenMatcher, MaskEqualsCheckingEachToken) {
       m.reset();
       one_by_one.reset();
       text.clear();
+    }
+  }
+}
+
+// The mask (a trie walk, cached per state) against checking every token on its own, along random
+// paths through JSON mode and two schemas, on real vocabularies: owl's own and Llama 2's.
+TEST(TokenMatcher, MaskEqualsCheckingEachTokenOnRealVocabularies) {
+  std::vector<std::pair<std::string, int>> vocabularies = {
+      {(std::filesystem::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string(), 400}};
+  if (const auto fixtures = owl_fixtures()) {
+    vocabularies.emplace_back((*fixtures / "llamacpp-vocab" / "ggml-vocab-llama-spm.gguf").string(), 120);
+  }
+  const std::vector<std::string> grammars = {
+      json_object_gbnf(),
+      json_schema_to_gbnf(nlohmann::ordered_json::parse(R"({"type": "object", "properties": {"name": {"type": "string",
+          "maxLength": 12}, "tags": {"type": "array", "items": {"enum": ["a", "b\"c"]}, "maxItems": 3},
+          "score": {"type": "number", "minimum": -1, "maximum": 1}}, "required": ["name"]})")),
+      json_schema_to_gbnf(nlohmann::ordered_json::parse(R"({"type": "array", "items": {"type": "string",
+          "pattern": "^[a-z]{2,5}-\\d{2}$"}, "maxItems": 4})"))};
+  for (const auto& [path, steps] : vocabularies) {
+    const auto tokenizer = Tokenizer::from_file(path);
+    const auto vocab = grammar_vocabulary(*tokenizer, [&](int32_t id) { return tokenizer->is_end_of_generation(id); });
+    for (const std::string& gbnf : grammars) {
+      const TokenGrammar g{std::make_shared<const Grammar>(parse_gbnf(gbnf)), vocab};
+      TokenMatcher m(g);
+      TokenMatcher one_by_one(g);
+      std::mt19937 rng(7);
+      std::vector<float> logits(vocab->size());
+      for (int step = 0; step < steps; ++step) {
+        std::fill(logits.begin(), logits.end(), 0.0f);
+        m.mask(logits);
+        std::vector<int32_t> allowed;
+        for (size_t id = 0; id < logits.size(); ++id) {
+          const bool in_mask = !std::isinf(logits[id]);
+          ASSERT_EQ(in_mask, one_by_one.allows(static_cast<int32_t>(id))) << path << " token " << id << " step " << step;
+          if (in_mask) allowed.push_back(static_cast<int32_t>(id));
+        }
+        ASSERT_FALSE(allowed.empty()) << path << " step " << step;
+        const int32_t pick = allowed[rng() % allowed.size()];
+        m.accept(pick);
+        one_by_one.accept(pick);
+        if (vocab->end_of_generation(pick)) {
+          m.reset();
+          one_by_one.reset();
+        }
+      }
     }
   }
 }
