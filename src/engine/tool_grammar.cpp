@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/error.h"
+#include "grammar/grammar.h"
 #include "grammar/json_schema.h"
 
 namespace owl {
@@ -31,19 +32,6 @@ std::vector<Tool> selected_tools(const json& tools, const std::string& only) {
   return out;
 }
 
-// A GBNF literal of plain text.
-std::string literal(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string rules_of(const json& schema, const std::string& rule, const std::string& tool) {
   try {
@@ -67,8 +55,8 @@ std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const
       const std::string args = fmt::format("args-{}", i);
       rules += rules_of(selected[i].parameters, args, selected[i].name);
       alts.push_back(format == chat::ToolCallFormat::functionary_v31
-                         ? literal("<function=" + selected[i].name + ">") + " " + args + " " + literal("</function>")
-                         : literal(selected[i].name + "\n") + " " + args);
+                         ? grammar::gbnf_literal("<function=" + selected[i].name + ">") + " " + args + " " + grammar::gbnf_literal("</function>")
+                         : grammar::gbnf_literal(selected[i].name + "\n") + " " + args);
     }
     std::string call = "call ::= " + alts[0];
     for (size_t i = 1; i < alts.size(); ++i) call += " | " + alts[i];

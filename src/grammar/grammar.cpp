@@ -117,6 +117,16 @@ std::string escape_char(uint32_t cp, bool in_class) {
 
 }  // namespace
 
+std::string gbnf_literal(std::string_view text) {
+  // Byte by byte: UTF-8 passes through unchanged (the parser decodes it), ASCII is escaped as needed.
+  std::string out = "\"";
+  for (char c : text) {
+    const auto b = static_cast<uint8_t>(c);
+    out += b < 0x80 ? escape_char(b, false) : std::string(1, c);
+  }
+  return out + "\"";
+}
+
 std::string Grammar::to_gbnf() const {
   std::string out;
   for (size_t r = 0; r < alternatives.size(); ++r) {

@@ -58,4 +58,7 @@ struct Grammar {
 // problem. root names the start rule.
 Grammar parse_gbnf(std::string_view text, std::string_view root = "root");
 
+// text as a GBNF string literal (quoted, with every character the parser reads specially escaped).
+std::string gbnf_literal(std::string_view text);
+
 }  // namespace owl::grammar

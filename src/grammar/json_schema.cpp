@@ -17,6 +17,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "grammar/grammar.h"
 #include "grammar/json_grammar_rules.h"
 
 namespace owl::grammar {
@@ -33,19 +34,6 @@ const std::set<std::string> kKeywords = {
     "$ref", "items", "prefixItems", "minItems", "maxItems", "minLength", "maxLength", "pattern", "format",
     "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "nullable"};
 
-// A text as a GBNF literal.
-std::string literal(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string alternatives(const std::vector<std::string>& alts) {
   if (alts.size() == 1) return alts[0];
@@ -233,11 +221,11 @@ class SchemaConverter {
       }
       return add_rule(name, alternatives(alts));
     }
-    if (s.contains("const")) return literal(s["const"].dump());
+    if (s.contains("const")) return gbnf_literal(s["const"].dump());
     if (s.contains("enum")) {
       if (!s["enum"].is_array() || s["enum"].empty()) error(ptr, "'enum' must be a non-empty array");
       std::vector<std::string> alts;
-      for (const json& v : s["enum"]) alts.push_back(literal(v.dump()));
+      for (const json& v : s["enum"]) alts.push_back(gbnf_literal(v.dump()));
       return alternatives(alts);
     }
     json types = s.contains("type") ? s["type"] : json(infer_type(s));
@@ -353,11 +341,11 @@ class SchemaConverter {
     }
     // hi itself (inclusive), with no fraction.
     if (hi.set && hi.inclusive && hi.value >= 0 && (!lo.set || (lo.inclusive ? hi.value >= lo.value : hi.value > lo.value))) {
-      alts.push_back(literal(std::to_string(hi.value)));
+      alts.push_back(gbnf_literal(std::to_string(hi.value)));
     }
     // lo itself (exclusive) plus a fraction above zero.
     if (lo.set && !lo.inclusive && lo.value >= 0 && (!hi.set || lo.value < hi.value)) {
-      alts.push_back(literal(std::to_string(lo.value)) + " " + nonzero_frac);
+      alts.push_back(gbnf_literal(std::to_string(lo.value)) + " " + nonzero_frac);
     }
     return alts;
   }
@@ -417,7 +405,7 @@ class SchemaConverter {
       std::vector<std::string> alts;
       std::string others = "[^\"\\\\\\x00-\\x1F";
       for (const auto& [c, child] : trie[i].next) {
-        alts.push_back(literal(std::string(1, c)) + " " + node_rules[child]);
+        alts.push_back(gbnf_literal(std::string(1, c)) + " " + node_rules[child]);
         others += c == ']' || c == '-' || c == '^' ? std::string("\\") + c : std::string(1, c);
       }
       alts.push_back(others + "] " + free);
@@ -458,7 +446,7 @@ class SchemaConverter {
     for (size_t i = n; i-- > 0;) {
       const std::string key = json(names[i]).dump();
       const std::string member =
-          literal(key) + " ws \":\" ws " + visit(props[names[i]], ptr + "/properties/" + names[i], name + "-" + names[i]);
+          gbnf_literal(key) + " ws \":\" ws " + visit(props[names[i]], ptr + "/properties/" + names[i], name + "-" + names[i]);
       if (required.contains(names[i])) {
         rules_[rest[i]] = "\",\" ws " + member + " ws " + rest[i + 1];
         rules_[first[i]] = member + " ws " + rest[i + 1];
