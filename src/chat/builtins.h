@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 
 #include "chat/evaluator.h"
 #include "chat/value.h"
@@ -19,5 +20,9 @@ std::string percent_format(Evaluator& ev, const std::string& fmt, const Value& a
 int64_t to_int_or(const Value& v, int64_t fallback, bool* ok = nullptr);
 // Python str.split(sep, maxsplit); sep none splits on runs of whitespace.
 List split_string(Evaluator& ev, const std::string& s, const Value& sep, int64_t maxsplit);
+
+using FilterTable = std::unordered_map<std::string, FilterFn>;
+// The rarely used filters (filters_extra.cpp): truncate, urlencode, xmlattr, batch, slice.
+void add_extra_filters(FilterTable& table);
 
 }  // namespace owl::chat

@@ -145,7 +145,7 @@ Value do_tojson(Evaluator& ev, const Value& v, CallArgs& a) {
 
 std::string str_of(Evaluator& ev, const Value& v) { return to_str(v, ev.max_bytes()); }
 
-using Table = std::unordered_map<std::string, FilterFn>;
+using Table = FilterTable;
 
 Table make_filters() {
   Table t;
@@ -396,6 +396,7 @@ Table make_filters() {
     return Value(static_cast<int64_t>(split_string(ev, str_of(ev, v), Value::none(), -1).size()));
   };
   t["pprint"] = [](Evaluator& ev, const Value& v, CallArgs&) { return ev.make_string(repr(v, ev.max_bytes())); };
+  add_extra_filters(t);
   return t;
 }
 

@@ -1,0 +1,75 @@
+// The rarer jinja2 filters (truncate, urlencode, xmlattr, batch, slice) against jinja2 itself,
+// run live through python3 (Debian's python3-jinja2, configured as transformers configures it):
+// the same text, or an error on both sides.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "chat/template.h"
+#include "test_files.h"
+
+namespace {
+
+using ordered = nlohmann::ordered_json;
+
+bool python_has_jinja2() { return std::system("python3 -c 'import jinja2' >/dev/null 2>&1") == 0; }
+
+TEST(JinjaFilters, RareFiltersMatchJinja2) {
+  if (!python_has_jinja2()) GTEST_SKIP() << "python3 with jinja2 is not installed (scripts/setup.sh installs python3-jinja2)";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{{ s | truncate(9) }}", R"({"s": "The quick brown fox jumps"})"},
+      {"{{ s | truncate(9, True) }}", R"({"s": "The quick brown fox jumps"})"},
+      {"{{ s | truncate(12, end='~', leeway=0) }}", R"({"s": "héllo wörld and more"})"},
+      {"{{ s | truncate(30) }}", R"({"s": "short enough"})"},
+      {"{{ s | truncate(10, leeway=3) }}", R"({"s": "exactly thirteen"})"},
+      {"{{ s | truncate(2) }}", R"({"s": "this will fail"})"},
+      {"{{ s | urlencode }}", R"({"s": "a b/c?d=é&x"})"},
+      {"{{ d | urlencode }}", R"({"d": {"q": "owl search", "page": 2, "ü": "/"}})"},
+      {"{{ l | urlencode }}", R"({"l": [["a", 1], ["b c", "d&e"]]})"},
+      {"{{ 42 | urlencode }}", "{}"},
+      {"<p{{ d | xmlattr }}>", R"({"d": {"class": "x\"y", "id": 3, "hidden": null, "title": "<b>'s"}})"},
+      {"<p{{ d | xmlattr(false) }}>", R"({"d": {"a": 1}})"},
+      {"{{ d | xmlattr }}", R"({"d": {"bad key": 1}})"},
+      {"{{ l | batch(3) | list }}", R"({"l": [1, 2, 3, 4, 5, 6, 7]})"},
+      {"{{ l | batch(3, 'x') | list }}", R"({"l": [1, 2, 3, 4, 5, 6, 7]})"},
+      {"{{ l | batch(2) | list }}", R"({"l": []})"},
+      {"{% for row in l | batch(2) %}[{{ row | join(',') }}]{% endfor %}", R"({"l": ["a", "b", "c"]})"},
+      {"{{ l | slice(3) | list }}", R"({"l": [1, 2, 3, 4, 5, 6, 7]})"},
+      {"{{ l | slice(3, 0) | list }}", R"({"l": [1, 2, 3, 4, 5, 6, 7]})"},
+      {"{{ l | slice(4) | list }}", R"({"l": [1, 2]})"},
+      {"{{ 'abcdefg' | slice(2) | list }}", "{}"},
+  };
+  const auto input = scratch_path("jinja_cases.jsonl");
+  {
+    std::ofstream out(input);
+    for (const auto& [t, ctx] : cases) out << ordered{{"template", t}, {"context", ordered::parse(ctx)}}.dump() << "\n";
+  }
+  const auto output = scratch_path("jinja_outputs.jsonl");
+  const std::string cmd = "python3 '" + std::string(OWL_SOURCE_DIR) + "/tests/chat/render_jinja2.py' < '" + input.string() +
+                          "' > '" + output.string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::istringstream lines(read_file(output));
+  for (const auto& [t, ctx] : cases) {
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line)) << t;
+    const ordered want = ordered::parse(line);
+    std::string got;
+    bool failed = false;
+    try {
+      got = owl::chat::Template(t, "case").render(ordered::parse(ctx));
+    } catch (const owl::Error&) {
+      failed = true;
+    }
+    if (want.contains("error")) {
+      EXPECT_TRUE(failed) << t << " should fail as jinja2's does (" << want["error"] << "), gave: " << got;
+    } else {
+      EXPECT_FALSE(failed) << t;
+      EXPECT_EQ(got, want["output"].get<std::string>()) << t;
+    }
+  }
+}
+
+}  // namespace

@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""Renders templates with jinja2 configured as transformers configures it (the reference for
+owl's template engine). Reads JSON Lines {"template", "context"} on stdin; writes one JSON line
+per input: {"output": text} or {"error": "ExceptionName"}."""
+import json
+import sys
+
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+def main():
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    for line in sys.stdin:
+        case = json.loads(line)
+        try:
+            out = env.from_string(case["template"]).render(**case["context"])
+            print(json.dumps({"output": out}))
+        except Exception as e:  # noqa: BLE001 - any failure is the answer
+            print(json.dumps({"error": type(e).__name__}))
+
+
+if __name__ == "__main__":
+    main()
