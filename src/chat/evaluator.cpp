@@ -207,8 +207,11 @@ void Evaluator::exec_set(const Stmt& s) {
   for (size_t i = 0; i < items.size(); ++i) assign(s.targets[i], items[i]);
 }
 
-void Evaluator::exec_for(const Stmt& s, std::string& out) {
-  const Value seq = eval(*s.exprs[0]);
+void Evaluator::exec_for(const Stmt& s, std::string& out) { run_loop(s, eval(*s.exprs[0]), 1, out); }
+
+// One pass of a for-loop over seq at a depth (1 for the loop itself; a `recursive` loop's body
+// calls loop(items) to run it again one level deeper, as jinja2's LoopContext.__call__ does).
+void Evaluator::run_loop(const Stmt& s, const Value& seq, int64_t depth, std::string& out) {
   List all = iterate(seq);
   auto loop_frame = std::make_shared<Frame>();
   loop_frame->parent = frame_;
@@ -245,8 +248,27 @@ void Evaluator::exec_for(const Stmt& s, std::string& out) {
                                 "length", "depth", "depth0", "previtem", "nextitem", "cycle"};
     for (const char* k : keys) d.set(Value(k), Value());
     d.items[6].second = Value(n);
-    d.items[7].second = Value(1);
-    d.items[8].second = Value(0);
+    d.items[7].second = Value(depth);
+    d.items[8].second = Value(depth - 1);
+    if (s.recursive) {
+      const Stmt* loop_stmt = &s;
+      d.set(Value("__call__"), Value::native("loop", [loop_stmt, depth](Evaluator& ev, CallArgs& a) -> Value {
+        if (a.args.size() != 1 || !a.kwargs.empty()) throw_type("loop() takes exactly one iterable");
+        if (ev.call_depth_ >= ev.limits_.max_call_depth) {
+          throw_budget("recursive loop calls nested deeper than " + std::to_string(ev.limits_.max_call_depth) + " (recursion limit)");
+        }
+        ++ev.call_depth_;
+        std::string inner;
+        try {
+          ev.run_loop(*loop_stmt, a.args[0], depth + 1, inner);
+        } catch (...) {
+          --ev.call_depth_;
+          throw;
+        }
+        --ev.call_depth_;
+        return Value(std::move(inner));
+      }));
+    }
     d.items[11].second = Value::native("cycle", [index](Evaluator&, CallArgs& a) -> Value {
       if (a.args.empty()) throw_type("no items for cycling given");
       return a.args[static_cast<size_t>(*index) % a.args.size()];
@@ -335,6 +357,11 @@ Value Evaluator::call_macro(const Macro& m, CallArgs& args) {
 
 Value Evaluator::call(const Value& callee, CallArgs& args) {
   if (callee.is_function()) return callee.function().call(*this, args);
+  if (callee.is_dict()) {  // a recursive loop's `loop`
+    if (const Value* f = callee.dict().find(std::string_view("__call__")); f != nullptr && f->is_function()) {
+      return f->function().call(*this, args);
+    }
+  }
   if (callee.is_undefined()) throw_undefined(callee.undefined_hint().empty() ? "undefined value called" : callee.undefined_hint());
   throw_type(fmt::format("'{}' object is not callable", callee.type_name()));
 }

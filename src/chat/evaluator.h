@@ -68,6 +68,7 @@ class Evaluator {
   Flow exec_body(const Body& body, std::string& out);
   Flow exec(const Stmt& s, std::string& out);
   void exec_for(const Stmt& s, std::string& out);
+  void run_loop(const Stmt& s, const Value& seq, int64_t depth, std::string& out);
   void exec_set(const Stmt& s);
   Value eval(const Expr& e);
   Value eval_inner(const Expr& e);

@@ -1,6 +1,6 @@
-// The rarer jinja2 filters (truncate, urlencode, xmlattr, batch, slice) against jinja2 itself,
-// run live through python3 (Debian's python3-jinja2, configured as transformers configures it):
-// the same text, or an error on both sides.
+// The rarer jinja2 features (the filters truncate, urlencode, xmlattr, batch and slice, and
+// recursive loops) against jinja2 itself, run live through python3 (Debian's python3-jinja2,
+// configured as transformers configures it): the same text, or an error on both sides.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -17,7 +17,7 @@ using ordered = nlohmann::ordered_json;
 
 bool python_has_jinja2() { return std::system("python3 -c 'import jinja2' >/dev/null 2>&1") == 0; }
 
-TEST(JinjaFilters, RareFiltersMatchJinja2) {
+TEST(JinjaReference, RareFeaturesMatchJinja2) {
   if (!python_has_jinja2()) GTEST_SKIP() << "python3 with jinja2 is not installed (scripts/setup.sh installs python3-jinja2)";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{{ s | truncate(9) }}", R"({"s": "The quick brown fox jumps"})"},
@@ -41,6 +41,12 @@ TEST(JinjaFilters, RareFiltersMatchJinja2) {
       {"{{ l | slice(3, 0) | list }}", R"({"l": [1, 2, 3, 4, 5, 6, 7]})"},
       {"{{ l | slice(4) | list }}", R"({"l": [1, 2]})"},
       {"{{ 'abcdefg' | slice(2) | list }}", "{}"},
+      {"{% for n in tree recursive %}{{ n.name }}({{ loop.depth }},{{ loop.depth0 }}){% if n.kids %}[{{ loop(n.kids) }}]"
+       "{% endif %}{% endfor %}",
+       R"({"tree": [{"name": "a", "kids": [{"name": "b"}, {"name": "c", "kids": [{"name": "d"}]}]}, {"name": "e"}]})"},
+      {"{% for n in tree recursive %}{{ loop.index }}/{{ loop.length }}{{ loop(n.kids) if n.kids else '' }};{% endfor %}",
+       R"({"tree": [{"kids": [{}, {"kids": [{}]}]}, {}]})"},
+      {"{% for n in l %}{{ loop(n) }}{% endfor %}", R"({"l": [[1]]})"},
   };
   const auto input = scratch_path("jinja_cases.jsonl");
   {
