@@ -152,23 +152,12 @@ Table make_filters() {
   t["length"] = [](Evaluator&, const Value& v, CallArgs&) { return Value(length_of(v)); };
   t["count"] = t["length"];
   t["string"] = [](Evaluator& ev, const Value& v, CallArgs&) { return v.is_string() ? v : ev.make_string(str_of(ev, v)); };
-  t["safe"] = t["string"];
+  t["safe"] = [](Evaluator& ev, const Value& v, CallArgs&) { return v.is_markup() ? v : Value::markup(str_of(ev, v)); };
   t["e"] = [](Evaluator& ev, const Value& v, CallArgs&) {
-    std::string out;
-    for (char c : str_of(ev, v)) {
-      switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&#34;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-      }
-    }
-    return ev.make_string(std::move(out));
+    return v.is_markup() ? v : Value::markup(text::html_escape(str_of(ev, v)));  // Markup is not escaped twice
   };
   t["escape"] = t["e"];
-  t["forceescape"] = t["e"];
+  t["forceescape"] = [](Evaluator& ev, const Value& v, CallArgs&) { return Value::markup(text::html_escape(str_of(ev, v))); };
   t["tojson"] = do_tojson;
   t["trim"] = [](Evaluator& ev, const Value& v, CallArgs& a) {
     const Value* chars = a.get(0, "chars");

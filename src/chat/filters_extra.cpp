@@ -31,22 +31,6 @@ std::string url_quote(const std::string& s, bool for_query) {
   return out;
 }
 
-// markupsafe.escape.
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&#39;"; break;
-      case '"': out += "&#34;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 [[noreturn]] void throw_value(std::string message) { throw ValueError(ErrorKind::runtime, std::move(message)); }
 
 int64_t int_arg(const CallArgs& a, size_t i, std::string_view name, int64_t fallback) {
@@ -104,10 +88,10 @@ void add_extra_filters(FilterTable& t) {
       const std::string key = str_of(ev, k);
       if (key.find_first_of(" />=\t\n\f") != std::string::npos) throw_value("Invalid character in attribute name: " + repr(k));
       if (!out.empty()) out += ' ';
-      out += html_escape(key) + "=\"" + html_escape(str_of(ev, x)) + "\"";
+      out += text::html_escape(key) + "=\"" + text::html_escape(str_of(ev, x)) + "\"";
     }
     if (!out.empty() && (!autospace || autospace->truthy())) out = " " + out;
-    return ev.make_string(out);
+    return Value::markup(out);  // jinja2 returns Markup
   };
   t["batch"] = [](Evaluator& ev, const Value& v, CallArgs& a) {
     const int64_t n = int_arg(a, 0, "linecount", 1);

@@ -140,6 +140,13 @@ Value Evaluator::binary_op(const std::string& op, const Value& a, const Value& b
     if (nums) return Value(a.as_double() + b.as_double());
     if (a.is_string() && b.is_string()) {
       if (a.str().size() + b.str().size() > max_bytes()) throw_budget("string too long");
+      if (a.is_markup() || b.is_markup()) {
+        // Markup + str and str + Markup (Markup.__radd__ runs first: it is a str subclass) escape the
+        // plain side; ~ stays plain (str_join when autoescape is off).
+        std::string joined = (a.is_markup() ? a.str() : text::html_escape(a.str())) +
+                             (b.is_markup() ? b.str() : text::html_escape(b.str()));
+        return Value::markup(make_string(std::move(joined)).str());  // make_string checks and charges the size
+      }
       return make_string(a.str() + b.str());
     }
     if (a.is_list() && b.is_list()) {

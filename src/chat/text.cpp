@@ -155,4 +155,19 @@ std::string map_case(std::string_view s, F f) {
 std::string upper(std::string_view s) { return map_case(s, to_upper); }
 std::string lower(std::string_view s) { return map_case(s, to_lower); }
 
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '\'': out += "&#39;"; break;
+      case '"': out += "&#34;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace owl::chat::text

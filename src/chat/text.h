@@ -31,4 +31,7 @@ char32_t to_lower(char32_t cp);
 std::string upper(std::string_view s);
 std::string lower(std::string_view s);
 
+// markupsafe.escape: & < > ' " as &amp; &lt; &gt; &#39; &#34;.
+std::string html_escape(std::string_view s);
+
 }  // namespace owl::chat::text

@@ -68,6 +68,12 @@ Value::~Value() {
   g.draining = false;
 }
 
+Value Value::markup(std::string s) {
+  Value v(std::move(s));
+  v.markup_ = true;
+  return v;
+}
+
 Value Value::make_list(List items) {
   Value v;
   v.kind_ = Kind::list;

@@ -64,6 +64,9 @@ class Value {
   Value(double v) : kind_(Kind::floating), f_(v) {}
   Value(std::string s) : kind_(Kind::string), s_(std::make_shared<const std::string>(std::move(s))) {}
   Value(const char* s) : Value(std::string(s)) {}
+  // A markupsafe.Markup string (what |safe and |e give): adding a plain string to it escapes
+  // the plain one, as `+` does under transformers' jinja2 environment.
+  static Value markup(std::string s);
   static Value undefined(std::string hint);
   static Value none();
   static Value make_list(List items = {});
@@ -82,6 +85,7 @@ class Value {
   bool is_float() const { return kind_ == Kind::floating; }
   bool is_number() const { return kind_ == Kind::integer || kind_ == Kind::floating || kind_ == Kind::boolean; }
   bool is_string() const { return kind_ == Kind::string; }
+  bool is_markup() const { return kind_ == Kind::string && markup_; }
   bool is_list() const { return kind_ == Kind::list; }
   bool is_dict() const { return kind_ == Kind::dict; }
   bool is_function() const { return kind_ == Kind::function; }
@@ -103,6 +107,7 @@ class Value {
  private:
   Kind kind_ = Kind::undefined;
   bool b_ = false;
+  bool markup_ = false;  // a string that is Markup
   int64_t i_ = 0;
   double f_ = 0;
   std::shared_ptr<const std::string> s_;  // string, or the undefined hint

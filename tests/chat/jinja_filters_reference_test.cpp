@@ -1,14 +1,16 @@
-// The rarer jinja2 features (the filters truncate, urlencode, xmlattr, batch and slice, and
-// recursive loops) against jinja2 itself, run live through python3 (Debian's python3-jinja2,
+// The rarer jinja2 features (the filters truncate, urlencode, xmlattr, batch and slice, recursive
+// loops, and Markup: a plain string added to |safe or |e output is escaped) against jinja2 itself, run live through python3 (Debian's python3-jinja2,
 // configured as transformers configures it): the same text, or an error on both sides.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "chat/template.h"
+#include "fixtures.h"
 #include "test_files.h"
 
 namespace {
@@ -19,7 +21,7 @@ bool python_has_jinja2() { return std::system("python3 -c 'import jinja2' >/dev/
 
 TEST(JinjaReference, RareFeaturesMatchJinja2) {
   if (!python_has_jinja2()) GTEST_SKIP() << "python3 with jinja2 is not installed (scripts/setup.sh installs python3-jinja2)";
-  const std::vector<std::pair<std::string, std::string>> cases = {
+  std::vector<std::pair<std::string, std::string>> cases = {
       {"{{ s | truncate(9) }}", R"({"s": "The quick brown fox jumps"})"},
       {"{{ s | truncate(9, True) }}", R"({"s": "The quick brown fox jumps"})"},
       {"{{ s | truncate(12, end='~', leeway=0) }}", R"({"s": "héllo wörld and more"})"},
@@ -47,7 +49,32 @@ TEST(JinjaReference, RareFeaturesMatchJinja2) {
       {"{% for n in tree recursive %}{{ loop.index }}/{{ loop.length }}{{ loop(n.kids) if n.kids else '' }};{% endfor %}",
        R"({"tree": [{"kids": [{}, {"kids": [{}]}]}, {}]})"},
       {"{% for n in l %}{{ loop(n) }}{% endfor %}", R"({"l": [[1]]})"},
+      // Markup: adding a plain string to |safe or |e output escapes the plain string; ~ does not.
+      {"{{ '<a>' + ('<b>' | safe) }}", "{}"},
+      {"{{ ('x' | safe) + \"'\" + '&' }}", "{}"},
+      {"{{ (\"'\" | e) + '&' }}", "{}"},
+      {"{{ ('<' | e) | e }}|{{ ('<' | safe) | forceescape }}", "{}"},
+      {"{{ '<' ~ ('<' | safe) }}", "{}"},
+      {"{% set x = 'a' | safe %}{{ x + '<' + '<' }}|{{ ('<' + x) | length }}", "{}"},
+      {"{% for t in tools %}{{ \"Use the function '\" | safe + t.name + \"' to '\" | safe + t.description + \"'\\n\" }}{% endfor %}",
+       R"({"tools": [{"name": "get_weather", "description": "Get the user's \"local\" weather <fast>"}]})"},
+      {"{{ ('a' | safe) + 1 }}", "{}"},
   };
+  // A real template where it matters: Mistral's v2 template joins tool calls to `arguments|tojson|safe`.
+  if (const auto fixtures = owl_fixtures(); fixtures && std::filesystem::exists(*fixtures / "mistral-common")) {
+    const auto root = *fixtures / "mistral-common";
+    ordered sample = ordered::parse(read_file(root / "samples" / "several_calls" / "sample.json"));
+    for (ordered& m : sample["messages"]) {
+      if (!m.contains("tool_calls")) continue;
+      for (ordered& call : m["tool_calls"]) {
+        ordered& args = call["function"]["arguments"];
+        if (args.is_string()) args = ordered::parse(args.get<std::string>());
+      }
+    }
+    const ordered ctx = {{"messages", sample["messages"]}, {"tools", sample["tools"]}, {"bos_token", "<s>"},
+                         {"eos_token", "</s>"}, {"add_generation_prompt", false}};
+    cases.emplace_back(read_file(root / "chat_templates" / "v2_spm.jinja"), ctx.dump());
+  }
   const auto input = scratch_path("jinja_cases.jsonl");
   {
     std::ofstream out(input);

@@ -8,8 +8,19 @@ import sys
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
+def raise_exception(message):
+    raise RuntimeError(message)
+
+
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    # transformers replaces jinja2's tojson (which sorts keys and escapes HTML) with json.dumps.
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
 def main():
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception  # as transformers defines them
     for line in sys.stdin:
         case = json.loads(line)
         try:
