@@ -16,7 +16,9 @@ namespace {
 int64_t length_of(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::string: return static_cast<int64_t>(text::count_code_points(v.str()));
-    case Value::Kind::list: return static_cast<int64_t>(v.list().size());
+    case Value::Kind::list:
+      if (v.is_generator()) throw_type("object of type 'generator' has no len()");
+      return static_cast<int64_t>(v.list().size());
     case Value::Kind::dict: return static_cast<int64_t>(v.dict().size());
     case Value::Kind::undefined: return 0;
     default: throw_type(std::string("object of type '") + v.type_name() + "' has no len()");
@@ -147,6 +149,9 @@ std::string str_of(Evaluator& ev, const Value& v) { return to_str(v, ev.max_byte
 
 using Table = FilterTable;
 
+// What jinja2 returns as a generator (see Value::generator).
+Value as_generator(const Value& list) { return Value::generator(list.list()); }
+
 Table make_filters() {
   Table t;
   t["length"] = [](Evaluator&, const Value& v, CallArgs&) { return Value(length_of(v)); };
@@ -261,7 +266,7 @@ Table make_filters() {
       seen.push_back(key);
       out.push_back(item);
     }
-    return Value::make_list(std::move(out));
+    return Value::generator(std::move(out));
   };
   auto min_max = [](bool want_max) {
     return [want_max](Evaluator& ev, const Value& v, CallArgs& a) -> Value {
@@ -284,7 +289,7 @@ Table make_filters() {
   };
   t["map"] = [](Evaluator& ev, const Value& v, CallArgs& a) {
     List out;
-    if (!v.truthy()) return Value::make_list();  // jinja2: `if value:` guards the loop
+    if (!v.truthy()) return Value::generator({});  // jinja2: `if value:` guards the loop
     const Value* attribute = a.kwarg("attribute");
     if (attribute) {
       const Value* def = a.kwarg("default");
@@ -293,7 +298,7 @@ Table make_filters() {
         Value r = attr_path(ev, item, *attribute);
         out.push_back(r.is_undefined() && def ? *def : r);
       }
-      return Value::make_list(std::move(out));
+      return Value::generator(std::move(out));
     }
     if (a.args.empty() || !a.args[0].is_string()) throw_type("map requires a filter name or attribute=");
     const std::string name = a.args[0].str();
@@ -304,12 +309,12 @@ Table make_filters() {
       CallArgs args = rest;
       out.push_back(ev.apply_filter(name, item, args));
     }
-    return Value::make_list(std::move(out));
+    return Value::generator(std::move(out));
   };
-  t["select"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return select_filter(ev, v, a, false, true); };
-  t["reject"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return select_filter(ev, v, a, false, false); };
-  t["selectattr"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return select_filter(ev, v, a, true, true); };
-  t["rejectattr"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return select_filter(ev, v, a, true, false); };
+  t["select"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return as_generator(select_filter(ev, v, a, false, true)); };
+  t["reject"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return as_generator(select_filter(ev, v, a, false, false)); };
+  t["selectattr"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return as_generator(select_filter(ev, v, a, true, true)); };
+  t["rejectattr"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return as_generator(select_filter(ev, v, a, true, false)); };
   t["attr"] = [](Evaluator& ev, const Value& v, CallArgs& a) {
     if (a.args.empty() || !a.args[0].is_string()) throw_type("attr requires an attribute name");
     return ev.getattr(v, a.args[0].str());

@@ -108,7 +108,7 @@ void add_extra_filters(FilterTable& t) {
       }
       out.push_back(Value::make_list(std::move(current)));
     }
-    return Value::make_list(std::move(out));
+    return Value::generator(std::move(out));
   };
   t["slice"] = [](Evaluator& ev, const Value& v, CallArgs& a) {
     const int64_t slices = int_arg(a, 0, "slices", 1);
@@ -127,7 +127,7 @@ void add_extra_filters(FilterTable& t) {
       if (fill && !fill->is_none() && i >= extra) part.push_back(*fill);
       out.push_back(Value::make_list(std::move(part)));
     }
-    return Value::make_list(std::move(out));
+    return Value::generator(std::move(out));
   };
 }
 

@@ -47,6 +47,8 @@ Value Evaluator::getattr(const Value& obj, const std::string& attr) {
 
 Value Evaluator::getitem(const Value& obj, const Value& key) {
   if (obj.is_undefined()) fail_undefined(obj);
+  // jinja2 tries obj[key], then an attribute of that name: a generator has neither.
+  if (obj.is_generator()) return Value::undefined("'generator object' has no attribute '" + to_str(key) + "'");
   if (obj.is_dict()) {
     if (const Value* v = obj.dict().find(key)) return *v;
   } else if ((obj.is_list() || obj.is_string()) && (key.is_int() || key.is_bool())) {

@@ -73,6 +73,7 @@ class Dumper {
       case Value::Kind::floating: out += float_json(v.as_double()); break;
       case Value::Kind::string: append_json_string(out, v.str(), o_.ensure_ascii); break;
       case Value::Kind::list: {
+        if (v.is_generator()) throw_type("Object of type generator is not JSON serializable");
         const List& items = v.list();
         if (items.empty()) {
           out += "[]";

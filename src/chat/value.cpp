@@ -74,6 +74,12 @@ Value Value::markup(std::string s) {
   return v;
 }
 
+Value Value::generator(List items) {
+  Value v = make_list(std::move(items));
+  v.markup_ = true;
+  return v;
+}
+
 Value Value::make_list(List items) {
   Value v;
   v.kind_ = Kind::list;
@@ -165,7 +171,7 @@ std::string Value::type_name() const {
     case Kind::integer: return "int";
     case Kind::floating: return "float";
     case Kind::string: return "str";
-    case Kind::list: return "list";
+    case Kind::list: return markup_ ? "generator" : "list";
     case Kind::dict: return d_->is_namespace ? "Namespace" : "dict";
     case Kind::function: return "function";
   }

@@ -67,6 +67,10 @@ class Value {
   // A markupsafe.Markup string (what |safe and |e give): adding a plain string to it escapes
   // the plain one, as `+` does under transformers' jinja2 environment.
   static Value markup(std::string s);
+  // A list that jinja2 would hand over as a generator (what map, select, reject, selectattr,
+  // rejectattr, unique, batch and slice return): iterable, but len() and tojson raise TypeError
+  // as Python does and [i] is undefined (|list makes it a list).
+  static Value generator(List items);
   static Value undefined(std::string hint);
   static Value none();
   static Value make_list(List items = {});
@@ -86,6 +90,7 @@ class Value {
   bool is_number() const { return kind_ == Kind::integer || kind_ == Kind::floating || kind_ == Kind::boolean; }
   bool is_string() const { return kind_ == Kind::string; }
   bool is_markup() const { return kind_ == Kind::string && markup_; }
+  bool is_generator() const { return kind_ == Kind::list && markup_; }
   bool is_list() const { return kind_ == Kind::list; }
   bool is_dict() const { return kind_ == Kind::dict; }
   bool is_function() const { return kind_ == Kind::function; }
@@ -107,7 +112,7 @@ class Value {
  private:
   Kind kind_ = Kind::undefined;
   bool b_ = false;
-  bool markup_ = false;  // a string that is Markup
+  bool markup_ = false;  // a string that is Markup, or a list that is a generator
   int64_t i_ = 0;
   double f_ = 0;
   std::shared_ptr<const std::string> s_;  // string, or the undefined hint

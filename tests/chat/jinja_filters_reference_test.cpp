@@ -1,5 +1,6 @@
 // The rarer jinja2 features (the filters truncate, urlencode, xmlattr, batch and slice, recursive
-// loops, and Markup: a plain string added to |safe or |e output is escaped) against jinja2 itself, run live through python3 (Debian's python3-jinja2,
+// loops, Markup: a plain string added to |safe or |e output is escaped, and the generators that
+// map, select and friends return, which tojson and len() refuse) against jinja2 itself, run live through python3 (Debian's python3-jinja2,
 // configured as transformers configures it): the same text, or an error on both sides.
 #include <gtest/gtest.h>
 
@@ -59,6 +60,13 @@ TEST(JinjaReference, RareFeaturesMatchJinja2) {
       {"{% for t in tools %}{{ \"Use the function '\" | safe + t.name + \"' to '\" | safe + t.description + \"'\\n\" }}{% endfor %}",
        R"({"tools": [{"name": "get_weather", "description": "Get the user's \"local\" weather <fast>"}]})"},
       {"{{ ('a' | safe) + 1 }}", "{}"},
+      // What jinja2 returns as generators: iterable, but not JSON, not sized, not indexable.
+      {"{{ l | map('upper') | join(',') }}|{{ l | select | list | tojson }}|{{ l | unique | list }}", R"({"l": ["a", "b", "a"]})"},
+      {"{{ l | map('upper') | tojson }}", R"({"l": ["a"]})"},
+      {"{{ l | reject | length }}", R"({"l": [0, 1]})"},
+      {"{{ (l | selectattr('x'))[0] }}", R"({"l": [{"x": 1}]})"},
+      {"{{ l | batch(2) | tojson }}", R"({"l": [1, 2, 3]})"},
+      {"{% for x in l | rejectattr('x') %}{{ x.y }}{% endfor %}{{ l | map(attribute='y') | first }}", R"({"l": [{"x": 0, "y": 7}]})"},
   };
   // A real template where it matters: Mistral's v2 template joins tool calls to `arguments|tojson|safe`.
   if (const auto fixtures = owl_fixtures(); fixtures && std::filesystem::exists(*fixtures / "mistral-common")) {
