@@ -1,5 +1,5 @@
 // Shared pieces of the `owl serve` client tests: starting and stopping a server, running the owl
-// binary for reference output, and a few numeric checks. run.sh sets the environment:
+// binary for reference output, clients of both APIs, and a few numeric checks. run.sh sets the environment:
 //   OWL_BINARY     the built owl executable
 //   OWL_TEST_MODEL the stories260K GGUF converted for this run (model id: its file stem)
 //   OWL_TEST_TMP   a scratch folder that run.sh removes on exit (optional; else the OS temp dir)
@@ -9,6 +9,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+
+import { Ollama } from 'ollama';
+import OpenAI from 'openai';
 
 export const MODEL_ID = 'stories260K';
 export const N_EMBD = 64; // stories260K: dim=64
@@ -92,6 +95,13 @@ export function startServer(args = [], env = {}) {
     ...args,
   ];
   return spawnServer(owlBinary(), argv, { env });
+}
+
+// startServer() with a client of each API pointed at it (no retries, the tests' timeout).
+export async function startServerWithClients() {
+  const server = await startServer();
+  const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: TEST_TIMEOUT });
+  return { server, openai, ollama: new Ollama({ host: server.url }) };
 }
 
 // Runs BINARY with ARGV (an `owl serve` command line that listens on port 0 of 127.0.0.1) with

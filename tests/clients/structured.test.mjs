@@ -4,10 +4,9 @@
 // grammar makes its replies JSON, so every check below fails without it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 
-import { HOOK_TIMEOUT, MODEL_ID, TEST_TIMEOUT, rejection, startServer } from './helpers.mjs';
+import { HOOK_TIMEOUT, MODEL_ID, TEST_TIMEOUT, rejection, startServerWithClients } from './helpers.mjs';
 
 const T = { timeout: TEST_TIMEOUT };
 const ASK = [{ role: 'user', content: 'Describe a person' }];
@@ -44,9 +43,7 @@ describe('structured output', () => {
   let ollama;
 
   before(async () => {
-    server = await startServer();
-    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: TEST_TIMEOUT });
-    ollama = new Ollama({ host: server.url });
+    ({ server, openai, ollama } = await startServerWithClients());
   }, { timeout: HOOK_TIMEOUT });
 
   after(async () => {

@@ -6,10 +6,9 @@
 // grammar itself: a story model, free to add calls, adds them until it runs out of tokens.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 
-import { HOOK_TIMEOUT, MODEL_ID, TEST_TIMEOUT, rejection, startServer } from './helpers.mjs';
+import { HOOK_TIMEOUT, MODEL_ID, TEST_TIMEOUT, rejection, startServerWithClients } from './helpers.mjs';
 
 const T = { timeout: TEST_TIMEOUT };
 const ASK = [{ role: 'user', content: 'What is the weather in Paris?' }];
@@ -49,9 +48,7 @@ describe('tool calls', () => {
   let ollama;
 
   before(async () => {
-    server = await startServer();
-    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: TEST_TIMEOUT });
-    ollama = new Ollama({ host: server.url });
+    ({ server, openai, ollama } = await startServerWithClients());
   }, { timeout: HOOK_TIMEOUT });
 
   after(async () => {
