@@ -67,6 +67,36 @@ void sort_values(Evaluator& ev, List& items, bool reverse, bool case_sensitive, 
   for (size_t i = 0; i < items.size(); ++i) items[i] = keyed[i].second;
 }
 
+// groupby(attribute, default=None, case_sensitive=False): sorted by the attribute (lower-cased
+// unless case_sensitive), consecutive equal keys grouped, each group named by its first item's
+// attribute as written.
+Value groupby_filter(Evaluator& ev, const Value& seq, CallArgs& a) {
+  const Value* attribute = a.get(0, "attribute");
+  if (attribute == nullptr) throw_type("groupby() missing required argument: 'attribute'");
+  const Value* fallback = a.get(1, "default");
+  const bool case_sensitive = a.get(2, "case_sensitive") != nullptr && a.get(2, "case_sensitive")->truthy();
+  auto key_of = [&](const Value& item) {
+    Value k = attr_path(ev, item, *attribute);
+    if (k.is_undefined() && fallback != nullptr) k = *fallback;
+    return k;
+  };
+  List items = ev.iterate(seq);
+  ev.step(1 + items.size() * 4);
+  std::vector<std::pair<Value, Value>> keyed;
+  for (Value& item : items) keyed.emplace_back(sort_key(key_of(item), case_sensitive), std::move(item));
+  std::stable_sort(keyed.begin(), keyed.end(), [](const auto& x, const auto& y) { return compare(x.first, y.first) < 0; });
+  List out;
+  for (size_t i = 0; i < keyed.size();) {
+    size_t j = i;
+    List group;
+    while (j < keyed.size() && equals(keyed[j].first, keyed[i].first)) group.push_back(keyed[j++].second);
+    Value grouper = case_sensitive ? keyed[i].first : key_of(group.front());
+    out.push_back(Value::group_tuple(std::move(grouper), std::move(group)));
+    i = j;
+  }
+  return Value::make_list(std::move(out));
+}
+
 // select / reject / selectattr / rejectattr.
 Value select_filter(Evaluator& ev, const Value& seq, CallArgs& a, bool by_attr, bool keep_if) {
   size_t first = 0;
@@ -311,6 +341,7 @@ Table make_filters() {
     }
     return Value::generator(std::move(out));
   };
+  t["groupby"] = groupby_filter;
   t["select"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return as_generator(select_filter(ev, v, a, false, true)); };
   t["reject"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return as_generator(select_filter(ev, v, a, false, false)); };
   t["selectattr"] = [](Evaluator& ev, const Value& v, CallArgs& a) { return as_generator(select_filter(ev, v, a, true, true)); };

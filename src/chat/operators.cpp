@@ -39,6 +39,7 @@ Value Evaluator::getattr(const Value& obj, const std::string& attr) {
     }
     if (const Value* v = obj.dict().find(std::string_view(attr))) return *v;
   } else if (obj.is_string() || obj.is_list()) {
+    if (obj.is_group_tuple() && (attr == "grouper" || attr == "list")) return obj.list()[attr == "grouper" ? 0 : 1];
     Value m = find_method(obj, attr);
     if (!m.is_undefined()) return m;
   }

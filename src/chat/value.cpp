@@ -80,6 +80,12 @@ Value Value::generator(List items) {
   return v;
 }
 
+Value Value::group_tuple(Value grouper, List items) {
+  Value v = make_list({std::move(grouper), make_list(std::move(items))});
+  v.group_ = true;
+  return v;
+}
+
 Value Value::make_list(List items) {
   Value v;
   v.kind_ = Kind::list;
@@ -296,7 +302,7 @@ void append_repr(std::string& out, const Value& v, size_t max_bytes, int depth) 
   switch (v.kind()) {
     case Value::Kind::string: out += repr_string(v.str()); break;
     case Value::Kind::list: {
-      out += '[';
+      out += v.is_group_tuple() ? '(' : '[';
       bool first = true;
       for (const Value& e : v.list()) {
         if (!first) out += ", ";
@@ -304,7 +310,7 @@ void append_repr(std::string& out, const Value& v, size_t max_bytes, int depth) 
         append_repr(out, e, max_bytes, depth + 1);
         check_size(out, max_bytes);
       }
-      out += ']';
+      out += v.is_group_tuple() ? ')' : ']';
       break;
     }
     case Value::Kind::dict: {

@@ -71,6 +71,9 @@ class Value {
   // rejectattr, unique, batch and slice return): iterable, but len() and tojson raise TypeError
   // as Python does and [i] is undefined (|list makes it a list).
   static Value generator(List items);
+  // jinja2's _GroupTuple from groupby: the pair (grouper, list), also read as .grouper and .list,
+  // printed as a tuple.
+  static Value group_tuple(Value grouper, List items);
   static Value undefined(std::string hint);
   static Value none();
   static Value make_list(List items = {});
@@ -91,6 +94,7 @@ class Value {
   bool is_string() const { return kind_ == Kind::string; }
   bool is_markup() const { return kind_ == Kind::string && markup_; }
   bool is_generator() const { return kind_ == Kind::list && markup_; }
+  bool is_group_tuple() const { return kind_ == Kind::list && group_; }
   bool is_list() const { return kind_ == Kind::list; }
   bool is_dict() const { return kind_ == Kind::dict; }
   bool is_function() const { return kind_ == Kind::function; }
@@ -113,6 +117,7 @@ class Value {
   Kind kind_ = Kind::undefined;
   bool b_ = false;
   bool markup_ = false;  // a string that is Markup, or a list that is a generator
+  bool group_ = false;   // a list that is a groupby _GroupTuple
   int64_t i_ = 0;
   double f_ = 0;
   std::shared_ptr<const std::string> s_;  // string, or the undefined hint

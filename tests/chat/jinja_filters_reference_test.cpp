@@ -1,4 +1,4 @@
-// The rarer jinja2 features (the filters truncate, urlencode, xmlattr, batch and slice, recursive
+// The rarer jinja2 features (the filters truncate, urlencode, xmlattr, batch, slice and groupby, recursive
 // loops, Markup: a plain string added to |safe or |e output is escaped, and the generators that
 // map, select and friends return, which tojson and len() refuse) against jinja2 itself, run live through python3 (Debian's python3-jinja2,
 // configured as transformers configures it): the same text, or an error on both sides.
@@ -67,6 +67,13 @@ TEST(JinjaReference, RareFeaturesMatchJinja2) {
       {"{{ (l | selectattr('x'))[0] }}", R"({"l": [{"x": 1}]})"},
       {"{{ l | batch(2) | tojson }}", R"({"l": [1, 2, 3]})"},
       {"{% for x in l | rejectattr('x') %}{{ x.y }}{% endfor %}{{ l | map(attribute='y') | first }}", R"({"l": [{"x": 0, "y": 7}]})"},
+      // groupby: sorted, grouped, named by the first item; tuples that unpack and print as tuples.
+      {"{% for g in u | groupby('city') %}{{ g.grouper }}:{{ g.list | map(attribute='n') | join(',') }};{% endfor %}",
+       R"({"u": [{"n": 1, "city": "Oslo"}, {"n": 2, "city": "bergen"}, {"n": 3, "city": "oslo"}, {"n": 4, "city": "Bergen"}]})"},
+      {"{% for city, items in u | groupby('city', case_sensitive=true) %}{{ city }}={{ items | length }};{% endfor %}",
+       R"({"u": [{"n": 1, "city": "Oslo"}, {"n": 2, "city": "bergen"}, {"n": 3, "city": "oslo"}]})"},
+      {"{{ u | groupby('a.b') | list }}|{{ u | groupby('x', default='none') }}", R"({"u": [{"a": {"b": 2}}, {"a": {"b": 1}}]})"},
+      {"{{ u | groupby('x') }}", R"({"u": [{"x": 1}, {"x": "a"}]})"},
   };
   // A real template where it matters: Mistral's v2 template joins tool calls to `arguments|tojson|safe`.
   if (const auto fixtures = owl_fixtures(); fixtures && std::filesystem::exists(*fixtures / "mistral-common")) {
