@@ -117,6 +117,18 @@ std::string escape_char(uint32_t cp, bool in_class) {
 
 }  // namespace
 
+std::string gbnf_class(const CharSet& set) {
+  std::string out = set.negated ? "[^" : "[";
+  for (const CodeRange& range : set.ranges) {
+    out += escape_char(range.lo, true);
+    if (range.hi != range.lo) {
+      out += '-';
+      out += escape_char(range.hi, true);
+    }
+  }
+  return out + "]";
+}
+
 std::string gbnf_literal(std::string_view text) {
   // Byte by byte: UTF-8 passes through unchanged (the parser decodes it), ASCII is escaped as needed.
   std::string out = "\"";
@@ -151,15 +163,7 @@ std::string Grammar::to_gbnf() const {
             out += " .";
             continue;
           }
-          out += s.negated ? " [^" : " [";
-          for (const CodeRange& range : s.ranges) {
-            out += escape_char(range.lo, true);
-            if (range.hi != range.lo) {
-              out += '-';
-              out += escape_char(range.hi, true);
-            }
-          }
-          out += "]";
+          out += " " + gbnf_class(s);
         } else {
           if (in_literal) out += "\"";
           in_literal = false;

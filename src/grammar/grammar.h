@@ -58,6 +58,8 @@ struct Grammar {
 // problem. root names the start rule.
 Grammar parse_gbnf(std::string_view text, std::string_view root = "root");
 
+// A character set as a GBNF class ([a-z], [^"\\]), every special character escaped.
+std::string gbnf_class(const CharSet& set);
 // text as a GBNF string literal (quoted, with every character the parser reads specially escaped).
 std::string gbnf_literal(std::string_view text);
 

@@ -21,22 +21,7 @@ namespace {
 
 using Ranges = std::vector<CodeRange>;
 
-std::string class_char(uint32_t cp) {
-  if (cp == ']' || cp == '\\' || cp == '-' || cp == '^') return fmt::format("\\{}", static_cast<char>(cp));
-  if (cp < 0x20 || cp == 0x7F) return fmt::format("\\x{:02X}", cp);
-  if (cp < 0x80) return std::string(1, static_cast<char>(cp));
-  if (cp <= 0xFFFF) return fmt::format("\\u{:04X}", cp);
-  return fmt::format("\\U{:08X}", cp);
-}
-
-std::string class_text(const Ranges& ranges, bool negated) {
-  std::string out = negated ? "[^" : "[";
-  for (const CodeRange& r : ranges) {
-    out += class_char(r.lo);
-    if (r.hi != r.lo) out += "-" + class_char(r.hi);
-  }
-  return out + "]";
-}
+std::string class_text(Ranges ranges, bool negated) { return gbnf_class(CharSet{std::move(ranges), negated}); }
 
 bool in(const Ranges& ranges, uint32_t cp) {
   return std::any_of(ranges.begin(), ranges.end(), [&](const CodeRange& r) { return cp >= r.lo && cp <= r.hi; });

@@ -13,7 +13,15 @@ namespace {
 constexpr size_t kMaxCachedMasks = 128;
 constexpr size_t kMaxStates = 200000;
 
+void set_bit(std::vector<uint64_t>& bits, int32_t id) {
+  bits[static_cast<size_t>(id) / 64] |= uint64_t{1} << (static_cast<size_t>(id) % 64);
+}
+
 }  // namespace
+
+void TokenMatcher::add_end_tokens(std::vector<uint64_t>& bits) const {
+  for (int32_t id : vocabulary_->end_tokens()) set_bit(bits, id);
+}
 
 TokenMatcher::TokenMatcher(const TokenGrammar& g)
     : grammar_(g.grammar), vocabulary_(g.vocabulary), recognizer_(g.grammar), state_(recognizer_.start()) {
@@ -37,8 +45,10 @@ bool TokenMatcher::allows(int32_t token) {
 
 const std::vector<uint64_t>& TokenMatcher::allowed_bits() {
   if (ended_) {
-    ended_bits_.assign((vocabulary_->size() + 63) / 64, 0);
-    for (int32_t id : vocabulary_->end_tokens()) ended_bits_[static_cast<size_t>(id) / 64] |= uint64_t{1} << (id % 64);
+    if (ended_bits_.empty()) {  // built once: end tokens only
+      ended_bits_.assign((vocabulary_->size() + 63) / 64, 0);
+      add_end_tokens(ended_bits_);
+    }
     return ended_bits_;
   }
   if (const auto it = masks_.find(state_); it != masks_.end()) return it->second;
@@ -56,15 +66,10 @@ const std::vector<uint64_t>& TokenMatcher::allowed_bits() {
       continue;
     }
     path_[node.depth] = next;
-    for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) {
-      const auto id = static_cast<size_t>(ids[t]);
-      bits[id / 64] |= uint64_t{1} << (id % 64);
-    }
+    for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) set_bit(bits, ids[t]);
     ++i;
   }
-  if (recognizer_.accepting(state_)) {
-    for (int32_t id : vocabulary_->end_tokens()) bits[static_cast<size_t>(id) / 64] |= uint64_t{1} << (id % 64);
-  }
+  if (recognizer_.accepting(state_)) add_end_tokens(bits);
   return masks_.emplace(state_, std::move(bits)).first->second;
 }
 

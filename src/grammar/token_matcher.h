@@ -42,6 +42,7 @@ class TokenMatcher {
 
  private:
   const std::vector<uint64_t>& allowed_bits();  // one bit per token, cached per state
+  void add_end_tokens(std::vector<uint64_t>& bits) const;
 
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const TokenVocabulary> vocabulary_;

@@ -190,9 +190,7 @@ void run_call(ServerContext& ctx, httplib::Response& res, OllamaCall call, std::
   const ChoiceResult r = gen->wait_all().front();
   Json j = finish(r);
   if (chat && call.tools.parse_calls) {
-    std::string marked;
-    for (const JobEvent& ev : r.tokens) marked += marked_text(tok, ev, call.tools.format);
-    const chat::ParsedReply parsed = chat::parse_tool_calls(call.tools.format, marked);
+    const chat::ParsedReply parsed = parse_reply(tok, r.tokens, call.tools.format);
     j["message"]["content"] = parsed.content;
     if (!parsed.calls.empty()) j["message"]["tool_calls"] = ollama_tool_calls(parsed.calls);
   } else if (chat) {

@@ -241,9 +241,7 @@ void run_completion(ServerContext& ctx, httplib::Response& res, std::shared_ptr<
     completion += r.stats.n_generated;
     Json c{{"index", i}, {"finish_reason", api_finish_reason(r.finish)}};
     if (chat && call.tools.parse_calls) {
-      std::string marked;
-      for (const JobEvent& ev : r.tokens) marked += marked_text(tok, ev, call.tools.format);
-      const chat::ParsedReply parsed = chat::parse_tool_calls(call.tools.format, marked);
+      const chat::ParsedReply parsed = parse_reply(tok, r.tokens, call.tools.format);
       c["message"] = {{"role", "assistant"}, {"content", parsed.content}, {"refusal", nullptr}};
       if (!parsed.calls.empty()) {
         if (parsed.content.empty()) c["message"]["content"] = nullptr;

@@ -108,6 +108,12 @@ std::string marked_text(const Tokenizer& tokenizer, const JobEvent& event, chat:
   return event.text;
 }
 
+chat::ParsedReply parse_reply(const Tokenizer& tokenizer, const std::vector<JobEvent>& tokens, chat::ToolCallFormat format) {
+  std::string text;
+  for (const JobEvent& ev : tokens) text += marked_text(tokenizer, ev, format);
+  return chat::parse_tool_calls(format, text);
+}
+
 Json openai_tool_calls(const std::vector<chat::ToolCall>& calls) {
   Json out = Json::array();
   for (const chat::ToolCall& c : calls) {

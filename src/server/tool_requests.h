@@ -40,6 +40,9 @@ Json messages_for_template(const Json& messages, const LoadedModel& model);
 // written out: plain detokenization drops them, and the call parser needs them.
 std::string marked_text(const Tokenizer& tokenizer, const JobEvent& event, chat::ToolCallFormat format);
 
+// A whole reply (its token events) split into text and calls.
+chat::ParsedReply parse_reply(const Tokenizer& tokenizer, const std::vector<JobEvent>& tokens, chat::ToolCallFormat format);
+
 // [{"id", "type": "function", "function": {"name", "arguments": "<JSON text>"}}]
 Json openai_tool_calls(const std::vector<chat::ToolCall>& calls);
 // [{"function": {"name", "arguments": {...}}}]
