@@ -1,5 +1,5 @@
 // jinja2 filters that chat templates use rarely, each as jinja2 3.1 defines it
-// (jinja2/filters.py): truncate, urlencode, xmlattr, batch, slice.
+// (jinja2/filters.py): truncate, urlencode, xmlattr, batch, slice, wordwrap, striptags.
 #include <algorithm>
 
 #include "chat/builtins.h"
@@ -28,6 +28,65 @@ std::string url_quote(const std::string& s, bool for_query) {
       out += hex[c & 15];
     }
   }
+  return out;
+}
+
+// markupsafe's striptags removes "<!--" ... "-->" again and again from the start of the whole
+// text, so a removal can join "<!" and "--" into a new opening: the (at most 3) characters kept
+// before the cut are looked at again with what follows. Linear, where erasing in place is not.
+std::string remove_comments(std::string_view s) {
+  std::string out;
+  size_t i = 0;  // s[i:] is the text not yet looked at; the current text is out + s[i:]
+  auto at = [&](size_t k, size_t tail) {  // the k-th character of out's last `tail` ones + s[i:]
+    return k < tail ? out[out.size() - tail + k] : (i + k - tail < s.size() ? s[i + k - tail] : '\0');
+  };
+  auto starts = [&](size_t k, size_t tail, std::string_view mark) {
+    for (size_t j = 0; j < mark.size(); ++j)
+      if (k + j >= tail + s.size() - i || at(k + j, tail) != mark[j]) return false;
+    return true;
+  };
+  while (true) {
+    const size_t tail = std::min<size_t>(3, out.size());
+    size_t open = std::string::npos;  // in the joined view (tail characters of out, then s[i:])
+    for (size_t k = 0; k < tail && open == std::string::npos; ++k)
+      if (starts(k, tail, "<!--")) open = k;
+    if (open == std::string::npos) {
+      const size_t q = s.find("<!--", i);
+      if (q == std::string_view::npos) break;
+      open = q - i + tail;
+    }
+    size_t close = std::string::npos;  // "-->" at or after the opening '<'
+    for (size_t k = open; k < tail && close == std::string::npos; ++k)
+      if (starts(k, tail, "-->")) close = k;
+    if (close == std::string::npos) {
+      const size_t q = s.find("-->", i + (open > tail ? open - tail : 0));
+      if (q == std::string_view::npos) break;
+      close = q - i + tail;
+    }
+    if (open >= tail) {
+      out.append(s.substr(i, open - tail));
+    } else {
+      out.resize(out.size() - (tail - open));
+    }
+    i += close + 3 - tail;
+  }
+  out.append(s.substr(i));
+  return out;
+}
+
+// Then every '<' to the first '>' after it; what is kept before the cut never holds a '<'.
+std::string remove_tags(std::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (true) {
+    const size_t open = s.find('<', i);
+    if (open == std::string_view::npos) break;
+    const size_t close = s.find('>', open);
+    if (close == std::string_view::npos) break;
+    out.append(s.substr(i, open - i));
+    i = close + 1;
+  }
+  out.append(s.substr(i));
   return out;
 }
 
@@ -92,6 +151,41 @@ void add_extra_filters(FilterTable& t) {
     }
     if (!out.empty() && (!autospace || autospace->truthy())) out = " " + out;
     return Value::markup(out);  // jinja2 returns Markup
+  };
+  t["wordwrap"] = [](Evaluator& ev, const Value& v, CallArgs& a) {
+    const std::string s = str_of(ev, v);
+    const int64_t width = int_arg(a, 0, "width", 79);
+    auto flag = [&](size_t i, std::string_view name) {
+      const Value* f = a.get(i, name);
+      return f == nullptr || f->truthy();
+    };
+    const bool break_long_words = flag(1, "break_long_words"), break_on_hyphens = flag(3, "break_on_hyphens");
+    const Value* wrap_v = a.get(2, "wrapstring");
+    const std::string wrapstring = wrap_v && !wrap_v->is_none() ? str_of(ev, *wrap_v) : "\n";
+    // Each line of the text wrapped on its own (textwrap alone would ignore the line breaks).
+    std::string out;
+    bool first = true;
+    for (std::string_view line : text::split_lines(s)) {
+      if (width <= 0) throw_value("invalid width " + std::to_string(width) + " (must be > 0)");
+      if (!first) out += wrapstring;
+      first = false;
+      const std::vector<std::string> wrapped = text::wrap(line, width, break_long_words, break_on_hyphens);
+      for (size_t i = 0; i < wrapped.size(); ++i) {
+        if (i > 0) out += wrapstring;
+        out += wrapped[i];
+      }
+      ev.charge_bytes(out.size());
+    }
+    return ev.make_string(out);
+  };
+  t["striptags"] = [](Evaluator& ev, const Value& v, CallArgs&) {
+    const std::string s = remove_tags(remove_comments(str_of(ev, v)));
+    std::string collapsed;
+    for (std::string_view word : text::split_whitespace(s)) {
+      if (!collapsed.empty()) collapsed += ' ';
+      collapsed += word;
+    }
+    return ev.make_string(text::html_unescape(collapsed));
   };
   t["batch"] = [](Evaluator& ev, const Value& v, CallArgs& a) {
     const int64_t n = int_arg(a, 0, "linecount", 1);

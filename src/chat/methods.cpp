@@ -110,15 +110,7 @@ Value string_method(Evaluator& ev, const Value& obj, const std::string& name, Ca
   }
   if (name == "splitlines") {
     List lines;
-    size_t start = 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '\n' || s[i] == '\r') {
-        lines.emplace_back(s.substr(start, i - start));
-        if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-        start = i + 1;
-      }
-    }
-    if (start < s.size()) lines.emplace_back(s.substr(start));
+    for (std::string_view line : text::split_lines(s)) lines.emplace_back(std::string(line));
     return Value::make_list(std::move(lines));
   }
   if (name == "startswith") return Value(affix_match(obj, a, true));

@@ -155,6 +155,39 @@ std::string map_case(std::string_view s, F f) {
 std::string upper(std::string_view s) { return map_case(s, to_upper); }
 std::string lower(std::string_view s) { return map_case(s, to_lower); }
 
+std::vector<std::string_view> split_lines(std::string_view s) {
+  std::vector<std::string_view> lines;
+  size_t start = 0, pos = 0;
+  while (pos < s.size()) {
+    const size_t at = pos;
+    const char32_t cp = next_code_point(s, pos);
+    const bool ends = cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C || (cp >= 0x1C && cp <= 0x1E) || cp == 0x85 ||
+                      cp == 0x2028 || cp == 0x2029;
+    if (!ends) continue;
+    lines.push_back(s.substr(start, at - start));
+    if (cp == '\r' && pos < s.size() && s[pos] == '\n') ++pos;
+    start = pos;
+  }
+  if (start < s.size()) lines.push_back(s.substr(start));
+  return lines;
+}
+
+std::vector<std::string_view> split_whitespace(std::string_view s) {
+  std::vector<std::string_view> words;
+  size_t start = std::string_view::npos, pos = 0;
+  while (pos < s.size()) {
+    const size_t at = pos;
+    if (is_space(next_code_point(s, pos))) {
+      if (start != std::string_view::npos) words.push_back(s.substr(start, at - start));
+      start = std::string_view::npos;
+    } else if (start == std::string_view::npos) {
+      start = at;
+    }
+  }
+  if (start != std::string_view::npos) words.push_back(s.substr(start));
+  return words;
+}
+
 std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {

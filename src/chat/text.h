@@ -31,6 +31,16 @@ char32_t to_lower(char32_t cp);
 std::string upper(std::string_view s);
 std::string lower(std::string_view s);
 
+// str.splitlines(): lines end at \n, \r, \r\n, \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029 (ends not kept).
+std::vector<std::string_view> split_lines(std::string_view s);
+// str.split() without a separator: the pieces between runs of whitespace.
+std::vector<std::string_view> split_whitespace(std::string_view s);
+// textwrap.wrap(line, width, expand_tabs=False, replace_whitespace=False, ...), as jinja2's wordwrap
+// calls it. Throws owl::Error when width <= 0.
+std::vector<std::string> wrap(std::string_view line, int64_t width, bool break_long_words, bool break_on_hyphens);
+
+// html.unescape: named references from the HTML5 table and numeric ones, as Python decodes them.
+std::string html_unescape(std::string_view s);
 // markupsafe.escape: & < > ' " as &amp; &lt; &gt; &#39; &#34;.
 std::string html_escape(std::string_view s);
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/regex.h"
+#include "base/regex.h"
 
 namespace owl {
 

@@ -10,7 +10,7 @@
 #include "fixtures.h"
 #include "test_files.h"
 #include "tokenizer/pre_tokenizer.h"
-#include "tokenizer/regex.h"
+#include "base/regex.h"
 
 namespace owl {
 namespace {

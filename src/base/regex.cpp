@@ -1,8 +1,8 @@
-// PCRE2 wrapper for pre-tokenizer regexes (see regex.h). Options follow what Hugging Face tokenizers'
+// PCRE2 wrapper (see regex.h). Options follow what Hugging Face tokenizers'
 // regexes mean on Unicode text: UTF, UCP (Unicode properties for \s \d \w and POSIX classes), and
 // PCRE2_MATCH_INVALID_UTF so that arbitrary bytes can be split without a crash.
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "tokenizer/regex.h"
+#include "base/regex.h"
 
 #include <pcre2.h>
 

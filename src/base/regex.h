@@ -1,6 +1,7 @@
-// A compiled pre-tokenizer regular expression: PCRE2 in UTF + UCP mode (\p{L}, \p{N}, \s by Unicode
+// A compiled regular expression: PCRE2 in UTF + UCP mode (\p{L}, \p{N}, \s, \w by Unicode
 // properties), JIT-compiled, with invalid UTF-8 in the subject allowed (it never matches). Mirrors the
-// regex semantics of Hugging Face tokenizers' Split pre-tokenizer and llama.cpp's unicode_regex_split.
+// regex semantics of Hugging Face tokenizers' Split pre-tokenizer and llama.cpp's unicode_regex_split;
+// the template engine's wordwrap splits text with it as Python's textwrap does.
 #pragma once
 
 #include <cstddef>
