@@ -29,12 +29,38 @@ class Recognizer {
   explicit Recognizer(std::shared_ptr<const Grammar> grammar);
 
   StateId start() const { return start_; }
-  StateId advance(StateId state, uint8_t byte);
+  StateId advance(StateId state, uint8_t byte) {
+    const auto* row = transitions_[state].get();
+    if (row != nullptr && (*row)[byte] != kUnknown) return (*row)[byte];  // walked before: one lookup
+    return advance_new(state, byte);
+  }
   StateId advance(StateId state, std::string_view bytes);  // kDead as soon as a byte is refused
   // Whether the input so far is a whole sentence of the grammar.
   bool accepting(StateId state) const { return states_[state].accept && states_[state].utf8_left == 0; }
   // Whether some further input can be accepted.
   bool can_continue(StateId state) const { return !states_[state].tops.empty(); }
+
+  // The ASCII bytes that all lead from a state to one live state (the largest such group: the
+  // characters of a string, say), whether every other character does too, and for how many
+  // characters any input made of them stays alive (kForever when the state loops on them), and
+  // whether that is exact (a bounded string's remaining length). A mask takes whole vocabulary
+  // subtrees with it, or their tokens up to a length.
+  static constexpr uint16_t kForever = 0xFFFF;
+  struct Plain {
+    uint64_t bytes[2] = {0, 0};
+    bool non_ascii = false;  // every code point from U+0080 up goes where the plain bytes go
+    uint16_t run = 0;        // in characters
+    bool exact = false;      // and any longer input of them dies: the run is all there is
+    StateId next = kDead;    // where each of them leads
+    // Whether every input this one takes is taken by other too.
+    bool within(const Plain& other) const {
+      return (bytes[0] & ~other.bytes[0]) == 0 && (bytes[1] & ~other.bytes[1]) == 0 && (!non_ascii || other.non_ascii);
+    }
+  };
+  const Plain& plain(StateId state) {
+    if (state < plains_.size() && plain_known_[state]) return plains_[state];
+    return plain_new(state);
+  }
 
   // The tables grow with every new state; compact() drops everything but `keep` (the current
   // state), which gets a new id. Ids of other states are invalid afterwards.
@@ -64,10 +90,14 @@ class Recognizer {
     bool accept = false;
   };
 
+  StateId advance_new(StateId state, uint8_t byte);
+  const Plain& plain_new(StateId state);
+  Plain plain_bytes(const State& s) const;
+  bool dies_on(StateId state, const Plain& p) const;
   uint32_t frame(uint32_t pos, uint32_t parent);
   void expand(uint32_t pos, uint32_t parent, Expansion& out);
   const Expansion& after(uint32_t top);  // past the character set on top of this frame
-  StateId intern(State&& state);
+  StateId intern(const State& state);
   StateId step(const State& from, uint8_t byte);
   StateId match(const State& from, uint32_t cp);
   void clear_tables();
@@ -78,13 +108,19 @@ class Recognizer {
   std::vector<int32_t> after_index_;  // per frame: index into afters_, -1 before it is computed
   std::vector<Expansion> afters_;
   std::vector<State> states_;
-  std::unordered_map<std::string, StateId> state_ids_;
+  std::vector<uint64_t> state_hashes_;  // per state
+  std::vector<StateId> state_slots_;    // open addressing over state ids (kUnknown: empty), a power of two
   std::vector<std::unique_ptr<std::array<StateId, 256>>> transitions_;  // per state, made on first use
   StateId start_ = kDead;
 
   // expand()'s scratch, kept to avoid allocating per call.
   std::vector<std::pair<uint32_t, uint32_t>> work_;
   std::unordered_set<uint64_t> seen_;
+  State scratch_;  // the state being built by step() and match()
+  std::vector<std::array<uint64_t, 2>> set_ascii_;  // per character set: its ASCII members
+  std::vector<int8_t> set_non_ascii_;  // per character set: 1 holds every other code point, 0 none, -1 some
+  std::vector<Plain> plains_;                       // per state, once plain() has been asked
+  std::vector<bool> plain_known_;
 };
 
 }  // namespace owl::grammar

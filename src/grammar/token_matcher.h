@@ -43,6 +43,7 @@ class TokenMatcher {
  private:
   const std::vector<uint64_t>& allowed_bits();  // one bit per token, cached per state
   void add_end_tokens(std::vector<uint64_t>& bits) const;
+  bool take_subtree(size_t node, Recognizer::StateId state, std::vector<uint64_t>& bits);
 
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const TokenVocabulary> vocabulary_;
@@ -51,7 +52,16 @@ class TokenMatcher {
   bool ended_ = false;  // an end token was accepted
   std::vector<uint64_t> ended_bits_;
   std::unordered_map<Recognizer::StateId, std::vector<uint64_t>> masks_;
-  std::vector<Recognizer::StateId> path_;  // the mask walk's state per trie depth
+
+  // The mask walk's position per trie depth: a recognizer state and, when that state takes every
+  // non-ASCII character alike, the UTF-8 character in progress (utf8_prefix_next's state). The
+  // walk follows such characters itself rather than through the recognizer's partial-character
+  // states, which a bounded string would otherwise make anew at every position.
+  struct WalkStep {
+    Recognizer::StateId state;
+    int8_t utf8;
+  };
+  std::vector<WalkStep> path_;
 };
 
 }  // namespace owl::grammar

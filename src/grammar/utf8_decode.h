@@ -37,4 +37,33 @@ inline size_t decode_utf8(std::string_view s, uint32_t& cp) {
   return n;
 }
 
+// Valid UTF-8 prefixes as a small automaton: state 0 is a character boundary; 1, 2, 5: one, two,
+// three continuation bytes 80..BF due; 3 (after E0), 4 (after ED), 6 (after F0), 7 (after F4): the
+// second byte restricted so that no prefix of an overlong form, a surrogate or a code point past
+// U+10FFFF gets through. Returns the next state, or -1 for a byte no valid text can have there.
+constexpr int kUtf8PrefixStates = 8;
+inline int utf8_prefix_next(int state, uint8_t b) {
+  const bool cont = b >= 0x80 && b <= 0xBF;
+  switch (state) {
+    case 0:
+      if (b < 0x80) return 0;
+      if (b >= 0xC2 && b <= 0xDF) return 1;
+      if (b == 0xE0) return 3;
+      if (b == 0xED) return 4;
+      if (b >= 0xE1 && b <= 0xEF) return 2;
+      if (b == 0xF0) return 6;
+      if (b >= 0xF1 && b <= 0xF3) return 5;
+      if (b == 0xF4) return 7;
+      return -1;
+    case 1: return cont ? 0 : -1;
+    case 2: return cont ? 1 : -1;
+    case 3: return b >= 0xA0 && b <= 0xBF ? 1 : -1;
+    case 4: return b >= 0x80 && b <= 0x9F ? 1 : -1;
+    case 5: return cont ? 2 : -1;
+    case 6: return b >= 0x90 && b <= 0xBF ? 2 : -1;
+    case 7: return b >= 0x80 && b <= 0x8F ? 2 : -1;
+    default: return -1;
+  }
+}
+
 }  // namespace owl::grammar

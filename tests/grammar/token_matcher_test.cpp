@@ -77,12 +77,14 @@ TEST(TokenMatcher, MaskEqualsCheckingEachToken) {
 }
 
 // The mask (a trie walk, cached per state) against checking every token on its own, along random
-// paths through JSON mode and two schemas, on real vocabularies: owl's own and Llama 2's.
+// paths through JSON mode and two schemas, on real vocabularies: owl's own, Llama 2's and Llama 3's
+// (where masks take whole subtrees of string characters at once).
 TEST(TokenMatcher, MaskEqualsCheckingEachTokenOnRealVocabularies) {
   std::vector<std::pair<std::string, int>> vocabularies = {
       {(std::filesystem::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string(), 400}};
   if (const auto fixtures = owl_fixtures()) {
     vocabularies.emplace_back((*fixtures / "llamacpp-vocab" / "ggml-vocab-llama-spm.gguf").string(), 120);
+    vocabularies.emplace_back((*fixtures / "llama3-tiktoken" / "tokenizer.model").string(), 40);
   }
   const std::vector<std::string> grammars = {
       json_object_gbnf(),
