@@ -82,7 +82,10 @@ bool LoadedModel::is_stop_token(int32_t id) const {
 }
 
 std::shared_ptr<const grammar::TokenGrammar> LoadedModel::compile_grammar(const std::string& gbnf) const {
-  auto compiled = std::make_shared<const grammar::Grammar>(grammar::parse_gbnf(gbnf));
+  return bind_grammar(std::make_shared<const grammar::Grammar>(grammar::parse_gbnf(gbnf)));
+}
+
+std::shared_ptr<const grammar::TokenGrammar> LoadedModel::bind_grammar(std::shared_ptr<const grammar::Grammar> compiled) const {
   std::call_once(grammar_vocabulary_once_, [&] {
     grammar_vocabulary_ = grammar_vocabulary(*tokenizer_, [&](int32_t id) { return is_stop_token(id); });
   });

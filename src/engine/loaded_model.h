@@ -69,6 +69,8 @@ class LoadedModel {
   // sentence), for SamplingParams::grammar. The vocabulary's trie is built on first use and shared.
   // Throws owl::Error naming the problem in the grammar.
   std::shared_ptr<const grammar::TokenGrammar> compile_grammar(const std::string& gbnf) const;
+  // The same for a grammar already parsed.
+  std::shared_ptr<const grammar::TokenGrammar> bind_grammar(std::shared_ptr<const grammar::Grammar> compiled) const;
 
  private:
   LoadedModel() = default;

@@ -80,7 +80,7 @@ struct OllamaCall {
   bool stream = true;
   std::optional<seconds> keep;
   std::string model;
-  std::string grammar;  // GBNF from "format" ("json" or a schema); empty: none
+  RequestGrammar grammar;  // from "format" ("json" or a schema); null: none
   ToolRequest tools;    // chat: tools
 };
 
@@ -252,7 +252,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     }
     call.request.prompt = tokens;
     call.request.continues_prompt = raw;
-    attach_grammar(call.request.sampling, call.grammar, m, "format");
+    attach_grammar(call.request.sampling, call.grammar, m);
     run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, false, start,
              [tokens](Json j, const ChoiceResult& r) {
                std::vector<int32_t> all = tokens;
@@ -274,8 +274,8 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const LoadedModel& m = *model->model;
     call.request.prompt = m.encode_chat(messages_for_template(*messages, m), call.tools.tools);
-    prepare_tools(call.tools, call.request.sampling, !call.grammar.empty(), m);
-    attach_grammar(call.request.sampling, call.grammar, m, "format");
+    prepare_tools(call.tools, call.request.sampling, call.grammar != nullptr, m);
+    attach_grammar(call.request.sampling, call.grammar, m);
     run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, true, start,
              [](Json j, const ChoiceResult&) { return j; });
   }));

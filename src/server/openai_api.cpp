@@ -27,7 +27,7 @@ struct OpenAiCall {
   bool stream = false;
   bool include_usage = false;
   bool logprobs = false;
-  std::string grammar;  // GBNF the sampler follows (response_format, json_schema, grammar); empty: none
+  RequestGrammar grammar;  // what the sampler follows (response_format, json_schema, grammar); null: none
   ToolRequest tools;    // chat completions: tools, tool_choice
 };
 
@@ -322,8 +322,8 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     const LoadedModel& m = *model->model;
     call.request.prompt = m.encode_chat(messages_for_template(*messages, m), call.tools.tools);
     call.request.lora_scales = lora_scales(f, m);
-    prepare_tools(call.tools, call.request.sampling, !call.grammar.empty(), m);
-    attach_grammar(call.request.sampling, call.grammar, m, "response_format");
+    prepare_tools(call.tools, call.request.sampling, call.grammar != nullptr, m);
+    attach_grammar(call.request.sampling, call.grammar, m);
     run_completion(ctx, res, model.hand_over(), std::move(call), true, "");
   }));
 
@@ -337,7 +337,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     call.request.prompt = legacy_prompt(f, *model->model, text);
     call.request.continues_prompt = true;
     call.request.lora_scales = lora_scales(f, *model->model);
-    attach_grammar(call.request.sampling, call.grammar, *model->model, "response_format");
+    attach_grammar(call.request.sampling, call.grammar, *model->model);
     if (echo && text.empty()) text = model->model->tokenizer().decode(call.request.prompt);
     run_completion(ctx, res, model.hand_over(), std::move(call), false, echo ? text : "");
   }));

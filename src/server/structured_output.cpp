@@ -9,33 +9,30 @@ namespace owl::server {
 
 namespace {
 
-// The converter's or parser's owl::Error as a 400 naming the field; the text is checked by parsing
-// it now, before any model is loaded.
-std::string checked(const char* field, const std::function<std::string()>& make) {
+// The converter's or parser's owl::Error as a 400 naming the field.
+RequestGrammar parsed(const char* field, const std::function<std::string()>& make) {
   try {
-    std::string gbnf = make();
-    grammar::parse_gbnf(gbnf);
-    return gbnf;
+    return std::make_shared<const grammar::Grammar>(grammar::parse_gbnf(make()));
   } catch (const Error& e) {
     bad_request(e.what(), field);
   }
 }
 
-std::string schema_grammar(const Json& schema, const char* field) {
+RequestGrammar schema_grammar(const Json& schema, const char* field) {
   if (!schema.is_object() && !schema.is_boolean()) bad_request(std::string("'") + field + "' must be a JSON schema object", field);
-  return checked(field, [&] { return grammar::json_schema_to_gbnf(schema); });
+  return parsed(field, [&] { return grammar::json_schema_to_gbnf(schema); });
 }
 
 }  // namespace
 
-std::string openai_grammar(const Fields& f) {
-  std::string gbnf;
+RequestGrammar openai_grammar(const Fields& f) {
+  RequestGrammar gbnf;
   int given = 0;
   if (const Json* rf = f.object("response_format")) {
     const Fields r(*rf, "response_format.");
     const std::string type = r.string("type").value_or("text");
     if (type == "json_object") {
-      gbnf = grammar::json_object_gbnf();
+      gbnf = parsed("response_format", [] { return grammar::json_object_gbnf(); });
       ++given;
     } else if (type == "json_schema") {
       const Json* js = r.object("json_schema");
@@ -55,31 +52,26 @@ std::string openai_grammar(const Fields& f) {
     ++given;
   }
   if (const auto text = f.string("grammar")) {
-    gbnf = checked("grammar", [&] { return *text; });
+    gbnf = parsed("grammar", [&] { return *text; });
     ++given;
   }
   if (given > 1) bad_request("give one of 'response_format', 'json_schema' and 'grammar'", "response_format");
   return gbnf;
 }
 
-std::string ollama_grammar(const Fields& f) {
+RequestGrammar ollama_grammar(const Fields& f) {
   const Json* format = f.raw("format");
-  if (format == nullptr) return "";
+  if (format == nullptr) return nullptr;
   if (format->is_string()) {
-    if (format->get<std::string>() == "json") return grammar::json_object_gbnf();
-    if (format->get<std::string>().empty()) return "";
+    if (format->get<std::string>() == "json") return parsed("format", [] { return grammar::json_object_gbnf(); });
+    if (format->get<std::string>().empty()) return nullptr;
     bad_request("'format' must be \"json\" or a JSON schema", "format");
   }
   return schema_grammar(*format, "format");
 }
 
-void attach_grammar(SamplingParams& sampling, const std::string& gbnf, const LoadedModel& model, const char* field) {
-  if (gbnf.empty()) return;
-  try {
-    sampling.grammar = model.compile_grammar(gbnf);
-  } catch (const Error& e) {
-    bad_request(e.what(), field);
-  }
+void attach_grammar(SamplingParams& sampling, const RequestGrammar& grammar, const LoadedModel& model) {
+  if (grammar) sampling.grammar = model.bind_grammar(grammar);
 }
 
 }  // namespace owl::server
