@@ -13,12 +13,6 @@
 namespace owl::app {
 
 namespace {
-std::string human_count(uint64_t n) {
-  if (n >= 1000000000) return fmt::format("{:.2f} B", n / 1e9);
-  if (n >= 1000000) return fmt::format("{:.2f} M", n / 1e6);
-  if (n >= 1000) return fmt::format("{:.2f} K", n / 1e3);
-  return std::to_string(n);
-}
 // The per-family hyperparameters: what makes this model differ from a plain Llama.
 std::string describe_family(const ModelSpec& s, const ModelWeights& w) {
   const LayerSpec& first = s.layers.front();

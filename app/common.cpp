@@ -83,20 +83,20 @@ CLI::Validator whole_number_in(int64_t lo, int64_t hi) {
 void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
   cmd.add_option("-n,--n-predict", a.n_predict, "Tokens to generate (-1: until end of text or context full)")
       ->capture_default_str()
-      ->check(whole_number_in(-1, int64_t{1} << 30));
+      ->check(whole_number_in(kPredictRange.lo, kPredictRange.hi));
   cmd.add_option("-c,--ctx-size", a.n_ctx, "Context size in tokens (default: the model's, at most 4096)")
       ->check(whole_number_in(0, int64_t{1} << 30));
   cmd.add_option("--kv-type", a.kv_type, "KV cache type: f16 (half the memory of f32), q8_0 (about a quarter) or f32")
       ->capture_default_str();
   cmd.add_option("-t,--threads", a.threads, "Threads (default: all cores)")->check(whole_number_in(1, 1024));
   SamplingParams& s = a.sampling;
-  cmd.add_option("--temp", s.temperature, "Temperature (0: greedy)")->capture_default_str()->check(number_in(0.0, 100.0));
-  cmd.add_option("--top-k", s.top_k, "Top-k (0: off)")->capture_default_str()->check(whole_number_in(0, 1 << 30));
-  cmd.add_option("--top-p", s.top_p, "Top-p (1: off)")->capture_default_str()->check(number_in(0.0, 1.0));
-  cmd.add_option("--min-p", s.min_p, "Min-p (0: off)")->capture_default_str()->check(number_in(0.0, 1.0));
+  cmd.add_option("--temp", s.temperature, "Temperature (0: greedy)")->capture_default_str()->check(number_in(kTemperatureRange.lo, kTemperatureRange.hi));
+  cmd.add_option("--top-k", s.top_k, "Top-k (0: off)")->capture_default_str()->check(whole_number_in(kTopKRange.lo, kTopKRange.hi));
+  cmd.add_option("--top-p", s.top_p, "Top-p (1: off)")->capture_default_str()->check(number_in(kTopPRange.lo, kTopPRange.hi));
+  cmd.add_option("--min-p", s.min_p, "Min-p (0: off)")->capture_default_str()->check(number_in(kMinPRange.lo, kMinPRange.hi));
   cmd.add_option("--repeat-penalty", s.repeat_penalty, "Repetition penalty (1: off)")
       ->capture_default_str()
-      ->check(number_in(0.01, 100.0));
+      ->check(number_in(kRepeatPenaltyRange.lo, kRepeatPenaltyRange.hi));
   cmd.add_option("--repeat-last-n", s.penalty_last_n, "Tokens the penalties look back over (-1: all)")
       ->capture_default_str()
       ->check(whole_number_in(-1, 1 << 30));
@@ -107,7 +107,7 @@ void add_generation_options(CLI::App& cmd, GenerationArgs& a) {
       ->capture_default_str()
       ->check(number_in(-100.0, 100.0));
   cmd.add_option("-s,--seed", a.seed, "Random seed (default: random, printed)")
-      ->check(whole_number_in(0, std::numeric_limits<int64_t>::max()));
+      ->check(whole_number_in(kSeedRange.lo, kSeedRange.hi));
   cmd.add_flag("--force", a.force, "Run even when the model is predicted not to fit in memory");
   cmd.add_option("--grammar", a.grammar_file, "Constrain the output to a GBNF grammar (llama.cpp's format) in FILE");
   cmd.add_option("--json-schema", a.json_schema,

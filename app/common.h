@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,17 @@ struct GenerationArgs {
   std::string format;        // --format json (Ollama's spelling of JSON mode)
 };
 void add_generation_options(CLI::App& cmd, GenerationArgs& args);
+
+// What the sampling options accept, on the command line and in owl chat's /set.
+struct NumberRange {
+  double lo, hi;
+};
+struct WholeRange {
+  int64_t lo, hi;
+};
+inline constexpr NumberRange kTemperatureRange{0, 100}, kTopPRange{0, 1}, kMinPRange{0, 1}, kRepeatPenaltyRange{0.01, 100};
+inline constexpr WholeRange kTopKRange{0, 1 << 30}, kPredictRange{-1, int64_t{1} << 30},
+    kSeedRange{0, std::numeric_limits<int64_t>::max()};
 
 // The GBNF that --grammar, --json-schema or --format asks for (empty: none); owl::Error naming the
 // option and what is wrong, so that it can be called before the model loads.

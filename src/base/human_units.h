@@ -19,4 +19,12 @@ inline std::string human_bytes(uint64_t b) {
   return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[u]);
 }
 
+// Parameter counts as model cards write them: "7.24 B", "260.00 K".
+inline std::string human_count(uint64_t n) {
+  if (n >= 1000000000) return fmt::format("{:.2f} B", static_cast<double>(n) / 1e9);
+  if (n >= 1000000) return fmt::format("{:.2f} M", static_cast<double>(n) / 1e6);
+  if (n >= 1000) return fmt::format("{:.2f} K", static_cast<double>(n) / 1e3);
+  return std::to_string(n);
+}
+
 }  // namespace owl

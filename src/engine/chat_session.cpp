@@ -1,6 +1,8 @@
 // The turn loop of a conversation (see chat_session.h).
 #include "engine/chat_session.h"
 
+#include <algorithm>
+
 #include "base/error.h"
 
 namespace owl {
@@ -34,12 +36,27 @@ void ChatSession::set_messages(Json messages) {
   messages_ = std::move(messages);
 }
 
+void ChatSession::set_context_shift(bool on, int64_t reserve) {
+  shift_ = on;
+  reserve_ = std::max<int64_t>(reserve, 0);
+}
+
 ChatSession::Reply ChatSession::send(const std::string& user, Sampler& sampler, int64_t n_predict,
                                      const std::function<bool(const std::string&)>& on_text,
                                      const std::vector<std::string>& stop) {
   Json next = messages_;
   next.push_back(Json{{"role", "user"}, {"content", user}});
-  const std::vector<int32_t> prompt = model_.encode_chat(next);
+  std::vector<int32_t> prompt = model_.encode_chat(next);
+  Reply reply;
+  const int64_t room = std::min(reserve_, session_.n_ctx() / 2);
+  const size_t first = !next.empty() && next[0]["role"] == "system" ? 1 : 0;
+  while (shift_ && static_cast<int64_t>(prompt.size()) + room > session_.n_ctx() && next.size() > first + 1) {
+    size_t end = first + 1;  // the oldest turn: up to the next user message (the new one at the latest)
+    while (end + 1 < next.size() && next[end]["role"] != "user") ++end;
+    next.erase(next.begin() + static_cast<ptrdiff_t>(first), next.begin() + static_cast<ptrdiff_t>(end));
+    reply.dropped += end - first;
+    prompt = model_.encode_chat(next);
+  }
   if (static_cast<int64_t>(prompt.size()) >= session_.n_ctx()) {
     fail("the context is full ({} tokens of {}): clear the conversation or use a larger context", prompt.size(),
          session_.n_ctx());
@@ -48,7 +65,6 @@ ChatSession::Reply ChatSession::send(const std::string& user, Sampler& sampler, 
   go.n_predict = n_predict;
   go.stop_tokens = model_.stop_tokens();
   TextStream out(model_.tokenizer(), stop);
-  Reply reply;
   reply.stats = session_.generate(prompt, sampler, go, [&](int32_t id) {
     const std::string piece = out.feed(id);
     reply.text += piece;

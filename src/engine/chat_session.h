@@ -25,13 +25,21 @@ class ChatSession {
   // Replaces the conversation (checked like any message list; owl::Error naming the bad message).
   void set_messages(nlohmann::ordered_json messages);
 
+  // With the context shift on, a turn that would leave fewer than `reserve` tokens (at most half the
+  // context) for the reply first drops the oldest turns after the system prompt (each up to the next
+  // user message) until it fits. Off (the default), such a turn is refused only when its prompt
+  // alone fills the context.
+  void set_context_shift(bool on, int64_t reserve);
+
   struct Reply {
     std::string text;
     GenerateStats stats;
+    size_t dropped = 0;  // messages the context shift dropped before this turn
   };
   // Adds the user's message, generates the assistant's reply (each piece of text to on_text, which
-  // returns false to stop; the reply ends before the first stop string) and appends it. When the
-  // conversation no longer fits the context, throws owl::Error and leaves the conversation as it was.
+  // returns false to stop; the reply ends before the first stop string) and appends it, also when it
+  // was stopped. When the conversation no longer fits the context (even after the shift), throws
+  // owl::Error and leaves the conversation as it was.
   Reply send(const std::string& user, Sampler& sampler, int64_t n_predict,
              const std::function<bool(const std::string&)>& on_text, const std::vector<std::string>& stop = {});
 
@@ -41,6 +49,8 @@ class ChatSession {
   const LoadedModel& model_;
   Session session_;
   nlohmann::ordered_json messages_ = nlohmann::ordered_json::array();
+  bool shift_ = false;
+  int64_t reserve_ = 0;
 };
 
 }  // namespace owl
