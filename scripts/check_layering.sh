@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Checks the include direction of docs/architecture.md: a folder of src/ may include only the
-# folders listed for it. Prints every violation and exits 1 if there is any.
+# folders listed for it, and may name (forward-declare) only types those folders define; app/ sits
+# above everything and nothing in src/ includes it; inside kernels/cpu/, ref/ includes no ISA
+# folder and an ISA folder includes only ref/, its own folder and the shared headers. Prints every
+# violation and exits 1 if there is any.
 set -uo pipefail
 cd "$(dirname "$0")/../src"
 
@@ -38,4 +41,52 @@ for dir in */; do
     esac
   done < <(grep -rnE '^#include "[a-z_]+/' "$dir")
 done
+# Forward declarations at namespace scope ("class Model;") point at the folder that defines the type.
+declare -A defined_in  # type name -> folders that define it in a header
+while IFS= read -r line; do
+  file=${line%%:*}
+  name=$(sed -E 's/^[^:]*:[0-9]+:(class|struct) ([A-Za-z_][A-Za-z0-9_]*).*/\2/' <<<"$line")
+  folder=${file#./}
+  folder=${folder%%/*}
+  defined_in[$name]="${defined_in[$name]:-} $folder"
+done < <(grep -rnE '^(class|struct) [A-Za-z_][A-Za-z0-9_]*( final)?( *:[^;]*)? *\{' --include=*.h .)
+while IFS= read -r line; do
+  file=${line%%:*}
+  dir=${file#./}
+  dir=${dir%%/*}
+  name=$(sed -E 's/^[^:]*:[0-9]+:(class|struct) ([A-Za-z_][A-Za-z0-9_]*);.*/\2/' <<<"$line")
+  homes=${defined_in[$name]:-}
+  [ -z "$homes" ] && continue  # not a type of owl's
+  ok=0
+  for home in $homes; do
+    case " ${allowed[$dir]:-} " in *" $home "*) ok=1 ;; esac
+  done
+  if [ $ok = 0 ]; then
+    echo "layering: $file declares $name, a type of${homes} (src/$dir may use: ${allowed[$dir]:-})"
+    status=1
+  fi
+done < <(grep -rnE '^(class|struct) [A-Za-z_][A-Za-z0-9_]*;' --include=*.h --include=*.cpp .)
+
+# Inside kernels/cpu/: the scalar reference knows no ISA; an ISA folder knows no other one.
+for isa_dir in kernels/cpu/ref kernels/cpu/avx2 kernels/cpu/avx512; do
+  own=${isa_dir##*/}
+  while IFS= read -r line; do
+    target=$(sed -E 's/.*#include "kernels\/cpu\/([^/"]+)\/.*/\1/' <<<"$line")
+    if [ "$target" != "$own" ] && { [ "$own" = ref ] || [ "$target" != ref ]; }; then
+      echo "layering: ${line%%:*} includes kernels/cpu/$target/ (src/$isa_dir may include: ${own}${own:+/}$([ "$own" = ref ] || echo ", ref/"), the shared kernels/cpu headers)"
+      status=1
+    fi
+  done < <(grep -rnE '^#include "kernels/cpu/[a-z0-9_]+/' "$isa_dir")
+done
+
+# app/ is the top: nothing in src/ includes it (checked above: no folder lists app), and it
+# includes only folders of src/ and its own headers.
+cd ..
+while IFS= read -r line; do
+  target=$(sed -E 's/.*#include "([^/"]+)\/.*/\1/' <<<"$line")
+  if [ ! -d "src/$target" ]; then
+    echo "layering: ${line%%:*} includes $target/, which is not a folder of src/"
+    status=1
+  fi
+done < <(grep -rnE '^#include "[a-z_]+/' app)
 exit $status

@@ -43,11 +43,25 @@ class Parser {
     next();
     return true;
   }
+  // The message, then what was found instead: the token as written, or the end of the template.
   [[noreturn]] void error(const Token& at, const std::string& msg) const {
     std::string what = msg;
-    if (at.type == TokenType::eof) what += " (unexpected end of template)";
-    else if (!at.value.empty() && at.type != TokenType::text) what += std::string(" '") + at.value + "'";
+    if (at.type == TokenType::eof) {
+      what += " (unexpected end of template)";
+    } else {
+      what += " '" + spelling(at) + "'";
+    }
     throw TemplateError(ErrorKind::syntax, name_, at.line, at.column, what);
+  }
+  static std::string spelling(const Token& t) {
+    switch (t.type) {
+      case TokenType::var_begin: return "{{";
+      case TokenType::var_end: return "}}";
+      case TokenType::block_begin: return "{%";
+      case TokenType::block_end: return "%}";
+      case TokenType::text: return t.value.size() > 20 ? t.value.substr(0, 20) + "..." : t.value;
+      default: return t.value;
+    }
   }
   void expect_op(const char* op) {
     if (!skip_op(op)) error(cur(), std::string("expected '") + op + "', got");
@@ -515,7 +529,7 @@ class Parser {
         break;
       default: break;
     }
-    error(at, "unexpected");
+    error(at, "expected an expression, got");
   }
 
   ExprPtr parse_postfix(ExprPtr e) {

@@ -60,7 +60,7 @@ void Recognizer::clear_tables() {
   s.tops = std::move(e.tops);
   s.accept = e.accept;
   sort_unique(s.tops);
-  start_ = intern(std::move(s));
+  start_ = intern(s);
 }
 
 uint32_t Recognizer::frame(uint32_t pos, uint32_t parent) {
@@ -359,7 +359,7 @@ Recognizer::StateId Recognizer::compact(StateId keep) {
     s.tops.push_back(f);
   }
   sort_unique(s.tops);
-  return intern(std::move(s));
+  return intern(s);
 }
 
 }  // namespace owl::grammar

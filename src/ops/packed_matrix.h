@@ -6,23 +6,12 @@
 #include <cstdint>
 #include <memory>
 
-#include "base/huge_buffer.h"
 #include "base/thread_pool.h"
 #include "kernels/cpu/kernels.h"
+#include "tensor/packed_matrix.h"
 #include "tensor/weight.h"
 
 namespace owl {
-
-struct PackedMatrix {
-  uint32_t type = 0;
-  int64_t rows = 0;
-  int64_t cols = 0;
-  size_t group_bytes = 0;  // one group of 16 rows
-  HugeBuffer data;
-
-  const uint8_t* group(int64_t g) const { return data.data() + static_cast<size_t>(g) * group_bytes; }
-};
-
 namespace ops {
 
 // Whether kt would use a packed copy of w (its type has a packed form and kt a packed kernel).

@@ -6,41 +6,16 @@
 
 #include "base/fp16.h"
 #include "tensor/blocks.h"
+#include "tensor/kquant_scales.h"
 #include "tensor/quant_kquants_search.h"
 
 namespace owl {
 
 namespace {
 
-// 16 6-bit q3_K scales packed in 12 bytes: low nibbles in bytes 0..7 (scale j and j+8 share byte j%8),
-// high 2-bit pairs in bytes 8..11 (scale j at bits 2*(j/4) of byte 8 + j%4). Returned offset by -32.
-inline int q3_k_scale(const uint8_t* scales, int j) {
-  const int low = j < 8 ? scales[j] & 0x0f : scales[j - 8] >> 4;
-  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-  return (low | high << 4) - 32;
-}
-
-// 8 6-bit scales and 8 6-bit mins of q4_K/q5_K packed in 12 bytes (ggml's get_scale_min_k4).
-inline void k4_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
-inline void k4_pack_scale_min(int j, uint8_t ls, uint8_t lm, uint8_t* scales) {
-  if (j < 4) {
-    scales[j] = ls;
-    scales[j + 4] = lm;
-  } else {
-    scales[j + 4] = static_cast<uint8_t>((ls & 0x0f) | ((lm & 0x0f) << 4));
-    scales[j - 4] = static_cast<uint8_t>(scales[j - 4] | ((ls >> 4) << 6));
-    scales[j] = static_cast<uint8_t>(scales[j] | ((lm >> 4) << 6));
-  }
-}
+using kquant::k4_pack_scale_min;
+using kquant::k4_scale_min;
+using kquant::q3_k_scale;
 
 // 2-bit fields: value j + l + 32*s (s = 0..3) of each 128-value half sits at bits 2s of qs[j/4 + l].
 inline void pack_2bit(const uint8_t* L, uint8_t* qs) {

@@ -11,7 +11,7 @@
 
 namespace owl {
 
-struct PackedMatrix;  // ops/packed_matrix.h: a copy of the rows in the integer kernels' layout
+struct PackedMatrix;  // tensor/packed_matrix.h: a copy of the rows in the integer kernels' layout
 
 struct Weight {
   std::string name;

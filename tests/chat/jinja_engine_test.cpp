@@ -115,6 +115,9 @@ TEST(JinjaParser, ErrorsCarryLineAndColumn) {
   e = error_of("abc {{ 1 + }}");
   EXPECT_EQ(e.line(), 1);
   EXPECT_EQ(e.column(), 12);
+  EXPECT_EQ(e.message(), "expected an expression, got '}}'");  // says what was found instead
+  EXPECT_EQ(error_of("{% for x in %}").message(), "expected an expression, got '%}'");
+  EXPECT_EQ(error_of("{% if %}").message(), "expected an expression, got '%}'");
   e = error_of("{% break %}");
   EXPECT_EQ(e.kind(), ErrorKind::syntax);
   e = error_of("{% do x.append(1) %}");  // the do extension is not enabled, as in transformers

@@ -6,6 +6,7 @@
 #include "kernels/cpu/kernels.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
+#include "tensor/kquant_scales.h"
 
 namespace owl::kernels::avx512 {
 
@@ -38,16 +39,6 @@ void unpack_q8_0(const void* row, int64_t k, uint8_t* u, float* s, float* m) {
   }
 }
 
-void k4_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {  // ggml's get_scale_min_k4
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *mn = q[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-    *mn = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 void unpack_q4_k(const void* row, int64_t k, uint8_t* u, float* s, float* m) {
   const auto* x = static_cast<const BlockQ4_K*>(row);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -62,7 +53,7 @@ void unpack_q4_k(const void* row, int64_t k, uint8_t* u, float* s, float* m) {
     for (int j = 0; j < 8; ++j) {
       uint8_t sc;
       uint8_t mn;
-      k4_scale_min(j, x[b].scales, &sc, &mn);
+      kquant::k4_scale_min(j, x[b].scales, &sc, &mn);
       s[j] = d * static_cast<float>(sc);
       m[j] = -(dmin * static_cast<float>(mn));
     }

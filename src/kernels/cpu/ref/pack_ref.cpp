@@ -6,7 +6,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/packed.h"
-#include "kernels/cpu/ref/kquant_scales.h"
+#include "tensor/kquant_scales.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
 
@@ -52,21 +52,21 @@ void raw_scales(DType type, const uint8_t* row, int64_t sb, uint16_t& d, uint16_
     case DType::q3_k: {
       const auto& b = reinterpret_cast<const BlockQ3_K*>(row)[sb];
       d = b.d;
-      for (int g = 0; g < 16; ++g) sc[g] = static_cast<uint8_t>(static_cast<int8_t>(ref::q3_k_scale(b.scales, g)));
+      for (int g = 0; g < 16; ++g) sc[g] = static_cast<uint8_t>(static_cast<int8_t>(kquant::q3_k_scale(b.scales, g)));
       return;
     }
     case DType::q4_k: {
       const auto& b = reinterpret_cast<const BlockQ4_K*>(row)[sb];
       d = b.d;
       d2 = b.dmin;
-      for (int g = 0; g < 8; ++g) ref::k4_scale_min(g, b.scales, &sc[g], &mn[g]);
+      for (int g = 0; g < 8; ++g) kquant::k4_scale_min(g, b.scales, &sc[g], &mn[g]);
       return;
     }
     case DType::q5_k: {
       const auto& b = reinterpret_cast<const BlockQ5_K*>(row)[sb];
       d = b.d;
       d2 = b.dmin;
-      for (int g = 0; g < 8; ++g) ref::k4_scale_min(g, b.scales, &sc[g], &mn[g]);
+      for (int g = 0; g < 8; ++g) kquant::k4_scale_min(g, b.scales, &sc[g], &mn[g]);
       return;
     }
     case DType::q6_k: {

@@ -5,11 +5,14 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/kernels.h"
-#include "kernels/cpu/ref/kquant_scales.h"
+#include "tensor/kquant_scales.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
 
 namespace owl::kernels::ref {
+
+using kquant::k4_scale_min;
+using kquant::q3_k_scale;
 
 namespace {
 
