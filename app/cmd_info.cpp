@@ -15,11 +15,21 @@ namespace owl::app {
 namespace {
 // The per-family hyperparameters: what makes this model differ from a plain Llama.
 std::string describe_family(const ModelSpec& s, const ModelWeights& w) {
-  const LayerSpec& first = s.layers.front();
+  auto rope_of = [](const LayerSpec& l) {
+    return l.rope_freq_scale != 1.0f ? fmt::format("base {}, linear scale {}", l.rope_base, l.rope_freq_scale)
+                                     : fmt::format("base {}", l.rope_base);
+  };
+  // Layers may differ (Gemma 3: local layers at base 10000, global ones at the file's base with
+  // linear scaling): each kind shown, global first.
+  const auto first_global = std::find_if(s.layers.begin(), s.layers.end(), [](const LayerSpec& l) { return l.sliding_window == 0; });
+  const auto first_local = std::find_if(s.layers.begin(), s.layers.end(), [](const LayerSpec& l) { return l.sliding_window > 0; });
+  std::string bases = rope_of(first_global != s.layers.end() ? *first_global : s.layers.front());
+  if (first_global != s.layers.end() && first_local != s.layers.end() && rope_of(*first_global) != rope_of(*first_local)) {
+    bases += " (global layers); " + rope_of(*first_local) + " (local layers)";
+  }
   std::string out;
-  out += fmt::format("rope:            base {}, {} of {} dims, {}", first.rope_base, s.n_rot, s.head_dim,
+  out += fmt::format("rope:            {}; {} of {} dims, {}", bases, s.n_rot, s.head_dim,
                      s.rope_style == RopeStyle::interleaved ? "interleaved pairs" : "halves (neox)");
-  if (first.rope_freq_scale != 1.0f) out += fmt::format(", linear scale {}", first.rope_freq_scale);
   if (!w.rope_freqs.empty()) out += ", frequency factors (rope_freqs)";
   if (!w.rope_factors_short.empty()) out += fmt::format(", LongRoPE (original context {})", s.rope_orig_ctx);
   out += "\n";

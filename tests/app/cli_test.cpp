@@ -157,4 +157,16 @@ TEST_F(CliStories, QuantizeWritesALoadableModelWithProgress) {
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
+// Gemma 3's layers differ: local (sliding-window) layers at base 10000, global ones at the file's base
+// with linear scaling. info shows both.
+TEST(CliInfo, ShowsTheRopeOfGlobalAndLocalLayers) {
+  OWL_REQUIRE_FIXTURE(model, "archs/gemma3.gguf");
+  const OwlResult r = run_owl("info " + model.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("rope:            base 1000000, linear scale 0.125 (global layers); base 10000 (local layers)"),
+            std::string::npos) << r.out;
+  const auto llama = fixtures / "archs" / "llama.gguf";
+  EXPECT_NE(run_owl("info " + llama.string()).out.find("rope:            base 10000; "), std::string::npos);
+}
+
 }  // namespace
