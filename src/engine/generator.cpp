@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "base/error.h"
 
@@ -13,6 +14,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 }  // namespace
+
+void check_finite_logits(std::span<const float> logits) {
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (!std::isfinite(logits[i])) {
+      fail("the model computed a {} logit (token {}): its weights may hold NaN or Inf values; owl check scans them",
+           std::isnan(logits[i]) ? "NaN" : "infinite", i);
+    }
+  }
+}
 
 GenerateStats generate(Decoder& decoder, KvCache& cache, Sampler& sampler, std::span<const int32_t> prompt,
                        const GenerateOptions& options, const std::function<bool(int32_t)>& on_token) {
@@ -27,6 +37,7 @@ GenerateStats generate(Decoder& decoder, KvCache& cache, Sampler& sampler, std::
 
   t0 = std::chrono::steady_clock::now();
   while (options.n_predict < 0 || stats.n_generated < options.n_predict) {
+    check_finite_logits(logits);
     const int32_t token = sampler.sample(logits);
     sampler.accept(token);
     const bool is_end =

@@ -31,6 +31,10 @@ struct GenerateStats {
   bool hit_limit(int64_t n_predict) const { return context_full || (n_predict >= 0 && n_generated >= n_predict); }
 };
 
+// Throws owl::Error when a logit the model computed is NaN or infinite: weights holding NaN or Inf
+// values do that, and the sampler would otherwise go on quietly (owl check scans the weights).
+void check_finite_logits(std::span<const float> logits);
+
 // Evaluates prompt (appended to whatever the cache holds), then generates. on_token returns
 // false to stop early. The prompt must not be empty.
 GenerateStats generate(Decoder& decoder, KvCache& cache, Sampler& sampler, std::span<const int32_t> prompt,

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <future>
 
+#include "engine/generator.h"
 #include "engine/text_stream.h"
 #include "models/kv_cache.h"
 
@@ -320,6 +321,7 @@ void Scheduler::step() {
 void Scheduler::sample(Slot& s, std::span<const float> logits) {
   const CompletionRequest& r = s.request;
   if (r.n_predict == 0) return finish(s, FinishReason::length);  // the prompt only (a cache warm-up)
+  check_finite_logits(logits);
   if (!r.logit_bias.empty()) {
     s.biased.assign(logits.begin(), logits.end());
     for (const auto& [id, bias] : r.logit_bias) s.biased[static_cast<size_t>(id)] += bias;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "check/check_helpers.h"
@@ -208,6 +209,40 @@ TEST(CheckCli, KvTypeAndSlidingWindow) {
   EXPECT_EQ(two["kv_type"], "f16");  // the default, as owl run stores it
   EXPECT_EQ(two["kv_cache_bytes"].get<uint64_t>(), 2 * f16["kv_cache_bytes"].get<uint64_t>());
   EXPECT_NE(owl_exec("check " + p + " --kv-type q4_0").status, 0);
+}
+
+// NaN and Inf in the weights: owl check names the tensor (exit status 2), and generating stops with
+// an error that says why instead of sampling from NaN logits.
+TEST(CheckCli, NaNAndInfWeightsAreFlagged) {
+  OWL_REQUIRE_FIXTURES();
+  const std::string path = stories_with(fixtures, "non-finite", [](auto&) {});
+  const auto file = owl::gguf::File::open(path);
+  const owl::TensorInfo* norm = nullptr;
+  for (const auto& t : file->tensors()) {
+    if (t.name == "output_norm.weight") norm = &t;
+  }
+  ASSERT_NE(norm, nullptr);
+  ASSERT_EQ(norm->type, owl::DType::f32);
+  const uint64_t at = file->data_offset() + norm->offset;
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    const float bad[3] = {std::nanf(""), INFINITY, -INFINITY};
+    for (int i = 0; i < 3; ++i) {
+      f.seekp(static_cast<std::streamoff>(at + 4 * static_cast<uint64_t>(i * 5)));
+      f.write(reinterpret_cast<const char*>(&bad[i]), 4);
+    }
+  }
+  const OwlRun r = owl_exec("check " + path + " --json");
+  ASSERT_EQ(r.status, 2) << r.err;
+  const json j = json::parse(r.out);
+  ASSERT_EQ(j["non_finite_weights"].size(), 1u) << r.out;
+  EXPECT_EQ(j["non_finite_weights"][0]["tensor"], "output_norm.weight");
+  EXPECT_EQ(j["non_finite_weights"][0]["values"], 3);
+  EXPECT_NE(j["warnings"].dump().find("NaN or Inf"), std::string::npos) << j["warnings"];
+  EXPECT_EQ(violation(json::parse(owl::check::check_schema_json()), j, "$"), "");
+  const OwlRun run = owl_exec("run " + path + " -p Hello -n 4 --temp 0 --no-prompt");
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_NE(run.err.find("NaN logit"), std::string::npos) << run.err;
 }
 
 TEST(InspectCli, EveryFixtureGguf) {

@@ -51,10 +51,19 @@ CheckReport run_check(const ModelFile& file, const CheckOptions& o, const FitEnv
     r.fit_error = e.what();
   }
   r.ecosystem = ecosystem_report(file);
+  r.non_finite = non_finite_weights(file);
 
   r.warnings = r.license.warnings;
   if (r.license.verdict.verdict == Verdict::unknown) r.warnings.push_back("the license could not be identified");
   if (!r.runnable) r.warnings.push_back("owl cannot run this file: " + r.why_not_runnable);
+  if (!r.non_finite.empty()) {
+    std::string which;
+    for (size_t i = 0; i < std::min<size_t>(r.non_finite.size(), 3); ++i) {
+      which += fmt::format("{}{} ({})", i ? ", " : "", r.non_finite[i].name, r.non_finite[i].count);
+    }
+    if (r.non_finite.size() > 3) which += fmt::format(" and {} more", r.non_finite.size() - 3);
+    r.warnings.push_back(fmt::format("{} tensors hold NaN or Inf values, which break every output: {}", r.non_finite.size(), which));
+  }
   if (!r.fit) r.warnings.push_back("memory fit not predicted: " + r.fit_error);
   if (r.fit && r.fit->fits && r.fit->headroom < static_cast<int64_t>(r.fit->memory.available / 10)) {
     r.warnings.push_back(fmt::format("tight fit: {} of headroom", gib(static_cast<uint64_t>(r.fit->headroom))));
@@ -144,6 +153,8 @@ nlohmann::json to_json(const CheckReport& r) {
     eco["convert"].push_back({{"target", c.target}, {"command", c.command}, {"available", c.available}, {"opens", c.opens}});
   }
   j["ecosystem"] = eco;
+  j["non_finite_weights"] = json::array();
+  for (const auto& t : r.non_finite) j["non_finite_weights"].push_back({{"tensor", t.name}, {"values", t.count}});
   j["warnings"] = r.warnings;
   j["exit_status"] = r.exit_status();
   return j;

@@ -12,6 +12,7 @@
 #include "tools/check/fit.h"
 #include "tools/check/license.h"
 #include "tools/check/openness.h"
+#include "tools/check/weight_scan.h"
 
 namespace owl {
 class Model;
@@ -43,6 +44,7 @@ struct CheckReport {
   std::optional<FitReport> fit;  // absent when the file has no model hyperparameters
   std::string fit_error;
   EcosystemReport ecosystem;
+  std::vector<NonFiniteTensor> non_finite;  // tensors holding NaN or Inf values
   std::vector<std::string> warnings;  // everything that makes the exit status 2
   int exit_status() const;
 };
