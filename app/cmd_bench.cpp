@@ -28,6 +28,7 @@
 #include "models/model.h"
 #include "models/packing.h"
 #include "tensor/blocks.h"
+#include "tools/quant_mix.h"
 
 namespace owl::app {
 
@@ -336,42 +337,37 @@ std::vector<uint8_t> random_tensor(DType type, int64_t rows, int64_t cols, uint3
   return v;
 }
 
-// llama.cpp's mixes by file type: q4_k_m puts q6_K on output and on attn_v / ffn_down of "more bits"
-// layers; the others use their type everywhere but keep q6_K for the output head (q8_0 keeps q8_0).
-struct Mix {
-  DType base;
-  DType output;
-  bool k_m;
-};
-
-Mix mix_named(const std::string& name) {
-  if (name == "q4_k_m" || name == "Q4_K_M") return {DType::q4_k, DType::q6_k, true};
+// The preset (any case: q4_k_m, Q5_K_S, Q8_0 ...) as owl quantize and llama-quantize apply it, or a
+// plain weight type used for every matrix (the output head kept at Q6_K, as the legacy presets do).
+QuantPreset preset_named(const std::string& name) {
+  if (auto p = quant_preset(name)) return *p;
   const auto t = dtype_from_name(name);
-  if (!t) fail("--type {}: unknown weight type", name);
-  const bool keep = *t == DType::q8_0 || *t == DType::f16 || *t == DType::bf16 || *t == DType::f32 || *t == DType::q6_k;
-  return {*t, keep ? *t : DType::q6_k, false};
-}
-
-bool more_bits(int64_t layer, int64_t n_layer) {  // llama.cpp's use_more_bits
-  return layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
+  if (!t) fail("--type {}: unknown weight type (presets: {})", name, quant_preset_names());
+  return QuantPreset{std::string(dtype_name(*t)), *t, QuantMix::legacy, -1};
 }
 
 void write_synthetic(const BenchArgs& a) {
   if (a.output.empty()) fail("--synthetic needs -o FILE.gguf");
   const Shape s = shape_named(a.synthetic);
-  const Mix mix = mix_named(a.type);
+  const QuantPreset preset = preset_named(a.type);
   gguf::Writer w;
+  AssembledModelFile layout(a.output, "synthetic");  // the same metadata and shapes, for the preset's choices
+  auto set = [&](const std::string& key, gguf::Value v) {
+    layout.set(key, v);
+    w.set(key, std::move(v));
+  };
   auto u32 = [](int64_t v) { return gguf::Value{static_cast<uint32_t>(v)}; };
-  w.set("general.architecture", {std::string("llama")});
-  w.set("general.name", {std::string("synthetic " + a.synthetic + " " + a.type)});
-  w.set("llama.context_length", u32(4096));
-  w.set("llama.embedding_length", u32(s.n_embd));
-  w.set("llama.block_count", u32(s.n_layer));
-  w.set("llama.feed_forward_length", u32(s.n_ff));
-  w.set("llama.rope.dimension_count", u32(s.n_embd / s.n_head));
-  w.set("llama.attention.head_count", u32(s.n_head));
-  w.set("llama.attention.head_count_kv", u32(s.n_head_kv));
-  w.set("llama.attention.layer_norm_rms_epsilon", {1e-5f});
+  set("general.architecture", {std::string("llama")});
+  set("general.name", {std::string("synthetic " + a.synthetic + " " + preset.name)});
+  if (preset.file_type >= 0) set("general.file_type", u32(preset.file_type));
+  set("llama.context_length", u32(4096));
+  set("llama.embedding_length", u32(s.n_embd));
+  set("llama.block_count", u32(s.n_layer));
+  set("llama.feed_forward_length", u32(s.n_ff));
+  set("llama.rope.dimension_count", u32(s.n_embd / s.n_head));
+  set("llama.attention.head_count", u32(s.n_head));
+  set("llama.attention.head_count_kv", u32(s.n_head_kv));
+  set("llama.attention.layer_norm_rms_epsilon", {1e-5f});
   // a minimal SentencePiece vocabulary: <unk> <s> </s>, the 256 byte tokens, then filler pieces
   std::vector<std::string> tokens;
   std::vector<float> scores;
@@ -395,39 +391,55 @@ void write_synthetic(const BenchArgs& a) {
   w.set("tokenizer.ggml.bos_token_id", u32(1));
   w.set("tokenizer.ggml.eos_token_id", u32(2));
 
-  uint32_t seed = 1;
-  auto add = [&](const std::string& name, int64_t rows, int64_t cols, DType type) {
-    const uint32_t sd = seed++;
-    std::vector<int64_t> shape = rows > 0 ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{cols};
-    w.add_tensor(name, shape, type, [=] { return random_tensor(type, std::max<int64_t>(rows, 1), cols, sd); });
+  // The matrices (name, rows, cols) and norms; the preset picks each matrix's type from its name,
+  // its shape and the layer count, as owl quantize does.
+  struct Matrix {
+    std::string name;
+    int64_t rows, cols;
   };
-  auto add_norm = [&](const std::string& name) {
+  std::vector<Matrix> matrices;
+  std::vector<std::string> norms;
+  const int64_t hd = s.n_embd / s.n_head;
+  matrices.push_back({"token_embd.weight", s.n_vocab, s.n_embd});
+  for (int64_t l = 0; l < s.n_layer; ++l) {
+    const std::string p = fmt::format("blk.{}.", l);
+    norms.push_back(p + "attn_norm.weight");
+    matrices.push_back({p + "attn_q.weight", s.n_head * hd, s.n_embd});
+    matrices.push_back({p + "attn_k.weight", s.n_head_kv * hd, s.n_embd});
+    matrices.push_back({p + "attn_v.weight", s.n_head_kv * hd, s.n_embd});
+    matrices.push_back({p + "attn_output.weight", s.n_embd, s.n_head * hd});
+    norms.push_back(p + "ffn_norm.weight");
+    matrices.push_back({p + "ffn_gate.weight", s.n_ff, s.n_embd});
+    matrices.push_back({p + "ffn_up.weight", s.n_ff, s.n_embd});
+    matrices.push_back({p + "ffn_down.weight", s.n_embd, s.n_ff});
+  }
+  norms.push_back("output_norm.weight");
+  matrices.push_back({"output.weight", s.n_vocab, s.n_embd});
+  for (const Matrix& m : matrices) {
+    TensorInfo t;
+    t.name = m.name;
+    t.shape = {m.rows, m.cols};
+    t.n_bytes = row_bytes(DType::f32, m.cols) * static_cast<uint64_t>(m.rows);
+    layout.add(t);
+  }
+  const TensorTypes chosen(layout, TensorTypeOptions{preset});
+
+  uint32_t seed = 1;
+  for (const Matrix& m : matrices) {
+    const DType type = chosen.choose(*layout.find_tensor(m.name)).type;
+    w.add_tensor(m.name, {m.rows, m.cols}, type,
+                 [=, sd = seed++] { return random_tensor(type, m.rows, m.cols, sd); });
+  }
+  for (const std::string& name : norms) {
     w.add_tensor(name, {s.n_embd}, DType::f32, [n = s.n_embd] {
       std::vector<uint8_t> v(static_cast<size_t>(n) * 4);
       const float one = 1.0f;
       for (int64_t i = 0; i < n; ++i) std::memcpy(v.data() + 4 * i, &one, 4);
       return v;
     });
-  };
-  const int64_t hd = s.n_embd / s.n_head;
-  add("token_embd.weight", s.n_vocab, s.n_embd, mix.base);
-  for (int64_t l = 0; l < s.n_layer; ++l) {
-    const std::string p = fmt::format("blk.{}.", l);
-    const DType strong = mix.k_m && more_bits(l, s.n_layer) ? DType::q6_k : mix.base;
-    add_norm(p + "attn_norm.weight");
-    add(p + "attn_q.weight", s.n_head * hd, s.n_embd, mix.base);
-    add(p + "attn_k.weight", s.n_head_kv * hd, s.n_embd, mix.base);
-    add(p + "attn_v.weight", s.n_head_kv * hd, s.n_embd, strong);
-    add(p + "attn_output.weight", s.n_embd, s.n_head * hd, mix.base);
-    add_norm(p + "ffn_norm.weight");
-    add(p + "ffn_gate.weight", s.n_ff, s.n_embd, mix.base);
-    add(p + "ffn_up.weight", s.n_ff, s.n_embd, mix.base);
-    add(p + "ffn_down.weight", s.n_embd, s.n_ff, strong);
   }
-  add_norm("output_norm.weight");
-  add("output.weight", s.n_vocab, s.n_embd, mix.output);
   w.write(a.output);
-  std::fprintf(stderr, "wrote %s (%s, %s)\n", a.output.c_str(), a.synthetic.c_str(), a.type.c_str());
+  std::fprintf(stderr, "wrote %s (%s, %s)\n", a.output.c_str(), a.synthetic.c_str(), preset.name.c_str());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `owl bench`: writes a synthetic model of real shape, then measures it and reports every field of
 // the JSON that bench/RESULTS.md relies on. Speeds are only checked to be measured (positive), never
 // against a threshold: tests assert no timing.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -64,6 +65,22 @@ TEST(BenchCli, BadCountsAreOneLineErrors) {
   const OwlResult r = run_owl("bench -m /nonexistent.gguf -p -1");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// --type takes owl quantize's presets in any case and mixes the types as it does: Q4_K_M puts Q6_K on
+// the output head and on attention V / FFN down of the "more bits" layers, Q5_K_S only on the head.
+TEST(BenchCli, SyntheticModelsFollowTheQuantizePresets) {
+  for (const auto& [type, want_q6k] : std::vector<std::pair<std::string, int>>{{"q4_k_m", 13}, {"Q5_K_S", 1}}) {
+    const auto model = scratch_path("synthetic-" + type + ".gguf");
+    const OwlResult made = run_owl("bench --synthetic 100m --type " + type + " -o " + model.string());
+    ASSERT_EQ(made.status, 0) << made.err;
+    const OwlResult info = run_owl("info " + model.string());
+    ASSERT_EQ(info.status, 0) << info.err;
+    EXPECT_NE(info.out.find(fmt::format("{:<6} {:>5} tensors", "q6_K", want_q6k)), std::string::npos) << type << "\n" << info.out;
+  }
+  const OwlResult bad = run_owl("bench --synthetic 100m --type q9_z -o " + scratch_path("bad.gguf").string());
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("unknown weight type (presets: Q4_0"), std::string::npos) << bad.err;
 }
 
 }  // namespace
