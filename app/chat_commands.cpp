@@ -98,12 +98,10 @@ std::string set_parameter(ChatState& s, std::string_view rest) {
 std::string show_info(const ChatState& s) {
   const ModelFile& f = s.model.model().file();
   const ModelSpec& spec = s.model.spec();
-  uint64_t params = 0;
-  for (const auto& t : f.tensors()) params += t.n_elements;
   std::string out;
   if (!spec.name.empty()) out += fmt::format("name            {}\n", spec.name);
   out += fmt::format("architecture    {}\n", spec.arch);
-  out += fmt::format("parameters      {}\n", human_count(params));
+  out += fmt::format("parameters      {}\n", human_count(f.parameter_count()));
   out += fmt::format("context         {} tokens in use, {} trained\n", s.session.n_ctx(), spec.n_ctx_train);
   out += fmt::format("chat template   {}\n", s.model.chat_template().describe());
   out += fmt::format("file            {}", f.path());

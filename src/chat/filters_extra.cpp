@@ -167,6 +167,7 @@ void add_extra_filters(FilterTable& t) {
     bool first = true;
     for (std::string_view line : text::split_lines(s)) {
       if (width <= 0) throw_value("invalid width " + std::to_string(width) + " (must be > 0)");
+      const size_t before = out.size();
       if (!first) out += wrapstring;
       first = false;
       const std::vector<std::string> wrapped = text::wrap(line, width, break_long_words, break_on_hyphens);
@@ -174,7 +175,8 @@ void add_extra_filters(FilterTable& t) {
         if (i > 0) out += wrapstring;
         out += wrapped[i];
       }
-      ev.charge_bytes(out.size());
+      ev.charge_bytes(out.size() - before);  // this line's output: the whole would be charged again per line
+      if (out.size() > ev.max_bytes()) throw_budget("string too long");
     }
     return ev.make_string(out);
   };

@@ -73,6 +73,12 @@ class ModelFile {
   std::optional<bool> find_bool(std::string_view key) const;
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  // Every tensor's element count, summed: the model's parameters.
+  uint64_t parameter_count() const {
+    uint64_t n = 0;
+    for (const TensorInfo& t : tensors_) n += t.n_elements;
+    return n;
+  }
   const TensorInfo* find_tensor(std::string_view name) const;
   const TensorInfo& tensor(std::string_view name) const;  // throws naming the path and tensor
 

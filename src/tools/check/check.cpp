@@ -39,7 +39,7 @@ CheckReport run_check(const ModelFile& file, const CheckOptions& o, const FitEnv
   r.name = file.find_string("general.name").value_or("");
   r.arch = file.find_string("general.architecture").value_or("");
   r.file_bytes = file.file_size();
-  for (const auto& t : file.tensors()) r.parameters += t.n_elements;
+  r.parameters = file.parameter_count();
   r.runnable = load.runnable;
   r.why_not_runnable = load.why_not;
   r.options = o;
