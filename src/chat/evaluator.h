@@ -39,7 +39,7 @@ class Evaluator {
 
   // ---- services for filters, methods and globals
   void step(uint64_t n = 1);
-  void charge_bytes(size_t n) { step(1 + n / 64); }  // also checks n against the string limit
+  void charge_bytes(size_t n) { step(1 + n / 64); }  // the work of n bytes (make_string checks the size)
   size_t max_bytes() const { return limits_.max_output_bytes; }
   Value call(const Value& callee, CallArgs& args);
   Value apply_filter(const std::string& name, const Value& v, CallArgs& args);
