@@ -3,10 +3,12 @@
 // half-written output.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "commands.h"
@@ -24,6 +26,8 @@ struct QuantizeArgs {
   std::string token_embd_type;
   bool pure = false;
   bool allow_requantize = false;
+  std::string imatrix;
+  std::vector<std::string> include_weights, exclude_weights;
   int threads = 0;
 };
 
@@ -33,6 +37,17 @@ char g_partial[4096] = {};
 extern "C" void remove_partial_and_exit(int sig) {
   if (g_partial[0] != '\0') ::unlink(g_partial);
   ::_exit(128 + sig);
+}
+
+// llama-quantize's --include-weights/--exclude-weights: entries whose name contains one of the strings.
+void filter_entries(Imatrix& m, const QuantizeArgs& a) {
+  const auto named = [](const std::string& name, const std::vector<std::string>& parts) {
+    return std::any_of(parts.begin(), parts.end(), [&](const std::string& p) { return name.find(p) != std::string::npos; });
+  };
+  std::erase_if(m.entries, [&](const auto& entry) {
+    const std::string& name = entry.first;
+    return (!a.include_weights.empty() && !named(name, a.include_weights)) || named(name, a.exclude_weights);
+  });
 }
 
 DType plain_type(const std::string& option, const std::string& name) {
@@ -51,6 +66,15 @@ void quantize(const QuantizeArgs& a) {
   if (!a.token_embd_type.empty()) t.token_embd_type = plain_type("--token-embedding-type", a.token_embd_type);
   o.preset = t;
   o.allow_requantize = a.allow_requantize;
+  Imatrix imatrix;
+  if (!a.imatrix.empty()) {
+    imatrix = read_imatrix(a.imatrix);
+    filter_entries(imatrix, a);
+    o.imatrix = &imatrix;
+    o.imatrix_file = a.imatrix;
+  } else if (!a.include_weights.empty() || !a.exclude_weights.empty()) {
+    fail("--include-weights and --exclude-weights choose entries of --imatrix, which is not given");
+  }
   o.n_threads = a.threads > 0 ? a.threads : default_threads();
   auto progress_shown = std::make_shared<bool>(false);
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
@@ -78,6 +102,7 @@ void quantize(const QuantizeArgs& a) {
   }
   std::fprintf(stderr, "%swrote %s (%s): %zu tensors, %.2f MiB -> %.2f MiB", *progress_shown ? "\n" : "",
                a.output.c_str(), preset->name.c_str(), r.n_tensors, r.bytes_in / 1048576.0, r.bytes_out / 1048576.0);
+  if (o.imatrix != nullptr) std::fprintf(stderr, ", %zu under the importance matrix", r.n_importance);
   if (r.n_fallback > 0) {
     std::fprintf(stderr, " (%zu matrices in another type: rows not a multiple of the type's block)", r.n_fallback);
   }
@@ -99,6 +124,11 @@ void add_quantize(CLI::App& app) {
   cmd->add_option("--token-embedding-type", a->token_embd_type, "Type of token_embd.weight");
   cmd->add_flag("--allow-requantize", a->allow_requantize,
                 "Quantize matrices that are already quantized (each round loses precision)");
+  cmd->add_option("--imatrix", a->imatrix,
+                  "Importance matrix (owl imatrix or llama-imatrix, GGUF or .dat): errors weighted by it");
+  cmd->add_option("--include-weights", a->include_weights, "Use the importance matrix only for tensors naming this");
+  cmd->add_option("--exclude-weights", a->exclude_weights, "Do not use the importance matrix for tensors naming this")
+      ->excludes("--include-weights");
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->callback([a] { quantize(*a); });
 }

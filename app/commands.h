@@ -16,6 +16,7 @@ void add_train_tokenizer(CLI::App& app);
 void add_stories(CLI::App& app);
 void add_story_score(CLI::App& app);
 void add_perplexity(CLI::App& app);
+void add_imatrix(CLI::App& app);
 void add_completion(CLI::App& app);
 void add_merge(CLI::App& app);
 void add_info(CLI::App& app);

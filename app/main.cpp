@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   owl::app::add_stories(app);
   owl::app::add_story_score(app);
   owl::app::add_perplexity(app);
+  owl::app::add_imatrix(app);
   owl::app::add_merge(app);
   owl::app::add_info(app);
   owl::app::add_convert(app);

@@ -261,6 +261,7 @@ void Decoder::attention_block(const std::vector<Token>& tokens, int64_t il) {
                    shape, scores_.data(), pool_);
     b = e;
   }
+  observe("kqv_out", il, att_.data(), n, q_dim);
   ops::matmul(xn_.data(), l.attn_output, att_.data(), n, pool_);
   add_loras(xn_.data(), att_.data(), n, il, LoraTarget::o, l.attn_output);
   if (!l.post_attn_norm.empty()) norm_rows(xn_.data(), l.post_attn_norm, n, d, s.norm_eps);
@@ -289,6 +290,7 @@ void Decoder::feed_forward_block(int64_t n, int64_t il) {
   } else {
     ops::swiglu(gate_.data(), up_.data(), n * s.n_ff, pool_);
   }
+  observe("ffn_gate_par", il, gate_.data(), n, s.n_ff);
   ops::matmul(xn_.data(), l.ffn_down, gate_.data(), n, pool_);
   add_loras(xn_.data(), gate_.data(), n, il, LoraTarget::down, l.ffn_down);
   if (!l.post_ffn_norm.empty()) norm_rows(xn_.data(), l.post_ffn_norm, n, d, s.norm_eps);

@@ -24,9 +24,11 @@ struct SequenceInput {
   std::span<const float> lora_scales;
 };
 
-// Sees named intermediate activations (llama.cpp's names: attn_norm, attn_out, ffn_inp, ffn_norm,
-// ffn_out, l_out per layer; inp_embd, result_norm, result_output with layer -1): n_tokens rows of
-// `width` floats, valid only during the call.
+// Sees named intermediate activations (llama.cpp's names: attn_norm, kqv_out, attn_out, ffn_inp,
+// ffn_norm, ffn_gate_par, ffn_out, l_out per layer; inp_embd, result_norm, result_output with layer
+// -1): n_tokens rows of `width` floats, valid only during the call. Every matrix product's input is
+// one of them (attn_norm: q/k/v, kqv_out: attn_output, ffn_norm: gate/up, ffn_gate_par: down,
+// result_norm: output).
 using ActivationObserver =
     std::function<void(std::string_view name, int64_t layer, const float* data, int64_t n_tokens, int64_t width)>;
 

@@ -90,7 +90,10 @@ static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
 
 // Typed scalar references: n values (a multiple of the block size, unchecked here). They never
-// allocate and never throw. quantize_* mirror ggml's quantize_row_*_ref operation for operation.
+// allocate and never throw. quantize_* mirror ggml's quantize_row_*_ref operation for operation; given
+// `importance` (n values: how much each column's error costs, an importance matrix's mean squared
+// activations), the types that have one run ggml's importance-weighted search (quantize_row_*_impl).
+// q8_0, q8_K and the float types have none.
 void dequantize_row_f16(const uint16_t* x, float* y, int64_t n);
 void dequantize_row_bf16(const uint16_t* x, float* y, int64_t n);
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int64_t n);
@@ -107,16 +110,16 @@ void dequantize_row_q8_k(const BlockQ8_K* x, float* y, int64_t n);
 
 void quantize_row_f16(const float* x, uint16_t* y, int64_t n);
 void quantize_row_bf16(const float* x, uint16_t* y, int64_t n);
-void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t n);
-void quantize_row_q4_1(const float* x, BlockQ4_1* y, int64_t n);
-void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t n);
-void quantize_row_q5_1(const float* x, BlockQ5_1* y, int64_t n);
+void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t n, const float* importance = nullptr);
+void quantize_row_q4_1(const float* x, BlockQ4_1* y, int64_t n, const float* importance = nullptr);
+void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t n, const float* importance = nullptr);
+void quantize_row_q5_1(const float* x, BlockQ5_1* y, int64_t n, const float* importance = nullptr);
 void quantize_row_q8_0(const float* x, BlockQ8_0* y, int64_t n);
-void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n);
-void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n);
-void quantize_row_q4_k(const float* x, BlockQ4_K* y, int64_t n);
-void quantize_row_q5_k(const float* x, BlockQ5_K* y, int64_t n);
-void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n);
+void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n, const float* importance = nullptr);
+void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n, const float* importance = nullptr);
+void quantize_row_q4_k(const float* x, BlockQ4_K* y, int64_t n, const float* importance = nullptr);
+void quantize_row_q5_k(const float* x, BlockQ5_K* y, int64_t n, const float* importance = nullptr);
+void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n, const float* importance = nullptr);
 void quantize_row_q8_k(const float* x, BlockQ8_K* y, int64_t n);
 
 }  // namespace owl

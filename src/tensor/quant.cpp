@@ -63,4 +63,28 @@ void quantize_row(DType type, const float* src, void* dst, int64_t n) {
   fail("quantize_row: unknown type {}", static_cast<uint32_t>(type));
 }
 
+bool has_importance_search(DType type) {
+  switch (type) {
+    case DType::q4_0: case DType::q4_1: case DType::q5_0: case DType::q5_1:
+    case DType::q2_k: case DType::q3_k: case DType::q4_k: case DType::q5_k: case DType::q6_k: return true;
+    default: return false;
+  }
+}
+
+void quantize_row_weighted(DType type, const float* src, void* dst, int64_t n, const float* importance) {
+  check_row_length(type, n, "quantize_row_weighted");
+  switch (type) {
+    case DType::q4_0: quantize_row_q4_0(src, static_cast<BlockQ4_0*>(dst), n, importance); return;
+    case DType::q4_1: quantize_row_q4_1(src, static_cast<BlockQ4_1*>(dst), n, importance); return;
+    case DType::q5_0: quantize_row_q5_0(src, static_cast<BlockQ5_0*>(dst), n, importance); return;
+    case DType::q5_1: quantize_row_q5_1(src, static_cast<BlockQ5_1*>(dst), n, importance); return;
+    case DType::q2_k: quantize_row_q2_k(src, static_cast<BlockQ2_K*>(dst), n, importance); return;
+    case DType::q3_k: quantize_row_q3_k(src, static_cast<BlockQ3_K*>(dst), n, importance); return;
+    case DType::q4_k: quantize_row_q4_k(src, static_cast<BlockQ4_K*>(dst), n, importance); return;
+    case DType::q5_k: quantize_row_q5_k(src, static_cast<BlockQ5_K*>(dst), n, importance); return;
+    case DType::q6_k: quantize_row_q6_k(src, static_cast<BlockQ6_K*>(dst), n, importance); return;
+    default: quantize_row(type, src, dst, n); return;
+  }
+}
+
 }  // namespace owl

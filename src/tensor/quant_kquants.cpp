@@ -1,6 +1,7 @@
 // Scalar reference (de)quantization of the K-quant super-blocks q2_K, q3_K, q4_K, q5_K, q6_K, q8_K.
 // Mirrors ggml's quantize_row_*_ref / dequantize_row_* (ggml-quants.c) operation for operation in float32
-// (built with -ffp-contract=off), so the bytes match ggml's; the scale searches live in quant_kquants_search.cpp.
+// (built with -ffp-contract=off), so the bytes match ggml's; with an importance vector, the scale searches of
+// ggml's quantize_row_*_impl (llama-quantize --imatrix) instead. The searches live in quant_kquants_search.cpp.
 #include <cmath>
 #include <cstring>
 
@@ -16,6 +17,12 @@ namespace {
 using kquant::k4_pack_scale_min;
 using kquant::k4_scale_min;
 using kquant::q3_k_scale;
+
+inline float sum_of_squares(const float* x, int n) {
+  float s = 0;
+  for (int j = 0; j < n; ++j) s += x[j] * x[j];
+  return s;
+}
 
 // 2-bit fields: value j + l + 32*s (s = 0..3) of each 128-value half sits at bits 2s of qs[j/4 + l].
 inline void pack_2bit(const uint8_t* L, uint8_t* qs) {
@@ -75,6 +82,35 @@ inline void k4_search(const float* x, int nmax, float rmin, float rdelta, int ns
   }
   *d_out = fp32_to_fp16(max_scale / 63.f);
   *dmin_out = fp32_to_fp16(max_min / 63.f);
+}
+
+// The importance-weighted search of q4_K and q5_K: weights importance * sqrt(sigma^2 + x^2) with sigma^2
+// twice the super-block's mean square, a finer affine search per sub-block, then the 6-bit scales and
+// mins themselves fitted under the sub-blocks' total weights (make_qp_quants).
+inline void k4_search_weighted(const float* x, const float* importance, int nmax, uint8_t* L, uint8_t* scales_out,
+                               uint16_t* d_out, uint16_t* dmin_out) {
+  uint8_t laux[32];
+  float weights[32];
+  float sw[kQkK / 32];
+  float mins[kQkK / 32];
+  float scales[kQkK / 32];
+  uint8_t ls[kQkK / 32];
+  uint8_t lm[kQkK / 32];
+  const float sigma2 = 2 * sum_of_squares(x, kQkK) / kQkK;
+  for (int j = 0; j < kQkK / 32; ++j) {
+    float sumw = 0;
+    for (int l = 0; l < 32; ++l) {
+      weights[l] = importance[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
+      sumw += weights[l];
+    }
+    sw[j] = sumw;
+    scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], laux, -0.9f, 0.05f, 36, false);
+  }
+  const float d_block = make_qp_quants(kQkK / 32, 63, scales, ls, sw);
+  const float m_block = make_qp_quants(kQkK / 32, 63, mins, lm, sw);
+  for (int j = 0; j < kQkK / 32; ++j) k4_pack_scale_min(j, ls[j], lm[j], scales_out);
+  *d_out = fp32_to_fp16(d_block);
+  *dmin_out = fp32_to_fp16(m_block);
 }
 
 }  // namespace
@@ -196,8 +232,9 @@ void dequantize_row_q8_k(const BlockQ8_K* x, float* y, int64_t n) {
 // ---- reference quantization ------------------------------------------------------------------
 
 // q2_K: per 16 values an affine fit (weights |x|, mean absolute error), scales and mins to 4 bits against
-// their maxima, then each quant re-picked against the stored scale and min.
-void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n) {
+// their maxima, then each quant re-picked against the stored scale and min. With importance: weights
+// importance * sqrt(sigma^2 + x^2), a least-squares fit, and the 4-bit scales and mins fitted themselves.
+void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n, const float* importance) {
   uint8_t L[kQkK];
   uint8_t laux[16];
   float weights[16];
@@ -205,31 +242,50 @@ void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n) {
   float scales[kQkK / 16];
   const float q4scale = 15.f;
   for (int64_t i = 0; i < n / kQkK; ++i, x += kQkK) {
-    float max_scale = 0;
-    float max_min = 0;
-    for (int j = 0; j < kQkK / 16; ++j) {
-      for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-      scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], laux, -0.5f, 0.1f, 15, true);
-      if (scales[j] > max_scale) max_scale = scales[j];
-      if (mins[j] > max_min) max_min = mins[j];
-    }
-    if (max_scale > 0) {
-      const float iscale = q4scale / max_scale;
-      for (int j = 0; j < kQkK / 16; ++j) y[i].scales[j] = static_cast<uint8_t>(nearest_int(iscale * scales[j]));
-      y[i].d = fp32_to_fp16(max_scale / q4scale);
-    } else {
-      for (int j = 0; j < kQkK / 16; ++j) y[i].scales[j] = 0;
-      y[i].d = fp32_to_fp16(0.f);
-    }
-    if (max_min > 0) {
-      const float iscale = q4scale / max_min;
+    if (importance != nullptr) {
+      float sw[kQkK / 16];
+      uint8_t ls[kQkK / 16];
+      uint8_t lm[kQkK / 16];
+      const float sigma2 = sum_of_squares(x, kQkK) / kQkK;
+      const float* qw = importance + i * kQkK;
       for (int j = 0; j < kQkK / 16; ++j) {
-        const int l = nearest_int(iscale * mins[j]);
-        y[i].scales[j] = static_cast<uint8_t>(y[i].scales[j] | (l << 4));
+        sw[j] = 0;
+        for (int l = 0; l < 16; ++l) {
+          weights[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+          sw[j] += weights[l];
+        }
+        scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], laux, -0.9f, 0.05f, 36, false);
       }
-      y[i].dmin = fp32_to_fp16(max_min / q4scale);
+      y[i].d = fp32_to_fp16(make_qp_quants(kQkK / 16, 15, scales, ls, sw));
+      y[i].dmin = fp32_to_fp16(make_qp_quants(kQkK / 16, 15, mins, lm, sw));
+      for (int j = 0; j < kQkK / 16; ++j) y[i].scales[j] = static_cast<uint8_t>(ls[j] | (lm[j] << 4));
     } else {
-      y[i].dmin = fp32_to_fp16(0.f);
+      float max_scale = 0;
+      float max_min = 0;
+      for (int j = 0; j < kQkK / 16; ++j) {
+        for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
+        scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], laux, -0.5f, 0.1f, 15, true);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+      }
+      if (max_scale > 0) {
+        const float iscale = q4scale / max_scale;
+        for (int j = 0; j < kQkK / 16; ++j) y[i].scales[j] = static_cast<uint8_t>(nearest_int(iscale * scales[j]));
+        y[i].d = fp32_to_fp16(max_scale / q4scale);
+      } else {
+        for (int j = 0; j < kQkK / 16; ++j) y[i].scales[j] = 0;
+        y[i].d = fp32_to_fp16(0.f);
+      }
+      if (max_min > 0) {
+        const float iscale = q4scale / max_min;
+        for (int j = 0; j < kQkK / 16; ++j) {
+          const int l = nearest_int(iscale * mins[j]);
+          y[i].scales[j] = static_cast<uint8_t>(y[i].scales[j] | (l << 4));
+        }
+        y[i].dmin = fp32_to_fp16(max_min / q4scale);
+      } else {
+        y[i].dmin = fp32_to_fp16(0.f);
+      }
     }
     for (int j = 0; j < kQkK / 16; ++j) {
       const float d = fp16_to_fp32(y[i].d) * static_cast<float>(y[i].scales[j] & 0x0f);
@@ -245,39 +301,62 @@ void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n) {
   }
 }
 
+// One 6-bit q3_K scale l (0..63, stored offset by 32) into the 12 packed bytes (zeroed first).
+inline void q3_k_pack_scale(int j, int l, uint8_t* scales) {
+  if (j < 8) {
+    scales[j] = static_cast<uint8_t>(l & 0x0f);
+  } else {
+    scales[j - 8] = static_cast<uint8_t>(scales[j - 8] | ((l & 0x0f) << 4));
+  }
+  scales[j % 4 + 8] = static_cast<uint8_t>(scales[j % 4 + 8] | ((l >> 4) << (2 * (j / 4))));
+}
+
 // q3_K: per 16 values a symmetric fit refined by coordinate descent (make_q3_quants), 6-bit signed scales
-// against the scale of largest magnitude, then each quant re-picked against the stored scale.
-void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n) {
+// against the scale of largest magnitude, then each quant re-picked against the stored scale. With
+// importance: a weighted fit per 16 values and the 6-bit scales fitted under the groups' total weights.
+void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n, const float* importance) {
   int8_t L[kQkK];
   float scales[kQkK / 16];
   for (int64_t i = 0; i < n / kQkK; ++i, x += kQkK) {
-    float max_scale = 0;
-    float amax = 0;
-    for (int j = 0; j < kQkK / 16; ++j) {
-      scales[j] = make_q3_quants(16, 4, x + 16 * j, L + 16 * j);
-      const float scale = std::fabs(scales[j]);
-      if (scale > amax) {
-        amax = scale;
-        max_scale = scales[j];
-      }
-    }
     std::memset(y[i].scales, 0, sizeof y[i].scales);
-    if (max_scale != 0.0f) {
-      const float iscale = -32.f / max_scale;
+    if (importance != nullptr) {
+      float weights[16];
+      float sw[kQkK / 16];
+      int8_t ls[kQkK / 16];
+      const float sigma2 = 2 * sum_of_squares(x, kQkK) / kQkK;
+      const float* qw = importance + i * kQkK;
       for (int j = 0; j < kQkK / 16; ++j) {
-        auto l = static_cast<int8_t>(nearest_int(iscale * scales[j]));  // narrowed first, as ggml does
-        l = static_cast<int8_t>((l < -32 ? -32 : (l > 31 ? 31 : l)) + 32);
-        if (j < 8) {
-          y[i].scales[j] = static_cast<uint8_t>(l & 0x0f);
-        } else {
-          y[i].scales[j - 8] = static_cast<uint8_t>(y[i].scales[j - 8] | ((l & 0x0f) << 4));
+        sw[j] = 0;
+        for (int l = 0; l < 16; ++l) {
+          weights[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+          sw[j] += weights[l];
         }
-        l = static_cast<int8_t>(l >> 4);
-        y[i].scales[j % 4 + 8] = static_cast<uint8_t>(y[i].scales[j % 4 + 8] | (l << (2 * (j / 4))));
+        scales[j] = make_qx_quants(16, 4, x + 16 * j, L + 16 * j, weights);
       }
-      y[i].d = fp32_to_fp16(1 / iscale);
+      const float d_block = make_qx_quants(kQkK / 16, 32, scales, ls, sw);
+      for (int j = 0; j < kQkK / 16; ++j) q3_k_pack_scale(j, ls[j], y[i].scales);
+      y[i].d = fp32_to_fp16(d_block);
     } else {
-      y[i].d = fp32_to_fp16(0.f);
+      float max_scale = 0;
+      float amax = 0;
+      for (int j = 0; j < kQkK / 16; ++j) {
+        scales[j] = make_q3_quants(16, 4, x + 16 * j, L + 16 * j);
+        const float scale = std::fabs(scales[j]);
+        if (scale > amax) {
+          amax = scale;
+          max_scale = scales[j];
+        }
+      }
+      if (max_scale != 0.0f) {
+        const float iscale = -32.f / max_scale;
+        for (int j = 0; j < kQkK / 16; ++j) {
+          auto l = static_cast<int8_t>(nearest_int(iscale * scales[j]));  // narrowed first, as ggml does
+          q3_k_pack_scale(j, (l < -32 ? -32 : (l > 31 ? 31 : l)) + 32, y[i].scales);
+        }
+        y[i].d = fp32_to_fp16(1 / iscale);
+      } else {
+        y[i].d = fp32_to_fp16(0.f);
+      }
     }
     for (int j = 0; j < kQkK / 16; ++j) {
       const float d = fp16_to_fp32(y[i].d) * static_cast<float>(static_cast<int8_t>(q3_k_scale(y[i].scales, j)));
@@ -303,10 +382,14 @@ void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n) {
 }
 
 // q4_K: per 32 values a weighted affine fit, 6-bit scales and mins, quants re-picked against them.
-void quantize_row_q4_k(const float* x, BlockQ4_K* y, int64_t n) {
+void quantize_row_q4_k(const float* x, BlockQ4_K* y, int64_t n, const float* importance) {
   uint8_t L[kQkK];
   for (int64_t i = 0; i < n / kQkK; ++i, x += kQkK) {
-    k4_search(x, 15, -1.f, 0.1f, 20, L, y[i].scales, &y[i].d, &y[i].dmin);
+    if (importance != nullptr) {
+      k4_search_weighted(x, importance + i * kQkK, 15, L, y[i].scales, &y[i].d, &y[i].dmin);
+    } else {
+      k4_search(x, 15, -1.f, 0.1f, 20, L, y[i].scales, &y[i].d, &y[i].dmin);
+    }
     k4_requantize(x, y[i].d, y[i].dmin, y[i].scales, 15, L);
     uint8_t* q = y[i].qs;
     for (int j = 0; j < kQkK; j += 64, q += 32) {
@@ -316,10 +399,14 @@ void quantize_row_q4_k(const float* x, BlockQ4_K* y, int64_t n) {
 }
 
 // q5_K: as q4_K with 5-bit quants; the 5th bits go to qh (two bits per 64 values).
-void quantize_row_q5_k(const float* x, BlockQ5_K* y, int64_t n) {
+void quantize_row_q5_k(const float* x, BlockQ5_K* y, int64_t n, const float* importance) {
   uint8_t L[kQkK];
   for (int64_t i = 0; i < n / kQkK; ++i, x += kQkK) {
-    k4_search(x, 31, -0.5f, 0.1f, 15, L, y[i].scales, &y[i].d, &y[i].dmin);
+    if (importance != nullptr) {
+      k4_search_weighted(x, importance + i * kQkK, 31, L, y[i].scales, &y[i].d, &y[i].dmin);
+    } else {
+      k4_search(x, 31, -0.5f, 0.1f, 15, L, y[i].scales, &y[i].d, &y[i].dmin);
+    }
     k4_requantize(x, y[i].d, y[i].dmin, y[i].scales, 31, L);
     uint8_t* qh = y[i].qh;
     uint8_t* ql = y[i].qs;
@@ -344,16 +431,17 @@ void quantize_row_q5_k(const float* x, BlockQ5_K* y, int64_t n) {
   }
 }
 
-// q6_K: per 16 values a symmetric fit (make_qx_quants, weights x^2), 8-bit signed scales against the one
-// of largest magnitude, quants re-picked against the stored scale.
-void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n) {
+// q6_K: per 16 values a symmetric fit (make_qx_quants, weights x^2, or the importance itself), 8-bit signed
+// scales against the one of largest magnitude, quants re-picked against the stored scale.
+void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n, const float* importance) {
   int8_t L[kQkK];
   float scales[kQkK / 16];
   for (int64_t i = 0; i < n / kQkK; ++i, x += kQkK) {
     float max_scale = 0;
     float max_abs_scale = 0;
     for (int ib = 0; ib < kQkK / 16; ++ib) {
-      const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib);
+      const float* qw = importance != nullptr ? importance + i * kQkK + 16 * ib : nullptr;
+      const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, qw);
       scales[ib] = scale;
       const float abs_scale = std::fabs(scale);
       if (abs_scale > max_abs_scale) {

@@ -1,6 +1,7 @@
-// The scale searches of the K-quant reference quantizers, mirroring ggml-quants.c's make_qx_quants,
-// make_q3_quants and make_qkx2_quants operation for operation in float32 (no FMA contraction: the library
+// The scale searches of the K-quant quantizers, mirroring ggml-quants.c's make_qx_quants, make_q3_quants,
+// make_qkx2_quants and make_qp_quants operation for operation in float32 (no FMA contraction: the library
 // is built with -ffp-contract=off), so that their ties and near-ties resolve exactly as ggml's do.
+#include <algorithm>
 #include <cmath>
 
 #include "tensor/quant_kquants_search.h"
@@ -28,7 +29,7 @@ inline float signed_absmax(int n, const float* x, float* amax_out) {
 
 }  // namespace
 
-float make_qx_quants(int n, int nmax, const float* x, int8_t* L) {
+float make_qx_quants(int n, int nmax, const float* x, int8_t* L, const float* weights) {
   float amax;
   const float max = signed_absmax(n, x, &amax);
   if (amax < kGroupMaxEps) {
@@ -41,7 +42,7 @@ float make_qx_quants(int n, int nmax, const float* x, int8_t* L) {
   for (int i = 0; i < n; ++i) {
     const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
     L[i] = static_cast<int8_t>(l + nmax);
-    const float w = x[i] * x[i];
+    const float w = weights != nullptr ? weights[i] : x[i] * x[i];
     const auto fl = static_cast<float>(l);
     sumlx += w * x[i] * fl;
     suml2 += w * fl * fl;
@@ -55,7 +56,7 @@ float make_qx_quants(int n, int nmax, const float* x, int8_t* L) {
     suml2 = 0;
     for (int i = 0; i < n; ++i) {
       const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-      const float w = x[i] * x[i];
+      const float w = weights != nullptr ? weights[i] : x[i] * x[i];
       const auto fl = static_cast<float>(l);
       sumlx += w * x[i] * fl;
       suml2 += w * fl * fl;
@@ -190,6 +191,73 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
   }
   *the_min = -min;
   return scale;
+}
+
+float make_qp_quants(int n, int nmax, const float* x, uint8_t* L, const float* weights) {
+  float max = 0;
+  for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+  if (max == 0.0f) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.f;
+  }
+  const auto fnmax = static_cast<float>(nmax);
+  float iscale = fnmax / max;
+  for (int i = 0; i < n; ++i) L[i] = static_cast<uint8_t>(nearest_int(iscale * x[i]));
+  const float scale = 1 / iscale;
+  float best_mse = 0;
+  for (int i = 0; i < n; ++i) {
+    const float diff = x[i] - scale * static_cast<float>(L[i]);
+    best_mse += weights[i] * diff * diff;
+  }
+  for (int is = -4; is <= 4; ++is) {
+    if (is == 0) continue;
+    const float iscale_is = (0.1f * static_cast<float>(is) + fnmax) / max;
+    const float scale_is = 1 / iscale_is;
+    float mse = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = std::min(nmax, nearest_int(iscale_is * x[i]));
+      const float diff = x[i] - scale_is * static_cast<float>(l);
+      mse += weights[i] * diff * diff;
+    }
+    if (mse < best_mse) {
+      best_mse = mse;
+      iscale = iscale_is;
+    }
+  }
+  float sumlx = 0;
+  float suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = std::min(nmax, nearest_int(iscale * x[i]));
+    L[i] = static_cast<uint8_t>(l);
+    const auto fl = static_cast<float>(l);
+    sumlx += weights[i] * x[i] * fl;
+    suml2 += weights[i] * fl * fl;
+  }
+  for (int itry = 0; itry < 5; ++itry) {
+    int n_changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float w = weights[i];
+      const auto li = static_cast<float>(L[i]);
+      float slx = sumlx - w * x[i] * li;
+      float sl2 = suml2 - w * li * li;
+      if (slx > 0 && sl2 > 0) {
+        const int new_l = std::min(nmax, nearest_int(x[i] * sl2 / slx));
+        if (new_l != L[i]) {
+          const auto fl = static_cast<float>(new_l);
+          slx += w * x[i] * fl;
+          sl2 += w * fl * fl;
+          if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+            L[i] = static_cast<uint8_t>(new_l);
+            sumlx = slx;
+            suml2 = sl2;
+            ++n_changed;
+          }
+        }
+      }
+    }
+    if (n_changed == 0) break;
+  }
+  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
 }  // namespace owl

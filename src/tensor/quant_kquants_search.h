@@ -1,6 +1,7 @@
-// The scale searches shared by the K-quant reference quantizers (quant_kquants.cpp): ggml's nearest_int,
-// make_qx_quants (rmse_type 1, no importance weights), make_q3_quants (do_rmse) and make_qkx2_quants.
-// Internal to src/tensor; each mirrors the ggml-quants.c function of the same name operation for operation.
+// The scale searches shared by the K-quant reference quantizers (quant_kquants.cpp) and the
+// importance-weighted ones (quant_weighted.cpp): ggml's nearest_int, make_qx_quants (rmse_type 1),
+// make_q3_quants (do_rmse), make_qkx2_quants and make_qp_quants. Internal to src/tensor; each mirrors the
+// ggml-quants.c function of the same name operation for operation.
 #pragma once
 
 #include <bit>
@@ -18,16 +19,22 @@ inline int nearest_int(float fval) {
   return (i & 0x007fffff) - 0x00400000;
 }
 
-// Symmetric levels L[i] in [0, 2*nmax) for x ~ scale*(L - nmax), weights x^2; tries 18 scales around
-// nmax/max and keeps the best weighted least-squares fit. Returns the scale (0 for an all-zero group).
-float make_qx_quants(int n, int nmax, const float* x, int8_t* L);
+// Symmetric levels L[i] in [0, 2*nmax) for x ~ scale*(L - nmax) under the given weights (null: x^2);
+// tries 18 scales around nmax/max and keeps the best weighted least-squares fit. Returns the scale (0 for
+// an all-zero group).
+float make_qx_quants(int n, int nmax, const float* x, int8_t* L, const float* weights = nullptr);
 
 // Symmetric levels L[i] in [0, 2*nmax), weights x^2, refined by up to 5 rounds of coordinate descent.
 float make_q3_quants(int n, int nmax, const float* x, int8_t* L);
 
 // Affine levels L[i] in [0, nmax] for x ~ scale*L - the_min (the_min >= 0) under the given weights:
 // nstep+1 candidate scales, each refit by weighted least squares; error |diff| when use_mad, else diff^2.
+// (ggml's make_qkx3_quants with weights is this same computation.)
 float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min,
                        uint8_t* Laux, float rmin, float rdelta, int nstep, bool use_mad);
+
+// Non-negative levels L[i] in [0, nmax] for x ~ scale*L (x >= 0: a super-block's sub-block scales or mins),
+// under the given weights: 9 scales around nmax/max, then up to 5 rounds of coordinate descent.
+float make_qp_quants(int n, int nmax, const float* x, uint8_t* L, const float* weights);
 
 }  // namespace owl

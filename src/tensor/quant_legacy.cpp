@@ -1,6 +1,7 @@
 // Scalar reference (de)quantization of f16, bf16 and the 32-value block types q4_0, q4_1, q5_0, q5_1, q8_0.
 // Mirrors ggml's quantize_row_*_ref / dequantize_row_* (ggml-quants.c) rounding rule for rounding rule;
-// ../shared/fixtures/quant-goldens pins the bytes. Built with -ffp-contract=off: every operation rounds to float32.
+// ../shared/fixtures/quant-goldens pins the bytes. With an importance vector, the 4- and 5-bit types run
+// ggml's importance-weighted searches instead (quantize_row_*_impl, llama-quantize --imatrix). Built with -ffp-contract=off: every operation rounds to float32.
 #include <algorithm>
 #include <cfloat>
 #include <climits>
@@ -9,6 +10,7 @@
 
 #include "base/fp16.h"
 #include "tensor/blocks.h"
+#include "tensor/quant_kquants_search.h"
 
 namespace owl {
 
@@ -51,6 +53,74 @@ inline uint32_t load_qh(const uint8_t* qh) {
   uint32_t v;
   std::memcpy(&v, qh, sizeof v);
   return v;
+}
+
+// Importance-weighted searches run per 32-value block under weights importance * sqrt(sigma^2 + x^2),
+// sigma^2 the mean square of the whole row.
+class BlockWeights {
+ public:
+  BlockWeights(const float* x, const float* importance, int64_t n) : importance_(importance) {
+    float sum_x2 = 0;
+    for (int64_t j = 0; j < n; ++j) sum_x2 += x[j] * x[j];
+    sigma2_ = sum_x2 / static_cast<float>(n);
+  }
+  const float* of_block(const float* xb, int64_t ib) {
+    for (int j = 0; j < kQk; ++j) w_[j] = importance_[ib * kQk + j] * std::sqrt(sigma2_ + xb[j] * xb[j]);
+    return w_;
+  }
+
+ private:
+  const float* importance_;
+  float sigma2_;
+  float w_[kQk];
+};
+
+// Levels 0..15 (or 0..31, the fifth bits to qh) of one block, value j and j + 16 sharing byte j.
+template <typename Level>
+inline void pack_nibbles(const Level* L, uint8_t* qs, uint8_t* qh) {
+  uint32_t high = 0;
+  for (int j = 0; j < kQk / 2; ++j) {
+    const auto l0 = static_cast<uint32_t>(L[j]);
+    const auto l1 = static_cast<uint32_t>(L[j + kQk / 2]);
+    qs[j] = static_cast<uint8_t>((l0 & 0x0f) | (l1 & 0x0f) << 4);
+    high |= ((l0 >> 4) & 1u) << j | ((l1 >> 4) & 1u) << (j + kQk / 2);
+  }
+  if (qh != nullptr) std::memcpy(qh, &high, sizeof high);
+}
+
+// q4_0 / q5_0 with importance: a weighted symmetric fit with levels -nmax..nmax-1.
+template <typename Block>
+void quantize_symmetric_weighted(const float* x, Block* y, int64_t n, const float* importance, int nmax) {
+  BlockWeights weights(x, importance, n);
+  int8_t L[kQk];
+  for (int64_t i = 0; i < n / kQk; ++i) {
+    const float* xb = x + i * kQk;
+    y[i].d = fp32_to_fp16(make_qx_quants(kQk, nmax, xb, L, weights.of_block(xb, i)));
+    if constexpr (requires { y[i].qh; }) {
+      pack_nibbles(L, y[i].qs, y[i].qh);
+    } else {
+      pack_nibbles(L, y[i].qs, nullptr);
+    }
+  }
+}
+
+// q4_1 / q5_1 with importance: a weighted affine fit with levels 0..nmax.
+template <typename Block>
+void quantize_affine_weighted(const float* x, Block* y, int64_t n, const float* importance, int nmax) {
+  BlockWeights weights(x, importance, n);
+  uint8_t L[kQk];
+  uint8_t laux[kQk];
+  for (int64_t i = 0; i < n / kQk; ++i) {
+    const float* xb = x + i * kQk;
+    float min;
+    y[i].d = fp32_to_fp16(make_qkx2_quants(kQk, nmax, xb, weights.of_block(xb, i), L, &min, laux, -0.9f, 0.05f, 36, false));
+    y[i].m = fp32_to_fp16(-min);
+    if constexpr (requires { y[i].qh; }) {
+      pack_nibbles(L, y[i].qs, y[i].qh);
+    } else {
+      pack_nibbles(L, y[i].qs, nullptr);
+    }
+  }
 }
 
 }  // namespace
@@ -144,7 +214,8 @@ void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int64_t n) {
 // the same, and the goldens depend on it).
 
 // q4_0: d = max / -8 with max the signed value of largest magnitude; q = min(15, (int8)(x/d + 8.5)).
-void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t n) {
+void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t n, const float* importance) {
+  if (importance != nullptr) return quantize_symmetric_weighted(x, y, n, importance, 8);
   for (int64_t i = 0; i < n / kQk; ++i, x += kQk) {
     const float max = signed_absmax(x, kQk);
     const float d = max / -8.0f;
@@ -161,7 +232,8 @@ void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t n) {
 }
 
 // q4_1: d = (max - min) / 15, m = min; q = min(15, (int8)((x - min)/d + 0.5)).
-void quantize_row_q4_1(const float* x, BlockQ4_1* y, int64_t n) {
+void quantize_row_q4_1(const float* x, BlockQ4_1* y, int64_t n, const float* importance) {
+  if (importance != nullptr) return quantize_affine_weighted(x, y, n, importance, 15);
   for (int64_t i = 0; i < n / kQk; ++i, x += kQk) {
     float min;
     float max;
@@ -181,7 +253,8 @@ void quantize_row_q4_1(const float* x, BlockQ4_1* y, int64_t n) {
 }
 
 // q5_0: d = max / -16; q = min(31, (int8)(x/d + 16.5)).
-void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t n) {
+void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t n, const float* importance) {
+  if (importance != nullptr) return quantize_symmetric_weighted(x, y, n, importance, 16);
   for (int64_t i = 0; i < n / kQk; ++i, x += kQk) {
     const float max = signed_absmax(x, kQk);
     const float d = max / -16.0f;
@@ -202,7 +275,8 @@ void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t n) {
 }
 
 // q5_1: d = (max - min) / 31, m = min; q = (uint8)((x - min)/d + 0.5), no clamp (as in ggml).
-void quantize_row_q5_1(const float* x, BlockQ5_1* y, int64_t n) {
+void quantize_row_q5_1(const float* x, BlockQ5_1* y, int64_t n, const float* importance) {
+  if (importance != nullptr) return quantize_affine_weighted(x, y, n, importance, 31);
   for (int64_t i = 0; i < n / kQk; ++i, x += kQk) {
     float min;
     float max;

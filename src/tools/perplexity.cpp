@@ -53,7 +53,9 @@ class ChunkEvaluator {
  public:
   ChunkEvaluator(const Model& model, const PerplexityOptions& o, ThreadPool& pool)
       : decoder_(model, pool), cache_(model.spec(), o.n_ctx, o.kv_type), n_batch_(o.n_batch),
-        n_vocab_(model.spec().n_vocab), first_(o.n_ctx / 2) {}
+        n_vocab_(model.spec().n_vocab), first_(o.n_ctx / 2) {
+    if (o.observer) decoder_.set_observer(o.observer);
+  }
 
   // Rows first .. n_ctx-2 of the chunk's logits: row r predicts chunk token first + r + 1.
   const std::vector<float>& scored_logits(std::span<const int32_t> chunk) {

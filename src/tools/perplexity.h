@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "models/decoder.h"
 #include "models/model.h"
 #include "tensor/dtype.h"
 
@@ -29,6 +30,7 @@ struct PerplexityOptions {
   int64_t n_batch = 512;   // tokens per evaluation (the numbers do not depend on it)
   DType kv_type = DType::f16;
   int32_t bos = -1;  // put in front of every chunk when >= 0
+  ActivationObserver observer;  // sees every evaluation's activations (owl imatrix), when set
 };
 
 struct MeanWithError {

@@ -10,6 +10,7 @@
 #include "formats/gguf.h"
 #include "models/hf_import.h"
 #include "models/model_source.h"
+#include "tensor/quant.h"
 #include "tools/tensor_convert.h"
 
 namespace owl {
@@ -36,6 +37,8 @@ QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, cons
   if (o.preset) preset.emplace(in, *o.preset);
   // Each tensor's type, and whether it fell back from the one asked for; decided before any work.
   std::vector<std::pair<DType, bool>> types;
+  std::vector<std::vector<float>> importance(in.tensors().size());
+  size_t n_importance = 0;
   for (const TensorInfo& t : in.tensors()) {
     if (preset) {
       const TensorTypes::Choice c = preset->choose(t);
@@ -49,6 +52,25 @@ QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, cons
       fail("{}: {} is already {}; quantizing it to {} loses precision twice (--allow-requantize to do it anyway)",
            in.path(), t.name, dtype_name(t.type), dtype_name(to));
     }
+    if (o.imatrix != nullptr && to != t.type && has_importance_search(to)) {
+      std::vector<float> v = o.imatrix->importance(t.name);
+      if (!v.empty() && static_cast<int64_t>(v.size()) != t.cols()) {
+        fail("{}: its entry for {} has {} values, the tensor has {} columns (an importance matrix of another model?)",
+             o.imatrix_file, t.name, v.size(), t.cols());
+      }
+      n_importance += v.empty() ? 0 : 1;
+      importance[types.size() - 1] = std::move(v);
+    }
+  }
+  if (o.imatrix != nullptr) {
+    if (n_importance == 0) {
+      fail("{}: none of its {} entries names a tensor of {} quantized to a type that uses one", o.imatrix_file,
+           o.imatrix->entries.size(), in.path());
+    }
+    w.set("quantize.imatrix.file", {o.imatrix_file});
+    if (!o.imatrix->datasets.empty()) w.set("quantize.imatrix.dataset", {o.imatrix->datasets.front()});
+    w.set("quantize.imatrix.entries_count", {static_cast<int32_t>(o.imatrix->entries.size())});
+    if (o.imatrix->chunk_count > 0) w.set("quantize.imatrix.chunks_count", {static_cast<int32_t>(o.imatrix->chunk_count)});
   }
   if (o.type || o.preset) {
     const int32_t ft = o.preset ? o.preset->preset.file_type : gguf_file_type(*o.type);
@@ -71,14 +93,16 @@ QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, cons
     const TensorInfo& t = in.tensors()[i];
     const auto [type, fell_back] = types[i];
     if (fell_back) ++report.n_fallback;
+    const float* weights = importance[i].empty() ? nullptr : importance[i].data();
+    report.n_importance += weights != nullptr ? 1 : 0;
     // Converted while the file is written, straight from the input's mapping (rows HF ordered
     // differently go through one reordered copy) into the writer's buffer.
-    w.add_tensor(t.name, t.shape, type, gguf::Writer::Filler([&, type](uint8_t* out) {
+    w.add_tensor(t.name, t.shape, type, gguf::Writer::Filler([&, type, weights](uint8_t* out) {
       if (t.rope_halves_heads > 0) {
         const std::vector<uint8_t> reordered = gguf_row_order(t);
-        convert_rows_into(reordered.data(), t.type, type, t.rows(), t.cols(), out, pool);
+        convert_rows_into(reordered.data(), t.type, type, t.rows(), t.cols(), out, pool, weights);
       } else {
-        convert_rows_into(t.data, t.type, type, t.rows(), t.cols(), out, pool);
+        convert_rows_into(t.data, t.type, type, t.rows(), t.cols(), out, pool, weights);
       }
       read += t.n_bytes;
       if (o.progress) o.progress(++done, total, t.name, type, read, total_bytes);

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "formats/imatrix_file.h"
 #include "tensor/dtype.h"
 #include "tools/quant_mix.h"
 
@@ -24,6 +25,11 @@ struct QuantizeOptions {
   // false: owl::Error, before anything is written, when a matrix that is already quantized would be
   // quantized to another type (each round loses precision; llama-quantize's --allow-requantize).
   bool allow_requantize = true;
+  // Importance-weighted quantization (llama-quantize --imatrix): every tensor with an entry (of its
+  // column count; another count is an error) that gets a type with a weighted search uses it; the file
+  // and its datasets are named in the output's quantize.imatrix.* metadata.
+  const Imatrix* imatrix = nullptr;
+  std::string imatrix_file;
   int n_threads = 0;
   // Called after each tensor with (tensors done, total, the tensor's name, the type it got, bytes
   // read so far, bytes to read in all).
@@ -35,6 +41,7 @@ struct QuantizeReport {
   size_t n_fallback = 0;  // matrices whose rows do not fit the type's blocks: stored in one that fits
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
+  size_t n_importance = 0;  // tensors quantized under the importance matrix
 };
 
 QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, const QuantizeOptions& options);

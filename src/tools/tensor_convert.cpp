@@ -24,7 +24,7 @@ std::vector<uint8_t> convert_rows(const void* src, DType src_type, DType dst_typ
 }
 
 void convert_rows_into(const void* src, DType src_type, DType dst_type, int64_t rows, int64_t cols, uint8_t* dst,
-                       ThreadPool& pool) {
+                       ThreadPool& pool, const float* importance) {
   const size_t src_row = row_bytes(src_type, cols);
   const size_t dst_row = row_bytes(dst_type, cols);
   const auto* in = static_cast<const uint8_t*>(src);
@@ -38,7 +38,9 @@ void convert_rows_into(const void* src, DType src_type, DType dst_type, int64_t 
   }
   const kernels::KernelTable& kt = kernels::active();
   const kernels::DequantizeFn dequantize = kt.dequantize[static_cast<int>(src_type)];
-  const kernels::QuantizeFn quantize = kt.quantize[static_cast<int>(dst_type)];
+  // The importance-weighted searches have no SIMD versions: the reference quantizes then.
+  const bool weighted = importance != nullptr && has_importance_search(dst_type);
+  const kernels::QuantizeFn quantize = weighted ? nullptr : kt.quantize[static_cast<int>(dst_type)];
   pool.parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
     std::vector<float> buf(static_cast<size_t>(cols));
     for (int64_t r = r0; r < r1; ++r) {
@@ -58,6 +60,8 @@ void convert_rows_into(const void* src, DType src_type, DType dst_type, int64_t 
       }
       if (dst_type == DType::f32) {
         std::memcpy(d, row, dst_row);
+      } else if (weighted) {
+        quantize_row_weighted(dst_type, row, d, cols, importance);
       } else if (quantize != nullptr) {
         quantize(row, d, cols);
       } else {

@@ -18,9 +18,10 @@ DType storage_type(DType target, const std::vector<int64_t>& shape);
 // float32 with the kernel table's block conversions (bit-identical to tensor/quant.h's).
 std::vector<uint8_t> convert_rows(const void* src, DType src_type, DType dst_type, int64_t rows, int64_t cols,
                                   ThreadPool& pool);
-// The same into dst (rows x row_bytes(dst_type, cols) bytes).
+// The same into dst (rows x row_bytes(dst_type, cols) bytes). With importance (cols values), types that
+// have an importance-weighted search use it (tensor/quant.h, quantize_row_weighted).
 void convert_rows_into(const void* src, DType src_type, DType dst_type, int64_t rows, int64_t cols, uint8_t* dst,
-                       ThreadPool& pool);
+                       ThreadPool& pool, const float* importance = nullptr);
 
 // llama.cpp's general.file_type code for a model whose matrices are mostly `type`; -1 if none.
 int32_t gguf_file_type(DType type);

@@ -334,7 +334,7 @@ FitReport predict_fit(const ModelFile& f, const FitParams& p, const FitEnvironme
   if (h.n_ctx_train > 0 && r.n_ctx > h.n_ctx_train) {
     r.notes.push_back(fmt::format("context {} is beyond the training context {}", r.n_ctx, h.n_ctx_train));
   }
-  r.notes.push_back("no GPU backend: all memory is host memory");
+  r.notes.emplace_back("no GPU backend: all memory is host memory");
   return r;
 }
 
