@@ -25,7 +25,7 @@ std::string version() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_command(int argc, char** argv) {
   CLI::App app{"owl: run, inspect and convert open-weight language models", "owl"};
   app.require_subcommand(1);
   // A repeated option: the last one wins, as in most tools (list options such as --stop keep all).
@@ -93,4 +93,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run_command(argc, argv);
+  } catch (const std::exception& e) {  // building the parser itself failed
+    std::fprintf(stderr, "owl: error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "owl: error: an unknown exception\n");
+  }
+  return 1;
 }

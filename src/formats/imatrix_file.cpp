@@ -204,8 +204,9 @@ std::vector<float> Imatrix::importance(const std::string& name) const {
   const auto it = entries.find(name);
   if (it == entries.end()) return {};
   const ImatrixEntry& e = it->second;
+  const auto n_cols = static_cast<size_t>(e.n_cols());
+  if (n_cols == 0) return {};
   std::vector<float> v(e.sums2.size());
-  const size_t n_cols = static_cast<size_t>(e.n_cols());
   for (size_t i = 0; i < v.size(); ++i) {
     const float count = e.counts[i / n_cols];
     v[i] = count > 0 ? e.sums2[i] / count : 1.0f;
@@ -242,6 +243,11 @@ Imatrix read_imatrix(const std::string& path) {
 
 void write_imatrix(const Imatrix& m, const std::string& path, ImatrixFormat format) {
   if (m.entries.empty()) fail("{}: no importance data to write", path);
+  for (const auto& [name, e] : m.entries) {
+    if (e.counts.empty() || e.sums2.empty() || e.sums2.size() % e.counts.size() != 0) {
+      fail("{}: entry {} has {} sums for {} counts", path, name, e.sums2.size(), e.counts.size());
+    }
+  }
   if (format == ImatrixFormat::gguf) {
     write_gguf(m, path);
   } else {

@@ -80,8 +80,8 @@ template <typename Level>
 inline void pack_nibbles(const Level* L, uint8_t* qs, uint8_t* qh) {
   uint32_t high = 0;
   for (int j = 0; j < kQk / 2; ++j) {
-    const auto l0 = static_cast<uint32_t>(L[j]);
-    const auto l1 = static_cast<uint32_t>(L[j + kQk / 2]);
+    const uint32_t l0 = static_cast<uint8_t>(L[j]);  // levels are never negative
+    const uint32_t l1 = static_cast<uint8_t>(L[j + kQk / 2]);
     qs[j] = static_cast<uint8_t>((l0 & 0x0f) | (l1 & 0x0f) << 4);
     high |= ((l0 >> 4) & 1u) << j | ((l1 >> 4) & 1u) << (j + kQk / 2);
   }

@@ -91,7 +91,8 @@ QuantizeReport write_gguf(const ModelFile& in, const std::string& out_path, cons
   uint64_t read = 0;
   for (size_t i = 0; i < in.tensors().size(); ++i) {
     const TensorInfo& t = in.tensors()[i];
-    const auto [type, fell_back] = types[i];
+    const DType type = types[i].first;
+    const bool fell_back = types[i].second;
     if (fell_back) ++report.n_fallback;
     const float* weights = importance[i].empty() ? nullptr : importance[i].data();
     report.n_importance += weights != nullptr ? 1 : 0;

@@ -130,9 +130,12 @@ TEST_F(CliStories, DumpActivationsWritesEveryNamedIntermediate) {
   const Result r = owl_cmd("logits " + model_.string() + " --tokens 1,410,469 --all --dump-activations " + dir.string());
   ASSERT_EQ(r.status, 0) << r.err;
   const auto index = nlohmann::json::parse(read_file(dir / "index.json"));
-  EXPECT_EQ(index.size(), 2u + 5u * 6u + 1u);  // inp_embd, result_norm, result_output + 6 per layer
+  EXPECT_EQ(index.size(), 2u + 5u * 8u + 1u);  // inp_embd, result_norm, result_output + 8 per layer
   const std::string attn = read_file(dir / "attn_norm.4.f32");
   EXPECT_EQ(attn.size(), 3u * 64u * sizeof(float));
+  // The inputs of the attention output and FFN down projections (what owl imatrix sums).
+  EXPECT_EQ(read_file(dir / "kqv_out.4.f32").size(), 3u * 64u * sizeof(float));
+  EXPECT_EQ(read_file(dir / "ffn_gate_par.4.f32").size(), 3u * 172u * sizeof(float));
   // result_output holds exactly the logits printed.
   const std::string raw = read_file(dir / "result_output.f32");
   std::vector<float> dumped(raw.size() / sizeof(float));
