@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "base/error.h"
 #include "grammar/grammar.h"
+#include "store/model_store.h"
 #include "grammar/json_schema.h"
 #include "models/kv_cache.h"
 #include "tools/check/check.h"
@@ -25,12 +27,19 @@ std::string ModelArg::path() const {
     fail("the model is given twice ('{}' and '{}')", flag, positional);
   }
   if (flag.empty() && positional.empty()) fail("no model given: use -m MODEL.gguf");
-  return flag.empty() ? positional : flag;
+  const std::string& given = flag.empty() ? positional : flag;
+  // A path that exists is a path; otherwise a name spelled as one is looked up in the store.
+  std::error_code ec;
+  if (std::filesystem::exists(given, ec) || !store::looks_like_model_name(given)) return given;
+  const store::ModelName name = store::parse_model_name(given);
+  const std::optional<std::filesystem::path> stored = store::ModelStore::open_default().model_path(name);
+  if (!stored) fail("{}: no such file, and no model of that name in the store (owl pull {})", given, given);
+  return stored->string();
 }
 
 void add_model_option(CLI::App& cmd, ModelArg& arg) {
-  cmd.add_option("-m,--model", arg.flag, "Model: a GGUF file, or a Hugging Face or MLX directory");
-  cmd.add_option("model", arg.positional, "Model (GGUF file, HF or MLX directory), instead of -m");
+  cmd.add_option("-m,--model", arg.flag, "Model: a GGUF file, a Hugging Face or MLX directory, or a stored name");
+  cmd.add_option("model", arg.positional, "Model (GGUF file, HF or MLX directory, stored name), instead of -m");
 }
 
 void add_lora_options(CLI::App& cmd, LoraArgs& args) {

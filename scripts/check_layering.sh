@@ -19,8 +19,9 @@ declare -A allowed=(
   [chat]="chat base formats"
   [models]="models ops kernels formats tokenizer tensor base"
   [engine]="engine owl models ops kernels formats tensor tokenizer sampling grammar chat base"
-  [server]="server engine tools models formats tensor tokenizer sampling grammar chat base"
+  [server]="server engine tools store models formats tensor tokenizer sampling grammar chat base"
   [tools]="tools formats models ops kernels tensor tokenizer base"
+  [store]="store base"
   [train]="train models ops kernels formats tokenizer tensor chat base"
 )
 

@@ -1,0 +1,76 @@
+// The store's own commands: owl list (name, id, size, modified; --json), owl rm NAME..., owl cp SRC DST
+// (store/model_store.h). Every other command takes a stored name where it takes a model path.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/human_units.h"
+#include "commands.h"
+#include "store/model_store.h"
+
+namespace owl::app {
+
+namespace {
+
+std::string age(std::filesystem::file_time_type t) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::filesystem::file_time_type::clock::now() - t).count();
+  if (s < 60) return "just now";
+  if (s < 3600) return std::to_string(s / 60) + " minutes ago";
+  if (s < 86400) return std::to_string(s / 3600) + " hours ago";
+  return std::to_string(s / 86400) + " days ago";
+}
+
+void list(bool as_json) {
+  const std::vector<store::ListEntry> entries = store::ModelStore::open_default().list();
+  if (as_json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const store::ListEntry& e : entries) {
+      const auto since = std::chrono::duration_cast<std::chrono::seconds>(
+          std::filesystem::file_time_type::clock::now() - e.modified).count();
+      out.push_back({{"name", e.name.str()}, {"id", e.id}, {"size", e.size}, {"modified_seconds_ago", since},
+                     {"source", e.name.hugging_face ? "huggingface" : "registry"}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("%-48s %-14s %-10s %s\n", "NAME", "ID", "SIZE", "MODIFIED");
+  for (const store::ListEntry& e : entries) {
+    std::printf("%-48s %-14s %-10s %s\n", e.name.str().c_str(), e.id.c_str(), human_bytes(e.size).c_str(), age(e.modified).c_str());
+  }
+}
+
+}  // namespace
+
+void add_store_commands(CLI::App& app) {
+  auto as_json = std::make_shared<bool>(false);
+  CLI::App* ls = app.add_subcommand("list", "Models in the store ($OWL_HOME)");
+  ls->alias("ls");
+  ls->add_flag("--json", *as_json, "One JSON array on stdout");
+  ls->callback([as_json] { list(*as_json); });
+
+  auto names = std::make_shared<std::vector<std::string>>();
+  CLI::App* rm = app.add_subcommand("rm", "Remove models from the store (blobs another name uses stay)");
+  rm->add_option("names", *names, "Model names")->required();
+  rm->callback([names] {
+    store::ModelStore s = store::ModelStore::open_default();
+    for (const std::string& n : *names) {
+      s.remove(store::parse_model_name(n));
+      std::fprintf(stderr, "deleted '%s'\n", n.c_str());
+    }
+  });
+
+  auto pair = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* cp = app.add_subcommand("cp", "Copy a stored model to another name (the files are shared)");
+  cp->add_option("source", pair->first, "Stored model")->required();
+  cp->add_option("destination", pair->second, "New name")->required();
+  cp->callback([pair] {
+    store::ModelStore s = store::ModelStore::open_default();
+    s.copy(store::parse_model_name(pair->first), store::parse_model_name(pair->second));
+    std::fprintf(stderr, "copied '%s' to '%s'\n", pair->first.c_str(), pair->second.c_str());
+  });
+}
+
+}  // namespace owl::app
