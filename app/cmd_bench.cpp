@@ -116,7 +116,8 @@ class BandwidthProbe {
         }
       });
       const double dt = now_seconds() - t0;
-      rates_.push_back(static_cast<double>(n_ / parts * parts) * sizeof(float) / dt / 1e9);
+      const int64_t read = n_ / parts * parts;  // whole parts only
+      rates_.push_back(static_cast<double>(read) * sizeof(float) / dt / 1e9);
       if (sink[0] == 12345.0f) std::fputs("", stderr);  // keeps the reads
     }
   }

@@ -138,6 +138,7 @@ Json run_level(const BenchServeArgs& a, const std::string& host, int port, int c
   int next = 0;
   const auto t0 = Clock::now();
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(concurrency));
   for (int w = 0; w < concurrency; ++w) {
     workers.emplace_back([&] {
       for (;;) {

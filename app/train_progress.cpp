@@ -1,6 +1,8 @@
 // Training progress lines (app/train_progress.h).
 #include "train_progress.h"
 
+#include <cmath>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,7 +12,7 @@
 namespace owl::app {
 
 std::string duration(double s) {
-  const auto t = static_cast<long long>(s + 0.5);
+  const long long t = std::llround(s);
   return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, t / 60 % 60) : fmt::format("{}m{:02}s", t / 60, t % 60);
 }
 

@@ -69,7 +69,8 @@ Tests make_tests() {
     if (!v.is_number() || !n.is_number()) throw_type("divisibleby needs numbers");
     if (n.as_double() == 0) throw_type("integer division or modulo by zero");
     if (v.is_float() || n.is_float()) return std::fmod(v.as_double(), n.as_double()) == 0;
-    return v.as_int() % n.as_int() == 0;
+    const int64_t d = n.as_int();
+    return d == -1 || d == 1 || (d != 0 && v.as_int() % d == 0);  // (INT64_MIN % -1 overflows)
   };
   t["even"] = [](Evaluator&, const Value& v, CallArgs&) {
     if (!v.is_int() && !v.is_bool()) throw_type("even needs an integer");

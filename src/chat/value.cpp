@@ -254,7 +254,8 @@ std::string format_float(double v) {
   } else if (exp + 1 >= n) {
     out += digits + std::string(static_cast<size_t>(exp + 1 - n), '0') + ".0";
   } else {
-    out += digits.substr(0, static_cast<size_t>(exp + 1)) + "." + digits.substr(static_cast<size_t>(exp + 1));
+    const size_t point = static_cast<size_t>(exp) + 1;
+    out += digits.substr(0, point) + "." + digits.substr(point);
   }
   return out;
 }

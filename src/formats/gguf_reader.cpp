@@ -23,8 +23,7 @@ uint64_t min_value_bytes(ValueType t) {
     case ValueType::u8: case ValueType::i8: case ValueType::boolean: return 1;
     case ValueType::u16: case ValueType::i16: return 2;
     case ValueType::u32: case ValueType::i32: case ValueType::f32: return 4;
-    case ValueType::u64: case ValueType::i64: case ValueType::f64: return 8;
-    case ValueType::string: return 8;      // the length
+    case ValueType::u64: case ValueType::i64: case ValueType::f64: case ValueType::string: return 8;  // (string: its length)
     case ValueType::array: return 4 + 8;   // element type and length
   }
   return 1;

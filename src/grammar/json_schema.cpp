@@ -58,7 +58,7 @@ class SchemaConverter {
   std::string run() {
     const std::string body = visit(root_, "#", root_rule_);
     std::string out = root_rule_ + " ::= " + body + "\n";
-    for (const auto& [name, rule] : rules_) out += name + " ::= " + rule + "\n";
+    for (const auto& [name, rule] : rules_) out.append(name).append(" ::= ").append(rule).append("\n");
     return out;
   }
 
@@ -79,7 +79,7 @@ class SchemaConverter {
     return base.contains(n);
   }
   std::string add_rule(const std::string& hint, const std::string& body) {
-    const std::string name = new_rule_name(hint);
+    std::string name = new_rule_name(hint);
     rules_[name] = body;
     return name;
   }
@@ -110,10 +110,11 @@ class SchemaConverter {
   // The schema without its annotations and without the listed keywords: what remains to combine.
   static json constraints_except(const json& s, std::initializer_list<const char*> drop) {
     json out = json::object();
-    for (const auto& [k, v] : s.items()) {
+    for (auto it = s.begin(); it != s.end(); ++it) {
+      const std::string& k = it.key();
       if (kAnnotations.contains(k)) continue;
-      if (std::find_if(drop.begin(), drop.end(), [&](const char* d) { return k == d; }) != drop.end()) continue;
-      out[k] = v;
+      if (std::find_if(drop.begin(), drop.end(), [&k](const char* d) { return k == d; }) != drop.end()) continue;
+      out[k] = it.value();
     }
     return out;
   }
@@ -198,7 +199,7 @@ class SchemaConverter {
       const json rest = constraints_except(s, {"$ref"});
       if (!rest.empty()) return visit(merge(resolve(ref, ptr), rest, ptr), ptr, name);
       if (const auto it = refs_.find(ref); it != refs_.end()) return it->second;
-      const std::string rule = new_rule_name(root_rule_ + "-def-" + ref.substr(ref.rfind('/') + 1));
+      std::string rule = new_rule_name(root_rule_ + "-def-" + ref.substr(ref.rfind('/') + 1));
       refs_[ref] = rule;  // before visiting: a recursive reference finds it
       rules_[rule] = visit(resolve(ref, ptr), ref, rule);
       return rule;
@@ -357,7 +358,7 @@ class SchemaConverter {
     if (integer) {
       const int64_t a = lo.inclusive ? lo.value : lo.value + 1;
       const int64_t b = hi.inclusive ? hi.value : hi.value - 1;
-      const std::string r = lo.set && hi.set && a > b ? std::string()
+      std::string r = lo.set && hi.set && a > b ? std::string()
                                                       : integer_range_gbnf(lo.set ? std::optional<int64_t>(a) : std::nullopt,
                                                                            hi.set ? std::optional<int64_t>(b) : std::nullopt);
       if (r.empty()) error(ptr, "no whole number is within the bounds");
@@ -408,7 +409,7 @@ class SchemaConverter {
         alts.push_back(gbnf_literal(std::string(1, c)) + " " + node_rules[child]);
         others += c == ']' || c == '-' || c == '^' ? std::string("\\") + c : std::string(1, c);
       }
-      alts.push_back(others + "] " + free);
+      alts.push_back(others.append("] ").append(free));
       if (!trie[i].terminal) alts.push_back("\"\"");
       rules_[node_rules[i]] = alternatives(alts);
     }
@@ -432,7 +433,7 @@ class SchemaConverter {
       const std::string v = visit(additional, ptr + "/additionalProperties", name + "-additional");
       extra = key_not_in(names, name, ptr) + " ws \":\" ws " + v;
     }
-    const std::string object_name = new_rule_name(name);
+    std::string object_name = new_rule_name(name);
     // rest-i: the members from the i-th listed property on, after at least one member (commas first);
     // first-i: the same when no member came yet.
     const size_t n = names.size();

@@ -30,7 +30,8 @@ ModelSpec gemma2_spec(const ModelFile& f) {
   if (auto q = f.find_float(a + ".attention.query_pre_attn_scalar")) {
     s.attn_scale = static_cast<float>(1.0 / std::sqrt(*q));
   } else if (s.n_layer == 46) {
-    s.attn_scale = 1.0f / std::sqrt(static_cast<float>(s.n_embd / s.n_head));
+    const int64_t per_head = s.n_embd / s.n_head;  // an integer division, as llama.cpp's
+    s.attn_scale = 1.0f / std::sqrt(static_cast<float>(per_head));
   }
   const int64_t window = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window").value_or(4096));
   const int64_t period = static_cast<int64_t>(f.find_uint(a + ".attention.sliding_window_pattern").value_or(2));

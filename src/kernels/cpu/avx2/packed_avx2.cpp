@@ -44,9 +44,9 @@ inline __m256i decode_step(const uint8_t* unit, int h) {
   if constexpr (F.vbits == 8) {
     return _mm256_loadu_si256(v + 2 * S);
   } else if constexpr (F.vbits <= 3) {
-    constexpr int i = S % 4;
+    constexpr int kPair = S % 4;  // which 2-bit field of the byte
     const __m256i lo =
-        _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256(v + 2 * (S / 4)), 2 * i), _mm256_set1_epi8(0x03));
+        _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256(v + 2 * (S / 4)), 2 * kPair), _mm256_set1_epi8(0x03));
     if constexpr (F.vbits == 2) return lo;
     const __m256i hp = _mm256_loadu_si256(v + 2 * 2);
     const __m256i hb = S <= 2 ? _mm256_slli_epi16(hp, 2 - S) : _mm256_srli_epi16(hp, S - 2);
@@ -63,8 +63,8 @@ inline __m256i decode_step(const uint8_t* unit, int h) {
       return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x10)));
     } else {
       const __m256i hp = _mm256_loadu_si256(v + 2 * (4 + S / 4));
-      constexpr int i = S % 4;
-      const __m256i hb = i < 3 ? _mm256_slli_epi16(hp, 4 - 2 * i) : _mm256_srli_epi16(hp, 2);
+      constexpr int kPair = S % 4;
+      const __m256i hb = kPair < 3 ? _mm256_slli_epi16(hp, 4 - 2 * kPair) : _mm256_srli_epi16(hp, 2);
       return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x30)));
     }
   }
@@ -92,17 +92,17 @@ inline __m256i dot4(__m256i w, __m256i a) {
 
 template <PackedFormat F, int NT>
 void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, int h, float* out) {
-  constexpr int G = F.group;
-  constexpr int kSteps = G / 4;
-  constexpr int kGroupsPerUnit = 32 / G;
-  constexpr int kGroupsPerSb = F.superblock / G;
+  constexpr int kGroup = F.group;
+  constexpr int kSteps = kGroup / 4;
+  constexpr int kGroupsPerUnit = 32 / kGroup;
+  constexpr int kGroupsPerSb = F.superblock / kGroup;
   constexpr size_t kSbBytes = packed_superblock_scale_bytes(F);
-  constexpr size_t unit_bytes = packed_unit_bytes(F);
-  constexpr size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
-  const int64_t ng = kp / G;
-  const float* ad = G == 16 ? a.d16 : a.d32;
-  const float* as = G == 16 ? a.s16 : a.s32;
-  const int32_t* asq = G == 16 ? a.sq16 : a.sq32;
+  constexpr size_t kUnitBytes = packed_unit_bytes(F);
+  constexpr size_t kFullChunk = packed_chunk_scale_bytes(F, kPackChunk) + kUnitBytes * (kPackChunk / 32);
+  const int64_t ng = kp / kGroup;
+  const float* ad = kGroup == 16 ? a.d16 : a.d32;
+  const float* as = kGroup == 16 ? a.s16 : a.s32;
+  const int32_t* asq = kGroup == 16 ? a.sq16 : a.sq32;
   constexpr bool kWholeOffset = packed_whole_offset(F);  // enters the integer sums, as in gemm_q16
   constexpr bool kPerBlock = F.superblock == 256;        // one activation scale per super-block, as there
   __m256 acc[NT];
@@ -114,7 +114,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
   }
   for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
     const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
-    const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
+    const uint8_t* chunk = grp + (c0 / kPackChunk) * kFullChunk;
     const uint8_t* units = chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk)
                                                            : packed_chunk_scale_bytes(F, n_values));
     for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
@@ -126,7 +126,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
         second = _mm256_xor_ps(load_f16x8(area + 32 + 16 * h), _mm256_set1_ps(-0.0f));
       }
       for (int n = 0; n < F.superblock / 32; ++n) {
-        const uint8_t* unit = units + (sbl * (F.superblock / 32) + n) * unit_bytes;
+        const uint8_t* unit = units + (sbl * (F.superblock / 32) + n) * kUnitBytes;
         for (int half = 0; half < kGroupsPerUnit; ++half) {
           const int gi = n * kGroupsPerUnit + half;
           __m256 sv;
@@ -156,8 +156,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           } else {
             decode_steps<F, 4>(unit, h, w, std::make_integer_sequence<int, kSteps>{});
           }
-          const int64_t col = c0 + sbl * F.superblock + n * 32 + half * G;
-          const int64_t gidx = col / G;
+          const int64_t col = c0 + sbl * F.superblock + n * 32 + half * kGroup;
+          const int64_t gidx = col / kGroup;
           for (int t = 0; t < NT; ++t) {
             const int64_t idx = (t0 + t) * ng + gidx;
             __m256i isum = dot4<F.vbits>(w[0], _mm256_set1_epi32(load_i32(q[t] + col)));

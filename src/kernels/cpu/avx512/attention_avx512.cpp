@@ -98,7 +98,7 @@ inline void scores_block(const float* const* qs, const float* k, int64_t stride,
 template <int NQ>
 void scores_q(const float* q, int64_t q_stride, const float* k, int64_t stride, int64_t n, int64_t d, float scale,
               float* out, int64_t out_stride) {
-  constexpr int kBlockQ = NQ == 3 ? 4 : NQ;
+  constexpr int kBlockQ = NQ == 3 ? 4 : NQ;  // NOLINT(bugprone-branch-clone): the same when NQ is 4
   constexpr int kKeys = 16 / kBlockQ;
   const float* qs[kBlockQ];
   for (int j = 0; j < kBlockQ; ++j) qs[j] = q + std::min(j, NQ - 1) * q_stride;
