@@ -261,7 +261,9 @@ ModelName pull_hugging_face(ModelStore& store, const ModelName& name, const Pull
         f.sha256 = "sha256:" + e["lfs"].at("oid").get<std::string>();
         f.size = e["lfs"].value("size", f.size);
         f.git_sha1.clear();
-        if (!is_sha256_digest(f.sha256)) fail("{}: LFS id of {} is not a sha256", http.where(tree_path), f.path);
+        if (!is_sha256_digest(f.sha256)) fail("{}: LFS id of {} is not a sha256; refused", http.where(tree_path), f.path);
+      } else if (f.git_sha1.size() != 40 || f.git_sha1.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        fail("{}: git id of {} is not a SHA-1; refused", http.where(tree_path), f.path);
       }
       all.push_back(std::move(f));
     }

@@ -1,7 +1,8 @@
 // owl pull, list, rm, cp and running by name, against FakeHub (a registry and a Hub on a loopback
 // port): a clean pull of each kind gives files whose sha256 (by sha256sum) matches, and a stored name
 // runs as the file it came from; a dropped connection is resumed with a Range request; a corrupted
-// byte is refused and nothing is stored; a manifest whose digest tries to leave the store is refused;
+// byte is refused and nothing is stored; a manifest digest or a Hub file path that tries to leave the
+// store is refused;
 // two names share one blob and rm keeps what the other name uses; model names are parsed strictly.
 #include <gtest/gtest.h>
 
@@ -128,6 +129,14 @@ TEST_F(StoreTest, ATraversalDigestIsRefused) {
       EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
     }
   }
+  // A Hub listing whose file path climbs out of the repository.
+  hub.add_repo("evil/repo", {{"../../../escaped.gguf", kModel}});
+  try {
+    owl::store::pull(store, "hf.co/evil/repo:escaped.gguf", options());
+    ADD_FAILURE() << "a climbing path was accepted";
+  } catch (const owl::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
+  }
   EXPECT_FALSE(fs::exists(home / "blobs"));
   EXPECT_TRUE(store.list().empty());
 }
@@ -154,7 +163,7 @@ TEST_F(StoreTest, HuggingFaceGgufPullPicksTheQuantization) {
   const fs::path q8 = scratch_path("owl-stories-Q8_0.gguf");
   ASSERT_EQ(run_owl("quantize " + kModel + " " + q8.string() + " --type Q8_0").status, 0);
   hub.add_repo("owl/owl-stories-GGUF", {{"owl-stories-F16.gguf", kModel}, {"owl-stories-Q8_0.gguf", q8.string()},
-                                         {"README.md", kModel.substr(0, kModel.size() - 23) + "README.md"}});
+                                         {"README.md", (fs::path(kModel).parent_path() / "README.md").string()}});
   const OwlResult pull = owl("pull hf.co/owl/owl-stories-GGUF:q8_0");
   ASSERT_EQ(pull.status, 0) << pull.err;
   EXPECT_EQ(pull.out, "hf.co/owl/owl-stories-GGUF:q8_0\n");
