@@ -102,6 +102,7 @@ std::optional<std::string_view> gguf_arch_for_hf(std::string_view hf_architectur
 
 std::vector<std::string_view> supported_architectures() {
   std::vector<std::string_view> out;
+  out.reserve(std::size(kFamilies));
   for (const Family* f : kFamilies) out.push_back(f->gguf_arch);
   return out;
 }

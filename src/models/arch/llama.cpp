@@ -77,7 +77,7 @@ nlohmann::json llama3_scaling_for(const ModelFile& f, const ModelSpec& spec, con
   for (double factor : {8.0, 32.0, 16.0, 4.0, 2.0}) {
     for (double orig : {8192.0, 4096.0, 2048.0, 16384.0, 131072.0, 1024.0, 512.0, 256.0, 128.0, 64.0}) {
       for (auto [low, high] : {std::pair{1.0, 4.0}, std::pair{1.0, 2.0}, std::pair{2.0, 4.0}}) {
-        const nlohmann::json s = {{"rope_type", "llama3"}, {"factor", factor}, {"low_freq_factor", low},
+        nlohmann::json s = {{"rope_type", "llama3"}, {"factor", factor}, {"low_freq_factor", low},
                                   {"high_freq_factor", high}, {"original_max_position_embeddings", orig}};
         const std::vector<float> got = llama3_rope_freqs(none, s, spec.n_rot, spec.layers.at(0).rope_base);
         bool same = got.size() == freqs.size();

@@ -42,9 +42,9 @@ inline __m512i decode_step(const uint8_t* unit) {
   if constexpr (F.vbits == 8) {
     return _mm512_loadu_si512(v + S);
   } else if constexpr (F.vbits <= 3) {
-    constexpr int i = S % 4;
+    constexpr int kPair = S % 4;
     const __m512i lo =
-        _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(v + S / 4), 2 * i), _mm512_set1_epi8(0x03));
+        _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(v + S / 4), 2 * kPair), _mm512_set1_epi8(0x03));
     if constexpr (F.vbits == 2) return lo;
     const __m512i h = _mm512_loadu_si512(v + 2);
     const __m512i hb = S <= 2 ? _mm512_slli_epi16(h, 2 - S) : _mm512_srli_epi16(h, S - 2);
@@ -61,8 +61,8 @@ inline __m512i decode_step(const uint8_t* unit) {
       return _mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0x10), 0xf8);  // lo | (hb & 0x10)
     } else {
       const __m512i h = _mm512_loadu_si512(v + 4 + S / 4);
-      constexpr int i = S % 4;
-      const __m512i hb = i < 3 ? _mm512_slli_epi16(h, 4 - 2 * i) : _mm512_srli_epi16(h, 2);
+      constexpr int kPair = S % 4;
+      const __m512i hb = kPair < 3 ? _mm512_slli_epi16(h, 4 - 2 * kPair) : _mm512_srli_epi16(h, 2);
       return _mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0x30), 0xf8);  // lo | (hb & 0x30)
     }
   }
@@ -116,17 +116,17 @@ struct SuperblockScales {
 // unit's chunks, col is its first value, scales are its super-block's and n its index there.
 template <PackedFormat F, typename Fn>
 [[gnu::always_inline]] inline void for_each_unit(const uint8_t* grp, int64_t k, Fn&& fn) {
-  constexpr size_t unit_bytes = packed_unit_bytes(F);
-  constexpr size_t full_chunk = packed_chunk_scale_bytes(F, kPackChunk) + unit_bytes * (kPackChunk / 32);
+  constexpr size_t kUnitBytes = packed_unit_bytes(F);
+  constexpr size_t kFullChunk = packed_chunk_scale_bytes(F, kPackChunk) + kUnitBytes * (kPackChunk / 32);
   for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
     const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
-    const uint8_t* chunk = grp + (c0 / kPackChunk) * full_chunk;
+    const uint8_t* chunk = grp + (c0 / kPackChunk) * kFullChunk;
     const uint8_t* units = chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk)
                                                            : packed_chunk_scale_bytes(F, n_values));
     for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
       const SuperblockScales<F> scales(chunk + sbl * packed_superblock_scale_bytes(F));
       for (int n = 0; n < F.superblock / 32; ++n) {
-        fn(units + (sbl * (F.superblock / 32) + n) * unit_bytes, c0 + sbl * F.superblock + n * 32, scales, n);
+        fn(units + (sbl * (F.superblock / 32) + n) * kUnitBytes, c0 + sbl * F.superblock + n * 32, scales, n);
       }
     }
   }
@@ -134,16 +134,16 @@ template <PackedFormat F, typename Fn>
 
 template <PackedFormat F, int NT>
 void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, float* out) {
-  constexpr int G = F.group;
-  constexpr int kSteps = G / 4;
-  constexpr int kGroupsPerUnit = 32 / G;
+  constexpr int kGroup = F.group;
+  constexpr int kSteps = kGroup / 4;
+  constexpr int kGroupsPerUnit = 32 / kGroup;
   constexpr bool kWholeOffset = packed_whole_offset(F);
   constexpr bool kPerBlock = F.superblock == 256;  // activations quantised per super-block: see gemm_q16
   constexpr int kUnitsPerSb = F.superblock / 32;
-  const int64_t ng = kp / G;  // activation scale groups per token
-  const float* ad = G == 16 ? a.d16 : a.d32;
-  const float* as = G == 16 ? a.s16 : a.s32;
-  const int32_t* asq = G == 16 ? a.sq16 : a.sq32;
+  const int64_t ng = kp / kGroup;  // activation scale groups per token
+  const float* ad = kGroup == 16 ? a.d16 : a.d32;
+  const float* as = kGroup == 16 ? a.s16 : a.s32;
+  const int32_t* asq = kGroup == 16 ? a.sq16 : a.sq32;
   __m512 acc[NT];
   __m512 blk[NT];  // kPerBlock: the super-block's sums before the activation scale
   const int8_t* q[NT];
@@ -170,8 +170,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
           } else {
             decode_steps<F, 4>(unit, w, std::make_integer_sequence<int, kSteps>{});
           }
-          const int64_t col = col0 + half * G;  // first value of the group
-          const int64_t gidx = col / G;
+          const int64_t col = col0 + half * kGroup;  // first value of the group
+          const int64_t gidx = col / kGroup;
           for (int t = 0; t < NT; ++t) {
             const int64_t idx = (t0 + t) * ng + gidx;
             // A whole offset enters the integer sum (see unpack_offset); a float one is mv's FMA below.
@@ -207,8 +207,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
 // for every token beats decoding them per tile of tokens.
 template <PackedFormat F>
 void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, float* s_il, float* m_il) {
-  constexpr int G = F.group;
-  constexpr int kGroupsPerUnit = 32 / G;
+  constexpr int kGroup = F.group;
+  constexpr int kGroupsPerUnit = 32 / kGroup;
   for_each_unit<F>(grp, k, [&](const uint8_t* unit, int64_t col, const SuperblockScales<F>& scales, int n) {
     __m512i w[8];
     decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, 8>{});
@@ -217,13 +217,13 @@ void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, floa
       __m512 sv;
       __m512 mv;
       scales.group(n * kGroupsPerUnit + half, sv, mv);
-      const int64_t j = (col + half * G) / G;
+      const int64_t j = (col + half * kGroup) / kGroup;
       _mm512_storeu_ps(s_il + j * 16, sv);
       _mm512_storeu_ps(m_il + j * 16, mv);
     }
   });
   std::memset(u_il + k * 16, 0, static_cast<size_t>((kp - k) * 16));
-  for (int64_t j = k / G; j < kp / G; ++j) {
+  for (int64_t j = k / kGroup; j < kp / kGroup; ++j) {
     _mm512_storeu_ps(s_il + j * 16, _mm512_setzero_ps());
     _mm512_storeu_ps(m_il + j * 16, _mm512_setzero_ps());
   }
