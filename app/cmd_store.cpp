@@ -1,4 +1,5 @@
-// The store's own commands: owl list (name, id, size, modified; --json), owl rm NAME..., owl cp SRC DST
+// The store's own commands: owl list (name, id, size, store, modified; --json; Ollama's and the Hugging
+// Face cache's models too), owl rm NAME..., owl cp SRC DST
 // (store/model_store.h). Every other command takes a stored name where it takes a model path.
 #include <chrono>
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "base/human_units.h"
 #include "commands.h"
+#include "store/foreign_stores.h"
 #include "store/model_store.h"
 
 namespace owl::app {
@@ -23,22 +25,29 @@ std::string age(std::filesystem::file_time_type t) {
   return std::to_string(s / 86400) + " days ago";
 }
 
+// owl's own models, then the ones Ollama and the Hugging Face cache hold (marked, read in place).
 void list(bool as_json) {
-  const std::vector<store::ListEntry> entries = store::ModelStore::open_default().list();
+  struct Row {
+    std::string name, id, store;
+    uint64_t size;
+    std::filesystem::file_time_type modified;
+  };
+  std::vector<Row> rows;
+  for (const store::ListEntry& e : store::ModelStore::open_default().list()) rows.push_back({e.name.str(), e.id, "owl", e.size, e.modified});
+  for (const store::ForeignModel& m : store::foreign_models()) rows.push_back({m.name.str(), "", m.source, m.size, m.modified});
   if (as_json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const store::ListEntry& e : entries) {
-      const auto since = std::chrono::duration_cast<std::chrono::seconds>(
-          std::filesystem::file_time_type::clock::now() - e.modified).count();
-      out.push_back({{"name", e.name.str()}, {"id", e.id}, {"size", e.size}, {"modified_seconds_ago", since},
-                     {"source", e.name.hugging_face ? "huggingface" : "registry"}});
+    for (const Row& r : rows) {
+      const auto since = std::chrono::duration_cast<std::chrono::seconds>(std::filesystem::file_time_type::clock::now() - r.modified).count();
+      out.push_back({{"name", r.name}, {"id", r.id}, {"size", r.size}, {"modified_seconds_ago", since}, {"store", r.store}});
     }
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  std::printf("%-48s %-14s %-10s %s\n", "NAME", "ID", "SIZE", "MODIFIED");
-  for (const store::ListEntry& e : entries) {
-    std::printf("%-48s %-14s %-10s %s\n", e.name.str().c_str(), e.id.c_str(), human_bytes(e.size).c_str(), age(e.modified).c_str());
+  std::printf("%-48s %-14s %-10s %-9s %s\n", "NAME", "ID", "SIZE", "STORE", "MODIFIED");
+  for (const Row& r : rows) {
+    std::printf("%-48s %-14s %-10s %-9s %s\n", r.name.c_str(), r.id.empty() ? "-" : r.id.c_str(), human_bytes(r.size).c_str(),
+                r.store.c_str(), age(r.modified).c_str());
   }
 }
 

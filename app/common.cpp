@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "grammar/grammar.h"
+#include "store/foreign_stores.h"
 #include "store/model_store.h"
 #include "grammar/json_schema.h"
 #include "models/kv_cache.h"
@@ -32,7 +33,8 @@ std::string ModelArg::path() const {
   std::error_code ec;
   if (std::filesystem::exists(given, ec) || !store::looks_like_model_name(given)) return given;
   const store::ModelName name = store::parse_model_name(given);
-  const std::optional<std::filesystem::path> stored = store::ModelStore::open_default().model_path(name);
+  std::optional<std::filesystem::path> stored = store::ModelStore::open_default().model_path(name);
+  if (!stored) stored = store::find_foreign_model(name);  // Ollama's store, the Hugging Face cache
   if (!stored) fail("{}: no such file, and no model of that name in the store (owl pull {})", given, given);
   return stored->string();
 }

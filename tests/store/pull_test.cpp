@@ -36,7 +36,10 @@ struct StoreTest : ::testing::Test {
   }
   // The owl command with this store and this hub.
   OwlResult owl(const std::string& args) {
-    return run_owl_env("OWL_HOME=" + home.string() + " OWL_REGISTRY=" + hub.url() + " HF_ENDPOINT=" + hub.url(), args);
+    // (Ollama's store and the Hugging Face cache of this machine, if it has them, stay out of the way.)
+    return run_owl_env("OWL_HOME=" + home.string() + " OWL_REGISTRY=" + hub.url() + " HF_ENDPOINT=" + hub.url() +
+                           " OLLAMA_MODELS=" + (home / "no-ollama").string() + " HF_HUB_CACHE=" + (home / "no-hf").string(),
+                       args);
   }
 };
 
