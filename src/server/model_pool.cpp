@@ -90,7 +90,7 @@ std::string ModelPool::resolve(const std::string& name) const {
   // Ollama clients name models "name:tag"; a file has one version, ":latest".
   const std::string latest = ":latest";
   if (name.size() > latest.size() && name.ends_with(latest)) {
-    const std::string stem = name.substr(0, name.size() - latest.size());
+    std::string stem = name.substr(0, name.size() - latest.size());
     if (entries_.count(stem) != 0) return stem;
   }
   return "";

@@ -171,7 +171,7 @@ class OllamaStream : public StreamWriter {
 };
 
 // Runs a generate/chat call; `finish` builds the last object from the result.
-void run_call(ServerContext& ctx, httplib::Response& res, OllamaCall call, std::shared_ptr<Resident> model,
+void run_call(ServerContext& ctx, httplib::Response& res, const OllamaCall& call, std::shared_ptr<Resident> model,
               double load_seconds, bool chat, std::chrono::steady_clock::time_point start,
               const std::function<Json(Json, const ChoiceResult&)>& extra) {
   const std::string name = call.model;
@@ -253,7 +253,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     call.request.prompt = tokens;
     call.request.continues_prompt = raw;
     attach_grammar(call.request.sampling, call.grammar, m);
-    run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, false, start,
+    run_call(ctx, res, call, model.hand_over(), load_seconds, false, start,
              [tokens](Json j, const ChoiceResult& r) {
                std::vector<int32_t> all = tokens;
                all.insert(all.end(), r.stats.generated.begin(), r.stats.generated.end());
@@ -276,7 +276,7 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     call.request.prompt = m.encode_chat(messages_for_template(*messages, m), call.tools.tools);
     prepare_tools(call.tools, call.request.sampling, call.grammar != nullptr, m);
     attach_grammar(call.request.sampling, call.grammar, m);
-    run_call(ctx, res, std::move(call), model.hand_over(), load_seconds, true, start,
+    run_call(ctx, res, call, model.hand_over(), load_seconds, true, start,
              [](Json j, const ChoiceResult&) { return j; });
   }));
 

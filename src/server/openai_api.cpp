@@ -224,7 +224,7 @@ class OpenAiStream : public StreamWriter {
   CompletionStats last_stats_;
 };
 
-void run_completion(ServerContext& ctx, httplib::Response& res, std::shared_ptr<Resident> model, OpenAiCall call,
+void run_completion(ServerContext& ctx, httplib::Response& res, std::shared_ptr<Resident> model, const OpenAiCall& call,
                     bool chat, const std::string& echo) {
   const std::string name = model->entry.name;
   const Tokenizer& tok = model->model->tokenizer();
@@ -290,7 +290,7 @@ std::vector<int32_t> legacy_prompt(const Fields& f, const LoadedModel& m, std::s
 }
 
 std::string base64_floats(const std::vector<float>& v) {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string bytes(v.size() * 4, '\0');
   for (size_t i = 0; i < v.size(); ++i) {
     uint32_t u;
@@ -324,7 +324,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     call.request.lora_scales = lora_scales(f, m);
     prepare_tools(call.tools, call.request.sampling, call.grammar != nullptr, m);
     attach_grammar(call.request.sampling, call.grammar, m);
-    run_completion(ctx, res, model.hand_over(), std::move(call), true, "");
+    run_completion(ctx, res, model.hand_over(), call, true, "");
   }));
 
   http.Post("/v1/completions", guarded(Dialect::openai, [&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -339,7 +339,7 @@ void add_openai_routes(httplib::Server& http, ServerContext& ctx) {
     call.request.lora_scales = lora_scales(f, *model->model);
     attach_grammar(call.request.sampling, call.grammar, *model->model);
     if (echo && text.empty()) text = model->model->tokenizer().decode(call.request.prompt);
-    run_completion(ctx, res, model.hand_over(), std::move(call), false, echo ? text : "");
+    run_completion(ctx, res, model.hand_over(), call, false, echo ? text : "");
   }));
 
   http.Post("/v1/embeddings", guarded(Dialect::openai, [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -41,7 +41,7 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
 }
 
 std::string random_id(const char* prefix) {
-  static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string id = prefix;
   for (int i = 0; i < 24; ++i) id += kChars[rng() % (sizeof kChars - 1)];

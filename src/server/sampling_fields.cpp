@@ -118,10 +118,8 @@ std::vector<std::vector<int32_t>> embedding_inputs(const Fields& f, const char* 
     else out.push_back(token_list(x, field, model.spec().n_vocab));
     if (out.back().empty()) bad_request(fmt::format("'{}' holds an input with no tokens", field), field);
   };
-  if (v->is_string()) {
-    one(*v);
-  } else if (v->is_array() && !v->empty() && v->front().is_number()) {
-    one(*v);  // one token list
+  if (v->is_string() || (v->is_array() && !v->empty() && v->front().is_number())) {
+    one(*v);  // one text, or one token list
   } else if (v->is_array()) {
     if (v->empty()) bad_request(fmt::format("'{}' must not be empty", field), field);
     if (v->size() > kMaxInputs) bad_request(fmt::format("'{}' has more than {} inputs", field, kMaxInputs), field);

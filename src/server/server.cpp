@@ -72,7 +72,7 @@ Server::Server(ModelPool& pool, ServerOptions options)
                                                  : fmt::format("HTTP {}", res.status);
     send_error(res, HttpError(res.status, what), dialect_of(req.path));
   });
-  http_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+  http_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
     send_error(res, HttpError(500, "internal error"), dialect_of(req.path));
   });
 }

@@ -3,8 +3,8 @@
 
 namespace owl::server {
 
-void stream_response(httplib::Response& res, const std::string& content_type, std::shared_ptr<Generation> generation,
-                     std::shared_ptr<StreamWriter> writer) {
+void stream_response(httplib::Response& res, const std::string& content_type, const std::shared_ptr<Generation>& generation,
+                     const std::shared_ptr<StreamWriter>& writer) {
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       content_type,

@@ -19,7 +19,7 @@ class StreamWriter {
   virtual std::string end() = 0;                               // after every choice is done
 };
 
-void stream_response(httplib::Response& res, const std::string& content_type, std::shared_ptr<Generation> generation,
-                     std::shared_ptr<StreamWriter> writer);
+void stream_response(httplib::Response& res, const std::string& content_type, const std::shared_ptr<Generation>& generation,
+                     const std::shared_ptr<StreamWriter>& writer);
 
 }  // namespace owl::server

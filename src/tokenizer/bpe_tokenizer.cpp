@@ -252,6 +252,7 @@ std::vector<std::string> BpeTokenizer::pre_tokenize(std::string_view text) const
   std::vector<Piece> pieces;
   pre_.split(normalized, pieces);
   std::vector<std::string> out;
+  out.reserve(pieces.size());
   for (const Piece& p : pieces) out.emplace_back(normalized.substr(p.begin, p.end - p.begin));
   return out;
 }

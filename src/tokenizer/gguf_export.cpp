@@ -248,12 +248,11 @@ Metadata hf_tokenizer_metadata(const std::string& dir) {
   // llama.cpp converts a SentencePiece tokenizer.model first, then tokenizer.json, then vocab + merges.
   const bool tiktoken = has("tokenizer.model") && looks_like_tiktoken(head_of(d / "tokenizer.model"));
   fs::path source;
-  if (has("tokenizer.model") && !tiktoken)
+  // (A tiktoken tokenizer.model comes after tokenizer.json.)
+  if (has("tokenizer.model") && (!tiktoken || !has("tokenizer.json")))
     source = d / "tokenizer.model";
   else if (has("tokenizer.json"))
     source = d / "tokenizer.json";
-  else if (has("tokenizer.model"))
-    source = d / "tokenizer.model";
   else if (has("vocab.json") && has("merges.txt"))
     source = d / "vocab.json";
   else if (has("encoder.json") && has("vocab.bpe"))

@@ -201,6 +201,7 @@ std::vector<HfAddedToken> HfFiles::added_tokens(bool with_tokenizer_json) const 
     }
   }
   std::vector<HfAddedToken> out;
+  out.reserve(by_id.size());
   for (auto& [id, token] : by_id) out.push_back(std::move(token));
   return out;
 }

@@ -57,7 +57,7 @@ void write_run_state(const fs::path& dir, int64_t step, const json& identity) {
 fs::path checkpoint_to_resume(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir / "state.json", ec)) return dir;
-  const fs::path old = dir.string() + ".owl-old";
+  fs::path old = dir.string() + ".owl-old";
   if (fs::exists(old / "state.json", ec)) return old;
   fail("--resume: no checkpoint in {}", dir.string());
 }

@@ -60,7 +60,7 @@ std::vector<Name> make_names() {
 }
 
 std::vector<Kind> make_kinds() {
-  constexpr Styling k = Styling::the_kind;
+  constexpr Styling k = Styling::the_kind;  // NOLINT(readability-identifier-naming): a short alias for the table
   // clang-format off
   return {
       {"fox", Gender::any, "running", k, ""},          {"rabbit", Gender::any, "hopping", k, ""},
@@ -271,9 +271,10 @@ std::vector<Place> make_places() {
 
 // Each problem: {name, intro, when, thanks, paired, spans_days, setup, cry, offer, action, resolve, morals}.
 std::vector<Problem> make_problems() {
-  constexpr Intro early = Intro::early, late = Intro::late;
-  constexpr When any = When::any;
-  constexpr Thanks thank = Thanks::from_hero, none = Thanks::none;
+  // Short aliases for the table below.
+  constexpr Intro early = Intro::early, late = Intro::late;           // NOLINT(readability-identifier-naming)
+  constexpr When any = When::any;                                     // NOLINT(readability-identifier-naming)
+  constexpr Thanks thank = Thanks::from_hero, none = Thanks::none;    // NOLINT(readability-identifier-naming)
   // clang-format off
   return {
       {"lost thing", late, any, thank, false, false,

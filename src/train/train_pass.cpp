@@ -49,6 +49,7 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t n) {
 
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming): clang names its implicit copy loop __i0
 struct TrainPass::Layer {
   Vec x_in, xn1, q_raw, k_raw, q, k, v, probs, att, o_out, x_mid, xn2, gate, up, h, f_out;
   Vec u[7];  // x·Aᵀ of each adapted projection, by LoraTarget

@@ -245,7 +245,7 @@ std::string check_before_run(const Model& model, int64_t n_ctx, DType kv_type, b
   std::error_code ec;
   const std::string key = fmt::format("{} {}", file.file_size(), std::filesystem::absolute(file.path(), ec).string());
   const std::string dir = state_dir();
-  const std::string line = license_report(file, Use::personal, std::nullopt).summary_line();
+  std::string line = license_report(file, Use::personal, std::nullopt).summary_line();
   if (dir.empty()) return line;
   const std::filesystem::path seen = std::filesystem::path(dir) / "seen";
   std::string content;

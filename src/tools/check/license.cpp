@@ -402,7 +402,7 @@ LicenseReport license_report(const ModelFile& file, Use use, std::optional<int64
     const std::string name = meta((p + "name").c_str()).value_or("");
     const std::string org = meta((p + "organization").c_str()).value_or("");
     const std::string repo = meta((p + "repo_url").c_str()).value_or("");
-    base_names.push_back(org.empty() ? name : org + "/" + name);
+    base_names.push_back(org.empty() ? name : fmt::format("{}/{}", org, name));
     rep.base_models.push_back({base_names.back(), repo, ""});
   }
   if (side.card) {
