@@ -22,7 +22,7 @@ namespace {
 constexpr std::string_view kManifestAccept =
     "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
 
-std::string env_or(const char* name, std::string fallback) {
+std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
@@ -150,7 +150,7 @@ std::string download(Http& http, const std::string& path, const fs::path& partia
          last_error.empty() ? "the server ended early" : last_error);
   }
   if (o.progress) o.progress({"verifying " + label, want.size, want.size});
-  const std::string sha256 = file_sha256(partial.string());
+  std::string sha256 = file_sha256(partial.string());
   const bool size_ok = fs::file_size(partial) == want.size;
   const bool sha_ok = want.sha256.empty() || sha256 == want.sha256;
   const bool git_ok = want.git_sha1.empty() || file_git_sha1(partial.string()) == want.git_sha1;
@@ -275,7 +275,7 @@ ModelName pull_hugging_face(ModelStore& store, const ModelName& name, const Pull
     Layer l{std::string(kHfFileLayer), f.sha256, f.size, f.path};
     // The layer path is checked as a manifest's would be, before anything is downloaded.
     (void)parse_manifest(hf_manifest_json({{l.media_type, "sha256:" + std::string(64, '0'), l.size, l.path}}, repo, revision), repo);
-    const std::string url = "/" + repo + "/resolve/" + revision + "/" + f.path;
+    const std::string url = fmt::format("/{}/resolve/{}/{}", repo, revision, f.path);
     if (!f.sha256.empty()) {
       fetch_blob(store, http, url, l, f.path, o);
     } else {  // a file kept in git: its sha256 is known once it is here
@@ -306,7 +306,7 @@ PullOptions PullOptions::from_environment() {
 
 ModelName pull(ModelStore& store, std::string_view text, const PullOptions& o) {
   const ModelName name = parse_model_name(text);
-  const ModelName pulled = name.hugging_face ? pull_hugging_face(store, name, o) : pull_registry(store, name, o);
+  ModelName pulled = name.hugging_face ? pull_hugging_face(store, name, o) : pull_registry(store, name, o);
   if (o.progress) o.progress({"success", 0, 0});
   return pulled;
 }
