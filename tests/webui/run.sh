@@ -36,6 +36,9 @@ if [[ ! -x "$OWL_CHROMIUM" ]]; then
   apt_install chromium
 fi
 
+# The page's tests share tests/clients/helpers.mjs, which imports the clients' packages.
+cd "$here/../clients"
+npm_ci_if_needed
 cd "$here"
 npm_ci_if_needed
 
