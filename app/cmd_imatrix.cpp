@@ -43,10 +43,7 @@ void run(ImatrixArgs& a) {
   if (!a.file.empty()) {
     a.o.chunks.kv_type = kv_type_from_name(a.kv_type);
     const auto m = LoadedModel::load(a.model.path());
-    const Tokenizer& tok = m->tokenizer();
-    const bool bos = tok.add_bos_by_default() && tok.bos() >= 0;
-    const std::vector<int32_t> tokens = tok.encode(read_text_arg("-f", a.file), bos);
-    a.o.chunks.bos = bos ? tok.bos() : -1;
+    const std::vector<int32_t> tokens = perplexity_tokens(m->tokenizer(), read_text_arg("-f", a.file), a.o.chunks);
     std::fprintf(stderr, "imatrix: %zu tokens; chunks of %lld\n", tokens.size(), static_cast<long long>(a.o.chunks.n_ctx));
     ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
     const auto with_earlier = [&](Imatrix computed) {

@@ -54,10 +54,7 @@ void run(PerplexityArgs& a) {
     if (!a.file.empty()) std::fprintf(stderr, "perplexity: the tokens come from %s; -f is not read\n", a.kl_base.c_str());
     r = perplexity_against_base(m->model(), a.kl_base, a.o, pool, progress);
   } else {
-    const Tokenizer& tok = m->tokenizer();
-    const bool bos = tok.add_bos_by_default() && tok.bos() >= 0;
-    const std::vector<int32_t> tokens = tok.encode(read_text_arg("-f", a.file), bos);
-    a.o.bos = bos ? tok.bos() : -1;
+    const std::vector<int32_t> tokens = perplexity_tokens(m->tokenizer(), read_text_arg("-f", a.file), a.o);
     if (!a.json) {
       std::fprintf(stderr, "perplexity: %zu tokens; chunks of %lld, the last %lld of each scored\n", tokens.size(),
                    static_cast<long long>(a.o.n_ctx), static_cast<long long>(a.o.n_ctx - 1 - a.o.n_ctx / 2));

@@ -18,12 +18,6 @@ using kquant::k4_pack_scale_min;
 using kquant::k4_scale_min;
 using kquant::q3_k_scale;
 
-inline float sum_of_squares(const float* x, int n) {
-  float s = 0;
-  for (int j = 0; j < n; ++j) s += x[j] * x[j];
-  return s;
-}
-
 // 2-bit fields: value j + l + 32*s (s = 0..3) of each 128-value half sits at bits 2s of qs[j/4 + l].
 inline void pack_2bit(const uint8_t* L, uint8_t* qs) {
   for (int j = 0; j < kQkK; j += 128) {
@@ -63,9 +57,7 @@ inline void k4_search(const float* x, int nmax, float rmin, float rdelta, int ns
   float max_scale = 0;  // the mins are subtracted, so scales are positive
   float max_min = 0;
   for (int j = 0; j < kQkK / 32; ++j) {
-    float sum_x2 = 0;
-    for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
-    const float av_x = std::sqrt(sum_x2 / 32.0f);
+    const float av_x = std::sqrt(sum_of_squares(x + 32 * j, 32) / 32.0f);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
     scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], laux, rmin, rdelta, nstep, false);
     if (scales[j] > max_scale) max_scale = scales[j];
@@ -98,12 +90,7 @@ inline void k4_search_weighted(const float* x, const float* importance, int nmax
   uint8_t lm[kQkK / 32];
   const float sigma2 = 2 * sum_of_squares(x, kQkK) / kQkK;
   for (int j = 0; j < kQkK / 32; ++j) {
-    float sumw = 0;
-    for (int l = 0; l < 32; ++l) {
-      weights[l] = importance[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
-      sumw += weights[l];
-    }
-    sw[j] = sumw;
+    sw[j] = importance_weights(x + 32 * j, importance + 32 * j, sigma2, 32, weights);
     scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], laux, -0.9f, 0.05f, 36, false);
   }
   const float d_block = make_qp_quants(kQkK / 32, 63, scales, ls, sw);
@@ -249,11 +236,7 @@ void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n, const float* imp
       const float sigma2 = sum_of_squares(x, kQkK) / kQkK;
       const float* qw = importance + i * kQkK;
       for (int j = 0; j < kQkK / 16; ++j) {
-        sw[j] = 0;
-        for (int l = 0; l < 16; ++l) {
-          weights[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
-          sw[j] += weights[l];
-        }
+        sw[j] = importance_weights(x + 16 * j, qw + 16 * j, sigma2, 16, weights);
         scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], laux, -0.9f, 0.05f, 36, false);
       }
       y[i].d = fp32_to_fp16(make_qp_quants(kQkK / 16, 15, scales, ls, sw));
@@ -326,11 +309,7 @@ void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n, const float* imp
       const float sigma2 = 2 * sum_of_squares(x, kQkK) / kQkK;
       const float* qw = importance + i * kQkK;
       for (int j = 0; j < kQkK / 16; ++j) {
-        sw[j] = 0;
-        for (int l = 0; l < 16; ++l) {
-          weights[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
-          sw[j] += weights[l];
-        }
+        sw[j] = importance_weights(x + 16 * j, qw + 16 * j, sigma2, 16, weights);
         scales[j] = make_qx_quants(16, 4, x + 16 * j, L + 16 * j, weights);
       }
       const float d_block = make_qx_quants(kQkK / 16, 32, scales, ls, sw);

@@ -1,10 +1,11 @@
 // The scale searches shared by the K-quant reference quantizers (quant_kquants.cpp) and the
-// importance-weighted ones (quant_weighted.cpp): ggml's nearest_int, make_qx_quants (rmse_type 1),
+// importance-weighted ones (the same files, given an importance vector): ggml's nearest_int, their weights, make_qx_quants (rmse_type 1),
 // make_q3_quants (do_rmse), make_qkx2_quants and make_qp_quants. Internal to src/tensor; each mirrors the
 // ggml-quants.c function of the same name operation for operation.
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace owl {
@@ -17,6 +18,24 @@ inline int nearest_int(float fval) {
   const float val = fval + 12582912.f;
   const int32_t i = std::bit_cast<int32_t>(val);
   return (i & 0x007fffff) - 0x00400000;
+}
+
+// The sum of x[i]^2 in order (ggml's sum_x2 loops; sigma^2 of the weighted searches derives from it).
+inline float sum_of_squares(const float* x, int64_t n) {
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += x[i] * x[i];
+  return s;
+}
+
+// The weights of ggml's importance-weighted searches, w[i] = importance[i] * sqrt(sigma2 + x[i]^2) for n
+// values; returns their sum (the group's total weight).
+inline float importance_weights(const float* x, const float* importance, float sigma2, int n, float* w) {
+  float sum = 0;
+  for (int i = 0; i < n; ++i) {
+    w[i] = importance[i] * std::sqrt(sigma2 + x[i] * x[i]);
+    sum += w[i];
+  }
+  return sum;
 }
 
 // Symmetric levels L[i] in [0, 2*nmax) for x ~ scale*(L - nmax) under the given weights (null: x^2);

@@ -59,13 +59,10 @@ inline uint32_t load_qh(const uint8_t* qh) {
 // sigma^2 the mean square of the whole row.
 class BlockWeights {
  public:
-  BlockWeights(const float* x, const float* importance, int64_t n) : importance_(importance) {
-    float sum_x2 = 0;
-    for (int64_t j = 0; j < n; ++j) sum_x2 += x[j] * x[j];
-    sigma2_ = sum_x2 / static_cast<float>(n);
-  }
+  BlockWeights(const float* x, const float* importance, int64_t n)
+      : importance_(importance), sigma2_(sum_of_squares(x, n) / static_cast<float>(n)) {}
   const float* of_block(const float* xb, int64_t ib) {
-    for (int j = 0; j < kQk; ++j) w_[j] = importance_[ib * kQk + j] * std::sqrt(sigma2_ + xb[j] * xb[j]);
+    importance_weights(xb, importance_ + ib * kQk, sigma2_, kQk, w_);
     return w_;
   }
 

@@ -102,6 +102,12 @@ void put(std::ostream& out, T value) {
 
 }  // namespace
 
+std::vector<int32_t> perplexity_tokens(const Tokenizer& tok, const std::string& text, PerplexityOptions& o) {
+  const bool bos = tok.add_bos_by_default() && tok.bos() >= 0;
+  o.bos = bos ? tok.bos() : -1;
+  return tok.encode(text, bos);
+}
+
 PerplexityReport perplexity(const Model& model, std::span<const int32_t> tokens, const PerplexityOptions& o,
                             ThreadPool& pool, const ChunkCallback& on_chunk, const std::string& save_base) {
   check_options(o);

@@ -21,6 +21,7 @@
 #include "models/decoder.h"
 #include "models/model.h"
 #include "tensor/dtype.h"
+#include "tokenizer/tokenizer.h"
 
 namespace owl {
 
@@ -54,6 +55,10 @@ struct PerplexityReport {
   std::vector<double> running;   // the estimate after each chunk
   std::optional<KlReport> kl;
 };
+
+// The text's tokens as llama-perplexity takes them: BOS first when the vocabulary adds one, and that
+// BOS put in options.bos as what every chunk starts with.
+std::vector<int32_t> perplexity_tokens(const Tokenizer& tokenizer, const std::string& text, PerplexityOptions& options);
 
 // Called after each chunk with the report so far (running estimate and, with a base, KL so far).
 using ChunkCallback = std::function<void(const PerplexityReport&)>;
