@@ -56,25 +56,17 @@ std::vector<fs::path> gguf_files(const fs::path& snap) {
   return out;
 }
 
-bool contains_ci(std::string hay, std::string needle) {
-  const auto lower = [](std::string& s) { std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); }); };
-  lower(hay);
-  lower(needle);
-  return hay.find(needle) != std::string::npos;
-}
-
 // What OWNER/REPO[:TAG] means in a snapshot: the GGUF the tag names (the one file, or Q4_K_M among
 // several, by default), else the directory when it holds safetensors.
 std::optional<fs::path> model_in_snapshot(const fs::path& snap, const std::string& tag) {
   const std::vector<fs::path> ggufs = gguf_files(snap);
-  std::vector<fs::path> match;
+  std::vector<std::string> paths;
   for (const fs::path& g : ggufs) {
-    const std::string file = g.lexically_relative(snap).string();  // (relative() would follow the link)
-    if (file == tag) return g;
-    if (contains_ci(g.filename().string(), tag == "latest" ? "Q4_K_M" : tag)) match.push_back(g);
+    paths.push_back(g.lexically_relative(snap).string());  // (relative() would follow the link)
+    if (paths.back() == tag) return g;
   }
-  if (match.empty() && tag == "latest" && ggufs.size() == 1) match = ggufs;
-  if (match.size() == 1) return match.front();
+  const std::vector<size_t> match = gguf_files_for_tag(paths, tag);
+  if (match.size() == 1) return ggufs[match.front()];
   if (!ggufs.empty() || tag != "latest") return std::nullopt;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(snap, ec)) {

@@ -2,6 +2,7 @@
 #include "store/model_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -104,6 +105,20 @@ bool looks_like_model_name(std::string_view text) {
   } catch (const Error&) {
     return false;
   }
+}
+
+std::vector<size_t> gguf_files_for_tag(const std::vector<std::string>& paths, const std::string& tag) {
+  const auto lower = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+  };
+  const std::string want = lower(tag == "latest" ? "Q4_K_M" : tag);
+  std::vector<size_t> match;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (lower(fs::path(paths[i]).filename().string()).find(want) != std::string::npos) match.push_back(i);
+  }
+  if (match.empty() && tag == "latest" && paths.size() == 1) match.push_back(0);
+  return match;
 }
 
 Manifest parse_manifest(const std::string& text, const std::string& what) {

@@ -29,6 +29,10 @@ ModelName parse_model_name(std::string_view text);
 // model file): what lets -m take a path or a name.
 bool looks_like_model_name(std::string_view text);
 
+// The GGUF files of a repository a tag picks, as Ollama reads hf.co/OWNER/REPO:QUANT: those whose file
+// name contains the tag in any case ("latest": Q4_K_M, or the only GGUF there is). Indices into paths.
+std::vector<size_t> gguf_files_for_tag(const std::vector<std::string>& paths, const std::string& tag);
+
 struct Layer {
   std::string media_type;
   std::string digest;  // "sha256:<hex>", checked

@@ -1,6 +1,7 @@
 // owl pull over HTTP (cpp-httplib, HTTPS through OpenSSL): store/pull.h.
 #include "store/pull.h"
 
+#include <fmt/ranges.h>
 #include <httplib.h>
 
 #include <algorithm>
@@ -188,13 +189,6 @@ ModelName pull_registry(ModelStore& store, const ModelName& name, const PullOpti
   return name;
 }
 
-bool iequals_contains(const std::string& haystack, const std::string& needle) {
-  std::string h = haystack, n = needle;
-  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
-  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
-  return h.find(n) != std::string::npos;
-}
-
 struct HubFile {
   std::string path;
   uint64_t size = 0;
@@ -205,23 +199,19 @@ struct HubFile {
 // the safetensors weights with the config, tokenizer and license files.
 std::vector<HubFile> choose_files(const std::vector<HubFile>& all, const ModelName& name) {
   std::vector<HubFile> ggufs;
-  for (const HubFile& f : all) {
-    if (f.path.ends_with(".gguf")) ggufs.push_back(f);
-  }
+  std::vector<std::string> gguf_paths;
   for (const HubFile& f : all) {
     if (f.path == name.tag) return {f};
+    if (f.path.ends_with(".gguf")) {
+      ggufs.push_back(f);
+      gguf_paths.push_back(f.path);
+    }
   }
   if (!ggufs.empty()) {
-    std::vector<HubFile> match;
-    const std::string want = name.tag == "latest" ? "Q4_K_M" : name.tag;
-    for (const HubFile& f : ggufs) {
-      if (iequals_contains(fs::path(f.path).filename().string(), want)) match.push_back(f);
-    }
-    if (match.empty() && name.tag == "latest" && ggufs.size() == 1) match = ggufs;
-    if (match.size() == 1) return match;
-    std::string names;
-    for (const HubFile& f : ggufs) names += (names.empty() ? "" : ", ") + f.path;
-    fail("{}: {} GGUF files match '{}' (the repository has {})", name.str(), match.size(), want, names);
+    const std::vector<size_t> match = gguf_files_for_tag(gguf_paths, name.tag);
+    if (match.size() == 1) return {ggufs[match.front()]};
+    fail("{}: {} GGUF files match '{}' (the repository has {})", name.str(), match.size(),
+         name.tag == "latest" ? "Q4_K_M" : name.tag, fmt::join(gguf_paths, ", "));
   }
   if (name.tag != "latest") fail("{}: the repository has no file '{}' and no GGUF files", name.str(), name.tag);
   std::vector<HubFile> chosen;
