@@ -6,12 +6,24 @@
 #include "base/error.h"
 #include "commands.h"
 #include "common.h"
+#include "model_reports.h"
 #include "formats/gguf.h"
 #include "models/kv_cache.h"
 #include "models/model_source.h"
 #include "tools/check/check.h"
 
 namespace owl::app {
+
+check::CheckReport model_check(const std::string& path, const check::CheckOptions& options) {
+  // Measured before anything else is loaded: the process baseline and what loading the model adds.
+  check::FitEnvironment env;
+  env.baseline = check::process_rss_bytes();
+  const check::LoadCost load = check::measure_model_load(path);
+  env.model_load = load.bytes;
+  env.memory = check::system_memory();
+  const auto file = open_model_file(path);
+  return check::run_check(*file, options, env, load);
+}
 
 namespace {
 struct CheckArgs {
@@ -47,14 +59,7 @@ void add_check(CLI::App& app) {
   cmd->add_option("--users", a->users, "Monthly active users of your product (for user-count limits)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", a->json, "Machine-readable report on stdout (schema: docs/check-json.md)");
   cmd->callback([a] {
-    // Measured before anything else is loaded: the process baseline and what loading the model adds.
-    check::FitEnvironment env;
-    env.baseline = check::process_rss_bytes();
     const std::string path = a->model.path();
-    const check::LoadCost load = check::measure_model_load(path);
-    env.model_load = load.bytes;
-    env.memory = check::system_memory();
-
     check::CheckOptions o;
     o.fit.n_ctx = a->n_ctx;
     o.fit.parallel = a->parallel;
@@ -62,8 +67,7 @@ void add_check(CLI::App& app) {
     o.fit.kv_type = kv_type_from_name(a->kv_type);
     o.use = *check::use_from_name(a->use);
     if (a->users >= 0) o.users = a->users;
-    const auto file = open_model_file(path);
-    const check::CheckReport r = check::run_check(*file, o, env, load);
+    const check::CheckReport r = model_check(path, o);
     if (a->json) {
       const std::string s = check::to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       std::fputs(s.c_str(), stdout);

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "model_reports.h"
 #include "base/human_units.h"
 #include "formats/gguf.h"
 
@@ -58,40 +59,41 @@ std::string describe_family(const ModelSpec& s, const ModelWeights& w) {
 }
 }  // namespace
 
+std::string model_description(const LoadedModel& m) {
+  const ModelSpec& s = m.model().spec();
+  const ModelFile& f = m.model().file();
+  uint64_t params = 0;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_type;  // type -> (tensors, bytes)
+  for (const auto& t : f.tensors()) {
+    params += t.n_elements;
+    auto& e = by_type[std::string(dtype_name(t.type))];
+    ++e.first;
+    e.second += t.n_bytes;
+  }
+  std::string out;
+  out += fmt::format("file:            {} ({}, {})\n", f.path(), f.format_description(), human_bytes(f.file_size()));
+  if (!s.name.empty()) out += fmt::format("name:            {}\n", s.name);
+  out += fmt::format("architecture:    {}\n", s.arch);
+  out += fmt::format("parameters:      {} ({})\n", human_count(params), params);
+  out += "weight types:\n";
+  for (const auto& [type, e] : by_type) out += fmt::format("  {:<6} {:>5} tensors  {}\n", type, e.first, human_bytes(e.second));
+  out += fmt::format("context length:  {}\n", s.n_ctx_train);
+  out += fmt::format("vocabulary:      {} tokens (bos {}, eos {})\n", m.tokenizer().n_vocab(), m.tokenizer().bos(),
+                     m.tokenizer().eos());
+  out += fmt::format("layers:          {}\n", s.n_layer);
+  out += fmt::format("embedding:       {}  feed-forward: {}\n", s.n_embd, s.n_ff);
+  out += fmt::format("heads:           {} query, {} key/value, head dim {}\n", s.n_head, s.n_head_kv, s.head_dim);
+  out += describe_family(s, m.model().weights());
+  out += fmt::format("chat template:   {}\n", m.chat_template().describe());
+  return out;
+}
+
 void add_info(CLI::App& app) {
   auto a = std::make_shared<ModelArg>();
   CLI::App* cmd = app.add_subcommand("info", "Describe a model: architecture, size, types, context, vocabulary");
   add_single_thread_option(*cmd);
   add_model_option(*cmd, *a);
-  cmd->callback([a] {
-    const auto m = LoadedModel::load(a->path());
-    const ModelSpec& s = m->model().spec();
-    const ModelFile& f = m->model().file();
-    uint64_t params = 0;
-    std::map<std::string, std::pair<uint64_t, uint64_t>> by_type;  // type -> (tensors, bytes)
-    for (const auto& t : f.tensors()) {
-      params += t.n_elements;
-      auto& e = by_type[std::string(dtype_name(t.type))];
-      ++e.first;
-      e.second += t.n_bytes;
-    }
-    std::string out;
-    out += fmt::format("file:            {} ({}, {})\n", f.path(), f.format_description(), human_bytes(f.file_size()));
-    if (!s.name.empty()) out += fmt::format("name:            {}\n", s.name);
-    out += fmt::format("architecture:    {}\n", s.arch);
-    out += fmt::format("parameters:      {} ({})\n", human_count(params), params);
-    out += "weight types:\n";
-    for (const auto& [type, e] : by_type) out += fmt::format("  {:<6} {:>5} tensors  {}\n", type, e.first, human_bytes(e.second));
-    out += fmt::format("context length:  {}\n", s.n_ctx_train);
-    out += fmt::format("vocabulary:      {} tokens (bos {}, eos {})\n", m->tokenizer().n_vocab(), m->tokenizer().bos(),
-                       m->tokenizer().eos());
-    out += fmt::format("layers:          {}\n", s.n_layer);
-    out += fmt::format("embedding:       {}  feed-forward: {}\n", s.n_embd, s.n_ff);
-    out += fmt::format("heads:           {} query, {} key/value, head dim {}\n", s.n_head, s.n_head_kv, s.head_dim);
-    out += describe_family(s, m->model().weights());
-    out += fmt::format("chat template:   {}\n", m->chat_template().describe());
-    std::fputs(out.c_str(), stdout);
-  });
+  cmd->callback([a] { std::fputs(model_description(*LoadedModel::load(a->path())).c_str(), stdout); });
 }
 
 }  // namespace owl::app

@@ -1,5 +1,5 @@
-// owl serve: the OpenAI- and Ollama-compatible HTTP server (src/server/) over one model file or a
-// folder of them. Prints "owl serve: listening on http://HOST:PORT" once it accepts connections.
+// owl serve: the OpenAI- and Ollama-compatible HTTP server (src/server/) over one model, a folder of
+// them, or the store (its names, and pulls, copies and deletes through Ollama's routes). Prints "owl serve: listening on http://HOST:PORT" once it accepts connections.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "common.h"
 #include "models/kv_cache.h"
 #include "server/server.h"
+#include "store/model_store.h"
 
 namespace owl::app {
 
@@ -18,6 +19,7 @@ namespace {
 struct ServeArgs {
   ModelArg model;
   std::string models_dir;
+  bool serve_store = false;
   server::ServerOptions http;
   server::ModelPoolOptions pool;
   int64_t keep_alive_seconds = 300;
@@ -50,9 +52,12 @@ void serve(ServeArgs& a) {
   }
   if (!a.pool.loras.empty() && !a.models_dir.empty()) fail("--lora: serve one model with adapters, not --models DIR");
   server::ModelPool pool(a.pool);
+  const bool model_given = !a.model.flag.empty() || !a.model.positional.empty();
+  // Without a model or folder, the store is served (as ollama serve does), empty or not: clients
+  // pull into it through /api/pull.
+  if (a.serve_store || (!model_given && a.models_dir.empty())) pool.serve_store(store::ModelStore::open_default());
   if (!a.models_dir.empty()) pool.add_dir(a.models_dir);
-  if (!a.model.flag.empty() || !a.model.positional.empty()) pool.add_file(a.model.path());
-  if (pool.available().empty()) fail("no model to serve: give MODEL.gguf or --models DIR");
+  if (model_given) pool.add_file(a.model.path(), a.model.stored_name());
 
   if (a.http.http_threads <= 0) {
     a.http.http_threads = static_cast<int>(std::clamp<int64_t>(a.pool.scheduler.n_parallel + a.pool.scheduler.max_queue + 16, 16, 512));
@@ -91,6 +96,7 @@ void add_serve(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("serve", "Serve models over the OpenAI and Ollama HTTP APIs");
   add_model_option(*cmd, a->model);
   cmd->add_option("--models", a->models_dir, "Serve every .gguf in this folder (named by file stem)");
+  cmd->add_flag("--store", a->serve_store, "Also serve the store's models by name (the default without a model or --models)");
   cmd->add_option("--host", a->http.host, "Address to listen on (loopback unless you say otherwise)")->capture_default_str();
   cmd->add_option("--port", a->http.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key", a->http.api_key, "Require 'Authorization: Bearer KEY' (also $OWL_API_KEY)");

@@ -1,6 +1,7 @@
 // The store's own commands: owl list (name, id, size, store, modified; --json; Ollama's and the Hugging
 // Face cache's models too), owl rm NAME..., owl cp SRC DST
 // (store/model_store.h). Every other command takes a stored name where it takes a model path.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -10,8 +11,7 @@
 
 #include "base/human_units.h"
 #include "commands.h"
-#include "store/foreign_stores.h"
-#include "store/model_store.h"
+#include "store/catalog.h"
 
 namespace owl::app {
 
@@ -33,8 +33,9 @@ void list(bool as_json) {
     std::filesystem::file_time_type modified;
   };
   std::vector<Row> rows;
-  for (const store::ListEntry& e : store::ModelStore::open_default().list()) rows.push_back({e.name.str(), e.id, "owl", e.size, e.modified});
-  for (const store::ForeignModel& m : store::foreign_models()) rows.push_back({m.name.str(), "", m.source, m.size, m.modified});
+  for (const store::StoredModel& m : store::stored_models(store::ModelStore::open_default())) {
+    rows.push_back({m.name.str(), m.digest.substr(0, std::min<size_t>(12, m.digest.size())), m.source, m.size, m.modified});
+  }
   if (as_json) {
     nlohmann::json out = nlohmann::json::array();
     for (const Row& r : rows) {

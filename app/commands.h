@@ -19,6 +19,8 @@ void add_perplexity(CLI::App& app);
 void add_imatrix(CLI::App& app);
 void add_pull(CLI::App& app);
 void add_store_commands(CLI::App& app);
+void add_show(CLI::App& app);
+void add_ps(CLI::App& app);
 void add_completion(CLI::App& app);
 void add_merge(CLI::App& app);
 void add_info(CLI::App& app);

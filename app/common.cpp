@@ -15,28 +15,35 @@
 
 #include "base/error.h"
 #include "grammar/grammar.h"
-#include "store/foreign_stores.h"
-#include "store/model_store.h"
+#include "store/catalog.h"
 #include "grammar/json_schema.h"
 #include "models/kv_cache.h"
 #include "tools/check/check.h"
 
 namespace owl::app {
 
-std::string ModelArg::path() const {
+const std::string& ModelArg::given() const {
   if (!flag.empty() && !positional.empty() && flag != positional) {
     fail("the model is given twice ('{}' and '{}')", flag, positional);
   }
   if (flag.empty() && positional.empty()) fail("no model given: use -m MODEL.gguf");
-  const std::string& given = flag.empty() ? positional : flag;
+  return flag.empty() ? positional : flag;
+}
+
+std::string ModelArg::stored_name() const {
   // A path that exists is a path; otherwise a name spelled as one is looked up in the store.
   std::error_code ec;
-  if (std::filesystem::exists(given, ec) || !store::looks_like_model_name(given)) return given;
-  const store::ModelName name = store::parse_model_name(given);
-  std::optional<std::filesystem::path> stored = store::ModelStore::open_default().model_path(name);
-  if (!stored) stored = store::find_foreign_model(name);  // Ollama's store, the Hugging Face cache
-  if (!stored) fail("{}: no such file, and no model of that name in the store (owl pull {})", given, given);
-  return stored->string();
+  const std::string& g = given();
+  if (std::filesystem::exists(g, ec) || !store::looks_like_model_name(g)) return "";
+  return store::parse_model_name(g).str();
+}
+
+std::string ModelArg::path() const {
+  const std::string name = stored_name();
+  if (name.empty()) return given();
+  const auto stored = store::find_stored_model(store::ModelStore::open_default(), store::parse_model_name(name));
+  if (!stored) fail("{}: no such file, and no model of that name in the store (owl pull {})", given(), given());
+  return stored->path.string();
 }
 
 void add_model_option(CLI::App& cmd, ModelArg& arg) {

@@ -17,8 +17,14 @@ namespace owl::app {
 struct ModelArg {
   std::string flag;        // -m/--model
   std::string positional;  // or the first positional argument
-  // The path given either way; owl::Error when neither or two different paths were given.
+  // The path given either way (a stored name resolved to its file or directory); owl::Error when
+  // neither or two different paths were given, or a name the store does not hold.
   std::string path() const;
+  // The canonical store name when what was given is a stored name rather than a path, else "".
+  std::string stored_name() const;
+
+ private:
+  const std::string& given() const;
 };
 
 // Adds -m/--model and the positional MODEL to a subcommand.

@@ -45,6 +45,8 @@ static int run_command(int argc, char** argv) {
   owl::app::add_imatrix(app);
   owl::app::add_pull(app);
   owl::app::add_store_commands(app);
+  owl::app::add_show(app);
+  owl::app::add_ps(app);
   owl::app::add_merge(app);
   owl::app::add_info(app);
   owl::app::add_convert(app);

@@ -38,6 +38,25 @@ std::string parameter_size(uint64_t n) {
   return fmt::format("{:.1f}K", static_cast<double>(n) / 1e3);
 }
 
+// A params layer ({"stop": ["a", "b"], "temperature": 0.7}) as Ollama's show prints it: one
+// "name value" line per value, strings quoted.
+std::string parameters_text(const std::string& params) {
+  std::string out;
+  Json j;
+  try {
+    j = Json::parse(params);
+  } catch (const Json::exception&) {
+    return params;
+  }
+  if (!j.is_object()) return params;
+  for (const auto& [key, value] : j.items()) {
+    for (const Json& v : value.is_array() ? value : Json::array({value})) {
+      out += fmt::format("{:<30} {}\n", key, v.dump());
+    }
+  }
+  return out;
+}
+
 ModelCard read_card(const ModelEntry& e) {
   const auto f = open_model_file(e.path);
   ModelCard c;
@@ -71,7 +90,13 @@ ModelCard read_card(const ModelEntry& e) {
     c.template_source = chat::model_template(*f, chat_fallback_for(*f)).source;
   } catch (const Error&) {
   }
-  c.license = f->find_string("general.license").value_or("");
+  c.license = e.extras.license.empty() ? f->find_string("general.license").value_or("") : e.extras.license;
+  c.parameters = parameters_text(e.extras.params);
+  c.system = e.extras.system;
+  if (!e.digest.empty()) {
+    c.digest = e.digest;
+    return c;
+  }
   // FNV-1a over what identifies this version of the file, widened to 64 hex digits.
   const std::string key = fmt::format("{}\n{}\n{}", e.path, e.size, e.modified.time_since_epoch().count());
   uint64_t h = 1469598103934665603ull;
@@ -88,7 +113,7 @@ ModelCard read_card(const ModelEntry& e) {
 const ModelCard& model_card(const ModelEntry& e) {
   static std::mutex mutex;
   static std::map<std::string, ModelCard> cache;
-  const std::string key = fmt::format("{}|{}|{}", e.path, e.size, e.modified.time_since_epoch().count());
+  const std::string key = fmt::format("{}|{}|{}|{}", e.path, e.size, e.modified.time_since_epoch().count(), e.digest);
   std::lock_guard lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   try {

@@ -15,7 +15,10 @@ struct ModelCard {
   Json model_info;
   std::string template_source;
   std::string license;
-  std::string digest;  // a fingerprint of path, size and modification time (not the file's sha256)
+  std::string parameters;  // Ollama's text form ("stop \"<|eot|>\"\ntemperature 0.7") of a stored model's params
+  std::string system;
+  // A stored model's manifest digest; for a file, a fingerprint of path, size and modification time.
+  std::string digest;
 };
 
 // HttpError 500 when the header cannot be read.

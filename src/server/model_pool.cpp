@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "base/error.h"
 #include "base/human_units.h"
@@ -18,6 +19,14 @@ namespace owl::server {
 namespace fs = std::filesystem;
 
 namespace {
+SystemClock::time_point wall_time(fs::file_time_type t) {
+  return SystemClock::now() + std::chrono::duration_cast<SystemClock::duration>(t - fs::file_time_type::clock::now());
+}
+
+ModelEntry entry_for(const store::StoredModel& m) {
+  return {m.name.str(), m.path.string(), m.size, wall_time(m.modified), m.source, m.digest, store::stored_extras(m)};
+}
+
 // A GGUF file by its stem, a Hugging Face or MLX directory by its name (its size: the weights').
 ModelEntry entry_for(const fs::path& p) {
   std::error_code ec;
@@ -35,8 +44,7 @@ ModelEntry entry_for(const fs::path& p) {
   } else {
     e.size = fs::file_size(p, ec);
   }
-  const auto t = fs::last_write_time(dir ? p / "config.json" : p, ec);
-  e.modified = SystemClock::now() + std::chrono::duration_cast<SystemClock::duration>(t - fs::file_time_type::clock::now());
+  e.modified = wall_time(fs::last_write_time(dir ? p / "config.json" : p, ec));
   return e;
 }
 }  // namespace
@@ -54,8 +62,9 @@ ModelPool::~ModelPool() {
   reaper_.join();
 }
 
-void ModelPool::add_file(const std::string& path) {
-  const ModelEntry e = entry_for(path);
+void ModelPool::add_file(const std::string& path, const std::string& name) {
+  ModelEntry e = entry_for(path);
+  if (!name.empty()) e.name = name;
   open_model_file(path);  // a file that is not a model is refused now, not at its first request
   std::lock_guard lock(mutex_);
   entries_[e.name] = e;
@@ -77,30 +86,59 @@ void ModelPool::add_dir(const std::string& dir) {
   if (n == 0) fail("{}: no models in this folder (.gguf files or Hugging Face / MLX directories)", dir);
 }
 
-std::vector<ModelEntry> ModelPool::available() const {
+void ModelPool::serve_store(store::ModelStore own) {
   std::lock_guard lock(mutex_);
+  store_.emplace(std::move(own));
+}
+
+std::vector<ModelEntry> ModelPool::available() const {
   std::vector<ModelEntry> out;
-  for (const auto& [name, e] : entries_) out.push_back(e);
+  std::set<std::string> names;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, e] : entries_) {
+      out.push_back(e);
+      names.insert(name + ":latest");
+    }
+    if (!store_) return out;
+  }
+  for (const store::StoredModel& m : store::stored_models(*store_)) {
+    if (names.insert(m.name.str()).second) out.push_back(entry_for(m));
+  }
   return out;
 }
 
+std::optional<ModelEntry> ModelPool::stored_entry(const std::string& name) const {
+  if (!store_ || !store::looks_like_model_name(name)) return std::nullopt;
+  const auto m = store::find_stored_model(*store_, store::parse_model_name(name));
+  return m ? std::optional(entry_for(*m)) : std::nullopt;
+}
+
 std::string ModelPool::resolve(const std::string& name) const {
-  std::lock_guard lock(mutex_);
-  if (entries_.count(name) != 0) return name;
-  // Ollama clients name models "name:tag"; a file has one version, ":latest".
-  const std::string latest = ":latest";
-  if (name.size() > latest.size() && name.ends_with(latest)) {
-    std::string stem = name.substr(0, name.size() - latest.size());
-    if (entries_.count(stem) != 0) return stem;
+  {
+    std::lock_guard lock(mutex_);
+    if (entries_.count(name) != 0) return name;
+    // Ollama clients name models "name:tag"; a file has one version, ":latest".
+    const std::string latest = ":latest";
+    if (name.size() > latest.size() && name.ends_with(latest)) {
+      std::string stem = name.substr(0, name.size() - latest.size());
+      if (entries_.count(stem) != 0) return stem;
+    }
   }
-  return "";
+  const auto stored = stored_entry(name);
+  return stored ? stored->name : "";
 }
 
 ModelEntry ModelPool::find(const std::string& name) const {
-  const std::string stem = resolve(name);
-  if (stem.empty()) throw HttpError(404, fmt::format("model '{}' not found", name), "model", "model_not_found");
-  std::lock_guard lock(mutex_);
-  return entries_.at(stem);
+  const std::string key = resolve(name);
+  if (key.empty()) throw HttpError(404, fmt::format("model '{}' not found", name), "model", "model_not_found");
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+  }
+  const auto stored = stored_entry(key);
+  if (!stored) throw HttpError(404, fmt::format("model '{}' not found", name), "model", "model_not_found");
+  return *stored;
 }
 
 void ModelPool::set_expiry(Resident& r, std::chrono::seconds keep_alive) {
@@ -182,7 +220,9 @@ std::shared_ptr<Resident> ModelPool::acquire(const std::string& name, std::optio
   auto r = std::make_shared<Resident>();
   r->entry = entry;
   try {
-    r->model = LoadedModel::load(entry.path, options_.loras);
+    std::vector<LoraRequest> loras = options_.loras;
+    for (const fs::path& a : entry.extras.adapters) loras.push_back({a.string(), 1.0f});  // Ollama's adapter layers
+    r->model = LoadedModel::load(entry.path, loras);
     if (!options_.chat_template.empty()) r->model->set_chat_template(options_.chat_template, options_.chat_template_file);
     SchedulerOptions so = options_.scheduler;
     so.n_ctx = n_ctx;

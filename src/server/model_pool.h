@@ -16,6 +16,7 @@
 
 #include "engine/loaded_model.h"
 #include "engine/scheduler.h"
+#include "store/catalog.h"
 
 namespace owl::server {
 
@@ -34,10 +35,13 @@ struct ModelPoolOptions {
 };
 
 struct ModelEntry {
-  std::string name;  // file stem
+  std::string name;  // a file's stem, or a stored model's name ("llama3.2:1b", "hf.co/OWNER/REPO:Q4_K_M")
   std::string path;
   uint64_t size = 0;
   SystemClock::time_point modified;
+  std::string source;  // "" for a file given to owl serve; "owl", "ollama" or "hf-cache" for a stored model
+  std::string digest;  // a stored model's manifest SHA-256 (hex), else ""
+  store::StoredExtras extras;  // a stored model's template, parameters, system, license and adapters
 };
 
 // One resident model: requests hold it through a shared_ptr, so unloading never pulls it from
@@ -63,8 +67,14 @@ class ModelPool {
   explicit ModelPool(ModelPoolOptions options);
   ~ModelPool();
 
-  void add_file(const std::string& path);  // owl::Error when it is not a readable GGUF file
+  // owl::Error when it is not a readable model; named by its stem unless a name is given.
+  void add_file(const std::string& path, const std::string& name = "");
   void add_dir(const std::string& dir);    // every valid *.gguf in it (others skipped with a warning); owl::Error when none
+
+  // Also serve every stored model by its name (store/catalog.h), read anew at each lookup so that a
+  // pull, copy or delete shows at once; files added by name win over a stored model of that name.
+  void serve_store(store::ModelStore own);
+  store::ModelStore* store() { return store_ ? &*store_ : nullptr; }
 
   std::vector<ModelEntry> available() const;
   // The entry for a name ("stem", "stem:latest"), or HttpError 404.
@@ -89,14 +99,16 @@ class ModelPool {
   std::shared_ptr<Resident> acquire_requested(const std::optional<std::string>& name);
 
   std::vector<std::shared_ptr<Resident>> resident() const;
-  std::string resolve(const std::string& name) const;  // the stem a name refers to, or ""
+  std::string resolve(const std::string& name) const;  // the entry name a name refers to, or ""
 
  private:
   void reap();  // unloads expired idle models
+  std::optional<ModelEntry> stored_entry(const std::string& name) const;
   void set_expiry(Resident& r, std::chrono::seconds keep_alive);
 
   ModelPoolOptions options_;
   std::map<std::string, ModelEntry> entries_;
+  std::optional<store::ModelStore> store_;
   mutable std::mutex mutex_;
   std::mutex load_mutex_;  // one load at a time
   std::map<std::string, std::shared_ptr<Resident>> resident_;

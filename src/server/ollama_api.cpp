@@ -73,7 +73,8 @@ std::optional<seconds> keep_alive(const Fields& f) {
   return seconds(static_cast<int64_t>(std::ceil(std::min(total, 1e9))));
 }
 
-std::string display_name(const std::string& stem) { return stem + ":latest"; }
+// A file's stem gets Ollama's ":latest"; a stored model's name has its tag.
+std::string display_name(const ModelEntry& e) { return e.source.empty() ? e.name + ":latest" : e.name; }
 
 struct OllamaCall {
   CompletionRequest request;
@@ -316,8 +317,8 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     Json models = Json::array();
     for (const ModelEntry& e : ctx.pool.available()) {
       const ModelCard& card = model_card(e);
-      models.push_back({{"name", display_name(e.name)},
-                        {"model", display_name(e.name)},
+      models.push_back({{"name", display_name(e)},
+                        {"model", display_name(e)},
                         {"modified_at", modified_at(e)},
                         {"size", e.size},
                         {"digest", card.digest},
@@ -335,7 +336,8 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
     const ModelCard& card = model_card(e);
     send_json(res, Json{{"license", card.license},
                         {"modelfile", fmt::format("# served by owl from {}\nFROM {}\n", e.path, e.path)},
-                        {"parameters", ""},
+                        {"parameters", card.parameters},
+                        {"system", card.system},
                         {"template", card.template_source},
                         {"details", card.details},
                         {"model_info", card.model_info},
@@ -350,8 +352,8 @@ void add_ollama_routes(httplib::Server& http, ServerContext& ctx) {
       const auto far = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 100);
       const auto expires = ctx.pool.expires_at(*r).value_or(far);
       const uint64_t kv = r->scheduler->metrics().kv_cache_bytes;
-      models.push_back({{"name", display_name(r->entry.name)},
-                        {"model", display_name(r->entry.name)},
+      models.push_back({{"name", display_name(r->entry)},
+                        {"model", display_name(r->entry)},
                         {"size", r->entry.size + kv},
                         {"digest", card.digest},
                         {"details", card.details},

@@ -64,6 +64,7 @@ Server::Server(ModelPool& pool, ServerOptions options)
   add_openai_routes(*http_, *context_);
   add_ollama_routes(*http_, *context_);
   add_ops_routes(*http_, *context_);
+  add_store_routes(*http_, *context_);
   add_webui_routes(*http_, *context_);
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;

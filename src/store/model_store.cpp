@@ -273,16 +273,25 @@ void ModelStore::remove(const ModelName& name) {
   if (!fs::is_regular_file(p, ec)) fail("store: no model named {}", name.str());
   fs::remove(p);
   fs::remove_all(snapshot_path(name), ec);
-  // Blobs only this manifest named go too.
+  // Blobs only this manifest named go too; while any manifest cannot be read, none is collected
+  // (what it names is unknown).
   std::set<std::string> used;
-  for (const ListEntry& e : list()) {
-    const Manifest m = *manifest(e.name);
-    for (const Layer& l : m.layers) used.insert(blob_path(l.digest).filename().string());
-    if (!m.config_digest.empty()) used.insert(blob_path(m.config_digest).filename().string());
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "manifests", ec)) {
+    if (!e.is_regular_file() || e.path().filename().string().ends_with(".tmp")) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    try {
+      const Manifest m = parse_manifest(text, e.path().string());
+      for (const Layer& l : m.layers) used.insert(blob_path(l.digest).filename().string());
+      if (!m.config_digest.empty()) used.insert(blob_path(m.config_digest).filename().string());
+    } catch (const Error&) {
+      return;
+    }
   }
   for (const auto& b : fs::directory_iterator(root_ / "blobs", ec)) {
     const std::string file = b.path().filename().string();
-    if (!file.ends_with("-partial") && !used.contains(file)) fs::remove(b.path(), ec);
+    // Downloads in progress (their partial files and range lists) are not blobs yet.
+    if (file.find("-partial") == std::string::npos && !used.contains(file)) fs::remove(b.path(), ec);
   }
 }
 

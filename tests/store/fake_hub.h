@@ -1,7 +1,8 @@
 // A registry and a Hugging Face Hub on a loopback port, for the store's tests: Ollama's registry
 // protocol (/v2/NS/NAME/manifests/TAG, /v2/NS/NAME/blobs/DIGEST) and the Hub's (/api/models/REPO,
 // its tree listing with LFS sizes and hashes, /REPO/resolve/REV/PATH), serving files from disk with
-// HTTP Range support, and faults on demand: a connection dropped at a chosen byte, a corrupted byte.
+// HTTP Range support, and faults on demand: a connection dropped at a chosen byte, a corrupted byte,
+// a gated repository. It counts requests, each blob's Range headers and the bytes it sent.
 #pragma once
 
 #include <httplib.h>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_files.h"
 
@@ -35,12 +37,28 @@ class FakeHub {
  public:
   struct Blob {
     std::string bytes;
-    int64_t drop_at = -1;     // the next response closes the connection at this byte of the file
+    int64_t drop_at = -1;     // the first response to reach this byte of the file closes its connection there
     int64_t corrupt_at = -1;  // this byte is flipped in every response
     int requests = 0;
+    std::vector<std::string> ranges;  // each request's Range header ("" for none)
+    uint64_t bytes_sent = 0;
   };
 
   FakeHub() {
+    // Every request is counted; a repository may require a token (a gated one).
+    server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      ++requests_;
+      for (const auto& [repo, token] : tokens_) {
+        const bool for_repo = req.path.find("/" + repo + "/") != std::string::npos || req.path.ends_with("/" + repo);
+        if (for_repo && req.get_header_value("Authorization") != "Bearer " + token) {
+          res.status = 401;
+          res.set_content(R"({"error":"Access to model )" + repo + R"( is restricted."})", "application/json");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     server_.Get(R"(/v2/([^/]+)/([^/]+)/manifests/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       const auto it = manifests_.find(req.matches[1].str() + "/" + req.matches[2].str() + ":" + req.matches[3].str());
@@ -126,6 +144,17 @@ class FakeHub {
     repos_[repo] = tree;
   }
 
+  // Requests for the repository need "Authorization: Bearer <token>" (else 401, as the Hub answers
+  // for a gated repository).
+  void require_token(const std::string& repo, const std::string& token) {
+    std::lock_guard lock(mutex_);
+    tokens_[repo] = token;
+  }
+  int requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
   // Faults and counters by key: "blob:sha256:..." or "file:OWNER/REPO/PATH".
   Blob& blob(const std::string& key) {
     std::lock_guard lock(mutex_);
@@ -144,7 +173,7 @@ class FakeHub {
 
   void serve_blob(const std::string& key, const httplib::Request& req, httplib::Response& res) {
     std::shared_ptr<std::string> body;
-    int64_t drop = -1;
+    Blob* counted = nullptr;  // std::map: the address stays while the hub lives
     {
       std::lock_guard lock(mutex_);
       const auto it = blobs_.find(key);
@@ -153,19 +182,28 @@ class FakeHub {
         return;
       }
       Blob& b = it->second;
+      counted = &b;
       ++b.requests;
+      b.ranges.push_back(req.get_header_value("Range"));
       body = std::make_shared<std::string>(b.bytes);
       if (b.corrupt_at >= 0 && b.corrupt_at < static_cast<int64_t>(body->size())) (*body)[b.corrupt_at] ^= 0x5a;
-      drop = b.drop_at;
-      b.drop_at = -1;
     }
     // cpp-httplib answers a Range request itself (206 and Content-Range) from this provider.
-    (void)req;
     res.set_content_provider(body->size(), "application/octet-stream",
-                             [body, drop](size_t offset, size_t n, httplib::DataSink& sink) {
+                             [this, body, counted](size_t offset, size_t n, httplib::DataSink& sink) {
                                size_t end = std::min(offset + std::min<size_t>(n, 65536), body->size());
-                               if (drop >= 0 && end > static_cast<size_t>(drop)) end = static_cast<size_t>(drop);
-                               if (end <= offset) return false;  // drops the connection mid-body
+                               {
+                                 std::lock_guard lock(mutex_);
+                                 const int64_t drop = counted->drop_at;
+                                 if (drop >= 0 && static_cast<int64_t>(offset) <= drop && static_cast<int64_t>(end) > drop) {
+                                   end = static_cast<size_t>(drop);
+                                   if (end <= offset) {
+                                     counted->drop_at = -1;
+                                     return false;  // drops the connection mid-body
+                                   }
+                                 }
+                                 counted->bytes_sent += end - offset;
+                               }
                                sink.write(body->data() + offset, end - offset);
                                return true;
                              });
@@ -178,4 +216,6 @@ class FakeHub {
   std::map<std::string, std::string> manifests_;
   std::map<std::string, nlohmann::json> repos_;
   std::map<std::string, Blob> blobs_;
+  std::map<std::string, std::string> tokens_;
+  int requests_ = 0;
 };
