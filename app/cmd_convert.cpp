@@ -147,7 +147,7 @@ void add_convert(CLI::App& app) {
       a->output = a->output_option;
     }
     if (a->output.empty()) fail("no output: owl convert INPUT OUTPUT");
-    if (a->from != "llama2c") return convert(*a, a->input);
+    if (a->from != "llama2c") return convert(*a, ModelArg{"", a->input}.path());  // a path or a stored name
     if (a->tokenizer.empty()) fail("--from llama2c needs --tokenizer TOKENIZER.bin");
     // llama2.c checkpoints import as GGUF; other targets convert from that.
     const bool direct = target_format(*a) == "gguf";

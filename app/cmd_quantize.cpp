@@ -95,7 +95,7 @@ void quantize(const QuantizeArgs& a) {
   }
   QuantizeReport r;
   try {
-    r = quantize_model(a.input, a.output, o);
+    r = quantize_model(ModelArg{"", a.input}.path(), a.output, o);  // a path or a stored name
   } catch (...) {
     if (*progress_shown) std::fputc('\n', stderr);  // end the progress line before the error message
     throw;

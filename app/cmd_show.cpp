@@ -54,12 +54,14 @@ void show(const ShowArgs& a) {
       for (const auto& adapter : extras.adapters) out += fmt::format("adapter:         {}\n", adapter.string());
     }
     out += model_description(*m);
-    out += "\n" + check::to_text(*report);
+    std::string checked = check::to_text(*report);
+    if (const size_t at = checked.rfind("\nexit status:"); at != std::string::npos) checked.resize(at + 1);  // owl check's own
+    out += "\n" + checked;
     out += section("chat template", m->chat_template().source);
     if (!extras.template_text.empty()) out += section("Ollama's template (Go syntax; owl uses the chat template above)", extras.template_text);
     out += section("parameters", extras.params);
     out += section("system", extras.system);
-    out += section("license", license);
+    out += section("license", extras.license);  // (what the file declares is in the check above)
   }
   std::fputs(out.c_str(), stdout);
 }

@@ -284,10 +284,15 @@ std::string download_file(HttpClient& http, const DownloadSpec& spec, const fs::
   }
   std::vector<Range> missing = missing_ranges(partial, file.fd(), spec.size);
   if (!missing.empty()) {
-    save_ranges(partial, spec.size, missing);  // before the file grows: its size no longer tells what arrived
-    reserve_space(file.fd(), partial, spec.size);
     uint64_t left = 0;
     for (const Range& r : missing) left += r.second - r.first;
+    save_ranges(partial, spec.size, missing);  // before the file grows: its size no longer tells what arrived
+    try {
+      reserve_space(file.fd(), partial, spec.size);
+    } catch (const Error&) {
+      if (left == spec.size) remove_partial();  // nothing arrived yet: leave nothing behind
+      throw;
+    }
     Transfer t{http, spec, partial, o, file.fd()};
     t.ranges = split_ranges(missing, std::max(o.connections, 1), o.segment_bytes);
     t.completed = spec.size - left;

@@ -103,14 +103,17 @@ class FakeHub {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
-  // An Ollama model: the GGUF as its model layer, a template layer and a config blob.
-  void add_registry_model(const std::string& ns_name_tag, const std::string& gguf_path) {
+  // An Ollama model: the GGUF as its model layer, a template layer, the extra layers given (by the
+  // last part of their media type: "params", "system", "license"...) and a config blob.
+  void add_registry_model(const std::string& ns_name_tag, const std::string& gguf_path,
+                          const std::map<std::string, std::string>& extra_layers = {}) {
     const std::string model = read_file(gguf_path), tmpl = "{{ .Prompt }}", config = R"({"model_format":"gguf"})";
+    nlohmann::json layers = {layer("application/vnd.ollama.image.model", model), layer("application/vnd.ollama.image.template", tmpl)};
+    for (const auto& [kind, bytes] : extra_layers) layers.push_back(layer("application/vnd.ollama.image." + kind, bytes));
     nlohmann::json m = {{"schemaVersion", 2},
                         {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
                         {"config", layer("application/vnd.docker.container.image.v1+json", config)},
-                        {"layers", {layer("application/vnd.ollama.image.model", model),
-                                    layer("application/vnd.ollama.image.template", tmpl)}}};
+                        {"layers", layers}};
     set_manifest(ns_name_tag, m.dump());
   }
   void set_manifest(const std::string& ns_name_tag, const std::string& json) {
