@@ -135,7 +135,7 @@ class Output {
 void chat(const ChatArgs& a) {
   validate(a.gen.sampling);
   structured_output_gbnf(a.gen);  // before the model load
-  const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
+  const auto m = LoadedModel::load(a.model.path(), adapters_for(a.model, a.lora));
   apply_chat_template_file(*m, a.chat_template_file);
   const int64_t n_ctx = context_size(a.gen, m->spec());
   check_model_before_run(m->model(), n_ctx, kv_type(a.gen), a.gen.force);

@@ -50,7 +50,7 @@ std::vector<int32_t> parse_ids(const std::string& list) {
 }
 
 void run(const LogitsArgs& a) {
-  const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
+  const auto m = LoadedModel::load(a.model.path(), adapters_for(a.model, a.lora));
   const std::vector<int32_t> ids = a.use_tokens ? parse_ids(a.tokens) : m->encode_prompt(a.prompt);
   if (ids.empty()) fail("no tokens to evaluate");
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());

@@ -16,12 +16,14 @@ namespace {
 struct PullArgs {
   std::string name;
   std::string token;
+  int connections = 4;
 };
 
 void run(const PullArgs& a) {
   store::ModelStore s = store::ModelStore::open_default();
   store::PullOptions o = store::PullOptions::from_environment();
   if (!a.token.empty()) o.hf_token = a.token;
+  o.connections = a.connections;
   std::unique_ptr<ProgressBar> bar;
   std::string current;
   o.progress = [&](const store::PullProgress& p) {
@@ -59,6 +61,9 @@ void add_pull(CLI::App& app) {
                   "hf.co/OWNER/REPO[:QUANT] or OWNER/REPO[:FILE] (Hugging Face; $HF_ENDPOINT)")
       ->required();
   cmd->add_option("--token", a->token, "Hugging Face token for gated repositories (default: $HF_TOKEN)");
+  cmd->add_option("--connections", a->connections, "Connections per large file, each fetching a byte range")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   cmd->callback([a] { run(*a); });
 }
 

@@ -58,7 +58,7 @@ void run(const RunArgs& a) {
   const DType kv = kv_type(a.gen);
   if (!a.prompt_file.empty() && !a.prompt.empty()) fail("give the prompt with -p or -f, not both");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto m = LoadedModel::load(a.model.path(), a.lora.requests());
+  const auto m = LoadedModel::load(a.model.path(), adapters_for(a.model, a.lora));
   apply_chat_template_file(*m, a.chat_template_file);
   const double load_seconds = seconds_since(t0);
   const ModelSpec& spec = m->spec();

@@ -45,14 +45,14 @@ void serve(ServeArgs& a) {
     a.pool.chat_template = read_text_arg("--chat-template-file", a.chat_template_file);
     a.pool.chat_template_file = a.chat_template_file;
   }
-  a.pool.loras = a.lora.requests();
+  const bool model_given = !a.model.flag.empty() || !a.model.positional.empty();
+  a.pool.loras = model_given ? adapters_for(a.model, a.lora) : a.lora.requests();
   for (const LoraRequest& l : a.pool.loras) {  // models load on first use: say now what is missing
     std::error_code ec;
     if (!std::filesystem::exists(l.path, ec)) fail("--lora {}: no such file or directory", l.path);
   }
   if (!a.pool.loras.empty() && !a.models_dir.empty()) fail("--lora: serve one model with adapters, not --models DIR");
   server::ModelPool pool(a.pool);
-  const bool model_given = !a.model.flag.empty() || !a.model.positional.empty();
   // Without a model or folder, the store is served (as ollama serve does), empty or not: clients
   // pull into it through /api/pull.
   if (a.serve_store || (!model_given && a.models_dir.empty())) pool.serve_store(store::ModelStore::open_default());

@@ -69,6 +69,17 @@ std::vector<LoraRequest> LoraArgs::requests() const {
   return out;
 }
 
+std::vector<LoraRequest> adapters_for(const ModelArg& model, const LoraArgs& lora) {
+  std::vector<LoraRequest> out;
+  if (const std::string name = model.stored_name(); !name.empty()) {
+    if (const auto m = store::find_stored_model(store::ModelStore::open_default(), store::parse_model_name(name))) {
+      for (const auto& a : store::stored_extras(*m).adapters) out.push_back({a.string(), 1.0f});
+    }
+  }
+  for (LoraRequest& r : lora.requests()) out.push_back(std::move(r));
+  return out;
+}
+
 CLI::Validator number_in(double lo, double hi) {
   return CLI::Validator(
       [lo, hi](std::string& in) -> std::string {

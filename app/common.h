@@ -39,6 +39,10 @@ struct LoraArgs {
 };
 void add_lora_options(CLI::App& cmd, LoraArgs& args);
 
+// The adapters a model is run with: a stored model's own adapter layers (Ollama's ADAPTER, scale 1),
+// then those of --lora.
+std::vector<LoraRequest> adapters_for(const ModelArg& model, const LoraArgs& lora);
+
 int default_threads();
 // -t N on a command that runs on one thread: accepted (and checked), so that every command takes -t.
 void add_single_thread_option(CLI::App& cmd);

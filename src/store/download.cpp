@@ -314,7 +314,7 @@ std::string download_file(HttpClient& http, const DownloadSpec& spec, const fs::
   }
   if (o.progress) o.progress({spec.size, spec.size, true, false});
   if (::fsync(file.fd()) != 0) fail("{}: {}", partial.string(), std::strerror(errno));
-  const std::string sha256 = file_sha256(partial.string());
+  std::string sha256 = file_sha256(partial.string());
   const bool size_ok = fs::file_size(partial) == spec.size;
   const bool sha_ok = spec.sha256.empty() || sha256 == spec.sha256;
   const bool git_ok = spec.git_sha1.empty() || file_git_sha1(partial.string()) == spec.git_sha1;

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -101,6 +102,62 @@ TEST_F(ShowTest, TheServerShowsTheLayersAndPsListsWhatItLoaded) {
   const OwlResult gone = run_owl_env(env, "ps" + host);
   EXPECT_EQ(gone.status, 1);
   EXPECT_NE(gone.err.find("no owl serve at http://127.0.0.1:" + std::to_string(port)), std::string::npos) << gone.err;
+}
+
+}  // namespace
+
+namespace {
+
+// Ollama's ADAPTER: a stored model's adapter layer (a llama.cpp GGUF LoRA) is applied when it runs.
+TEST(StoredAdapter, IsAppliedWhenTheNameRuns) {
+  const fs::path data = scratch_path("adapter-data.jsonl");
+  {
+    std::ofstream out(data);
+    for (int i = 0; i < 64; ++i) out << Json{{"text", "Once upon a time, there was a little bird named Zig " + std::to_string(i % 7) + "."}}.dump() << "\n";
+  }
+  const fs::path adapter = scratch_path("stored-adapter");
+  const OwlResult tune = run_owl("finetune " + kModel + " --data " + data.string() + " -o " + adapter.string() +
+                                 " --format gguf --iters 30 --batch-size 8 --lr 1e-2 --seed 1 -t 2");
+  ASSERT_EQ(tune.status, 0) << tune.err;
+  FakeHub hub;
+  hub.add_registry_model("library/zig:latest", kModel, {{"adapter", read_file(adapter / "adapter.gguf")}});
+  const fs::path home = scratch_path("stored-adapter-store");
+  owl::store::ModelStore store(home);
+  owl::store::PullOptions o;
+  o.registry = hub.url();
+  owl::store::pull(store, "zig", o);
+  const std::string args = " -p 'Once upon a time, there was a little bird named' -n 12 --temp 0 -t 1";
+  const std::string env = "OWL_HOME=" + home.string() + " OLLAMA_MODELS=/nonexistent HF_HUB_CACHE=/nonexistent";
+  const OwlResult by_name = run_owl_env(env, "run zig" + args);
+  const OwlResult with_lora = run_owl("run " + kModel + " --lora " + (adapter / "adapter.gguf").string() + args);
+  const OwlResult base = run_owl("run " + kModel + args);
+  ASSERT_EQ(by_name.status, 0) << by_name.err;
+  EXPECT_EQ(by_name.out, with_lora.out);
+  EXPECT_NE(with_lora.out, base.out) << "the adapter changed nothing; the test would not see it missing";
+
+  // owl serve over the store applies it too.
+  ::setenv("OLLAMA_MODELS", "/nonexistent", 1);
+  ::setenv("HF_HUB_CACHE", "/nonexistent", 1);
+  owl::server::ModelPoolOptions po;
+  po.scheduler.n_ctx = 128;
+  po.scheduler.threads = 1;
+  owl::server::ModelPool pool(po);
+  pool.serve_store(owl::store::ModelStore(home));
+  owl::server::ServerOptions so;
+  so.port = 0;
+  owl::server::Server server(pool, so);
+  const int port = server.bind();
+  std::thread listening([&] { server.listen(); });
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  const Json request = {{"model", "zig"}, {"prompt", "Once upon a time, there was a little bird named"}, {"raw", true},
+                        {"stream", false}, {"options", {{"temperature", 0}, {"num_predict", 12}}}};
+  const auto served = c.Post("/api/generate", request.dump(), "application/json");
+  server.stop();
+  listening.join();
+  ASSERT_EQ(served->status, 200) << served->body;
+  const OwlResult text_only = run_owl_env(env, "run zig --no-prompt" + args);
+  EXPECT_EQ(Json::parse(served->body).at("response").get<std::string>() + "\n", text_only.out);
 }
 
 }  // namespace
