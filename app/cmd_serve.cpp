@@ -1,5 +1,6 @@
 // owl serve: the OpenAI- and Ollama-compatible HTTP server (src/server/) over one model, a folder of
-// them, or the store (its names, and pulls, copies and deletes through Ollama's routes). Prints "owl serve: listening on http://HOST:PORT" once it accepts connections.
+// them, or the store (its names, and pulls, copies and deletes through Ollama's routes). Prints
+// "owl serve: listening on http://HOST:PORT" once it accepts connections.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -11,7 +12,7 @@
 #include "common.h"
 #include "models/kv_cache.h"
 #include "server/server.h"
-#include "store/model_store.h"
+#include "store/catalog.h"
 
 namespace owl::app {
 
@@ -46,7 +47,7 @@ void serve(ServeArgs& a) {
     a.pool.chat_template_file = a.chat_template_file;
   }
   const bool model_given = !a.model.flag.empty() || !a.model.positional.empty();
-  a.pool.loras = model_given ? adapters_for(a.model, a.lora) : a.lora.requests();
+  a.pool.loras = a.lora.requests();
   for (const LoraRequest& l : a.pool.loras) {  // models load on first use: say now what is missing
     std::error_code ec;
     if (!std::filesystem::exists(l.path, ec)) fail("--lora {}: no such file or directory", l.path);
@@ -57,7 +58,19 @@ void serve(ServeArgs& a) {
   // pull into it through /api/pull.
   if (a.serve_store || (!model_given && a.models_dir.empty())) pool.serve_store(store::ModelStore::open_default());
   if (!a.models_dir.empty()) pool.add_dir(a.models_dir);
-  if (model_given) pool.add_file(a.model.path(), a.model.stored_name());
+  if (model_given) {
+    const std::string path = a.model.path();  // owl::Error naming what is missing
+    const std::string name = a.model.stored_name();
+    // A stored name is served by that name, with what the store keeps beside it (parameters,
+    // license, adapter layers).
+    const auto stored = name.empty() ? std::nullopt
+                                     : store::find_stored_model(store::ModelStore::open_default(), store::parse_model_name(name));
+    if (stored) {
+      pool.add_stored(*stored);
+    } else {
+      pool.add_file(path);
+    }
+  }
 
   if (a.http.http_threads <= 0) {
     a.http.http_threads = static_cast<int>(std::clamp<int64_t>(a.pool.scheduler.n_parallel + a.pool.scheduler.max_queue + 16, 16, 512));

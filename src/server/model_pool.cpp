@@ -62,9 +62,15 @@ ModelPool::~ModelPool() {
   reaper_.join();
 }
 
-void ModelPool::add_file(const std::string& path, const std::string& name) {
-  ModelEntry e = entry_for(path);
-  if (!name.empty()) e.name = name;
+void ModelPool::add_stored(const store::StoredModel& model) {
+  const ModelEntry e = entry_for(model);
+  open_model_file(e.path);
+  std::lock_guard lock(mutex_);
+  entries_[e.name] = e;
+}
+
+void ModelPool::add_file(const std::string& path) {
+  const ModelEntry e = entry_for(fs::path(path));
   open_model_file(path);  // a file that is not a model is refused now, not at its first request
   std::lock_guard lock(mutex_);
   entries_[e.name] = e;
@@ -98,7 +104,7 @@ std::vector<ModelEntry> ModelPool::available() const {
     std::lock_guard lock(mutex_);
     for (const auto& [name, e] : entries_) {
       out.push_back(e);
-      names.insert(name + ":latest");
+      names.insert(e.source.empty() ? name + ":latest" : name);
     }
     if (!store_) return out;
   }
@@ -123,6 +129,11 @@ std::string ModelPool::resolve(const std::string& name) const {
     if (name.size() > latest.size() && name.ends_with(latest)) {
       std::string stem = name.substr(0, name.size() - latest.size());
       if (entries_.count(stem) != 0) return stem;
+    }
+    // A stored model added by name answers to every spelling of it ("llama3.2" is "llama3.2:latest").
+    if (store::looks_like_model_name(name)) {
+      std::string canonical = store::parse_model_name(name).str();
+      if (auto it = entries_.find(canonical); it != entries_.end() && !it->second.source.empty()) return canonical;
     }
   }
   const auto stored = stored_entry(name);

@@ -67,8 +67,8 @@ class ModelPool {
   explicit ModelPool(ModelPoolOptions options);
   ~ModelPool();
 
-  // owl::Error when it is not a readable model; named by its stem unless a name is given.
-  void add_file(const std::string& path, const std::string& name = "");
+  void add_file(const std::string& path);  // owl::Error when it is not a readable model
+  void add_stored(const store::StoredModel& model);  // one stored model, by its name
   void add_dir(const std::string& dir);    // every valid *.gguf in it (others skipped with a warning); owl::Error when none
 
   // Also serve every stored model by its name (store/catalog.h), read anew at each lookup so that a

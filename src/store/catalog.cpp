@@ -89,9 +89,8 @@ StoredExtras stored_extras(const StoredModel& m) {
       if (kind == "template") x.template_text = read_text(s.blob_path(l.digest), l.size);
       else if (kind == "system") x.system = read_text(s.blob_path(l.digest), l.size);
       else if (kind == "params") x.params = read_text(s.blob_path(l.digest), l.size);
-      else if (kind == "license") x.license += read_text(s.blob_path(l.digest), l.size);
       else if (kind == "adapter") x.adapters.push_back(s.blob_path(l.digest));
-      else if (l.path.starts_with("LICENSE")) x.license += read_text(s.blob_path(l.digest), l.size);
+      else if (kind == "license" || l.path.starts_with("LICENSE")) x.license += read_text(s.blob_path(l.digest), l.size);
     }
   }
   return x;

@@ -228,9 +228,8 @@ struct Transfer {
             saved = Clock::now();
           }
           if (options.progress) options.progress({completed, spec.size, false, false});
-        } catch (...) {
-          error = std::current_exception();
-          stop = true;
+        } catch (...) {  // (the lock is released by now)
+          fail_with(std::current_exception());
           return false;
         }
         return at < r.second;

@@ -13,7 +13,8 @@
 
 #include "fake_hub.h"
 #include "server/server.h"
-#include "store/model_store.h"
+#include "store/catalog.h"
+#include "store/pull.h"
 
 namespace {
 
@@ -143,6 +144,46 @@ TEST_F(ServeStoreTest, BadRequestsGetClearAnswersAndTheServerKeepsServing) {
   ASSERT_EQ(ok->status, 200) << ok->body;
   EXPECT_EQ(Json::parse(ok->body), (Json{{"status", "success"}}));
   EXPECT_EQ(tags(), std::vector<std::string>{"owl-stories:latest"});
+}
+
+}  // namespace
+
+namespace {
+
+// owl serve NAME: one stored model served by its name (every spelling of it), not the whole store.
+TEST(ServeStoredName, AnswersToItsNameAndRefusesStoreRoutes) {
+  FakeHub hub;
+  hub.add_registry_model("library/owl-stories:latest", kModel);
+  const fs::path home = scratch_path("serve-stored-name");
+  ::setenv("OLLAMA_MODELS", (home / "no-ollama").c_str(), 1);
+  ::setenv("HF_HUB_CACHE", (home / "no-hf").c_str(), 1);
+  owl::store::ModelStore store(home);
+  owl::store::PullOptions o;
+  o.registry = hub.url();
+  owl::store::pull(store, "owl-stories", o);
+  owl::server::ModelPoolOptions po;
+  po.scheduler.n_ctx = 128;
+  po.scheduler.threads = 1;
+  owl::server::ModelPool pool(po);
+  pool.add_stored(*owl::store::find_stored_model(store, owl::store::parse_model_name("owl-stories")));
+  owl::server::ServerOptions so;
+  so.port = 0;
+  owl::server::Server server(pool, so);
+  const int port = server.bind();
+  std::thread listening([&] { server.listen(); });
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  const Json tags = Json::parse(c.Get("/api/tags")->body);
+  ASSERT_EQ(tags.at("models").size(), 1u);
+  EXPECT_EQ(tags.at("models").at(0).at("name"), "owl-stories:latest");
+  EXPECT_EQ(tags.at("models").at(0).at("digest").get<std::string>().size(), 64u);  // the manifest's sha256
+  for (const char* name : {"owl-stories", "owl-stories:latest"}) {
+    const Json generate = {{"model", name}, {"prompt", "Once"}, {"raw", true}, {"stream", false}, {"options", {{"num_predict", 2}}}};
+    EXPECT_EQ(c.Post("/api/generate", generate.dump(), "application/json")->status, 200) << name;
+  }
+  EXPECT_EQ(c.Post("/api/pull", Json{{"model", "owl-stories"}}.dump(), "application/json")->status, 400);
+  server.stop();
+  listening.join();
 }
 
 }  // namespace
