@@ -30,6 +30,29 @@ namespace {
 
 constexpr std::string_view kPeftPrefix = "base_model.model.";
 
+// The value of a PEFT pattern (rank_pattern, alpha_pattern) for a module: a key matches the module
+// name or its ending after a dot, as PEFT matches them.
+const json* pattern_value(const json& config, const char* pattern, std::string_view module) {
+  const auto it = config.find(pattern);
+  if (it == config.end() || !it->is_object()) return nullptr;
+  for (const auto& [key, value] : it->items()) {
+    if (module == key || (module.size() > key.size() && module.ends_with(key) && module[module.size() - key.size() - 1] == '.')) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
+// The scale PEFT gives a module of this rank: alpha (its alpha_pattern's, if any) over the rank or
+// its square root.
+float peft_scale(const json& config, std::string_view module, int64_t rank, const LoraAdapter& adapter) {
+  const json* alpha = pattern_value(config, "alpha_pattern", module);
+  if (alpha == nullptr) return adapter.scale(rank);
+  if (!alpha->is_number() || !(alpha->get<double>() > 0.0)) fail("adapter_config.json: alpha_pattern for {} must be a positive number", module);
+  const float a = alpha->get<float>(), r = static_cast<float>(rank);
+  return adapter.rslora ? a / std::sqrt(r) : a / r;
+}
+
 }  // namespace
 
 namespace lora_files {
@@ -44,26 +67,6 @@ const Family& family_of(const Model& model) {
   const Family* f = family_by_gguf(model.spec().arch);
   if (f == nullptr) fail("LoRA: architecture '{}' has no family record", model.spec().arch);
   return *f;
-}
-
-std::string hf_module(const Model& model, int64_t layer, LoraTarget t) {
-  const std::optional<std::string> name = hf_tensor_name(family_of(model), gguf_weight_name(layer, t));
-  if (!name || !name->ends_with(".weight")) {
-    fail("LoRA: {} has no separate Hugging Face module for {} (fused projections are not supported yet)",
-         model.spec().arch, gguf_weight_name(layer, t));
-  }
-  return name->substr(0, name->size() - std::string_view(".weight").size());
-}
-
-std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> hf_modules(const Model& model) {
-  std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> out;
-  for (int64_t il = 0; il < model.spec().n_layer; ++il) {
-    for (LoraTarget t : kAllLoraTargets) {
-      const std::optional<std::string> name = hf_tensor_name(family_of(model), gguf_weight_name(il, t));
-      if (name && name->ends_with(".weight")) out[name->substr(0, name->size() - 7)] = {il, t};
-    }
-  }
-  return out;
 }
 
 namespace {
@@ -125,35 +128,6 @@ json read_json_file(const fs::path& p) {
   } catch (const json::exception& e) {
     fail("{}: not valid JSON: {}", p.string(), e.what());
   }
-}
-
-void check_module_shape(const Model& model, const LoraModule& m, const std::string& path) {
-  const Weight& base = lora_base_weight(model, m.layer, m.target);
-  if (m.rank <= 0 || m.rank > 4096 || m.in != base.cols || m.out != base.rows ||
-      static_cast<int64_t>(m.a.size()) != m.rank * m.in || static_cast<int64_t>(m.b.size()) != m.out * m.rank) {
-    fail("{}: the {} module of layer {} (rank {}, {} x {}) does not fit the base projection ({} x {})", path,
-         lora_target_name(m.target), m.layer, m.rank, m.out, m.in, base.rows, base.cols);
-  }
-}
-
-void complete_modules(LoraAdapter& adapter, const Model& model, const std::string& path, RowOrder file_order,
-                      std::string_view pair_name) {
-  if (adapter.modules.empty()) fail("{}: no LoRA tensors", path);
-  for (LoraModule& m : adapter.modules) {
-    if (m.a.empty() || m.b.empty()) {
-      fail("{}: {} of layer {} has only one of {}", path, lora_target_name(m.target), m.layer, pair_name);
-    }
-    check_module_shape(model, m, path);
-    m.b = b_from_file(model, m, file_order);
-  }
-}
-
-int64_t single_rank(const LoraAdapter& adapter, const std::string& path) {
-  const int64_t rank = adapter.modules.front().rank;
-  for (const LoraModule& m : adapter.modules) {
-    if (m.rank != rank) fail("{}: modules of different ranks (the format has one scale for all)", path);
-  }
-  return rank;
 }
 
 }  // namespace lora_files
@@ -225,67 +199,89 @@ LoraAdapter read_peft_adapter(const std::string& dir, const Model& model) {
   }
   const std::string st_path = (fs::path(dir) / "adapter_model.safetensors").string();
   const auto file = safetensors::File::open(st_path);
-
-  // Every (layer, target) of the model, by its PEFT prefix.
-  std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> by_prefix;
-  for (const auto& [module, where] : hf_modules(model)) by_prefix[std::string(kPeftPrefix) + module] = where;
-  std::set<std::string> seen;
+  const ModuleNames names = hf_module_names(model);
+  std::map<std::string, FileModule, std::less<>> found;  // by module name
   for (const safetensors::Tensor& t : file->tensors()) {
     const bool is_a = t.name.ends_with(".lora_A.weight"), is_b = t.name.ends_with(".lora_B.weight");
     if (!is_a && !is_b) fail("{}: tensor '{}' is not a lora_A or lora_B weight", st_path, t.name);
-    const std::string prefix = t.name.substr(0, t.name.size() - std::string_view(".lora_A.weight").size());
-    const auto it = by_prefix.find(prefix);
-    if (it == by_prefix.end()) fail("{}: tensor '{}' names no projection of this {} model", st_path, t.name, model.spec().arch);
-    const auto [layer, target] = it->second;
-    const Weight& base = lora_base_weight(model, layer, target);
-    LoraModule* m = adapter.find(layer, target);
-    if (m == nullptr) {
-      adapter.modules.push_back(LoraModule{layer, target, 0, base.cols, base.rows, {}, {}});
-      m = &adapter.modules.back();
-    }
+    std::string_view module = std::string_view(t.name).substr(0, t.name.size() - std::string_view(".lora_A.weight").size());
+    if (module.starts_with(kPeftPrefix)) module.remove_prefix(kPeftPrefix.size());
+    const auto it = names.find(module);
+    if (it == names.end()) fail("{}: tensor '{}' names no projection of this {} model", st_path, t.name, model.spec().arch);
     if (t.shape.size() != 2) fail("{}: tensor '{}' is not a matrix", st_path, t.name);
+    FileModule& m = found[std::string(module)];
+    m.layer = it->second.first;
+    m.parts = it->second.second;
     const int64_t rank = is_a ? t.shape[0] : t.shape[1];
-    const int64_t other = is_a ? t.shape[1] : t.shape[0];
-    const int64_t want = is_a ? base.cols : base.rows;
-    if (rank <= 0 || rank > 4096 || other != want || (m->rank != 0 && m->rank != rank)) {
-      fail("{}: tensor '{}' has shape [{}, {}]; the base projection is {} x {}", st_path, t.name, t.shape[0], t.shape[1],
-           base.rows, base.cols);
-    }
-    m->rank = rank;
-    (is_a ? m->a : m->b) = read_f32(t, st_path);
-    seen.insert(t.name);
+    if (m.rank != 0 && m.rank != rank) fail("{}: tensor '{}' has rank {}, its pair {}", st_path, t.name, rank, m.rank);
+    m.rank = rank;
+    (is_a ? m.in : m.out) = is_a ? t.shape[1] : t.shape[0];
+    (is_a ? m.a : m.b) = read_f32(t, st_path);
   }
-  complete_modules(adapter, model, st_path, RowOrder::hf, "lora_A and lora_B");
+  for (auto& [module, m] : found) {
+    m.scale = peft_scale(config, module, m.rank, adapter);
+    add_file_module(adapter, model, std::move(m), st_path, RowOrder::hf);
+  }
+  require_modules(adapter, st_path);
   return adapter;
 }
 
-void write_peft_safetensors(const LoraAdapter& adapter, const Model& model, const std::string& path,
-                            const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// The adapter's modules as PEFT holds them, with the rank and alpha patterns of those whose rank or
+// scale differs from the adapter's own (a fused projection's modules joined).
+struct PeftModules {
+  std::vector<FileModule> modules;
+  int64_t rank = 0;
+  json rank_pattern = json::object(), alpha_pattern = json::object();
+};
+
+PeftModules peft_modules(const LoraAdapter& adapter, const Model& model) {
+  PeftModules p;
+  p.modules = file_modules(adapter, model, RowOrder::hf);
+  if (p.modules.empty()) return p;
+  p.rank = adapter.modules.front().rank;
+  for (const FileModule& m : p.modules) {
+    if (m.rank == p.rank && m.scale == adapter.scale(p.rank)) continue;
+    const std::string name = hf_name(model, m);
+    p.rank_pattern[name] = m.rank;
+    const float r = static_cast<float>(m.rank);
+    p.alpha_pattern[name] = adapter.rslora ? m.scale * std::sqrt(r) : m.scale * r;
+  }
+  return p;
+}
+
+void write_peft_tensors(const std::vector<FileModule>& modules, const Model& model, const std::string& path,
+                        const std::map<std::string, std::string>& metadata) {
   safetensors::Writer w;
   w.set_metadata("format", "pt");
   for (const auto& [key, value] : metadata) w.set_metadata(key, value);
-  for (const LoraModule& m : adapter.modules) {
-    const std::vector<float> b = b_for_file(model, m, RowOrder::hf);
-    const std::string base = std::string(kPeftPrefix) + hf_module(model, m.layer, m.target);
-    std::vector<uint8_t> a_bytes(m.a.size() * 4), b_bytes(b.size() * 4);
+  for (const FileModule& m : modules) {
+    const std::string base = std::string(kPeftPrefix) + hf_name(model, m);
+    std::vector<uint8_t> a_bytes(m.a.size() * 4), b_bytes(m.b.size() * 4);
     std::memcpy(a_bytes.data(), m.a.data(), a_bytes.size());
-    std::memcpy(b_bytes.data(), b.data(), b_bytes.size());
+    std::memcpy(b_bytes.data(), m.b.data(), b_bytes.size());
     w.add(base + ".lora_A.weight", safetensors::DType::f32, {m.rank, m.in}, std::move(a_bytes));
     w.add(base + ".lora_B.weight", safetensors::DType::f32, {m.out, m.rank}, std::move(b_bytes));
   }
   w.write(path);
 }
 
+}  // namespace
+
+void write_peft_safetensors(const LoraAdapter& adapter, const Model& model, const std::string& path,
+                            const std::map<std::string, std::string>& metadata) {
+  write_peft_tensors(peft_modules(adapter, model).modules, model, path, metadata);
+}
+
 void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir) {
+  const PeftModules p = peft_modules(adapter, model);
   std::set<std::string> targets;
   std::set<int64_t> layers;
-  int64_t rank = 0;
-  for (const LoraModule& m : adapter.modules) {
-    const std::string module = hf_module(model, m.layer, m.target);
+  for (const FileModule& m : p.modules) {
+    const std::string module = hf_name(model, m);
     targets.insert(module.substr(module.rfind('.') + 1));
     layers.insert(m.layer);
-    if (rank != 0 && rank != m.rank) fail("LoRA: modules of different ranks cannot be written as one PEFT adapter");
-    rank = m.rank;
   }
   json layer_list = nullptr;
   if (static_cast<int64_t>(layers.size()) != model.spec().n_layer) layer_list = json(std::vector<int64_t>(layers.begin(), layers.end()));
@@ -293,7 +289,7 @@ void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const st
       {"peft_type", "LORA"},
       {"task_type", "CAUSAL_LM"},
       {"base_model_name_or_path", adapter.base_model},
-      {"r", rank},
+      {"r", p.rank},
       {"lora_alpha", adapter.alpha},
       {"lora_dropout", 0.0},
       {"target_modules", std::vector<std::string>(targets.begin(), targets.end())},
@@ -303,8 +299,8 @@ void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const st
       {"init_lora_weights", true},
       {"layers_to_transform", layer_list},
       {"layers_pattern", nullptr},
-      {"rank_pattern", json::object()},
-      {"alpha_pattern", json::object()},
+      {"rank_pattern", p.rank_pattern},
+      {"alpha_pattern", p.alpha_pattern},
       {"use_dora", false},
       {"inference_mode", true},
   };
@@ -313,7 +309,7 @@ void write_peft_adapter(const LoraAdapter& adapter, const Model& model, const st
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail("{}: cannot create the adapter directory: {}", dir, ec.message());
-  write_peft_safetensors(adapter, model, (fs::path(dir) / "adapter_model.safetensors").string(), {});
+  write_peft_tensors(p.modules, model, (fs::path(dir) / "adapter_model.safetensors").string(), {});
   atomic_write(fs::path(dir) / "adapter_config.json", config.dump(2) + "\n");
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/atomic_write.h"
@@ -44,12 +46,6 @@ std::vector<float> transposed(const std::vector<float>& v, int64_t rows, int64_t
   return out;
 }
 
-LoraModule& module_for(LoraAdapter& a, int64_t layer, LoraTarget t) {
-  if (LoraModule* m = a.find(layer, t)) return *m;
-  a.modules.push_back(LoraModule{layer, t, 0, 0, 0, {}, {}});
-  return a.modules.back();
-}
-
 }  // namespace
 
 LoraAdapter read_gguf_adapter(const std::string& path, const Model& model) {
@@ -60,17 +56,17 @@ LoraAdapter read_gguf_adapter(const std::string& path, const Model& model) {
   const std::string arch = file->find_string("general.architecture").value_or("");
   if (arch != model.spec().arch) fail("{}: an adapter for a '{}' model, not '{}'", path, arch, model.spec().arch);
   const std::optional<double> alpha = file->find_float("adapter.lora.alpha");
-  std::map<std::string, std::pair<int64_t, LoraTarget>, std::less<>> by_name;
-  for (int64_t il = 0; il < model.spec().n_layer; ++il) {
-    for (LoraTarget t : kAllLoraTargets) by_name[gguf_weight_name(il, t)] = {il, t};
-  }
-  LoraAdapter adapter;
+  const ModuleNames names = gguf_module_names(model);
+  std::map<std::string, FileModule, std::less<>> found;
   for (const TensorInfo& t : file->tensors()) {
     const bool is_a = t.name.ends_with(kGgufA), is_b = t.name.ends_with(kGgufB);
     if (!is_a && !is_b) fail("{}: tensor '{}' is not a lora_a or lora_b", path, t.name);
-    const auto it = by_name.find(std::string_view(t.name).substr(0, t.name.size() - kGgufA.size()));
-    if (it == by_name.end() || t.shape.size() != 2) fail("{}: tensor '{}' names no projection of this model", path, t.name);
-    LoraModule& m = module_for(adapter, it->second.first, it->second.second);
+    const std::string_view weight = std::string_view(t.name).substr(0, t.name.size() - kGgufA.size());
+    const auto it = names.find(weight);
+    if (it == names.end() || t.shape.size() != 2) fail("{}: tensor '{}' names no projection of this model", path, t.name);
+    FileModule& m = found[std::string(weight)];
+    m.layer = it->second.first;
+    m.parts = it->second.second;
     (is_a ? m.a : m.b) = gguf_tensor_f32(t);
     if (is_a) {
       m.rank = t.shape[0];
@@ -79,28 +75,34 @@ LoraAdapter read_gguf_adapter(const std::string& path, const Model& model) {
       m.out = t.shape[0];
     }
   }
-  complete_modules(adapter, model, path, RowOrder::gguf, "lora_a and lora_b");
-  // llama.cpp's scale is alpha / rank; without alpha it is 1.
-  const int64_t rank = single_rank(adapter, path);
-  adapter.alpha = alpha ? static_cast<float>(*alpha) : static_cast<float>(rank);
+  if (found.empty()) fail("{}: no LoRA tensors", path);
+  // llama.cpp's scale is alpha / rank, each tensor's own rank; without alpha it is 1.
+  LoraAdapter adapter;
+  adapter.alpha = alpha ? static_cast<float>(*alpha) : static_cast<float>(found.begin()->second.rank);
   if (!(adapter.alpha > 0.0f) || !std::isfinite(adapter.alpha)) fail("{}: adapter.lora.alpha must be positive", path);
+  for (auto& [weight, m] : found) {
+    m.scale = alpha ? adapter.scale(m.rank) : 1.0f;
+    add_file_module(adapter, model, std::move(m), path, RowOrder::gguf);
+  }
   return adapter;
 }
 
 void write_gguf_adapter(const LoraAdapter& adapter, const Model& model, const std::string& path) {
   if (adapter.modules.empty()) fail("{}: an adapter without modules", path);
   const int64_t rank = adapter.modules.front().rank;
+  // llama.cpp scales by alpha / rank: an rsLoRA adapter's alpha / sqrt(rank) is written as such an
+  // alpha; a module of another rank (a fused projection's) gets its scale folded into B.
+  const float alpha = adapter.scale(rank) * static_cast<float>(rank);
   gguf::Writer w;
   w.set("general.architecture", {model.spec().arch});
   w.set("general.type", {std::string("adapter")});
   w.set("adapter.type", {std::string("lora")});
-  // llama.cpp scales by alpha / rank: an rsLoRA adapter's alpha / sqrt(rank) is written as such an alpha.
-  w.set("adapter.lora.alpha", {static_cast<float>(adapter.scale(rank) * static_cast<float>(rank))});
-  for (const LoraModule& m : adapter.modules) {
-    if (m.rank != rank) fail("{}: modules of different ranks cannot share llama.cpp's one alpha", path);
-    const std::string base = gguf_weight_name(m.layer, m.target);
+  w.set("adapter.lora.alpha", {alpha});
+  for (FileModule& m : file_modules(adapter, model, RowOrder::gguf)) {
+    rescale(m, alpha / static_cast<float>(m.rank));
+    const std::string base = gguf_name(model, m);
     w.add_tensor(base + std::string(kGgufA), {m.rank, m.in}, DType::f32, bytes_of(m.a));
-    w.add_tensor(base + std::string(kGgufB), {m.out, m.rank}, DType::f32, bytes_of(b_for_file(model, m, RowOrder::gguf)));
+    w.add_tensor(base + std::string(kGgufB), {m.out, m.rank}, DType::f32, bytes_of(m.b));
   }
   w.write(path);
 }
@@ -116,14 +118,17 @@ LoraAdapter read_mlx_adapter(const std::string& dir, const Model& model) {
   if (!scale.is_number() || !std::isfinite(scale.get<double>())) fail("{}: lora_parameters.scale must be a number", config_path);
   const std::string st_path = (fs::path(dir) / "adapters.safetensors").string();
   const auto file = safetensors::File::open(st_path);
-  const auto modules = hf_modules(model);
-  LoraAdapter adapter;
+  const ModuleNames names = hf_module_names(model);
+  std::map<std::string, FileModule, std::less<>> found;
   for (const safetensors::Tensor& t : file->tensors()) {
     const bool is_a = t.name.ends_with(".lora_a"), is_b = t.name.ends_with(".lora_b");
     if (!is_a && !is_b) fail("{}: tensor '{}' is not a lora_a or lora_b", st_path, t.name);
-    const auto it = modules.find(std::string_view(t.name).substr(0, t.name.size() - 7));
-    if (it == modules.end() || t.shape.size() != 2) fail("{}: tensor '{}' names no projection of this model", st_path, t.name);
-    LoraModule& m = module_for(adapter, it->second.first, it->second.second);
+    const std::string_view module = std::string_view(t.name).substr(0, t.name.size() - 7);
+    const auto it = names.find(module);
+    if (it == names.end() || t.shape.size() != 2) fail("{}: tensor '{}' names no projection of this model", st_path, t.name);
+    FileModule& m = found[std::string(module)];
+    m.layer = it->second.first;
+    m.parts = it->second.second;
     // mlx-lm computes x·lora_a·lora_b: lora_a is (in, rank), lora_b (rank, out).
     const std::vector<float> v = read_f32(t, st_path);
     if (is_a) {
@@ -135,33 +140,44 @@ LoraAdapter read_mlx_adapter(const std::string& dir, const Model& model) {
       m.b = transposed(v, t.shape[0], t.shape[1]);
     }
   }
-  complete_modules(adapter, model, st_path, RowOrder::hf, "lora_a and lora_b");
-  // mlx-lm's term is scale·(x·A)·B: as alpha/rank with alpha = scale·rank.
-  const int64_t rank = single_rank(adapter, st_path);
-  adapter.alpha = static_cast<float>(scale.get<double>() * static_cast<double>(rank));
+  if (found.empty()) fail("{}: no LoRA tensors", st_path);
+  // mlx-lm's term is scale·(x·A)·B for every module: as alpha/rank with alpha = scale·rank.
+  LoraAdapter adapter;
+  adapter.alpha = static_cast<float>(scale.get<double>() * static_cast<double>(found.begin()->second.rank));
+  for (auto& [module, m] : found) {
+    m.scale = static_cast<float>(scale.get<double>());
+    add_file_module(adapter, model, std::move(m), st_path, RowOrder::hf);
+  }
   return adapter;
 }
 
 void write_mlx_adapter(const LoraAdapter& adapter, const Model& model, const std::string& dir) {
   if (adapter.modules.empty()) fail("{}: an adapter without modules", dir);
-  const int64_t rank = adapter.modules.front().rank;
+  std::vector<FileModule> modules = file_modules(adapter, model, RowOrder::hf);
+  // mlx-lm has one rank and one scale for all modules: a smaller module is padded with zero rows of A
+  // and columns of B, and a module of another scale gets it folded into B.
+  int64_t rank = 0;
+  for (const FileModule& m : modules) rank = std::max(rank, m.rank);
+  const float scale = modules.front().scale;
   safetensors::Writer w;
   w.set_metadata("format", "mlx");
   std::set<std::string> keys;
   std::set<int64_t> layers;
-  for (const LoraModule& m : adapter.modules) {
-    if (m.rank != rank) fail("{}: modules of different ranks cannot share mlx-lm's one scale", dir);
-    const std::string module = hf_module(model, m.layer, m.target);
+  for (FileModule& m : modules) {
+    rescale(m, scale);
+    std::vector<float> a(static_cast<size_t>(rank * m.in), 0.0f), b(static_cast<size_t>(m.out * rank), 0.0f);
+    std::copy(m.a.begin(), m.a.end(), a.begin());
+    for (int64_t r = 0; r < m.out; ++r) std::copy_n(m.b.begin() + r * m.rank, m.rank, b.begin() + r * rank);
+    const std::string module = hf_name(model, m);
     keys.insert(module.substr(module.find(".layers.") + 8 + std::to_string(m.layer).size() + 1));
     layers.insert(m.layer);
-    w.add(module + ".lora_a", safetensors::DType::f32, {m.in, m.rank}, bytes_of(transposed(m.a, m.rank, m.in)));
-    w.add(module + ".lora_b", safetensors::DType::f32, {m.rank, m.out},
-          bytes_of(transposed(b_for_file(model, m, RowOrder::hf), m.out, m.rank)));
+    w.add(module + ".lora_a", safetensors::DType::f32, {m.in, rank}, bytes_of(transposed(a, rank, m.in)));
+    w.add(module + ".lora_b", safetensors::DType::f32, {rank, m.out}, bytes_of(transposed(b, m.out, rank)));
   }
   const json config = {{"fine_tune_type", "lora"},
                        {"num_layers", static_cast<int64_t>(layers.size())},
                        {"lora_parameters", {{"rank", rank},
-                                            {"scale", adapter.scale(rank)},
+                                            {"scale", scale},
                                             {"dropout", 0.0},
                                             {"keys", std::vector<std::string>(keys.begin(), keys.end())}}}};
   std::error_code ec;
