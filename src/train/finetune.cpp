@@ -52,7 +52,14 @@ int64_t load_checkpoint(const fs::path& where, const Model& model, LoraAdapter& 
                         const json& identity) {
   const fs::path dir = checkpoint_to_resume(where);
   const int64_t step = read_run_state(dir, identity);
-  adapter = read_peft_adapter((dir / "adapter").string(), model);
+  // In the order of the run's own modules (the optimizer state's order), whatever order the file has.
+  const LoraAdapter loaded = read_peft_adapter((dir / "adapter").string(), model);
+  if (loaded.modules.size() != adapter.modules.size()) fail("{}: the checkpoint's adapter has other modules than this run", dir.string());
+  for (LoraModule& m : adapter.modules) {
+    const LoraModule* from = loaded.find(m.layer, m.target);
+    if (from == nullptr || from->rank != m.rank) fail("{}: the checkpoint's adapter has other modules than this run", dir.string());
+    m = *from;
+  }
   std::vector<size_t> sizes;
   for (const LoraModule& m : adapter.modules) sizes.insert(sizes.end(), {m.a.size(), m.b.size()});
   read_optimizer_state(opt, dir / "optimizer.safetensors", sizes);
