@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "commands.h"
+#include "models/model_source.h"
 #include "common.h"
 #include "train/finetune.h"
 #include "train_progress.h"
@@ -60,12 +61,17 @@ void parse_layers(const std::string& s, int64_t n_layer, train::FinetuneOptions&
 void finetune_command(FinetuneArgs& a) {
   if (a.output.empty()) fail("-o/--output: the adapter directory to write");
   if (a.data.empty()) fail("--data: a JSONL file or a directory with train.jsonl");
-  const auto m = LoadedModel::load(a.model.path());
+  const std::string path = a.model.path();
+  // A model that carries no tokenizer trains on pre-tokenized data ({"tokens": [...]}) alone.
+  const bool has_tokenizer = open_model_file(path)->find("tokenizer.ggml.model") != nullptr;
+  const std::unique_ptr<LoadedModel> m = has_tokenizer ? LoadedModel::load(path) : nullptr;
+  const std::unique_ptr<Model> bare = has_tokenizer ? nullptr : Model::from_file(open_model_file(path));
+  const Model& model = m ? m->model() : *bare;
   train::FinetuneOptions& o = a.o;
   o.output = a.output;
   o.format = adapter_format_from_name(a.format);
   o.targets = parse_targets(a.targets);
-  parse_layers(a.layers, m->spec().n_layer, o);
+  parse_layers(a.layers, model.spec().n_layer, o);
   o.shuffle = !a.no_shuffle;
   o.init_from = a.init_adapter;
   o.dump_grads = a.dump_grads;
@@ -76,19 +82,28 @@ void finetune_command(FinetuneArgs& a) {
   }
 
   train::Encoder enc;
-  enc.text = [&](const std::string& text, bool bos) {
-    std::vector<int32_t> ids = m->tokenizer().encode(text, false);
-    if (bos && m->tokenizer().add_bos_by_default() && m->tokenizer().bos() >= 0) ids.insert(ids.begin(), m->tokenizer().bos());
-    return ids;
-  };
-  if (m->has_own_chat_template()) {
-    enc.render = [&](const nlohmann::ordered_json& msgs, const nlohmann::ordered_json& tools, bool gen) {
-      return m->render_chat(msgs, tools, gen);
+  enc.n_vocab = model.spec().n_vocab;
+  if (m) {
+    enc.text = [&](const std::string& text, bool bos) {
+      std::vector<int32_t> ids = m->tokenizer().encode(text, false);
+      if (bos && m->tokenizer().add_bos_by_default() && m->tokenizer().bos() >= 0) ids.insert(ids.begin(), m->tokenizer().bos());
+      return ids;
     };
+    if (m->has_own_chat_template()) {
+      enc.render = [&](const nlohmann::ordered_json& msgs, const nlohmann::ordered_json& tools, bool gen) {
+        return m->render_chat(msgs, tools, gen);
+      };
+    }
+    enc.chat_tokens = [&](const std::string& rendered) { return m->encode_chat_text(rendered); };
+    enc.eos = m->tokenizer().eos();
+  } else {
+    const auto refuse = [path](const auto&...) -> std::vector<int32_t> {
+      fail("{} carries no tokenizer: give the data pre-tokenized ({{\"tokens\": [...]}} lines)", path);
+    };
+    enc.text = [refuse](const std::string& t, bool bos) { return refuse(t, bos); };
+    enc.chat_tokens = [refuse](const std::string& t) { return refuse(t); };
+    enc.eos = -1;
   }
-  enc.chat_tokens = [&](const std::string& rendered) { return m->encode_chat_text(rendered); };
-  enc.eos = m->tokenizer().eos();
-  enc.n_vocab = m->spec().n_vocab;
   const train::DataSplit data = train::load_data(a.data, a.valid, enc, {a.max_seq_len, a.mask_prompt});
   for (const train::Dataset* d : {&data.train, &data.valid}) {
     if (d->n_truncated > 0) {
@@ -103,9 +118,9 @@ void finetune_command(FinetuneArgs& a) {
                static_cast<long long>(o.rank), o.targets.size(), a.layers.empty() ? "all" : a.layers.c_str());
 
   ThreadPool pool(a.threads > 0 ? a.threads : default_threads());
-  const int32_t pad = m->tokenizer().eos() >= 0 ? m->tokenizer().eos() : 0;  // padding is never a target
+  const int32_t pad = enc.eos >= 0 ? enc.eos : 0;  // padding is never a target
   TrainProgress progress(a.json);
-  const train::FinetuneResult r = train::finetune(m->model(), data, o, pad, pool, std::ref(progress));
+  const train::FinetuneResult r = train::finetune(model, data, o, pad, pool, std::ref(progress));
   std::fprintf(stderr, "finetune: %lld steps in %s, loss %.4f -> %.4f", static_cast<long long>(r.steps),
                duration(progress.elapsed()).c_str(), r.first_loss, r.last_loss);
   if (r.first_val_loss && r.last_val_loss) std::fprintf(stderr, ", validation loss %.4f -> %.4f", *r.first_val_loss, *r.last_val_loss);

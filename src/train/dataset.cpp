@@ -149,6 +149,9 @@ void for_each_json_line(const std::string& path, Fn&& fn) {
       fn(line, where);
     } catch (const json::exception& ex) {
       fail("{}: {}", where, ex.what());
+    } catch (const Error& ex) {  // one from the encoder (no tokenizer, ...) gets the line too
+      if (std::string_view(ex.what()).starts_with(where + ":")) throw;
+      fail("{}: {}", where, ex.what());
     }
   }
 }

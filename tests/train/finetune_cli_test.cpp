@@ -226,3 +226,30 @@ TEST(Finetune, BadDataIsAOneLineError) {
 }
 
 }  // namespace
+
+namespace {
+
+// A model that carries no tokenizer (a Hugging Face directory without tokenizer files) trains on
+// pre-tokenized data; a text line is refused, saying why.
+TEST(Finetune, PreTokenizedDataNeedsNoTokenizer) {
+  OWL_REQUIRE_FIXTURE(model, "hf-archs/llama-sharded");
+  ASSERT_FALSE(fs::exists(model / "tokenizer.json"));
+  const fs::path data = scratch_path("pretokenized.jsonl");
+  {
+    std::ofstream out(data);
+    for (int i = 0; i < 12; ++i) out << nlohmann::json{{"tokens", {1, 7 + i, 9, 20 + i, 4}}, {"mask", {0, 1, 1, 1, 1}}}.dump() << "\n";
+  }
+  const fs::path adapter = scratch_path("pretokenized-adapter");
+  const OwlResult r = run_owl("finetune " + model.string() + " --data " + data.string() + " -o " + adapter.string() +
+                              " --iters 3 --batch-size 4 --seed 1 -t 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::exists(adapter / "adapter_model.safetensors"));
+  const fs::path text = scratch_path("text.jsonl");
+  std::ofstream(text) << nlohmann::json{{"tokens", {1, 2, 3}}}.dump() << "\n" << nlohmann::json{{"text", "Once upon a time"}}.dump() << "\n";
+  const OwlResult refused = run_owl("finetune " + model.string() + " --data " + text.string() + " -o " + scratch_path("x2").string());
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("carries no tokenizer"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find(text.string() + ":2"), std::string::npos) << refused.err;
+}
+
+}  // namespace
