@@ -3,7 +3,7 @@
 # (bench/lora_torch.py, Debian's python3-torch; for a fair BLAS install libopenblas0-pthread,
 # which Debian's "generic BLAS" torch then uses), same shapes, batch, sequence length, rank and
 # targets, 2 threads, random tokens. Prints tokens/s and peak memory of each.
-# Usage: bench/lora_bench.sh BUILD DIR [SHAPE]   SHAPE: 100m (default) or stories260k
+# Usage: bench/lora_bench.sh BUILD DIR [SHAPE]   SHAPE: 100m (default), tinyllama or stories260k
 set -euo pipefail
 owl="$(cd "$1" && pwd)/owl"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,6 +14,11 @@ if [ "$shape" = 100m ]; then
   batch=4 seq=128 steps=4
   [ -f m100.gguf ] || "$owl" bench --synthetic 100m --type f32 -o m100.gguf
   model=m100.gguf vocab=32000
+elif [ "$shape" = tinyllama ]; then
+  torch_args=(--vocab 32000 --embd 2048 --ff 5632 --layers 22 --heads 32 --kv-heads 4)
+  batch=1 seq=128 steps=3
+  [ -f tinyllama-f32.gguf ] || "$owl" bench --synthetic tinyllama --type f32 -o tinyllama-f32.gguf
+  model=tinyllama-f32.gguf vocab=32000
 else
   torch_args=(--vocab 512 --embd 64 --ff 172 --layers 5 --heads 8 --kv-heads 4)
   batch=4 seq=39 steps=100

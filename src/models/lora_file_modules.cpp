@@ -40,6 +40,7 @@ std::optional<std::string> hf_of(const Model& model, const std::string& gguf) {
 
 std::string parts_name(const std::vector<LoraTarget>& parts) {
   std::vector<std::string_view> names;
+  names.reserve(parts.size());
   for (LoraTarget t : parts) names.push_back(lora_target_name(t));
   return fmt::format("{}", fmt::join(names, "+"));
 }

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "fake_hub.h"
-#include "server/server.h"
+#include "store_server.h"
 #include "store/catalog.h"
 #include "store/pull.h"
 
@@ -26,36 +26,16 @@ const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f
 struct ServeStoreTest : ::testing::Test {
   FakeHub hub;
   fs::path home = scratch_path("serve-store-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-  std::unique_ptr<owl::server::ModelPool> pool;
-  std::unique_ptr<owl::server::Server> server;
-  std::thread thread;
-  int port = 0;
-
-  ServeStoreTest() {
+  bool environment_set = [this] {
     ::setenv("OWL_REGISTRY", hub.url().c_str(), 1);
     ::setenv("OLLAMA_MODELS", (home / "no-ollama").c_str(), 1);  // this machine's other stores stay out
     ::setenv("HF_HUB_CACHE", (home / "no-hf").c_str(), 1);
     hub.add_registry_model("library/owl-stories:latest", kModel);
-    owl::server::ModelPoolOptions po;
-    po.scheduler.n_ctx = 256;
-    po.scheduler.threads = 2;
-    pool = std::make_unique<owl::server::ModelPool>(po);
-    pool->serve_store(owl::store::ModelStore(home));
-    owl::server::ServerOptions so;
-    so.port = 0;
-    server = std::make_unique<owl::server::Server>(*pool, so);
-    port = server->bind();
-    thread = std::thread([this] { server->listen(); });
-  }
-  ~ServeStoreTest() override {
-    server->stop();
-    thread.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(60, 0);
-    return c;
-  }
+    return true;
+  }();
+  StoreServer server{[this](owl::server::ModelPool& pool) { pool.serve_store(owl::store::ModelStore(home)); }, 256, 2};
+
+  httplib::Client client() const { return server.client(); }
   std::vector<std::string> tags() {
     const auto r = client().Get("/api/tags");
     const Json body = Json::parse(r->body);
@@ -161,18 +141,10 @@ TEST(ServeStoredName, AnswersToItsNameAndRefusesStoreRoutes) {
   owl::store::PullOptions o;
   o.registry = hub.url();
   owl::store::pull(store, "owl-stories", o);
-  owl::server::ModelPoolOptions po;
-  po.scheduler.n_ctx = 128;
-  po.scheduler.threads = 1;
-  owl::server::ModelPool pool(po);
-  pool.add_stored(*owl::store::find_stored_model(store, owl::store::parse_model_name("owl-stories")));
-  owl::server::ServerOptions so;
-  so.port = 0;
-  owl::server::Server server(pool, so);
-  const int port = server.bind();
-  std::thread listening([&] { server.listen(); });
-  httplib::Client c("127.0.0.1", port);
-  c.set_read_timeout(60, 0);
+  StoreServer server([&](owl::server::ModelPool& pool) {
+    pool.add_stored(*owl::store::find_stored_model(store, owl::store::parse_model_name("owl-stories")));
+  });
+  httplib::Client c = server.client();
   const Json tags = Json::parse(c.Get("/api/tags")->body);
   ASSERT_EQ(tags.at("models").size(), 1u);
   EXPECT_EQ(tags.at("models").at(0).at("name"), "owl-stories:latest");
@@ -182,8 +154,6 @@ TEST(ServeStoredName, AnswersToItsNameAndRefusesStoreRoutes) {
     EXPECT_EQ(c.Post("/api/generate", generate.dump(), "application/json")->status, 200) << name;
   }
   EXPECT_EQ(c.Post("/api/pull", Json{{"model", "owl-stories"}}.dump(), "application/json")->status, 400);
-  server.stop();
-  listening.join();
 }
 
 }  // namespace

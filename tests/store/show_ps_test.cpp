@@ -12,7 +12,7 @@
 
 #include "fake_hub.h"
 #include "run_owl.h"
-#include "server/server.h"
+#include "store_server.h"
 #include "store/pull.h"
 
 namespace {
@@ -64,18 +64,9 @@ TEST_F(ShowTest, ShowPrintsTheModelItsCheckAndItsLayers) {
 TEST_F(ShowTest, TheServerShowsTheLayersAndPsListsWhatItLoaded) {
   ::setenv("OLLAMA_MODELS", (home / "none").c_str(), 1);
   ::setenv("HF_HUB_CACHE", (home / "none").c_str(), 1);
-  owl::server::ModelPoolOptions po;
-  po.scheduler.n_ctx = 128;
-  po.scheduler.threads = 1;
-  owl::server::ModelPool pool(po);
-  pool.serve_store(owl::store::ModelStore(home));
-  owl::server::ServerOptions so;
-  so.port = 0;
-  owl::server::Server server(pool, so);
-  const int port = server.bind();
-  std::thread listening([&] { server.listen(); });
-  httplib::Client c("127.0.0.1", port);
-  c.set_read_timeout(60, 0);
+  StoreServer server([&](owl::server::ModelPool& pool) { pool.serve_store(owl::store::ModelStore(home)); });
+  httplib::Client c = server.client();
+  const int port = server.port();
   const std::string host = " --host 127.0.0.1:" + std::to_string(port);
 
   const auto show = c.Post("/api/show", Json{{"model", "owl-stories"}}.dump(), "application/json");
@@ -98,7 +89,6 @@ TEST_F(ShowTest, TheServerShowsTheLayersAndPsListsWhatItLoaded) {
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed.at(0).at("context_length"), 128);
   server.stop();
-  listening.join();
   const OwlResult gone = run_owl_env(env, "ps" + host);
   EXPECT_EQ(gone.status, 1);
   EXPECT_NE(gone.err.find("no owl serve at http://127.0.0.1:" + std::to_string(port)), std::string::npos) << gone.err;
@@ -138,23 +128,12 @@ TEST(StoredAdapter, IsAppliedWhenTheNameRuns) {
   // owl serve over the store applies it too.
   ::setenv("OLLAMA_MODELS", "/nonexistent", 1);
   ::setenv("HF_HUB_CACHE", "/nonexistent", 1);
-  owl::server::ModelPoolOptions po;
-  po.scheduler.n_ctx = 128;
-  po.scheduler.threads = 1;
-  owl::server::ModelPool pool(po);
-  pool.serve_store(owl::store::ModelStore(home));
-  owl::server::ServerOptions so;
-  so.port = 0;
-  owl::server::Server server(pool, so);
-  const int port = server.bind();
-  std::thread listening([&] { server.listen(); });
-  httplib::Client c("127.0.0.1", port);
-  c.set_read_timeout(60, 0);
+  StoreServer server([&](owl::server::ModelPool& pool) { pool.serve_store(owl::store::ModelStore(home)); });
+  httplib::Client c = server.client();
   const Json request = {{"model", "zig"}, {"prompt", "Once upon a time, there was a little bird named"}, {"raw", true},
                         {"stream", false}, {"options", {{"temperature", 0}, {"num_predict", 12}}}};
   const auto served = c.Post("/api/generate", request.dump(), "application/json");
   server.stop();
-  listening.join();
   ASSERT_EQ(served->status, 200) << served->body;
   const OwlResult text_only = run_owl_env(env, "run zig --no-prompt" + args);
   EXPECT_EQ(Json::parse(served->body).at("response").get<std::string>() + "\n", text_only.out);

@@ -22,6 +22,7 @@
 #include "formats/safetensors.h"
 #include "models/model_fixtures.h"
 #include "run_owl.h"
+#include "spawn_owl.h"
 #include "test_files.h"
 
 namespace {
@@ -145,23 +146,7 @@ TEST(Finetune, DumpedGradientsArePyTorchs) {
 int run_and_maybe_kill(const std::string& args, const std::function<bool(const std::string&)>& on_line) {
   int pipe_fd[2];
   if (::pipe(pipe_fd) != 0) return -1;
-  // owl itself is the child (no shell between), so SIGKILL stops the run where it is.
-  std::vector<std::string> words = {OWL_BINARY};
-  std::istringstream split(args);
-  for (std::string w; split >> w;) words.push_back(w);
-  std::vector<char*> argv;
-  for (std::string& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(pipe_fd[1], STDOUT_FILENO);
-    const int null_fd = ::open("/dev/null", O_WRONLY);
-    ::dup2(null_fd, STDERR_FILENO);
-    ::close(pipe_fd[0]);
-    ::close(pipe_fd[1]);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const pid_t pid = spawn_owl(args, pipe_fd[1], pipe_fd[0]);
   ::close(pipe_fd[1]);
   FILE* in = ::fdopen(pipe_fd[0], "r");
   char buf[4096];

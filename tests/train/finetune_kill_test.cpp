@@ -13,11 +13,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "fixtures.h"
 #include "models/model_fixtures.h"
+#include "spawn_owl.h"
 #include "test_files.h"
 #include "tool_digests.h"
 
@@ -34,21 +34,9 @@ struct RunResult {
 
 // Runs owl with args (stdout to a file), SIGKILLs it after `delay` unless it has ended.
 RunResult run_for(const std::string& args, std::chrono::milliseconds delay, const fs::path& log) {
-  std::vector<std::string> words = {OWL_BINARY};
-  std::istringstream split(args);
-  for (std::string w; split >> w;) words.push_back(w);
-  std::vector<char*> argv;
-  for (std::string& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int null_fd = ::open("/dev/null", O_WRONLY);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(null_fd, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const pid_t pid = spawn_owl(args, out);
+  ::close(out);
   RunResult r;
   int status = 0;
   const auto until = Clock::now() + delay;
