@@ -155,14 +155,14 @@ struct Transfer {
   const DownloadOptions& options;
   int fd;
 
-  std::mutex mutex;  // guards everything below
+  std::mutex mutex;  // guards the fields below up to the atomics
   std::vector<Range> ranges;
   uint64_t completed = 0;
   std::exception_ptr error;
   std::string last_failure;
-  bool ranges_ignored = false;
   Clock::time_point saved = Clock::now();
   std::atomic<bool> stop{false};
+  std::atomic<bool> ranges_ignored{false};
 
   void fail_with(std::exception_ptr e) {
     std::lock_guard lock(mutex);

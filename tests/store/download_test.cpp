@@ -84,6 +84,17 @@ TEST_F(DownloadTest, TheRangesAnInterruptedPullLeftAreAllTheNextOneFetches) {
   EXPECT_EQ(hub.blob(key).bytes_sent - sent_before, missing.front().second - missing.front().first);
 }
 
+TEST_F(DownloadTest, AServerWithoutRangesGivesTheWholeFileOverOneConnection) {
+  hub.blob(key).honour_ranges = false;
+  owl::store::pull(store, "owl-stories", options());
+  EXPECT_EQ(stored_sha256(), sha256_of(kModel));
+  const FakeHub::Blob& b = hub.blob(key);
+  ASSERT_GE(b.ranges.size(), 2u);
+  EXPECT_FALSE(b.ranges.front().empty());  // ranges were asked for first,
+  EXPECT_EQ(b.ranges.back(), "");          // then the whole file, once
+  EXPECT_EQ(b.requests, 5);                // four ranged requests answered 200, then one whole
+}
+
 TEST_F(DownloadTest, TwoPullsOfOneModelAtOnceBothSucceedAndFetchItOnce) {
   ModelStore same(home);
   std::thread other([&] { owl::store::pull(same, "owl-stories", options()); });

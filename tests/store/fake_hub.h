@@ -28,6 +28,7 @@ class FakeHub {
     int64_t drop_at = -1;     // the first response to reach this byte of the file closes its connection there
     int64_t corrupt_at = -1;  // this byte is flipped in every response
     int requests = 0;
+    bool honour_ranges = true;  // false: every answer is the whole file, 200 (a server without Range support)
     std::vector<std::string> ranges;  // each request's Range header ("" for none)
     uint64_t bytes_sent = 0;
   };
@@ -178,6 +179,20 @@ class FakeHub {
       b.ranges.push_back(req.get_header_value("Range"));
       body = std::make_shared<std::string>(b.bytes);
       if (b.corrupt_at >= 0 && b.corrupt_at < static_cast<int64_t>(body->size())) (*body)[b.corrupt_at] ^= 0x5a;
+    }
+    if (!counted->honour_ranges) {  // chunked, status set: cpp-httplib then sends all of it, as 200
+      res.status = 200;
+      res.set_chunked_content_provider("application/octet-stream", [this, body, counted](size_t offset, httplib::DataSink& sink) {
+        const size_t end = std::min(offset + 65536, body->size());
+        {
+          std::lock_guard lock(mutex_);
+          counted->bytes_sent += end - offset;
+        }
+        sink.write(body->data() + offset, end - offset);
+        if (end == body->size()) sink.done();
+        return true;
+      });
+      return;
     }
     // cpp-httplib answers a Range request itself (206 and Content-Range) from this provider.
     res.set_content_provider(body->size(), "application/octet-stream",
