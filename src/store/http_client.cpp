@@ -34,9 +34,52 @@ Url split_url(const std::string& url) {
 
 struct HttpClient::Impl {
   Impl(std::string base, HttpHeaders h) : base_url(std::move(base)), url(split_url(base_url)), client(url.origin), headers(std::move(h)) {
-    client.set_follow_location(true);
-    client.set_connection_timeout(30);
-    client.set_read_timeout(120);
+    configure(client);
+  }
+  static void configure(httplib::Client& c) {
+    c.set_follow_location(false);  // redirects are followed below, the token kept to its own server
+    c.set_connection_timeout(30);
+    c.set_read_timeout(120);
+  }
+
+  // Runs get(client, path, headers) and follows up to 5 redirects itself: within this server with
+  // every header, to another origin (the Hub's file storage, a signed URL) without the headers
+  // given for this server — its token is not sent elsewhere, as huggingface_hub does. `get` returns
+  // the status and the Location of a redirect.
+  struct Answer {
+    httplib::Result result;
+    int status = 0;
+    std::string location;
+  };
+  template <class Get>
+  Answer follow(const std::string& path, const HttpHeaders& extra, const std::string& shown, Get&& get) {
+    httplib::Client* c = &client;
+    std::unique_ptr<httplib::Client> elsewhere;
+    std::string at = url.path + path;
+    bool home = true;
+    for (int hop = 0;; ++hop) {
+      httplib::Headers h;
+      if (home) h = with(extra);
+      else for (const auto& [k, v] : extra) h.emplace(k, v);
+      Answer a = get(*c, at, h);
+      if (a.status < 300 || a.status >= 400 || a.location.empty()) return a;
+      if (hop == 5) fail("{}: more than 5 redirects", shown);
+      if (a.location.front() == '/') {
+        at = a.location;
+      } else {
+        const Url next = split_url(a.location);  // https only (or loopback), as for the server itself
+        at = next.path.empty() ? "/" : a.location.substr(next.origin.size());
+        if (next.origin != url.origin) {
+          elsewhere = std::make_unique<httplib::Client>(next.origin);
+          configure(*elsewhere);
+          c = elsewhere.get();
+          home = false;
+        } else {
+          c = &client;
+          home = true;
+        }
+      }
+    }
   }
   httplib::Headers with(const HttpHeaders& extra) const {
     httplib::Headers h;
@@ -59,7 +102,13 @@ std::unique_ptr<HttpClient> HttpClient::another() const { return std::make_uniqu
 std::string HttpClient::where(const std::string& path) const { return impl_->url.origin + impl_->url.path + path; }
 
 std::string HttpClient::get_text(const std::string& path, const HttpHeaders& extra) {
-  const httplib::Result r = impl_->client.Get(impl_->url.path + path, impl_->with(extra));
+  const Impl::Answer a = impl_->follow(path, extra, where(path), [](httplib::Client& c, const std::string& at, const httplib::Headers& h) {
+    httplib::Result result = c.Get(at, h);
+    const int status = result ? result->status : 0;
+    std::string location = result ? result->get_header_value("Location") : "";
+    return Impl::Answer{std::move(result), status, std::move(location)};
+  });
+  const httplib::Result& r = a.result;
   if (!r) fail("{}: {}", where(path), httplib::to_string(r.error()));
   if (r->status == 401 || r->status == 403) {
     fail("{}: access denied (HTTP {}; a gated repository needs HF_TOKEN or --token, with its terms accepted)", where(path),
@@ -79,16 +128,23 @@ HttpClient::Streamed HttpClient::get_bytes(const std::string& path, uint64_t beg
   }
   Streamed s;
   bool stopped = false;
-  const httplib::Result r = impl_->client.Get(
-      impl_->url.path + path, impl_->with(range),
-      [&](const httplib::Response& resp) {
-        s.status = resp.status;
-        return resp.status == 200 || resp.status == 206;
-      },
-      [&](const char* data, size_t n) {
-        if (!on_data(s.status, data, n)) stopped = true;
-        return !stopped;
-      });
+  const Impl::Answer a = impl_->follow(path, range, where(path), [&](httplib::Client& c, const std::string& at, const httplib::Headers& h) {
+    int status = 0;
+    std::string location;
+    httplib::Result result = c.Get(
+        at, h,
+        [&](const httplib::Response& resp) {
+          status = s.status = resp.status;
+          if (resp.status >= 300 && resp.status < 400) location = resp.get_header_value("Location");
+          return resp.status == 200 || resp.status == 206;
+        },
+        [&](const char* data, size_t n) {
+          if (!on_data(s.status, data, n)) stopped = true;
+          return !stopped;
+        });
+    return Impl::Answer{std::move(result), status, location};
+  });
+  const httplib::Result& r = a.result;
   if (!r && !stopped && (s.status == 0 || s.status == 200 || s.status == 206)) s.dropped = true;
   if (r) s.status = r->status;
   return s;

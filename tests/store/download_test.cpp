@@ -122,4 +122,18 @@ TEST_F(DownloadTest, AGatedRepositoryNeedsItsToken) {
   EXPECT_EQ(with_flag.status, 0) << with_flag.err;
 }
 
+TEST_F(DownloadTest, AHubTokenIsNotSentWhereAFileIsRedirected) {
+  hub.add_repo("owl/gated-cdn", {{"owl-stories-F16.gguf", kModel}});
+  hub.require_token("owl/gated-cdn", "hf_secret");
+  hub.redirect_files_to_cdn();
+  owl::store::PullOptions o = options();
+  o.hf_token = "hf_secret";
+  const auto name = owl::store::pull(store, "hf.co/owl/gated-cdn", o);
+  EXPECT_EQ(sha256_of(store.model_path(name)->string()), sha256_of(kModel));
+  const std::vector<std::string> seen = hub.cdn_authorizations();
+  EXPECT_EQ(seen.size(), 4u);  // each range followed its redirect
+  for (const std::string& a : seen) EXPECT_EQ(a, "") << "the token went to the file store";
+  EXPECT_EQ(hub.blob("file:owl/gated-cdn/owl-stories-F16.gguf").ranges.size(), 4u);
+}
+
 }  // namespace

@@ -79,7 +79,13 @@ class FakeHub {
       res.set_content(it->second.dump(), "application/json");
     });
     server_.Get(R"(/([^/]+)/([^/]+)/resolve/([^/]+)/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
-      serve_blob("file:" + req.matches[1].str() + "/" + req.matches[2].str() + "/" + req.matches[4].str(), req, res);
+      const std::string key = "file:" + req.matches[1].str() + "/" + req.matches[2].str() + "/" + req.matches[4].str();
+      if (cdn_port_ > 0) {  // as the Hub sends LFS files to its storage: a signed URL on another origin
+        res.status = 302;
+        res.set_header("Location", "http://127.0.0.1:" + std::to_string(cdn_port_) + "/cdn?key=" + key);
+        return;
+      }
+      serve_blob(key, req, res);
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -88,6 +94,29 @@ class FakeHub {
   ~FakeHub() {
     server_.stop();
     thread_.join();
+    if (cdn_thread_.joinable()) {
+      cdn_.stop();
+      cdn_thread_.join();
+    }
+  }
+
+  // From now on the Hub answers file downloads with a redirect to a file store on another port,
+  // which records the Authorization header of every request it gets ("" when none).
+  void redirect_files_to_cdn() {
+    cdn_.Get("/cdn", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mutex_);
+        cdn_authorizations_.push_back(req.get_header_value("Authorization"));
+      }
+      serve_blob(req.get_param_value("key"), req, res);
+    });
+    cdn_port_ = cdn_.bind_to_any_port("127.0.0.1");
+    cdn_thread_ = std::thread([this] { cdn_.listen_after_bind(); });
+    while (!cdn_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::vector<std::string> cdn_authorizations() {
+    std::lock_guard lock(mutex_);
+    return cdn_authorizations_;
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -224,4 +253,8 @@ class FakeHub {
   std::map<std::string, Blob> blobs_;
   std::map<std::string, std::string> tokens_;
   int requests_ = 0;
+  httplib::Server cdn_;
+  std::thread cdn_thread_;
+  int cdn_port_ = 0;
+  std::vector<std::string> cdn_authorizations_;
 };
