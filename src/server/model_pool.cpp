@@ -120,36 +120,33 @@ std::optional<ModelEntry> ModelPool::stored_entry(const std::string& name) const
   return m ? std::optional(entry_for(*m)) : std::nullopt;
 }
 
-std::string ModelPool::resolve(const std::string& name) const {
+std::optional<ModelEntry> ModelPool::lookup(const std::string& name) const {
   {
     std::lock_guard lock(mutex_);
-    if (entries_.count(name) != 0) return name;
+    if (auto it = entries_.find(name); it != entries_.end()) return it->second;
     // Ollama clients name models "name:tag"; a file has one version, ":latest".
     const std::string latest = ":latest";
     if (name.size() > latest.size() && name.ends_with(latest)) {
-      std::string stem = name.substr(0, name.size() - latest.size());
-      if (entries_.count(stem) != 0) return stem;
+      if (auto it = entries_.find(name.substr(0, name.size() - latest.size())); it != entries_.end()) return it->second;
     }
     // A stored model added by name answers to every spelling of it ("llama3.2" is "llama3.2:latest").
     if (store::looks_like_model_name(name)) {
-      std::string canonical = store::parse_model_name(name).str();
-      if (auto it = entries_.find(canonical); it != entries_.end() && !it->second.source.empty()) return canonical;
+      const auto it = entries_.find(store::parse_model_name(name).str());
+      if (it != entries_.end() && !it->second.source.empty()) return it->second;
     }
   }
-  const auto stored = stored_entry(name);
-  return stored ? stored->name : "";
+  return stored_entry(name);
+}
+
+std::string ModelPool::resolve(const std::string& name) const {
+  const auto e = lookup(name);
+  return e ? e->name : "";
 }
 
 ModelEntry ModelPool::find(const std::string& name) const {
-  const std::string key = resolve(name);
-  if (key.empty()) throw HttpError(404, fmt::format("model '{}' not found", name), "model", "model_not_found");
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(key); it != entries_.end()) return it->second;
-  }
-  const auto stored = stored_entry(key);
-  if (!stored) throw HttpError(404, fmt::format("model '{}' not found", name), "model", "model_not_found");
-  return *stored;
+  auto e = lookup(name);
+  if (!e) throw HttpError(404, fmt::format("model '{}' not found", name), "model", "model_not_found");
+  return std::move(*e);
 }
 
 void ModelPool::set_expiry(Resident& r, std::chrono::seconds keep_alive) {

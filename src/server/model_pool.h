@@ -104,6 +104,9 @@ class ModelPool {
  private:
   void reap();  // unloads expired idle models
   std::optional<ModelEntry> stored_entry(const std::string& name) const;
+  // The entry a name means: a file's (by stem, "stem:latest", a stored name's spellings), else the
+  // served store's; one read of the store.
+  std::optional<ModelEntry> lookup(const std::string& name) const;
   void set_expiry(Resident& r, std::chrono::seconds keep_alive);
 
   ModelPoolOptions options_;

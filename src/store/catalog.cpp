@@ -26,9 +26,8 @@ std::optional<StoredModel> in_store(const ModelStore& s, const ModelName& name, 
   try {
     std::optional<Manifest> m = s.manifest(name);
     if (!m) return std::nullopt;
-    const std::optional<fs::path> path = s.model_path(name);
-    if (!path) return std::nullopt;
-    StoredModel out{name, source, *path, m->config_size, {}, manifest_digest(*m), m, s.root()};
+    const fs::path path = s.model_path(name, *m);
+    StoredModel out{name, source, path, m->config_size, {}, manifest_digest(*m), m, s.root()};
     for (const Layer& l : m->layers) out.size += l.size;
     std::error_code ec;
     out.modified = fs::last_write_time(s.root() / "manifests" / name.host / name.ns / name.name / name.tag, ec);
@@ -46,38 +45,32 @@ std::string read_text(const fs::path& p, uint64_t size) {
 
 }  // namespace
 
+namespace {
+
+StoredModel from_cache(ForeignModel f) {
+  return {std::move(f.name), std::move(f.source), std::move(f.path), f.size, f.modified, "", std::nullopt, {}};
+}
+
+}  // namespace
+
 std::vector<StoredModel> stored_models(const ModelStore& own) {
   std::vector<StoredModel> out;
-  for (const ListEntry& e : own.list()) {
-    if (auto m = in_store(own, e.name, "owl")) out.push_back(std::move(*m));
-  }
-  for (ForeignModel& f : foreign_models()) {
-    StoredModel m{f.name, f.source, f.path, f.size, f.modified, "", std::nullopt, {}};
-    if (f.source == "ollama") {
-      if (auto o = in_store(ModelStore(*ollama_models_dir()), f.name, "ollama")) m = std::move(*o);
+  std::vector<std::pair<ModelStore, std::string>> stores = {{own, "owl"}};
+  if (const auto dir = ollama_models_dir()) stores.emplace_back(ModelStore(*dir), "ollama");
+  for (const auto& [s, source] : stores) {
+    for (const ListEntry& e : s.list()) {
+      if (auto m = in_store(s, e.name, source)) out.push_back(std::move(*m));
     }
-    out.push_back(std::move(m));
   }
+  for (ForeignModel& f : hf_cache_models()) out.push_back(from_cache(std::move(f)));
   return out;
 }
 
 std::optional<StoredModel> find_stored_model(const ModelStore& own, const ModelName& name) {
   if (auto m = in_store(own, name, "owl")) return m;
-  if (!name.hugging_face) {
-    const auto dir = ollama_models_dir();
-    return dir ? in_store(ModelStore(*dir), name, "ollama") : std::nullopt;
-  }
-  const auto path = find_foreign_model(name);
-  if (!path) return std::nullopt;
-  std::error_code ec;
-  const bool dir = fs::is_directory(*path, ec);
-  StoredModel m{name, "hf-cache", *path, dir ? 0 : fs::file_size(*path, ec), fs::last_write_time(*path, ec), "", std::nullopt, {}};
-  if (dir) {
-    for (const auto& e : fs::directory_iterator(*path, ec)) {
-      if (e.path().extension() == ".safetensors") m.size += fs::file_size(e.path(), ec);
-    }
-  }
-  return m;
+  if (const auto dir = ollama_models_dir(); dir && !name.hugging_face) return in_store(ModelStore(*dir), name, "ollama");
+  auto f = find_hf_cache_model(name);
+  return f ? std::optional(from_cache(std::move(*f))) : std::nullopt;
 }
 
 StoredExtras stored_extras(const StoredModel& m) {

@@ -1,4 +1,4 @@
-// Ollama's store and the Hugging Face cache, read in place (store/foreign_stores.h).
+// Where Ollama's store is, and the Hugging Face cache read in place (store/foreign_stores.h).
 #include "store/foreign_stores.h"
 
 #include <algorithm>
@@ -89,18 +89,30 @@ std::optional<fs::path> hf_cache_dir() {
   return below_home(".cache/huggingface/hub");
 }
 
-std::vector<ForeignModel> foreign_models() {
+namespace {
+
+ModelName hf_name(const std::string& ns, const std::string& repo, const std::string& tag) {
+  ModelName n;
+  n.hugging_face = true;
+  n.host = "hf.co";
+  n.ns = ns;
+  n.name = repo;
+  n.tag = tag;
+  return n;
+}
+
+// The cache entry a model of a snapshot is listed and found as (its size: the GGUF file, or every
+// file of a safetensors snapshot).
+ForeignModel cached(const ModelName& n, const fs::path& snap, const fs::path& model) {
+  std::error_code ec;
+  const bool whole = model == snap;
+  return {n, "hf-cache", model, whole ? tree_size(snap) : fs::file_size(model, ec), fs::last_write_time(snap, ec)};
+}
+
+}  // namespace
+
+std::vector<ForeignModel> hf_cache_models() {
   std::vector<ForeignModel> out;
-  if (const auto dir = ollama_models_dir(); dir && is_dir(*dir)) {
-    const ModelStore ollama(*dir);
-    for (ListEntry& e : ollama.list()) {
-      try {
-        if (auto p = ollama.model_path(e.name)) out.push_back({e.name, "ollama", *p, e.size, e.modified});
-      } catch (const Error&) {
-        // a manifest without a model layer (an adapter, a projector) is not a model
-      }
-    }
-  }
   const auto cache = hf_cache_dir();
   std::error_code ec;
   if (!cache || !is_dir(*cache)) return out;
@@ -109,43 +121,30 @@ std::vector<ForeignModel> foreign_models() {
     if (!dir.starts_with("models--")) continue;
     const size_t sep = dir.find("--", 8);
     if (sep == std::string::npos) continue;
-    ModelName n;
-    n.hugging_face = true;
-    n.host = "hf.co";
-    n.ns = dir.substr(8, sep - 8);
-    n.name = dir.substr(sep + 2);
+    const std::string ns = dir.substr(8, sep - 8), repo = dir.substr(sep + 2);
     const auto snap = main_snapshot(e.path());
     if (!snap) continue;
     const std::vector<fs::path> ggufs = gguf_files(*snap);
-    const auto modified = fs::last_write_time(*snap, ec);
     if (ggufs.empty()) {
-      n.tag = "latest";
-      if (auto p = model_in_snapshot(*snap, n.tag)) out.push_back({n, "hf-cache", *p, tree_size(*snap), modified});
+      if (auto p = model_in_snapshot(*snap, "latest")) out.push_back(cached(hf_name(ns, repo, "latest"), *snap, *p));
       continue;
     }
     for (const fs::path& g : ggufs) {
-      n.tag = g.lexically_relative(*snap).string();
-      if (n.tag.find('/') != std::string::npos) continue;  // a tag is one path part
-      out.push_back({n, "hf-cache", g, fs::file_size(g, ec), modified});
+      const std::string tag = g.lexically_relative(*snap).string();
+      if (tag.find('/') != std::string::npos) continue;  // a tag is one path part
+      out.push_back(cached(hf_name(ns, repo, tag), *snap, g));
     }
   }
   return out;
 }
 
-std::optional<fs::path> find_foreign_model(const ModelName& name) {
-  if (!name.hugging_face) {
-    const auto dir = ollama_models_dir();
-    if (!dir || !is_dir(*dir)) return std::nullopt;
-    try {
-      return ModelStore(*dir).model_path(name);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-  }
+std::optional<ForeignModel> find_hf_cache_model(const ModelName& name) {
   const auto cache = hf_cache_dir();
-  if (!cache) return std::nullopt;
+  if (!name.hugging_face || !cache) return std::nullopt;
   const auto snap = main_snapshot(*cache / ("models--" + name.ns + "--" + name.name));
-  return snap ? model_in_snapshot(*snap, name.tag) : std::nullopt;
+  if (!snap) return std::nullopt;
+  const auto model = model_in_snapshot(*snap, name.tag);
+  return model ? std::optional(cached(name, *snap, *model)) : std::nullopt;
 }
 
 }  // namespace owl::store

@@ -24,10 +24,10 @@ struct ForeignModel {
 std::optional<std::filesystem::path> ollama_models_dir();
 std::optional<std::filesystem::path> hf_cache_dir();
 
-// Every model those stores hold (a Hugging Face snapshot holding several GGUF files lists each one,
-// its file name as the tag).
-std::vector<ForeignModel> foreign_models();
-// The model a name means in them: Ollama's store first, then the Hugging Face cache.
-std::optional<std::filesystem::path> find_foreign_model(const ModelName& name);
+// Every model the Hugging Face cache holds (a snapshot holding several GGUF files lists each one,
+// its file name as the tag), and the one a name means there. (Ollama's store has owl's layout: the
+// catalog reads it as a ModelStore.)
+std::vector<ForeignModel> hf_cache_models();
+std::optional<ForeignModel> find_hf_cache_model(const ModelName& name);
 
 }  // namespace owl::store

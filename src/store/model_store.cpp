@@ -41,16 +41,16 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
+}  // namespace
+
 // A repository path of a Hugging Face file: relative, no "." or ".." parts, no backslashes.
-bool valid_repo_path(std::string_view p) {
+bool is_valid_repo_path(std::string_view p) {
   if (p.empty() || p.size() > 1000 || p.front() == '/') return false;
   for (std::string_view part : split(p, '/')) {
     if (part.empty() || part == "." || part == ".." || part.find('\\') != std::string_view::npos) return false;
   }
   return true;
 }
-
-}  // namespace
 
 std::string ModelName::str() const {
   if (hugging_face) return std::string(kHfHost) + "/" + ns + "/" + name + ":" + tag;
@@ -143,7 +143,7 @@ Manifest parse_manifest(const std::string& text, const std::string& what) {
       layer.size = l.at("size").get<uint64_t>();
       if (l.contains("annotations") && l["annotations"].contains("org.owl.path")) {
         layer.path = l["annotations"]["org.owl.path"].get<std::string>();
-        if (!valid_repo_path(layer.path)) fail("{}: file path '{}' could leave its directory; refused", what, layer.path);
+        if (!is_valid_repo_path(layer.path)) fail("{}: file path '{}' could leave its directory; refused", what, layer.path);
       }
       m.layers.push_back(std::move(layer));
     }
@@ -304,7 +304,11 @@ void ModelStore::copy(const ModelName& from, const ModelName& to) {
 std::optional<fs::path> ModelStore::model_path(const ModelName& name) const {
   const std::optional<Manifest> m = manifest(name);
   if (!m) return std::nullopt;
-  for (const Layer& l : m->layers) {
+  return model_path(name, *m);
+}
+
+fs::path ModelStore::model_path(const ModelName& name, const Manifest& m) const {
+  for (const Layer& l : m.layers) {
     if (l.media_type == kOllamaModelLayer || (l.path.ends_with(".gguf"))) return blob_path(l.digest);
   }
   std::error_code ec;

@@ -33,6 +33,10 @@ bool looks_like_model_name(std::string_view text);
 // name contains the tag in any case ("latest": Q4_K_M, or the only GGUF there is). Indices into paths.
 std::vector<size_t> gguf_files_for_tag(const std::vector<std::string>& paths, const std::string& tag);
 
+// A Hugging Face file's repository path that stays inside its directory: relative, no "." or ".."
+// parts, no backslashes.
+bool is_valid_repo_path(std::string_view path);
+
 struct Layer {
   std::string media_type;
   std::string digest;  // "sha256:<hex>", checked
@@ -88,6 +92,8 @@ class ModelStore {
   // What owl loads for a stored name: the GGUF blob, or the snapshot directory; nullopt when the
   // name is not in the store.
   std::optional<std::filesystem::path> model_path(const ModelName& name) const;
+  // The same for a manifest already read (owl::Error when it names no model).
+  std::filesystem::path model_path(const ModelName& name, const Manifest& m) const;
 
  private:
   std::filesystem::path manifest_path(const ModelName& name) const;

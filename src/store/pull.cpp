@@ -143,8 +143,8 @@ ModelName pull_hugging_face(ModelStore& store, const ModelName& name, const Pull
   std::vector<Layer> layers;
   for (const HubFile& f : choose_files(all, name)) {
     Layer l{std::string(kHfFileLayer), f.sha256, f.size, f.path};
-    // The layer path is checked as a manifest's would be, before anything is downloaded.
-    (void)parse_manifest(hf_manifest_json({{l.media_type, "sha256:" + std::string(64, '0'), l.size, l.path}}, repo, revision), repo);
+    // The path is checked as a manifest's is, before anything is downloaded.
+    if (!is_valid_repo_path(l.path)) fail("{}: file path '{}' could leave its directory; refused", repo, l.path);
     const std::string url = fmt::format("/{}/resolve/{}/{}", repo, revision, f.path);
     if (!f.sha256.empty()) {
       fetch_blob(store, http, url, l, f.path, o);

@@ -85,7 +85,8 @@ TEST(ForeignStores, AHubCacheSafetensorsSnapshotLoadsAsADirectory) {
   }
   hf_cache_repo(hub, "owl-test", "llama-sharded", files);
   ::setenv("HF_HUB_CACHE", hub.c_str(), 1);
-  const auto found = owl::store::find_foreign_model(owl::store::parse_model_name("owl-test/llama-sharded"));
+  const auto model = owl::store::find_hf_cache_model(owl::store::parse_model_name("owl-test/llama-sharded"));
+  const auto found = model ? std::optional(model->path) : std::nullopt;
   ::unsetenv("HF_HUB_CACHE");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->filename(), FakeHub::kRevision);  // the snapshot directory itself
