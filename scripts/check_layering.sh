@@ -2,8 +2,9 @@
 # Checks the include direction of docs/architecture.md: a folder of src/ may include only the
 # folders listed for it, and may name (forward-declare) only types those folders define; app/ sits
 # above everything and nothing in src/ includes it; inside kernels/cpu/, ref/ includes no ISA
-# folder and an ISA folder includes only ref/, its own folder and the shared headers. Prints every
-# violation and exits 1 if there is any.
+# folder, an ISA folder includes only ref/, simd/ (the kernels written once for every ISA), its own
+# folder and the shared headers, and simd/ includes no ISA folder. Prints every violation and exits
+# 1 if there is any.
 set -uo pipefail
 cd "$(dirname "$0")/../src"
 
@@ -68,17 +69,27 @@ while IFS= read -r line; do
   fi
 done < <(grep -rnE '^(class|struct) [A-Za-z_][A-Za-z0-9_]*;' --include=*.h --include=*.cpp .)
 
-# Inside kernels/cpu/: the scalar reference knows no ISA; an ISA folder knows no other one.
-for isa_dir in kernels/cpu/ref kernels/cpu/avx2 kernels/cpu/avx512; do
+# Inside kernels/cpu/: the scalar reference knows no ISA; an ISA folder knows no other one; the
+# kernels written once for every ISA (simd/, templates on a backend) know none, and only the ISA
+# folders include them, each with its own backend.
+for isa_dir in kernels/cpu/ref kernels/cpu/avx2 kernels/cpu/avx512 kernels/cpu/simd; do
   own=${isa_dir##*/}
+  case $own in
+    ref | simd) may=("$own") ;;
+    *) may=("$own" ref simd) ;;
+  esac
   while IFS= read -r line; do
     target=$(sed -E 's/.*#include "kernels\/cpu\/([^/"]+)\/.*/\1/' <<<"$line")
-    if [ "$target" != "$own" ] && { [ "$own" = ref ] || [ "$target" != ref ]; }; then
-      echo "layering: ${line%%:*} includes kernels/cpu/$target/ (src/$isa_dir may include: ${own}${own:+/}$([ "$own" = ref ] || echo ", ref/"), the shared kernels/cpu headers)"
+    if [[ ! " ${may[*]} " =~ " $target " ]]; then
+      echo "layering: ${line%%:*} includes kernels/cpu/$target/ (src/$isa_dir may include: ${may[*]/%//}, the shared kernels/cpu headers)"
       status=1
     fi
   done < <(grep -rnE '^#include "kernels/cpu/[a-z0-9_]+/' "$isa_dir")
 done
+while IFS= read -r line; do
+  echo "layering: ${line%%:*} includes kernels/cpu/simd/ (only the ISA folders instantiate its templates)"
+  status=1
+done < <(grep -rnE '^#include "kernels/cpu/simd/' . | grep -vE '^\./kernels/cpu/(avx2|avx512|simd)/')
 
 # app/ is the top: nothing in src/ includes it (checked above: no folder lists app), and it
 # includes only folders of src/ and its own headers.

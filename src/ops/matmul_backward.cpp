@@ -1,8 +1,13 @@
-// The two products of training (ops/matmul.h). dx += dy · W for a weight of any dtype: the threads
-// share out slices of columns (whole blocks of the weight type); each dequantizes its slice with the
-// kernel table's converters, transposed, and runs the forward's float GEMM on it (the reference
-// table, which has none, adds row by row: kernels.h add_rows_product). dW += dyᵀ · x: both
-// transposed, so that the same GEMM dots a row of dyᵀ with a row of xᵀ over the tokens.
+// The two products of training (ops/matmul.h), both on the kernel table's add_rows_product, whose
+// every output value is one FMA chain over its sum's terms in order (so the numbers are the same
+// for any thread count, and equal on every SIMD ISA):
+//  - dx += dy · W for a weight of any dtype: the threads share out slices of columns (whole blocks
+//    of the weight type); a slice is taken kRows rows at a time (f32 in place, other types
+//    converted to float32 with the table's converters: the QLoRA base stays quantized in memory)
+//    and its product added into the slice's columns of dx, every token passing while the rows stay
+//    in cache.
+//  - dW += dyᵀ · x: dW's rows play the tokens and the tokens the rows: dw[o] += Σ_t dyᵀ[o][t] · x[t],
+//    the threads sharing out blocks of dW, the tokens taken in chunks (in order) over a column slice.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -44,45 +49,24 @@ void matmul_backward_input(float* dx, const Weight& w, const float* dy, int64_t 
   const int64_t block = dtype_traits(w.type).block_size;
   if (w.cols % block != 0) fail("{}: {} columns are not a multiple of the {} block size", w.name, w.cols, dtype_name(w.type));
   const kernels::KernelTable& kt = kernels::active();
-  constexpr int64_t kRows = 64;  // rows dequantized at a time
-  // Columns per work item: small enough that the threads share out even narrow matrices, whole blocks.
-  const int64_t slice = std::max<int64_t>(block, 64);
+  constexpr int64_t kRows = 64;  // rows of a slice at a time: 64 x 96 floats stay in L1
+  // Columns per work item: whole blocks, narrow enough that the threads share out even small matrices.
+  const int64_t slice = std::max<int64_t>(block, 96);
   const int64_t n_slices = (w.cols + slice - 1) / slice;
-  if (kt.gemm_float == nullptr) {  // the reference: row by row into dx
-    pool.parallel_for(n_slices, [&](int64_t s0, int64_t s1, int) {
-      const int64_t c0 = s0 * slice, c1 = std::min(w.cols, s1 * slice), width = c1 - c0;
-      std::vector<float> rows(static_cast<size_t>(kRows * width));
-      for (int64_t r0 = 0; r0 < w.rows; r0 += kRows) {
-        const int64_t nr = std::min(kRows, w.rows - r0);
-        for (int64_t i = 0; i < nr; ++i) row_slice(w, r0 + i, c0, c1, rows.data() + i * width, kt);
-        kt.add_rows_product(dx + c0, w.cols, dy + r0, w.rows, rows.data(), width, n_tokens, nr, width);
-      }
-    }, 1);
-    return;
-  }
-  // A column slice of W, transposed (slice x rows), is a weight matrix whose rows are dotted with
-  // the rows of dy: the forward's float GEMM computes the slice of dx.
   pool.parallel_for_dynamic(n_slices, 1, [&](int64_t s0, int64_t s1, int) {
-    thread_local std::vector<float> wt, rows, out;
+    thread_local std::vector<float> rows;
     for (int64_t s = s0; s < s1; ++s) {
       const int64_t c0 = s * slice, width = std::min(w.cols, c0 + slice) - c0;
-      wt.resize(static_cast<size_t>(width * w.rows));
       rows.resize(static_cast<size_t>(kRows * width));
-      out.resize(static_cast<size_t>(n_tokens * width));
       for (int64_t r0 = 0; r0 < w.rows; r0 += kRows) {
         const int64_t nr = std::min(kRows, w.rows - r0);
-        for (int64_t i = 0; i < nr; ++i) row_slice(w, r0 + i, c0, c0 + width, rows.data() + i * width, kt);
-        for (int64_t c = 0; c < width; ++c) {
-          float* dst = wt.data() + c * w.rows + r0;
-          for (int64_t i = 0; i < nr; ++i) dst[i] = rows[static_cast<size_t>(i * width + c)];
+        if (w.type == DType::f32) {
+          kt.add_rows_product(dx + c0, w.cols, dy + r0, w.rows, reinterpret_cast<const float*>(w.row(r0)) + c0, w.cols,
+                              n_tokens, nr, width);
+          continue;
         }
-      }
-      kt.gemm_float(wt.data(), static_cast<size_t>(w.rows) * sizeof(float), static_cast<uint32_t>(DType::f32), width,
-                    w.rows, dy, n_tokens, out.data(), width);
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        float* d = dx + t * w.cols + c0;
-        const float* o = out.data() + t * width;
-        for (int64_t c = 0; c < width; ++c) d[c] += o[c];
+        for (int64_t i = 0; i < nr; ++i) row_slice(w, r0 + i, c0, c0 + width, rows.data() + i * width, kt);
+        kt.add_rows_product(dx + c0, w.cols, dy + r0, w.rows, rows.data(), width, n_tokens, nr, width);
       }
     }
   });
@@ -92,37 +76,24 @@ void matmul_backward_weight(float* dw, const float* dy, const float* x, int64_t 
                             ThreadPool& pool) {
   if (n_tokens <= 0 || out <= 0 || in <= 0) return;
   const kernels::KernelTable& kt = kernels::active();
-  // Both operands transposed: dyᵀ (out, n) and, for the GEMM, xᵀ (in, n): each dw entry is a dot
-  // over the tokens.
-  const bool gemm = kt.gemm_float != nullptr;
-  std::vector<float> dyt(static_cast<size_t>(out * n_tokens)), xt(gemm ? static_cast<size_t>(in * n_tokens) : 0);
+  std::vector<float> dyt(static_cast<size_t>(out * n_tokens));  // dyᵀ (out, n_tokens)
   pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) {
       for (int64_t o = 0; o < out; ++o) dyt[static_cast<size_t>(o * n_tokens + t)] = dy[t * out + o];
-      if (gemm) {
-        for (int64_t i = 0; i < in; ++i) xt[static_cast<size_t>(i * n_tokens + t)] = x[t * in + i];
-      }
     }
   });
-  constexpr int64_t kRows = 16;  // rows of dw per work item
-  const int64_t n_items = (out + kRows - 1) / kRows;
-  if (!gemm) {  // the reference: dw[o] += Σ_t dyᵀ[o][t] · x[t], tokens in order
-    pool.parallel_for(n_items, [&](int64_t s0, int64_t s1, int) {
-      const int64_t o0 = s0 * kRows, o1 = std::min(out, s1 * kRows);
-      kt.add_rows_product(dw + o0 * in, in, dyt.data() + o0 * n_tokens, n_tokens, x, in, o1 - o0, n_tokens, in);
-    });
-    return;
-  }
-  // xᵀ is a weight matrix of in rows; the rows of dyᵀ are its tokens: out[o][i] = dot(dyᵀ[o], xᵀ[i]).
-  pool.parallel_for_dynamic(n_items, 1, [&](int64_t s0, int64_t s1, int) {
-    thread_local std::vector<float> part;
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t o0 = s * kRows, rows = std::min(kRows, out - o0);
-      part.resize(static_cast<size_t>(rows * in));
-      kt.gemm_float(xt.data(), static_cast<size_t>(n_tokens) * sizeof(float), static_cast<uint32_t>(DType::f32), in,
-                    n_tokens, dyt.data() + o0 * n_tokens, rows, part.data(), in);
-      float* d = dw + o0 * in;
-      for (int64_t j = 0; j < rows * in; ++j) d[j] += part[static_cast<size_t>(j)];
+  // Work items: 48 rows of dw x 256 columns; the tokens in chunks of 64 (64 x 256 floats of x stay
+  // in L2 while the 48 rows pass).
+  constexpr int64_t kRowsPerItem = 48, kCols = 256, kTokens = 64;
+  const int64_t row_items = (out + kRowsPerItem - 1) / kRowsPerItem, col_items = (in + kCols - 1) / kCols;
+  pool.parallel_for_dynamic(row_items * col_items, 1, [&](int64_t i0, int64_t i1, int) {
+    for (int64_t item = i0; item < i1; ++item) {
+      const int64_t o0 = item / col_items * kRowsPerItem, c0 = item % col_items * kCols;
+      const int64_t rows = std::min(kRowsPerItem, out - o0), width = std::min(kCols, in - c0);
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokens) {
+        kt.add_rows_product(dw + o0 * in + c0, in, dyt.data() + o0 * n_tokens + t0, n_tokens, x + t0 * in + c0, in, rows,
+                            std::min(kTokens, n_tokens - t0), width);
+      }
     }
   });
 }

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu/kernels.h"
@@ -488,16 +490,28 @@ TEST(Kernels, QuantizersMatchReferenceBitForBit) {
   }
 }
 
-// The transposed product of training: every ISA against the reference, odd sizes for the tails.
+// The transposed product of training: every ISA against the reference, sizes that leave every
+// kind of edge (tokens past the register tile, a partial vector of columns, strides wider than
+// the width). The SIMD ISAs run one FMA chain per value in row order, so they agree bit for bit.
 TEST(Kernels, AddRowsProductMatchesReference) {
-  const int64_t n = 7, rows = 37, width = 45;
-  const auto dy = random_floats(n * rows, 31), w = random_floats(rows * width, 32), start = random_floats(n * width, 33);
-  auto want = start;
-  kn::table_for(kn::Isa::ref).add_rows_product(want.data(), width, dy.data(), rows, w.data(), width, n, rows, width);
-  for (kn::Isa isa : simd_isas()) {
-    auto got = start;
-    kn::table_for(isa).add_rows_product(got.data(), width, dy.data(), rows, w.data(), width, n, rows, width);
-    for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5f * (1.0f + std::fabs(want[i]))) << kn::isa_name(isa) << " " << i;
+  for (const auto& [n, rows, width] : {std::array<int64_t, 3>{7, 37, 45}, {13, 64, 96}, {1, 5, 3}, {9, 130, 53}}) {
+    const int64_t dx_stride = width + 3, w_stride = width + 5;
+    const auto dy = random_floats(n * rows, 31), w = random_floats(rows * w_stride, 32);
+    const auto start = random_floats(n * dx_stride, 33);
+    auto want = start;
+    kn::table_for(kn::Isa::ref).add_rows_product(want.data(), dx_stride, dy.data(), rows, w.data(), w_stride, n, rows, width);
+    std::vector<float> first;
+    for (kn::Isa isa : simd_isas()) {
+      auto got = start;
+      kn::table_for(isa).add_rows_product(got.data(), dx_stride, dy.data(), rows, w.data(), w_stride, n, rows, width);
+      const std::string what = std::string(kn::isa_name(isa)) + " n " + std::to_string(n) + " width " + std::to_string(width);
+      for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5f * (1.0f + std::fabs(want[i]))) << what << " " << i;
+      for (int64_t t = 0; t < n; ++t) {  // the columns past the width are left alone
+        for (int64_t c = width; c < dx_stride; ++c) ASSERT_EQ(got[t * dx_stride + c], start[t * dx_stride + c]) << what;
+      }
+      if (first.empty()) first = got;
+      EXPECT_EQ(got, first) << what << ": the SIMD ISAs differ";
+    }
   }
 }
 
