@@ -27,7 +27,10 @@ namespace {
 
 using Vec = std::vector<float>;
 
-Vec zeros(int64_t n) { return Vec(static_cast<size_t>(n), 0.0f); }
+// v as n zeros, in the memory it already holds: the buffers of a training step live as long as the
+// TrainPass, so each step writes memory it already touched (a fresh allocation of these sizes is
+// a fresh mapping whose every page faults on first use: a third of a 100m step's time).
+void zero(Vec& v, int64_t n) { v.assign(static_cast<size_t>(n), 0.0f); }
 
 // One projection: the weight, the adapter module joining it if any, and in a full run the
 // weight's own gradient.
@@ -67,8 +70,18 @@ struct TrainPass::Forward {
   Vec x_final, out_norm, logits;
 };
 
+// Every buffer of a step, kept from step to step (see zero()).
+struct TrainPass::Work {
+  Forward f;
+  Layer scratch;  // a layer's activations when they are not kept (and recomputed in backward)
+  Vec x, branch, cos_sin, attention;  // the residual stream; forward_layer's temporaries
+  Vec dlogits, d_norm, dx, d_branch, dh, dgate, dup, dxn, datt, dq, dk, dv, raw;
+};
+
+TrainPass::~TrainPass() = default;
+
 TrainPass::TrainPass(const Model& model, const LoraAdapter& adapter, ThreadPool& pool)
-    : model_(model), adapter_(&adapter), pool_(pool) {
+    : model_(model), adapter_(&adapter), pool_(pool), work_(std::make_unique<Work>()) {
   for (const LoraModule& m : adapter.modules) {
     const Weight& w = lora_base_weight(model, m.layer, m.target);
     if (m.in != w.cols || m.out != w.rows || static_cast<int64_t>(m.a.size()) != m.rank * m.in ||
@@ -79,7 +92,8 @@ TrainPass::TrainPass(const Model& model, const LoraAdapter& adapter, ThreadPool&
   }
 }
 
-TrainPass::TrainPass(const Model& model, ThreadPool& pool) : model_(model), adapter_(nullptr), pool_(pool) {
+TrainPass::TrainPass(const Model& model, ThreadPool& pool)
+    : model_(model), adapter_(nullptr), pool_(pool), work_(std::make_unique<Work>()) {
   const ModelWeights& w = model.weights();
   auto check = [&](const Weight& m) {
     if (m.type != DType::f32 || m.packed != nullptr) fail("full training: {} is {}, not F32", m.name, dtype_name(m.type));
@@ -190,9 +204,9 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   auto u = [&](LoraTarget t) -> Vec& { return L.u[static_cast<int>(t)]; };
 
   L.x_in = x;
-  L.xn1 = zeros(n * d);
+  zero(L.xn1, n * d);
   for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn1.data() + t * d, x.data() + t * d, lw.attn_norm.data(), d, s.norm_eps);
-  L.q = zeros(n * qd), L.k = zeros(n * kd), L.v = zeros(n * kd);
+  zero(L.q, n * qd), zero(L.k, n * kd), zero(L.v, n * kd);
   linear_forward(L.q.data(), u(LoraTarget::q), proj(LoraTarget::q), L.xn1.data(), n, pool_);
   linear_forward(L.k.data(), u(LoraTarget::k), proj(LoraTarget::k), L.xn1.data(), n, pool_);
   linear_forward(L.v.data(), u(LoraTarget::v), proj(LoraTarget::v), L.xn1.data(), n, pool_);
@@ -203,34 +217,37 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   if (!lw.attn_q_norm.empty()) norm_rows_forward(L.q.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
   if (!lw.attn_k_norm.empty()) norm_rows_forward(L.k.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
   const ops::RopeParams rope = rope_params(model_, ls, T);
-  Vec cos_sin(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
+  Vec& cos_sin = work_->cos_sin;
+  cos_sin.resize(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
   for (int64_t t = 0; t < n; ++t) {
     ops::rope_angles(t % T, rope, cos_sin.data());
     for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(L.q.data() + t * qd + h * s.head_dim, cos_sin.data(), rope);
     for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(L.k.data() + t * kd + h * s.head_dim, cos_sin.data(), rope);
   }
   const AttentionDims dims = attention_dims(s, ls, T);
-  L.att = zeros(n * qd);
-  L.probs = zeros(batch.n_seq * s.n_head * T * T);
+  zero(L.att, n * qd);
+  zero(L.probs, batch.n_seq * s.n_head * T * T);
   // The inference kernels (ops::attention, each sequence a cache of T positions), keeping the weights.
   const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, dims.scale, dims.softcap, dims.window};
-  Vec scratch(static_cast<size_t>(pool_.size() * kernels::kMaxQueries * T));
+  Vec& scratch = work_->attention;
+  scratch.resize(static_cast<size_t>(pool_.size() * kernels::kMaxQueries * T));
   for (int64_t b = 0; b < batch.n_seq; ++b) {
     const ops::KvRows k{L.k.data() + b * T * kd, DType::f32, sizeof(float) * static_cast<size_t>(kd)};
     const ops::KvRows v{L.v.data() + b * T * kd, DType::f32, sizeof(float) * static_cast<size_t>(kd)};
     ops::attention(L.att.data() + b * T * qd, L.q.data() + b * T * qd, k, v, 0, T, shape, scratch.data(), pool_,
                    L.probs.data() + b * s.n_head * T * T);
   }
-  L.o_out = zeros(n * d);
+  zero(L.o_out, n * d);
   linear_forward(L.o_out.data(), u(LoraTarget::o), proj(LoraTarget::o), L.att.data(), n, pool_);
-  Vec branch = L.o_out;
+  Vec& branch = work_->branch;
+  branch = L.o_out;
   if (!lw.post_attn_norm.empty()) norm_rows_forward(branch.data(), lw.post_attn_norm, n, d, s.norm_eps);
   for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
 
   L.x_mid = x;
-  L.xn2 = zeros(n * d);
+  zero(L.xn2, n * d);
   for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn2.data() + t * d, x.data() + t * d, lw.ffn_norm.data(), d, s.norm_eps);
-  L.gate = zeros(n * s.n_ff), L.up = zeros(n * s.n_ff);
+  zero(L.gate, n * s.n_ff), zero(L.up, n * s.n_ff);
   linear_forward(L.gate.data(), u(LoraTarget::gate), proj(LoraTarget::gate), L.xn2.data(), n, pool_);
   linear_forward(L.up.data(), u(LoraTarget::up), proj(LoraTarget::up), L.xn2.data(), n, pool_);
   L.h = L.gate;
@@ -239,7 +256,7 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   } else {
     ops::swiglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
   }
-  L.f_out = zeros(n * d);
+  zero(L.f_out, n * d);
   linear_forward(L.f_out.data(), u(LoraTarget::down), proj(LoraTarget::down), L.h.data(), n, pool_);
   branch = L.f_out;
   if (!lw.post_ffn_norm.empty()) norm_rows_forward(branch.data(), lw.post_ffn_norm, n, d, s.norm_eps);
@@ -258,29 +275,30 @@ void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
     if (id < 0 || id >= s.n_vocab) fail("training batch: token id {} is out of range (vocabulary size {})", id, s.n_vocab);
   }
   f.n = n;
-  Vec x = zeros(n * d);
+  Vec& x = work_->x;
+  zero(x, n * d);
   for (int64_t t = 0; t < n; ++t) {
     ops::weight_row(x.data() + t * d, w.token_embd, batch.ids[static_cast<size_t>(t)]);
     if (s.embd_scale != 1.0f) {
       for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t * d + i)] *= s.embd_scale;
     }
   }
-  f.layers.assign(keep != Keep::none ? static_cast<size_t>(s.n_layer) : 1, Layer{});
-  Layer scratch;
+  f.layers.resize(keep != Keep::none ? static_cast<size_t>(s.n_layer) : 1);
+  Layer& scratch = work_->scratch;
   for (int64_t il = 0; il < s.n_layer; ++il) {
     if (keep == Keep::all) {
       forward_layer(il, batch, x, f.layers[static_cast<size_t>(il)]);
     } else {
       forward_layer(il, batch, x, scratch);
-      if (keep == Keep::inputs) f.layers[static_cast<size_t>(il)].x_in = std::move(scratch.x_in);
+      if (keep == Keep::inputs) f.layers[static_cast<size_t>(il)].x_in = scratch.x_in;
     }
   }
   f.x_final = x;
-  f.out_norm = zeros(n * d);
+  zero(f.out_norm, n * d);
   for (int64_t t = 0; t < n; ++t) {
     ops::rms_norm(f.out_norm.data() + t * d, x.data() + t * d, w.output_norm.data(), d, s.norm_eps);
   }
-  f.logits = zeros(n * s.n_vocab);
+  zero(f.logits, n * s.n_vocab);
   ops::matmul(f.logits.data(), w.output, f.out_norm.data(), n, pool_);
   if (s.final_softcap > 0.0f) ops::softcap(f.logits.data(), n * s.n_vocab, s.final_softcap);
 }
@@ -314,27 +332,29 @@ double TrainPass::backward(const TrainBatch& batch, Forward& f, const Sink& sink
   const int64_t n = f.n, d = s.n_embd, T = batch.seq_len;
   const int64_t qd = s.n_head * s.head_dim, kd = s.n_head_kv * s.head_dim;
   ModelGrads* full = sink.full;
-  Vec dlogits = zeros(n * s.n_vocab);
+  Work& wk = *work_;
+  Vec& dlogits = wk.dlogits;
+  zero(dlogits, n * s.n_vocab);
   const double loss = batch_loss(batch, f.logits, s.n_vocab, dlogits.data());
   if (s.final_softcap > 0.0f) softcap_backward<float>(dlogits.data(), f.logits.data(), n * s.n_vocab, s.final_softcap);
-  Vec d_norm = zeros(n * d);
+  Vec& d_norm = wk.d_norm;
+  zero(d_norm, n * d);
   ops::matmul_backward_input(d_norm.data(), w.output, dlogits.data(), n, pool_);
   if (full != nullptr) {
     Vec& d_output = s.tied_output ? full->token_embd : full->output;
     ops::matmul_backward_weight(d_output.data(), dlogits.data(), f.out_norm.data(), n, s.n_vocab, d, pool_);
   }
-  dlogits = Vec();
-  Vec dx = zeros(n * d);
+  Vec& dx = wk.dx;
+  zero(dx, n * d);
   norm_rows_backward(dx.data(), d_norm.data(), f.x_final.data(), w.output_norm, n, d, s.norm_eps,
                      full != nullptr ? &full->output_norm : nullptr);
 
   for (int64_t il = s.n_layer - 1; il >= 0; --il) {
-    Layer recomputed;
     if (f.checkpointed) {  // --grad-checkpoint: the layer's activations again, from its input
-      Vec x_in = f.layers[static_cast<size_t>(il)].x_in;
-      forward_layer(il, batch, x_in, recomputed);
+      wk.x = f.layers[static_cast<size_t>(il)].x_in;
+      forward_layer(il, batch, wk.x, wk.scratch);
     }
-    const Layer& L = f.checkpointed ? recomputed : f.layers[static_cast<size_t>(il)];
+    const Layer& L = f.checkpointed ? wk.scratch : f.layers[static_cast<size_t>(il)];
     const LayerWeights& lw = w.layers[static_cast<size_t>(il)];
     const LayerSpec& ls = s.layers[static_cast<size_t>(il)];
     LayerGrads* lg = full != nullptr ? &full->layers[static_cast<size_t>(il)] : nullptr;
@@ -342,20 +362,24 @@ double TrainPass::backward(const TrainBatch& batch, Forward& f, const Sink& sink
     auto u = [&](LoraTarget t) -> const Vec& { return L.u[static_cast<int>(t)]; };
 
     // Feed-forward branch: x += post_norm(down(act(gate) * up)).
-    Vec d_branch = dx;
+    Vec& d_branch = wk.d_branch;
+    d_branch = dx;
     if (!lw.post_ffn_norm.empty()) {
-      d_branch = zeros(n * d);
+      zero(d_branch, n * d);
       norm_rows_backward(d_branch.data(), dx.data(), L.f_out.data(), lw.post_ffn_norm, n, d, s.norm_eps);
     }
-    Vec dh = zeros(n * s.n_ff);
+    Vec& dh = wk.dh;
+    zero(dh, n * s.n_ff);
     linear_backward(dh.data(), proj(LoraTarget::down), d_branch.data(), L.h.data(), u(LoraTarget::down), n, sink.lora, pool_);
-    Vec dgate = zeros(n * s.n_ff), dup = zeros(n * s.n_ff);
+    Vec &dgate = wk.dgate, &dup = wk.dup;
+    zero(dgate, n * s.n_ff), zero(dup, n * s.n_ff);
     if (s.activation == Activation::gelu_tanh) {
       geglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
     } else {
       swiglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
     }
-    Vec dxn = zeros(n * d);
+    Vec& dxn = wk.dxn;
+    zero(dxn, n * d);
     linear_backward(dxn.data(), proj(LoraTarget::gate), dgate.data(), L.xn2.data(), u(LoraTarget::gate), n, sink.lora, pool_);
     linear_backward(dxn.data(), proj(LoraTarget::up), dup.data(), L.xn2.data(), u(LoraTarget::up), n, sink.lora, pool_);
     norm_rows_backward(dx.data(), dxn.data(), L.x_mid.data(), lw.ffn_norm, n, d, s.norm_eps,
@@ -364,12 +388,14 @@ double TrainPass::backward(const TrainBatch& batch, Forward& f, const Sink& sink
     // Attention branch: x += post_norm(o(attention(rope(q), rope(k), v))).
     d_branch = dx;
     if (!lw.post_attn_norm.empty()) {
-      d_branch = zeros(n * d);
+      zero(d_branch, n * d);
       norm_rows_backward(d_branch.data(), dx.data(), L.o_out.data(), lw.post_attn_norm, n, d, s.norm_eps);
     }
-    Vec datt = zeros(n * qd);
+    Vec& datt = wk.datt;
+    zero(datt, n * qd);
     linear_backward(datt.data(), proj(LoraTarget::o), d_branch.data(), L.att.data(), u(LoraTarget::o), n, sink.lora, pool_);
-    Vec dq = zeros(n * qd), dk = zeros(n * kd), dv = zeros(n * kd);
+    Vec &dq = wk.dq, &dk = wk.dk, &dv = wk.dv;
+    zero(dq, n * qd), zero(dk, n * kd), zero(dv, n * kd);
     const AttentionDims dims = attention_dims(s, ls, T);
     pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
       for (int64_t b = b0; b < b1; ++b) {
@@ -379,21 +405,22 @@ double TrainPass::backward(const TrainBatch& batch, Forward& f, const Sink& sink
       }
     });
     const ops::RopeParams rope = rope_params(model_, ls, T);
-    Vec cos_sin(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
+    Vec& cos_sin = wk.cos_sin;
+    cos_sin.resize(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
     for (int64_t t = 0; t < n; ++t) {
       ops::rope_angles(t % T, rope, cos_sin.data());
       for (int64_t h = 0; h < s.n_head; ++h) rope_backward<float>(dq.data() + t * qd + h * s.head_dim, cos_sin.data(), s.n_rot, rope.interleaved);
       for (int64_t h = 0; h < s.n_head_kv; ++h) rope_backward<float>(dk.data() + t * kd + h * s.head_dim, cos_sin.data(), s.n_rot, rope.interleaved);
     }
     if (!lw.attn_q_norm.empty()) {
-      Vec raw = zeros(n * qd);
-      norm_rows_backward(raw.data(), dq.data(), L.q_raw.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
-      dq = std::move(raw);
+      zero(wk.raw, n * qd);
+      norm_rows_backward(wk.raw.data(), dq.data(), L.q_raw.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
+      dq.swap(wk.raw);
     }
     if (!lw.attn_k_norm.empty()) {
-      Vec raw = zeros(n * kd);
-      norm_rows_backward(raw.data(), dk.data(), L.k_raw.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
-      dk = std::move(raw);
+      zero(wk.raw, n * kd);
+      norm_rows_backward(wk.raw.data(), dk.data(), L.k_raw.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
+      dk.swap(wk.raw);
     }
     dxn.assign(dxn.size(), 0.0f);
     linear_backward(dxn.data(), proj(LoraTarget::q), dq.data(), L.xn1.data(), u(LoraTarget::q), n, sink.lora, pool_);
@@ -419,7 +446,7 @@ double TrainPass::loss_and_grads(const TrainBatch& batch, LoraGrads& grads) {
     grads.a[i].assign(adapter_->modules[i].a.size(), 0.0f);
     grads.b[i].assign(adapter_->modules[i].b.size(), 0.0f);
   }
-  Forward f;
+  Forward& f = work_->f;
   f.checkpointed = grad_checkpoint_;
   forward(batch, f, grad_checkpoint_ ? Keep::inputs : Keep::all);
   return backward(batch, f, Sink{&grads, nullptr});
@@ -447,14 +474,15 @@ double TrainPass::loss_and_grads(const TrainBatch& batch, ModelGrads& grads) {
     zero(g.attn_q, l.attn_q), zero(g.attn_k, l.attn_k), zero(g.attn_v, l.attn_v), zero(g.attn_output, l.attn_output);
     zero(g.ffn_gate, l.ffn_gate), zero(g.ffn_up, l.ffn_up), zero(g.ffn_down, l.ffn_down);
   }
-  Forward f;
+  Forward& f = work_->f;
   f.checkpointed = grad_checkpoint_;
   forward(batch, f, grad_checkpoint_ ? Keep::inputs : Keep::all);
   return backward(batch, f, Sink{nullptr, &grads});
 }
 
 double TrainPass::loss(const TrainBatch& batch) {
-  Forward f;
+  Forward& f = work_->f;
+  f.checkpointed = false;
   forward(batch, f, Keep::none);
   return batch_loss(batch, f.logits, model_.spec().n_vocab, nullptr);
 }
@@ -465,7 +493,8 @@ std::vector<float> TrainPass::logits(std::span<const int32_t> ids) {
   batch.seq_len = static_cast<int64_t>(ids.size());
   batch.ids.assign(ids.begin(), ids.end());
   batch.targets.assign(ids.size(), 0);
-  Forward f;
+  Forward& f = work_->f;
+  f.checkpointed = false;
   forward(batch, f, Keep::none);
   return std::move(f.logits);
 }

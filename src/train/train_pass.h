@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -48,6 +49,9 @@ class TrainPass {
   // A full run: every weight is trained. owl::Error unless every matrix is F32 and the model has
   // only the tensors of a Llama layer (no biases, Q/K norms or post-norms).
   TrainPass(const Model& model, ThreadPool& pool);
+  ~TrainPass();
+  TrainPass(const TrainPass&) = delete;
+  TrainPass& operator=(const TrainPass&) = delete;
 
   // The mean cross-entropy over all targets of the batch (one mean, as PyTorch's and mlx-lm's
   // losses), and its gradient with respect to every adapter tensor (grads overwritten).
@@ -75,6 +79,8 @@ class TrainPass {
   const LoraAdapter* adapter_;  // null in a full run
   ThreadPool& pool_;
   bool grad_checkpoint_ = false;
+  struct Work;  // the step's buffers, kept from step to step
+  std::unique_ptr<Work> work_;
 };
 
 }  // namespace owl::train
