@@ -4,7 +4,7 @@
 //  - dx += dy · W for a weight of any dtype: the threads share out slices of columns (whole blocks
 //    of the weight type); a slice is copied kRows rows at a time into a contiguous float32 panel
 //    (converted with the table's converters: the QLoRA base stays quantized in memory; f32 is
-//    copied too, which measured 1.25x faster than reading its rows in place) and its product added
+//    copied too, which measured faster than reading its rows in place) and its product added
 //    into the slice's columns of dx, every token passing while the panel stays in cache.
 //  - dW += dyᵀ · x: dW's rows play the tokens and the tokens the rows: dw[o] += Σ_t dyᵀ[o][t] · x[t],
 //    the threads sharing out blocks of dW, the tokens taken in chunks (in order) over a column slice.
@@ -49,9 +49,9 @@ void matmul_backward_input(float* dx, const Weight& w, const float* dy, int64_t 
   const int64_t block = dtype_traits(w.type).block_size;
   if (w.cols % block != 0) fail("{}: {} columns are not a multiple of the {} block size", w.name, w.cols, dtype_name(w.type));
   const kernels::KernelTable& kt = kernels::active();
-  constexpr int64_t kRows = 256;  // rows of a slice at a time (256 x 96 floats: L2)
+  constexpr int64_t kRows = 128;  // rows of a slice at a time (128 x 256 floats: L2)
   // Columns per work item: whole blocks, narrow enough that the threads share out even small matrices.
-  const int64_t slice = std::max<int64_t>(block, 96);
+  const int64_t slice = std::max<int64_t>(block, 256);
   const int64_t n_slices = (w.cols + slice - 1) / slice;
   pool.parallel_for_dynamic(n_slices, 1, [&](int64_t s0, int64_t s1, int) {
     thread_local std::vector<float> rows;
