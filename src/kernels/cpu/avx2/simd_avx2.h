@@ -25,6 +25,10 @@ struct Simd {
   static constexpr int kOuterTokens = 6;
   static constexpr int kOuterVectors = 2;
 
+  // Output vectors per query of the attention-weighted sum (simd/attention.h): 4 queries x 2, plus
+  // the value row's 2.
+  static constexpr int kWeightedVectors = 2;
+
   static F zero() { return _mm256_setzero_ps(); }
   static F set1(float v) { return _mm256_set1_ps(v); }
   static Mask tail(int64_t left) { return tail_mask(left); }
@@ -41,6 +45,11 @@ struct Simd {
   static F load_f16(const uint16_t* p, Mask m) { return _mm256_cvtph_ps(load_halves(p, m)); }
   static F load_bf16(const uint16_t* p) { return bf16_bits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static F load_bf16(const uint16_t* p, Mask m) { return bf16_bits(load_halves(p, m)); }
+  // 8 int8 values times a scale.
+  static F load_i8_scaled(const int8_t* q, float scale) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b)), _mm256_set1_ps(scale));
+  }
 
   static F fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }    // a·b + c
   static F fnma(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a·b

@@ -23,6 +23,9 @@ struct Simd {
   static constexpr int kOuterTokens = 8;
   static constexpr int kOuterVectors = 3;
 
+  // Output vectors per query of the attention-weighted sum (simd/attention.h): 64 values.
+  static constexpr int kWeightedVectors = 4;
+
   static F zero() { return _mm512_setzero_ps(); }
   static F set1(float v) { return _mm512_set1_ps(v); }
   static Mask tail(int64_t left) {
@@ -40,6 +43,11 @@ struct Simd {
   static F load_f16(const uint16_t* p, Mask m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
   static F load_bf16(const uint16_t* p) { return bf16_bits(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static F load_bf16(const uint16_t* p, Mask m) { return bf16_bits(_mm256_maskz_loadu_epi16(m, p)); }
+  // 16 int8 values times a scale.
+  static F load_i8_scaled(const int8_t* q, float scale) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)), _mm512_set1_ps(scale));
+  }
 
   static F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }    // a·b + c
   static F fnma(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a·b
