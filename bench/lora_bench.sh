@@ -3,22 +3,25 @@
 # (bench/lora_torch.py, Debian's python3-torch; for a fair BLAS install libopenblas0-pthread,
 # which Debian's "generic BLAS" torch then uses), same shapes, batch, sequence length, rank and
 # targets, 2 threads, random tokens. Prints tokens/s and peak memory of each.
-# Usage: bench/lora_bench.sh BUILD DIR [SHAPE]   SHAPE: 100m (default), tinyllama or stories260k
+# Usage: bench/lora_bench.sh BUILD DIR [SHAPE [TYPE]]   SHAPE: 100m (default), tinyllama or stories260k;
+# TYPE: the base's weight type for the synthetic shapes, f32 (default) or a quantized one (q8_0, q4_0:
+# QLoRA; PyTorch, which trains on float weights, is then not run).
 set -euo pipefail
 owl="$(cd "$1" && pwd)/owl"
 here="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$2" && cd "$2"
 shape=${3:-100m}
+type=${4:-f32}
 if [ "$shape" = 100m ]; then
   torch_args=(--vocab 32000 --embd 768 --ff 2048 --layers 12 --heads 12 --kv-heads 12)
   batch=4 seq=128 steps=4
-  [ -f m100.gguf ] || "$owl" bench --synthetic 100m --type f32 -o m100.gguf
-  model=m100.gguf vocab=32000
+  model=m100-$type.gguf vocab=32000
+  [ -f "$model" ] || "$owl" bench --synthetic 100m --type "$type" -o "$model"
 elif [ "$shape" = tinyllama ]; then
   torch_args=(--vocab 32000 --embd 2048 --ff 5632 --layers 22 --heads 32 --kv-heads 4)
   batch=1 seq=128 steps=3
-  [ -f tinyllama-f32.gguf ] || "$owl" bench --synthetic tinyllama --type f32 -o tinyllama-f32.gguf
-  model=tinyllama-f32.gguf vocab=32000
+  model=tinyllama-$type.gguf vocab=32000
+  [ -f "$model" ] || "$owl" bench --synthetic tinyllama --type "$type" -o "$model"
 else
   torch_args=(--vocab 512 --embd 64 --ff 172 --layers 5 --heads 8 --kv-heads 4)
   batch=4 seq=39 steps=100
@@ -32,9 +35,11 @@ random.seed(0)
 for _ in range(n):
     print(json.dumps({"tokens": [random.randrange(vocab) for _ in range(seq)]}))
 PY
-echo "== PyTorch ($shape, batch $batch x $seq, rank 8, q,v, 2 threads)"
-/usr/bin/python3 "$here/lora_torch.py" "${torch_args[@]}" --batch "$batch" --seq "$seq" --steps "$steps" --warmup 2 --threads 2
-echo "== owl finetune"
+if [ "$type" = f32 ]; then
+  echo "== PyTorch ($shape, batch $batch x $seq, rank 8, q,v, 2 threads)"
+  /usr/bin/python3 "$here/lora_torch.py" "${torch_args[@]}" --batch "$batch" --seq "$seq" --steps "$steps" --warmup 2 --threads 2
+fi
+echo "== owl finetune ($type base)"
 rm -rf adapter
 /usr/bin/time -f "peak_rss_mb %M KB" "$owl" finetune "$model" --data data.jsonl -o adapter --iters "$((steps + 2))" \
   --batch-size "$batch" --targets q,v --rank 8 --no-shuffle --json -t 2 2> time.txt |
