@@ -283,7 +283,8 @@ void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
       for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t * d + i)] *= s.embd_scale;
     }
   }
-  f.layers.resize(keep != Keep::none ? static_cast<size_t>(s.n_layer) : 1);
+  // Never shrunk: a validation pass (Keep::none, which uses none of them) leaves the step's buffers.
+  if (keep != Keep::none) f.layers.resize(static_cast<size_t>(s.n_layer));
   Layer& scratch = work_->scratch;
   for (int64_t il = 0; il < s.n_layer; ++il) {
     if (keep == Keep::all) {
