@@ -36,7 +36,7 @@ void matmul(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens
 void matmul_backward_input(float* dx, const Weight& w, const float* dy, int64_t n_tokens, ThreadPool& pool);
 
 // The weight's own gradient, for full-parameter training: dw (out, in) += dyᵀ (out, n_tokens) · x
-// (n_tokens, in). Threads split the rows of dw; every sum runs over the tokens in order, so the
+// (n_tokens, in). Threads split dw into blocks; every sum runs over the tokens in order, so the
 // result is the same whatever the thread count.
 void matmul_backward_weight(float* dw, const float* dy, const float* x, int64_t n_tokens, int64_t out, int64_t in,
                             ThreadPool& pool);

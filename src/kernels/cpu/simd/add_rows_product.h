@@ -2,7 +2,8 @@
 // dx[t][c] += Σ_r dy[t][r] · w[r][c]. Register tiles of kOuterTokens tokens x kOuterVectors
 // vectors of columns: for each row in order, its vectors are loaded once for every token of the
 // tile (dy broadcast), and dx stays in registers across the rows. Each dx value is one FMA chain
-// over the rows in order, starting from its own value: the reference's numbers exactly.
+// over the rows in order, starting from its own value, so every SIMD ISA gives the same bits (the
+// scalar reference rounds each product before adding it).
 #pragma once
 
 #include <algorithm>
