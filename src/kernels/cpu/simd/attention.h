@@ -13,6 +13,7 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/static_count.h"
 #include "tensor/blocks.h"
 
 namespace owl::kernels::simd {
@@ -124,83 +125,34 @@ void weighted_q(const float* w, int64_t w_stride, const Rows& v, int64_t n, int6
   }
 }
 
-template <class S, class Rows>
-void scores(const float* q, int64_t q_stride, int nq, const Rows& k, int64_t n, int64_t d, float scale, float* out,
-            int64_t out_stride) {
-  switch (nq) {
-    case 4:
-      return scores_q<S, 4>(q, q_stride, k, n, d, scale, out, out_stride);
-    case 3:
-      return scores_q<S, 3>(q, q_stride, k, n, d, scale, out, out_stride);
-    case 2:
-      return scores_q<S, 2>(q, q_stride, k, n, d, scale, out, out_stride);
-    default:
-      return scores_q<S, 1>(q, q_stride, k, n, d, scale, out, out_stride);
-  }
-}
-
-template <class S, class Rows>
-void weighted(const float* w, int64_t w_stride, int nq, const Rows& v, int64_t n, int64_t d, float* out,
-              int64_t out_stride) {
-  switch (nq) {
-    case 4:
-      return weighted_q<S, 4>(w, w_stride, v, n, d, out, out_stride);
-    case 3:
-      return weighted_q<S, 3>(w, w_stride, v, n, d, out, out_stride);
-    case 2:
-      return weighted_q<S, 2>(w, w_stride, v, n, d, out, out_stride);
-    default:
-      return weighted_q<S, 1>(w, w_stride, v, n, d, out, out_stride);
-  }
-}
-
 }  // namespace attention
 
-template <class S>
-void dot_rows(const float* q, int64_t q_stride, int nq, const float* k, int64_t stride, int64_t n, int64_t d,
+// The table's entries for rows of Elem read by Rows: nq (1 to kMaxQueries) queries at once.
+template <class S, template <class> class Rows, class Elem>
+void dot_rows(const float* q, int64_t q_stride, int nq, const Elem* k, int64_t stride, int64_t n, int64_t d,
               float scale, float* out, int64_t out_stride) {
-  attention::scores<S>(q, q_stride, nq, attention::F32Rows<S>{k, stride}, n, d, scale, out, out_stride);
+  with_count<kMaxQueries>(nq, [&]<int NQ>() {
+    attention::scores_q<S, NQ>(q, q_stride, Rows<S>{k, stride}, n, d, scale, out, out_stride);
+  });
 }
 
-template <class S>
-void weighted_sum(const float* w, int64_t w_stride, int nq, const float* v, int64_t stride, int64_t n, int64_t d,
+template <class S, template <class> class Rows, class Elem>
+void weighted_sum(const float* w, int64_t w_stride, int nq, const Elem* v, int64_t stride, int64_t n, int64_t d,
                   float* out, int64_t out_stride) {
-  attention::weighted<S>(w, w_stride, nq, attention::F32Rows<S>{v, stride}, n, d, out, out_stride);
-}
-
-template <class S>
-void dot_rows_f16(const float* q, int64_t q_stride, int nq, const uint16_t* k, int64_t stride, int64_t n, int64_t d,
-                  float scale, float* out, int64_t out_stride) {
-  attention::scores<S>(q, q_stride, nq, attention::F16Rows<S>{k, stride}, n, d, scale, out, out_stride);
-}
-
-template <class S>
-void weighted_sum_f16(const float* w, int64_t w_stride, int nq, const uint16_t* v, int64_t stride, int64_t n, int64_t d,
-                      float* out, int64_t out_stride) {
-  attention::weighted<S>(w, w_stride, nq, attention::F16Rows<S>{v, stride}, n, d, out, out_stride);
-}
-
-template <class S>
-void dot_rows_q8_0(const float* q, int64_t q_stride, int nq, const BlockQ8_0* k, int64_t stride, int64_t n, int64_t d,
-                   float scale, float* out, int64_t out_stride) {
-  attention::scores<S>(q, q_stride, nq, attention::Q8Rows<S>{k, stride}, n, d, scale, out, out_stride);
-}
-
-template <class S>
-void weighted_sum_q8_0(const float* w, int64_t w_stride, int nq, const BlockQ8_0* v, int64_t stride, int64_t n,
-                       int64_t d, float* out, int64_t out_stride) {
-  attention::weighted<S>(w, w_stride, nq, attention::Q8Rows<S>{v, stride}, n, d, out, out_stride);
+  with_count<kMaxQueries>(nq, [&]<int NQ>() {
+    attention::weighted_q<S, NQ>(w, w_stride, Rows<S>{v, stride}, n, d, out, out_stride);
+  });
 }
 
 // Every attention entry of the table (an ISA with a faster f32 score kernel sets its own after).
 template <class S>
 void fill_attention(KernelTable& t) {
-  t.dot_rows = dot_rows<S>;
-  t.weighted_sum = weighted_sum<S>;
-  t.dot_rows_f16 = dot_rows_f16<S>;
-  t.weighted_sum_f16 = weighted_sum_f16<S>;
-  t.dot_rows_q8_0 = dot_rows_q8_0<S>;
-  t.weighted_sum_q8_0 = weighted_sum_q8_0<S>;
+  t.dot_rows = dot_rows<S, attention::F32Rows, float>;
+  t.weighted_sum = weighted_sum<S, attention::F32Rows, float>;
+  t.dot_rows_f16 = dot_rows<S, attention::F16Rows, uint16_t>;
+  t.weighted_sum_f16 = weighted_sum<S, attention::F16Rows, uint16_t>;
+  t.dot_rows_q8_0 = dot_rows<S, attention::Q8Rows, BlockQ8_0>;
+  t.weighted_sum_q8_0 = weighted_sum<S, attention::Q8Rows, BlockQ8_0>;
 }
 
 }  // namespace owl::kernels::simd
