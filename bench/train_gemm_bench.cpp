@@ -42,9 +42,9 @@ int main(int argc, char** argv) {
   owl::ThreadPool pool(threads);
   const auto& kt = owl::kernels::active();
   const Shape shapes[] = {
-      {"100m attn 768x768", 768, 768, 512},        {"100m ffn up 2048x768", 2048, 768, 512},
-      {"100m ffn down 768x2048", 768, 2048, 512},  {"tinyllama q 2048x2048", 2048, 2048, 128},
-      {"tinyllama kv 256x2048", 256, 2048, 128},   {"tinyllama up 5632x2048", 5632, 2048, 128},
+      {"100m attn 768x768", 768, 768, 512},          {"100m ffn up 2048x768", 2048, 768, 512},
+      {"100m ffn down 768x2048", 768, 2048, 512},    {"tinyllama q 2048x2048", 2048, 2048, 128},
+      {"tinyllama kv 256x2048", 256, 2048, 128},     {"tinyllama up 5632x2048", 5632, 2048, 128},
       {"tinyllama down 2048x5632", 2048, 5632, 128},
   };
   std::printf("float GEMM, f32 weights, %s kernels, %d thread(s): GFLOP/s\n",

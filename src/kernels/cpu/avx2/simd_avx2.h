@@ -60,7 +60,7 @@ struct Simd {
   static F max(F a, F b) { return _mm256_max_ps(a, b); }
   static F min(F a, F b) { return _mm256_min_ps(a, b); }
   static F select(Mask m, F a, F b) { return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(m)); }  // m ? a : b
-  static F keep(Mask m, F a) { return _mm256_and_ps(a, _mm256_castsi256_ps(m)); }                // m ? a : 0
+  static F keep(Mask m, F a) { return _mm256_and_ps(a, _mm256_castsi256_ps(m)); }               // m ? a : 0
   static bool any_nan(F v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
 
   static float reduce_add(F v) { return hsum(v); }

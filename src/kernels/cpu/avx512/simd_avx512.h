@@ -39,7 +39,9 @@ struct Simd {
   static void store(float* p, Mask m, F v) { _mm512_mask_storeu_ps(p, m, v); }
   static F broadcast(const float* p) { return _mm512_set1_ps(*p); }
 
-  static F load_f16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static F load_f16(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
   static F load_f16(const uint16_t* p, Mask m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
   static F load_bf16(const uint16_t* p) { return bf16_bits(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static F load_bf16(const uint16_t* p, Mask m) { return bf16_bits(_mm256_maskz_loadu_epi16(m, p)); }

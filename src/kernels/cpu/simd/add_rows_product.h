@@ -21,19 +21,19 @@ namespace outer {
 template <class S, int T, int V, bool kTail>
 void tile(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, const float* w, int64_t w_stride,
           int64_t n_rows, int64_t left) {
-  constexpr int L = S::kLanes;
+  constexpr int kL = S::kLanes;
   const auto last = kTail ? S::tail(left) : S::all();
   const auto mask = [&](int v) { return kTail && v == V - 1 ? last : S::all(); };
   typename S::F acc[T][V];
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) {
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[t][v] = S::load(dx + t * dx_stride + v * L, mask(v));
+    for (int v = 0; v < V; ++v) acc[t][v] = S::load(dx + t * dx_stride + v * kL, mask(v));
   }
   for (int64_t r = 0; r < n_rows; ++r) {
     typename S::F wv[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) wv[v] = S::load(w + r * w_stride + v * L, mask(v));
+    for (int v = 0; v < V; ++v) wv[v] = S::load(w + r * w_stride + v * kL, mask(v));
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const auto g = S::broadcast(dy + t * dy_stride + r);
@@ -44,7 +44,7 @@ void tile(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, cons
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) {
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) S::store(dx + t * dx_stride + v * L, mask(v), acc[t][v]);
+    for (int v = 0; v < V; ++v) S::store(dx + t * dx_stride + v * kL, mask(v), acc[t][v]);
   }
 }
 
@@ -59,19 +59,20 @@ constexpr auto tiles(std::index_sequence<I...> /*entries*/) {
 }  // namespace outer
 
 template <class S>
-void add_rows_product(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, const float* w, int64_t w_stride,
-                      int64_t n_tokens, int64_t n_rows, int64_t width) {
-  constexpr int T = S::kOuterTokens, V = S::kOuterVectors, L = S::kLanes;
-  static constexpr auto kWide = outer::tiles<S, V, false>(std::make_index_sequence<T>());
-  static constexpr auto kOne = outer::tiles<S, 1, false>(std::make_index_sequence<T>());
-  static constexpr auto kLast = outer::tiles<S, 1, true>(std::make_index_sequence<T>());
-  for (int64_t t = 0; t < n_tokens; t += T) {
-    const auto nt = static_cast<size_t>(std::min<int64_t>(T, n_tokens - t) - 1);
+void add_rows_product(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, const float* w,
+                      int64_t w_stride, int64_t n_tokens, int64_t n_rows, int64_t width) {
+  constexpr int kT = S::kOuterTokens, kV = S::kOuterVectors, kL = S::kLanes;
+  static constexpr auto kWide = outer::tiles<S, kV, false>(std::make_index_sequence<kT>());
+  static constexpr auto kOne = outer::tiles<S, 1, false>(std::make_index_sequence<kT>());
+  static constexpr auto kLast = outer::tiles<S, 1, true>(std::make_index_sequence<kT>());
+  for (int64_t t = 0; t < n_tokens; t += kT) {
+    const auto nt = static_cast<size_t>(std::min<int64_t>(kT, n_tokens - t) - 1);
     float* dxt = dx + t * dx_stride;
     const float* dyt = dy + t * dy_stride;
     int64_t c = 0;
-    for (; c + V * L <= width; c += V * L) kWide[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, 0);
-    for (; c + L <= width; c += L) kOne[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, 0);
+    for (; c + kV * kL <= width; c += kV * kL)
+      kWide[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, 0);
+    for (; c + kL <= width; c += kL) kOne[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, 0);
     if (c < width) kLast[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, width - c);
   }
 }

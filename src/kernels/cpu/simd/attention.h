@@ -96,30 +96,30 @@ void scores_q(const float* q, int64_t q_stride, const Rows& k, int64_t n, int64_
 
 template <class S, int NQ, class Rows>
 void weighted_q(const float* w, int64_t w_stride, const Rows& v, int64_t n, int64_t d, float* out, int64_t out_stride) {
-  constexpr int C = S::kWeightedVectors, L = S::kLanes;
-  for (int64_t i0 = 0; i0 < d; i0 += C * L) {
-    typename S::F acc[NQ][C];
+  constexpr int kC = S::kWeightedVectors, kL = S::kLanes;
+  for (int64_t i0 = 0; i0 < d; i0 += kC * kL) {
+    typename S::F acc[NQ][kC];
 #pragma GCC unroll 4
     for (int j = 0; j < NQ; ++j) {
 #pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[j][c] = S::zero();
+      for (int c = 0; c < kC; ++c) acc[j][c] = S::zero();
     }
     for (int64_t p = 0; p < n; ++p) {
-      typename S::F vv[C];
+      typename S::F vv[kC];
 #pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) vv[c] = d - i0 - c * L > 0 ? v.load(p, i0 + c * L, d - i0 - c * L) : S::zero();
+      for (int c = 0; c < kC; ++c) vv[c] = d - i0 - c * kL > 0 ? v.load(p, i0 + c * kL, d - i0 - c * kL) : S::zero();
 #pragma GCC unroll 4
       for (int j = 0; j < NQ; ++j) {
         const auto wp = S::broadcast(w + j * w_stride + p);
 #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[j][c] = S::fma(wp, vv[c], acc[j][c]);
+        for (int c = 0; c < kC; ++c) acc[j][c] = S::fma(wp, vv[c], acc[j][c]);
       }
     }
 #pragma GCC unroll 4
     for (int j = 0; j < NQ; ++j) {
 #pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) {
-        if (d - i0 - c * L > 0) S::store(out + j * out_stride + i0 + c * L, S::tail(d - i0 - c * L), acc[j][c]);
+      for (int c = 0; c < kC; ++c) {
+        if (d - i0 - c * kL > 0) S::store(out + j * out_stride + i0 + c * kL, S::tail(d - i0 - c * kL), acc[j][c]);
       }
     }
   }

@@ -106,18 +106,18 @@ template <class S, DType T, int R, int N>
 struct PanelTile {
   static void run(const uint8_t* w, size_t row_stride, int64_t i0, int64_t i1, int64_t k, const float* x, float* acc,
                   int64_t n_tokens) {
-    constexpr int L = S::kLanes;
+    constexpr int kL = S::kLanes;
     typename S::F a[R][N];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
-      for (int t = 0; t < N; ++t) a[r][t] = S::load(acc + (r * n_tokens + t) * L);
+      for (int t = 0; t < N; ++t) a[r][t] = S::load(acc + (r * n_tokens + t) * kL);
     }
     sweep<S, T, R, N>(w, row_stride, i0, i1, k, x, a);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
-      for (int t = 0; t < N; ++t) S::store(acc + (r * n_tokens + t) * L, a[r][t]);
+      for (int t = 0; t < N; ++t) S::store(acc + (r * n_tokens + t) * kL, a[r][t]);
     }
   }
 };
@@ -133,38 +133,38 @@ constexpr auto tile_table(std::index_sequence<I...> /*entries*/) {
 template <class S, DType T>
 void gemm_block(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k, const float* x, int64_t n_tokens,
                 float* y, int64_t y_stride) {
-  constexpr int R = S::kGemmRows, N = S::kGemmTokens, L = S::kLanes;
-  static constexpr auto kDirect = tile_table<S, T, DirectTile>(std::make_index_sequence<R * N>());
-  static constexpr auto kPanelTiles = tile_table<S, T, PanelTile>(std::make_index_sequence<R * N>());
+  constexpr int kR = S::kGemmRows, kN = S::kGemmTokens, kL = S::kLanes;
+  static constexpr auto kDirect = tile_table<S, T, DirectTile>(std::make_index_sequence<kR * kN>());
+  static constexpr auto kPanelTiles = tile_table<S, T, PanelTile>(std::make_index_sequence<kR * kN>());
   if (k <= kPanel || n_tokens < kPanelTokens) {
-    for (int64_t r = 0; r < n_rows; r += R) {
-      const int64_t rr = std::min<int64_t>(R, n_rows - r);
-      for (int64_t t = 0; t < n_tokens; t += N) {
-        const int64_t nt = std::min<int64_t>(N, n_tokens - t);
-        kDirect[static_cast<size_t>((rr - 1) * N + nt - 1)](w + r * row_stride, row_stride, k, x + t * k,
-                                                            y + t * y_stride + r, y_stride);
+    for (int64_t r = 0; r < n_rows; r += kR) {
+      const int64_t rr = std::min<int64_t>(kR, n_rows - r);
+      for (int64_t t = 0; t < n_tokens; t += kN) {
+        const int64_t nt = std::min<int64_t>(kN, n_tokens - t);
+        kDirect[static_cast<size_t>((rr - 1) * kN + nt - 1)](w + r * row_stride, row_stride, k, x + t * k,
+                                                             y + t * y_stride + r, y_stride);
       }
     }
     return;
   }
   thread_local std::vector<float> acc_buf;
-  const auto n_acc = static_cast<size_t>(n_rows * n_tokens * L);
+  const auto n_acc = static_cast<size_t>(n_rows * n_tokens * kL);
   if (acc_buf.size() < n_acc) acc_buf.resize(n_acc);
   float* acc = acc_buf.data();
   std::fill_n(acc, n_acc, 0.0f);
   for (int64_t i0 = 0; i0 < k; i0 += kPanel) {
     const int64_t i1 = std::min(k, i0 + kPanel);
-    for (int64_t r = 0; r < n_rows; r += R) {
-      const int64_t rr = std::min<int64_t>(R, n_rows - r);
-      for (int64_t t = 0; t < n_tokens; t += N) {
-        const int64_t nt = std::min<int64_t>(N, n_tokens - t);
-        kPanelTiles[static_cast<size_t>((rr - 1) * N + nt - 1)](w + r * row_stride, row_stride, i0, i1, k, x + t * k,
-                                                           acc + (r * n_tokens + t) * L, n_tokens);
+    for (int64_t r = 0; r < n_rows; r += kR) {
+      const int64_t rr = std::min<int64_t>(kR, n_rows - r);
+      for (int64_t t = 0; t < n_tokens; t += kN) {
+        const int64_t nt = std::min<int64_t>(kN, n_tokens - t);
+        kPanelTiles[static_cast<size_t>((rr - 1) * kN + nt - 1)](w + r * row_stride, row_stride, i0, i1, k, x + t * k,
+                                                                 acc + (r * n_tokens + t) * kL, n_tokens);
       }
     }
   }
   for (int64_t r = 0; r < n_rows; ++r) {
-    for (int64_t t = 0; t < n_tokens; ++t) y[t * y_stride + r] = S::reduce_add(S::load(acc + (r * n_tokens + t) * L));
+    for (int64_t t = 0; t < n_tokens; ++t) y[t * y_stride + r] = S::reduce_add(S::load(acc + (r * n_tokens + t) * kL));
   }
 }
 
@@ -176,9 +176,9 @@ inline constexpr int64_t kTokenBytes = 192 * 1024;
 template <class S, DType T>
 void gemm_typed(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k, const float* x, int64_t n_tokens,
                 float* y, int64_t y_stride) {
-  constexpr int64_t N = S::kGemmTokens;
+  constexpr int64_t kN = S::kGemmTokens;
   const auto bytes_per_token = static_cast<int64_t>(sizeof(float)) * std::min(k, kPanel);
-  const int64_t block = std::max(N, kTokenBytes / bytes_per_token / N * N);
+  const int64_t block = std::max(kN, kTokenBytes / bytes_per_token / kN * kN);
   for (int64_t t0 = 0; t0 < n_tokens; t0 += block) {
     gemm_block<S, T>(w, row_stride, n_rows, k, x + t0 * k, std::min(block, n_tokens - t0), y + t0 * y_stride, y_stride);
   }

@@ -10,16 +10,16 @@ namespace owl::kernels::simd {
 
 template <class S>
 float dot_f32(const float* a, const float* b, int64_t n) {
-  constexpr int L = S::kLanes;
+  constexpr int kL = S::kLanes;
   auto acc0 = S::zero(), acc1 = S::zero(), acc2 = S::zero(), acc3 = S::zero();
   int64_t i = 0;
-  for (; i + 4 * L <= n; i += 4 * L) {
+  for (; i + 4 * kL <= n; i += 4 * kL) {
     acc0 = S::fma(S::load(a + i), S::load(b + i), acc0);
-    acc1 = S::fma(S::load(a + i + L), S::load(b + i + L), acc1);
-    acc2 = S::fma(S::load(a + i + 2 * L), S::load(b + i + 2 * L), acc2);
-    acc3 = S::fma(S::load(a + i + 3 * L), S::load(b + i + 3 * L), acc3);
+    acc1 = S::fma(S::load(a + i + kL), S::load(b + i + kL), acc1);
+    acc2 = S::fma(S::load(a + i + 2 * kL), S::load(b + i + 2 * kL), acc2);
+    acc3 = S::fma(S::load(a + i + 3 * kL), S::load(b + i + 3 * kL), acc3);
   }
-  for (; i + L <= n; i += L) acc0 = S::fma(S::load(a + i), S::load(b + i), acc0);
+  for (; i + kL <= n; i += kL) acc0 = S::fma(S::load(a + i), S::load(b + i), acc0);
   if (i < n) {
     const auto m = S::tail(n - i);
     acc1 = S::fma(S::load(a + i, m), S::load(b + i, m), acc1);
