@@ -2,8 +2,9 @@
 //  - decode: 1 token through 8 different matrices in turn (their weights do not fit in L3, so this
 //    streams from memory like a real decode), in GB/s of weights read;
 //  - prefill: 64 and 512 tokens through one matrix, in GMAC/s;
-// for the scalar reference, the AVX-512 unpacking path and the AVX-512 packed path (weights packed
-// at load, ops/packed_matrix.h). Run: build/bench/bench_matmul [type] [threads].
+// for the scalar reference, the unpacking path and the packed path (weights packed at load,
+// ops/packed_matrix.h) of this CPU's kernels (OWL_CPU=avx2 picks the AVX2 ones on an AVX-512 CPU).
+// Run: build/bench/bench_matmul [type] [threads].
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -46,12 +47,12 @@ int main(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> data(kMatrices, std::vector<uint8_t>(rb * rows));
   std::vector<owl::Weight> plain, packed;
   owl::ThreadPool pool(threads);
-  const auto& avx512 = owl::kernels::table_for(owl::kernels::Isa::avx512);
+  const auto& simd = owl::kernels::active();
   for (int m = 0; m < kMatrices; ++m) {
     for (int64_t r = 0; r < rows; ++r) std::copy_n(seed_rows.data() + ((r + m) % 64) * rb, rb, data[m].data() + r * rb);
     plain.push_back(owl::Weight{"w", *type, data[m].data(), rows, cols});
     packed.push_back(plain.back());
-    packed.back().packed = owl::ops::pack_matrix(packed.back(), avx512, pool);
+    packed.back().packed = owl::ops::pack_matrix(packed.back(), simd, pool);
   }
   const double bytes = static_cast<double>(rb * rows);
   std::vector<float> x(512 * cols), y(512 * rows);
@@ -62,10 +63,10 @@ int main(int argc, char** argv) {
     const owl::kernels::KernelTable& kt;
     const std::vector<owl::Weight>& w;
   };
-  std::vector<Path> paths = {{"ref", owl::kernels::table_for(owl::kernels::Isa::ref), plain},
-                             {"unpack", avx512, plain}};
-  if (packed[0].packed) paths.push_back({"packed", avx512, packed});
-  std::printf("%s, 11008x4096, %d thread(s)\n", type_name.c_str(), threads);
+  std::vector<Path> paths = {{"ref", owl::kernels::table_for(owl::kernels::Isa::ref), plain}, {"unpack", simd, plain}};
+  if (packed[0].packed) paths.push_back({"packed", simd, packed});
+  std::printf("%s, 11008x4096, %d thread(s), %s kernels\n", type_name.c_str(), threads,
+              std::string(owl::kernels::isa_name(simd.isa)).c_str());
   for (const Path& p : paths) {
     // decode: best of 5 sweeps over all matrices
     double best = 1e9;

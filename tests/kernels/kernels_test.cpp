@@ -116,98 +116,104 @@ TEST(Kernels, UnpackersMatchReferenceAndDequantize) {
   }
 }
 
+// Each SIMD ISA's pieces of the integer path (those it has: AVX2 has no interleave) against the scalar ones.
 TEST(Kernels, IntegerPiecesMatchReferenceBitForBit) {
-  if (!kn::isa_supported(kn::Isa::avx512)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  const kn::KernelTable& t = kn::table_for(kn::Isa::avx512);
-  for (int64_t k : {32, 96, 256, 1024, 1056}) {
-    // Activations per 32 values (the legacy types) and per 256 (the K-quants; a last short block too).
-    for (int block : {32, 256}) {
-      const int64_t kp = (k + 63) / 64 * 64;
-      const int64_t n_tokens = 11;
-      const auto x = random_floats(k * n_tokens, 3, 2.0f);
-      std::vector<int8_t> q[2];
-      std::vector<float> d16[2], s16[2], d32[2], s32[2];
-      std::vector<int32_t> sq16[2], sq32[2];
-      for (int v = 0; v < 2; ++v) {
-        q[v].assign(static_cast<size_t>(kp * n_tokens), 0);
-        d16[v].assign(static_cast<size_t>(kp / 16 * n_tokens), 0);
-        s16[v] = d16[v];
-        d32[v].assign(static_cast<size_t>(kp / 32 * n_tokens), 0);
-        s32[v] = d32[v];
-        sq16[v].assign(d16[v].size(), 0);
-        sq32[v].assign(d32[v].size(), 0);
-        auto fn = v == 0 ? kn::ref::quantize_acts : t.quantize_acts;
-        for (int64_t i = 0; i < n_tokens; ++i) {
-          fn(x.data() + i * k, k, kp, block, q[v].data() + i * kp, d16[v].data() + i * kp / 16,
-             s16[v].data() + i * kp / 16, d32[v].data() + i * kp / 32, s32[v].data() + i * kp / 32,
-             sq16[v].data() + i * kp / 16, sq32[v].data() + i * kp / 32);
-        }
-      }
-      const std::string what = "k " + std::to_string(k) + " block " + std::to_string(block);
-      ASSERT_EQ(q[0], q[1]) << what;
-      ASSERT_EQ(d16[0], d16[1]) << what;
-      ASSERT_EQ(s16[0], s16[1]) << what;
-      ASSERT_EQ(s32[0], s32[1]) << what;
-      ASSERT_EQ(sq16[0], sq16[1]) << what;
-      ASSERT_EQ(sq32[0], sq32[1]) << what;
-      for (int64_t b = 0; b < kp / 32 * n_tokens; ++b) {
-        int32_t sum = 0;
-        for (int i = 0; i < 32; ++i) sum += q[0][static_cast<size_t>(b * 32 + i)];
-        ASSERT_EQ(sq32[0][static_cast<size_t>(b)], sum) << what;
-        ASSERT_EQ(sq16[0][static_cast<size_t>(2 * b)] + sq16[0][static_cast<size_t>(2 * b + 1)], sum) << what;
-        // One scale per block: every 32 values of a block carry the same d (blocks start each token).
-        const int64_t j = b % (kp / 32);
-        ASSERT_EQ(d32[0][static_cast<size_t>(b)], d32[0][static_cast<size_t>(b - j % (block / 32))]) << what;
-      }
-      if (block == 256 && kp % 256 != 0) continue;  // the K-quants' rows are whole super-blocks
-      const kn::QuantActs a{q[0].data(),   d16[0].data(),  s16[0].data(), d32[0].data(),
-                            s32[0].data(), sq16[0].data(), sq32[0].data()};
-      for (int g : {16, 32}) {
-        const int block_groups = block == 256 ? 256 / g : 1;
-        std::mt19937 rng(static_cast<uint32_t>(k + g));
-        std::vector<uint8_t> u(static_cast<size_t>(16 * kp));
-        for (auto& b : u) b = static_cast<uint8_t>(rng());
-        const auto s = random_floats(16 * kp / g, 5, 0.01f);
-        const auto m = random_floats(16 * kp / g, 6, 0.01f);
-        std::vector<uint8_t> u_il[2];
-        std::vector<float> s_il[2], m_il[2];
+  for (kn::Isa isa : simd_isas()) {
+    const kn::KernelTable& t = kn::table_for(isa);
+    for (int64_t k : {32, 96, 256, 1024, 1056}) {
+      // Activations per 32 values (the legacy types) and per 256 (the K-quants; a last short block too).
+      for (int block : {32, 256}) {
+        const int64_t kp = (k + 63) / 64 * 64;
+        const int64_t n_tokens = 11;
+        const auto x = random_floats(k * n_tokens, 3, 2.0f);
+        std::vector<int8_t> q[2];
+        std::vector<float> d16[2], s16[2], d32[2], s32[2];
+        std::vector<int32_t> sq16[2], sq32[2];
         for (int v = 0; v < 2; ++v) {
-          u_il[v].assign(u.size(), 0);
-          s_il[v].assign(s.size(), 0);
-          m_il[v].assign(m.size(), 0);
-          (v == 0 ? kn::ref::interleave : t.interleave)(u.data(), s.data(), m.data(), kp, g, u_il[v].data(),
-                                                        s_il[v].data(), m_il[v].data());
+          q[v].assign(static_cast<size_t>(kp * n_tokens), 0);
+          d16[v].assign(static_cast<size_t>(kp / 16 * n_tokens), 0);
+          s16[v] = d16[v];
+          d32[v].assign(static_cast<size_t>(kp / 32 * n_tokens), 0);
+          s32[v] = d32[v];
+          sq16[v].assign(d16[v].size(), 0);
+          sq32[v].assign(d32[v].size(), 0);
+          auto fn = v == 0 ? kn::ref::quantize_acts : t.quantize_acts;
+          for (int64_t i = 0; i < n_tokens; ++i) {
+            fn(x.data() + i * k, k, kp, block, q[v].data() + i * kp, d16[v].data() + i * kp / 16,
+               s16[v].data() + i * kp / 16, d32[v].data() + i * kp / 32, s32[v].data() + i * kp / 32,
+               sq16[v].data() + i * kp / 16, sq32[v].data() + i * kp / 32);
+          }
         }
-        EXPECT_EQ(u_il[0], u_il[1]) << what << " g " << g;
-        EXPECT_EQ(s_il[0], s_il[1]) << what << " g " << g;
-        // A float offset (m), and a whole one (c = -8: the sums start at c * sum(q), m is not read).
-        for (int c : {0, -8}) {
-          std::vector<int8_t> tq(static_cast<size_t>(kn::tiled_q_size(n_tokens, kp)));
-          std::vector<float> td(static_cast<size_t>(kn::tiled_scale_size(n_tokens, kp, g))), ts(td.size());
-          std::vector<int32_t> to(td.size());
-          kn::tile_acts(a, n_tokens, kp, g, block_groups, c, tq.data(), td.data(), ts.data(), to.data());
-          const kn::TiledActs tiled{tq.data(), td.data(), ts.data(), c != 0 ? to.data() : nullptr, block_groups};
-          std::vector<float> out[2];
+        const std::string what =
+            std::string(kn::isa_name(isa)) + " k " + std::to_string(k) + " block " + std::to_string(block);
+        ASSERT_EQ(q[0], q[1]) << what;
+        ASSERT_EQ(d16[0], d16[1]) << what;
+        ASSERT_EQ(s16[0], s16[1]) << what;
+        ASSERT_EQ(s32[0], s32[1]) << what;
+        ASSERT_EQ(sq16[0], sq16[1]) << what;
+        ASSERT_EQ(sq32[0], sq32[1]) << what;
+        for (int64_t b = 0; b < kp / 32 * n_tokens; ++b) {
+          int32_t sum = 0;
+          for (int i = 0; i < 32; ++i) sum += q[0][static_cast<size_t>(b * 32 + i)];
+          ASSERT_EQ(sq32[0][static_cast<size_t>(b)], sum) << what;
+          ASSERT_EQ(sq16[0][static_cast<size_t>(2 * b)] + sq16[0][static_cast<size_t>(2 * b + 1)], sum) << what;
+          // One scale per block: every 32 values of a block carry the same d (blocks start each token).
+          const int64_t j = b % (kp / 32);
+          ASSERT_EQ(d32[0][static_cast<size_t>(b)], d32[0][static_cast<size_t>(b - j % (block / 32))]) << what;
+        }
+        if (block == 256 && kp % 256 != 0) continue;  // the K-quants' rows are whole super-blocks
+        if (t.interleave == nullptr || t.gemm_q16 == nullptr) continue;
+        const kn::QuantActs a{q[0].data(),   d16[0].data(),  s16[0].data(), d32[0].data(),
+                              s32[0].data(), sq16[0].data(), sq32[0].data()};
+        for (int g : {16, 32}) {
+          const int block_groups = block == 256 ? 256 / g : 1;
+          std::mt19937 rng(static_cast<uint32_t>(k + g));
+          std::vector<uint8_t> u(static_cast<size_t>(16 * kp));
+          for (auto& b : u) b = static_cast<uint8_t>(rng());
+          const auto s = random_floats(16 * kp / g, 5, 0.01f);
+          const auto m = random_floats(16 * kp / g, 6, 0.01f);
+          std::vector<uint8_t> u_il[2];
+          std::vector<float> s_il[2], m_il[2];
           for (int v = 0; v < 2; ++v) {
-            out[v].assign(static_cast<size_t>(16 * n_tokens), 0);
-            (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g, tiled,
-                                                      n_tokens, out[v].data());
+            u_il[v].assign(u.size(), 0);
+            s_il[v].assign(s.size(), 0);
+            m_il[v].assign(m.size(), 0);
+            (v == 0 ? kn::ref::interleave : t.interleave)(u.data(), s.data(), m.data(), kp, g, u_il[v].data(),
+                                                          s_il[v].data(), m_il[v].data());
           }
-          EXPECT_EQ(out[0], out[1]) << what << " g " << g << " c " << c;
-          // The exact products: sum over values of (s u + m) q d, in double (m = c s for a whole offset).
-          std::vector<float> exact(out[0].size());
-          for (int64_t tk = 0; tk < n_tokens; ++tk) {
-            for (int r = 0; r < 16; ++r) {
-              double sum = 0;
-              for (int64_t i = 0; i < kp; ++i) {
-                const auto j = static_cast<size_t>(r * (kp / g) + i / g);
-                const double w = s[j] * (u[static_cast<size_t>(r * kp + i)] + (c != 0 ? c : 0)) + (c != 0 ? 0.0 : m[j]);
-                sum += w * q[0][static_cast<size_t>(tk * kp + i)] * d32[0][static_cast<size_t>(tk * kp / 32 + i / 32)];
-              }
-              exact[static_cast<size_t>(tk * 16 + r)] = static_cast<float>(sum);
+          EXPECT_EQ(u_il[0], u_il[1]) << what << " g " << g;
+          EXPECT_EQ(s_il[0], s_il[1]) << what << " g " << g;
+          // A float offset (m), and a whole one (c = -8: the sums start at c * sum(q), m is not read).
+          for (int c : {0, -8}) {
+            std::vector<int8_t> tq(static_cast<size_t>(kn::tiled_q_size(n_tokens, kp)));
+            std::vector<float> td(static_cast<size_t>(kn::tiled_scale_size(n_tokens, kp, g))), ts(td.size());
+            std::vector<int32_t> to(td.size());
+            kn::tile_acts(a, n_tokens, kp, g, block_groups, c, tq.data(), td.data(), ts.data(), to.data());
+            const kn::TiledActs tiled{tq.data(), td.data(), ts.data(), c != 0 ? to.data() : nullptr, block_groups};
+            std::vector<float> out[2];
+            for (int v = 0; v < 2; ++v) {
+              out[v].assign(static_cast<size_t>(16 * n_tokens), 0);
+              (v == 0 ? kn::ref::gemm_q16 : t.gemm_q16)(u_il[0].data(), s_il[0].data(), m_il[0].data(), kp, g, tiled,
+                                                        n_tokens, out[v].data());
             }
+            EXPECT_EQ(out[0], out[1]) << what << " g " << g << " c " << c;
+            // The exact products: sum over values of (s u + m) q d, in double (m = c s for a whole offset).
+            std::vector<float> exact(out[0].size());
+            for (int64_t tk = 0; tk < n_tokens; ++tk) {
+              for (int r = 0; r < 16; ++r) {
+                double sum = 0;
+                for (int64_t i = 0; i < kp; ++i) {
+                  const auto j = static_cast<size_t>(r * (kp / g) + i / g);
+                  const double w =
+                      s[j] * (u[static_cast<size_t>(r * kp + i)] + (c != 0 ? c : 0)) + (c != 0 ? 0.0 : m[j]);
+                  sum +=
+                      w * q[0][static_cast<size_t>(tk * kp + i)] * d32[0][static_cast<size_t>(tk * kp / 32 + i / 32)];
+                }
+                exact[static_cast<size_t>(tk * 16 + r)] = static_cast<float>(sum);
+              }
+            }
+            EXPECT_LT(nmse(out[0], exact), 1e-10) << what << " g " << g << " c " << c;
           }
-          EXPECT_LT(nmse(out[0], exact), 1e-10) << what << " g " << g << " c " << c;
         }
       }
     }
@@ -249,19 +255,22 @@ TEST(Kernels, AttentionAndActivationKernelsMatchReference) {
         for (int nq = 1; nq <= kn::kMaxQueries; ++nq) {
           // Scores and weighted sums of nq queries at once against the reference one query at a time.
           std::vector<float> s1(static_cast<size_t>(4 * n)), s2(s1.size());
-          for (int j = 0; j < nq; ++j) ref.dot_rows(q.data() + j * stride, stride, 1, kv.data(), stride, n, d, 0.125f, s1.data() + j * n, n);
+          for (int j = 0; j < nq; ++j)
+            ref.dot_rows(q.data() + j * stride, stride, 1, kv.data(), stride, n, d, 0.125f, s1.data() + j * n, n);
           t.dot_rows(q.data(), stride, nq, kv.data(), stride, n, d, 0.125f, s2.data(), n);
           s1.resize(static_cast<size_t>(nq * n));
           s2.resize(s1.size());
           EXPECT_LE(nmse(s2, s1), 1e-10) << kn::isa_name(isa) << " dot_rows d " << d << " n " << n << " nq " << nq;
           std::vector<float> o1(static_cast<size_t>(nq * d)), o2(o1.size());
-          for (int j = 0; j < nq; ++j) ref.weighted_sum(s1.data() + j * n, n, 1, kv.data(), stride, n, d, o1.data() + j * d, d);
+          for (int j = 0; j < nq; ++j)
+            ref.weighted_sum(s1.data() + j * n, n, 1, kv.data(), stride, n, d, o1.data() + j * d, d);
           t.weighted_sum(s1.data(), n, nq, kv.data(), stride, n, d, o2.data(), d);
           EXPECT_LE(nmse(o2, o1), 1e-10) << kn::isa_name(isa) << " weighted_sum d " << d << " n " << n << " nq " << nq;
           // A query's numbers do not depend on the others sharing the call.
           std::vector<float> single(static_cast<size_t>(n));
           t.dot_rows(q.data() + (nq - 1) * stride, stride, 1, kv.data(), stride, n, d, 0.125f, single.data(), n);
-          for (int64_t p = 0; p < n; ++p) ASSERT_EQ(single[static_cast<size_t>(p)], s2[static_cast<size_t>((nq - 1) * n + p)]);
+          for (int64_t p = 0; p < n; ++p)
+            ASSERT_EQ(single[static_cast<size_t>(p)], s2[static_cast<size_t>((nq - 1) * n + p)]);
         }
       }
     }
@@ -334,8 +343,8 @@ TEST_P(MatmulIsa, MatchesReferenceForAnyThreadsAndBatch) {
         std::vector<float> y1(y_ref.size()), y2(y_ref.size());
         owl::ops::matmul(y1.data(), q.w, x.data(), n_tokens, pool1, t);
         owl::ops::matmul(y2.data(), q.w, x.data(), n_tokens, pool2, t);
-        const std::string what = std::string(owl::dtype_name(type)) + " " + std::string(kn::isa_name(isa)) +
-                                 " rows " + std::to_string(rows) + " cols " + std::to_string(cols) + " tokens " +
+        const std::string what = std::string(owl::dtype_name(type)) + " " + std::string(kn::isa_name(isa)) + " rows " +
+                                 std::to_string(rows) + " cols " + std::to_string(cols) + " tokens " +
                                  std::to_string(n_tokens);
         EXPECT_EQ(y1, y2) << what << ": thread count changed the result";
         const double e = nmse(y1, y_ref);
@@ -354,39 +363,50 @@ TEST_P(MatmulIsa, MatchesReferenceForAnyThreadsAndBatch) {
   }
 }
 
-// Weights packed at load give bit-identical results to the unpacking path, for odd row counts,
-// padded columns, token counts across the 64-token block and both thread counts.
+// The reference's integer path (unpack, interleave and gemm_q16, all scalar): the numbers every
+// packed kernel must give.
+kn::KernelTable scalar_integer_table() {
+  kn::KernelTable t = kn::table_for(kn::Isa::ref);
+  t.isa = kn::Isa::avx2;  // only a label: matmul sends a table marked ref to its float reference
+  t.quantize_acts = kn::ref::quantize_acts;
+  t.interleave = kn::ref::interleave;
+  t.gemm_q16 = kn::ref::gemm_q16;
+  return t;
+}
+
+// Weights packed at load give bit-identical results to the scalar unpacking path on every SIMD ISA,
+// for odd row counts, padded columns, token counts across the kernels' tiles and the 64-token block,
+// and both thread counts.
 class PackedMatmul : public ::testing::TestWithParam<DType> {};
 
 TEST_P(PackedMatmul, MatchesUnpackedBitForBit) {
   const DType type = GetParam();
   ASSERT_NE(kn::packed_format(static_cast<uint32_t>(type)), nullptr);
-  if (!kn::isa_supported(kn::Isa::avx512)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  const kn::KernelTable& t = kn::table_for(kn::Isa::avx512);
+  const kn::KernelTable scalar = scalar_integer_table();
   owl::ThreadPool pool1(1);
   owl::ThreadPool pool2(2);
   for (int variant = 0; variant < 2; ++variant) {
     const int64_t cols = cols_for(type, variant);
     const int64_t rows = variant ? 53 : 16;
     auto q = make_weight(type, rows, cols, 31 + static_cast<uint32_t>(variant));
-    owl::Weight packed = q.w;
-    ASSERT_TRUE(owl::ops::packs(packed, t));
-    packed.packed = owl::ops::pack_matrix(packed, t, pool2);
-    ASSERT_NE(packed.packed, nullptr);
-    for (int64_t n_tokens : {1, 2, 9, 70}) {
-      const auto x = random_floats(n_tokens * cols, 41);
-      std::vector<float> y(static_cast<size_t>(rows * n_tokens)), y1(y.size()), y2(y.size());
-      owl::ops::matmul(y.data(), q.w, x.data(), n_tokens, pool2, t);
-      owl::ops::matmul(y1.data(), packed, x.data(), n_tokens, pool1, t);
-      owl::ops::matmul(y2.data(), packed, x.data(), n_tokens, pool2, t);
-      const std::string what = std::string(owl::dtype_name(type)) + " rows " + std::to_string(rows) + " cols " +
-                               std::to_string(cols) + " tokens " + std::to_string(n_tokens);
-      EXPECT_EQ(y1, y) << what;
-      EXPECT_EQ(y2, y) << what;
-      // The AVX2 kernel (vpmaddubsw instead of vpdpbusd) reaches the same integer sums and floats.
-      std::vector<float> y3(y.size());
-      owl::ops::matmul(y3.data(), packed, x.data(), n_tokens, pool2, kn::table_for(kn::Isa::avx2));
-      EXPECT_EQ(y3, y) << what << " avx2";
+    for (kn::Isa isa : simd_isas()) {
+      const kn::KernelTable& t = kn::table_for(isa);
+      owl::Weight packed = q.w;
+      ASSERT_TRUE(owl::ops::packs(packed, t));
+      packed.packed = owl::ops::pack_matrix(packed, t, pool2);
+      ASSERT_NE(packed.packed, nullptr);
+      for (int64_t n_tokens : {1, 2, 3, 9, 70}) {
+        const auto x = random_floats(n_tokens * cols, 41);
+        std::vector<float> y(static_cast<size_t>(rows * n_tokens)), y1(y.size()), y2(y.size());
+        owl::ops::matmul(y.data(), q.w, x.data(), n_tokens, pool2, scalar);
+        owl::ops::matmul(y1.data(), packed, x.data(), n_tokens, pool1, t);
+        owl::ops::matmul(y2.data(), packed, x.data(), n_tokens, pool2, t);
+        const std::string what = std::string(owl::dtype_name(type)) + " " + std::string(kn::isa_name(isa)) + " rows " +
+                                 std::to_string(rows) + " cols " + std::to_string(cols) + " tokens " +
+                                 std::to_string(n_tokens);
+        EXPECT_EQ(y1, y) << what;
+        EXPECT_EQ(y2, y) << what;
+      }
     }
   }
 }
@@ -415,7 +435,8 @@ TEST(Kernels, SharedInputMatmulsMatchSeparateOnes) {
         owl::ops::matmul(alone[i].data(), w[i], x.data(), n_tokens, pool, t);
       }
       owl::ops::matmul(outs, x.data(), n_tokens, pool, t);
-      for (size_t i = 0; i < w.size(); ++i) EXPECT_EQ(together[i], alone[i]) << "matrix " << i << " tokens " << n_tokens;
+      for (size_t i = 0; i < w.size(); ++i)
+        EXPECT_EQ(together[i], alone[i]) << "matrix " << i << " tokens " << n_tokens;
     }
   }
 }
@@ -466,8 +487,8 @@ TEST(Kernels, QuantizersMatchReferenceBitForBit) {
   block(4)[30] = -std::numeric_limits<float>::infinity();
   block(5)[0] = std::numeric_limits<float>::quiet_NaN();
   block(6)[17] = std::numeric_limits<float>::quiet_NaN(), block(6)[18] = 100.0f;
-  for (int j = 0; j < 32; ++j) block(7)[j] *= 1e-30f;  // scale below float16's range
-  for (int j = 0; j < 32; ++j) block(8)[j] *= 1e30f;   // scale above it
+  for (int j = 0; j < 32; ++j) block(7)[j] *= 1e-30f;                            // scale below float16's range
+  for (int j = 0; j < 32; ++j) block(8)[j] *= 1e30f;                             // scale above it
   for (int j = 0; j < 32; ++j) block(9)[j] = static_cast<float>(j - 16) * 0.5f;  // exact halves
   for (int j = 0; j < 32; ++j) block(10)[j] = static_cast<float>(j % 17 - 8);    // exact integers
   block(11)[5] = -0.0f;
@@ -499,13 +520,16 @@ TEST(Kernels, AddRowsProductMatchesReference) {
     const auto dy = random_floats(n * rows, 31), w = random_floats(rows * w_stride, 32);
     const auto start = random_floats(n * dx_stride, 33);
     auto want = start;
-    kn::table_for(kn::Isa::ref).add_rows_product(want.data(), dx_stride, dy.data(), rows, w.data(), w_stride, n, rows, width);
+    kn::table_for(kn::Isa::ref)
+        .add_rows_product(want.data(), dx_stride, dy.data(), rows, w.data(), w_stride, n, rows, width);
     std::vector<float> first;
     for (kn::Isa isa : simd_isas()) {
       auto got = start;
       kn::table_for(isa).add_rows_product(got.data(), dx_stride, dy.data(), rows, w.data(), w_stride, n, rows, width);
-      const std::string what = std::string(kn::isa_name(isa)) + " n " + std::to_string(n) + " width " + std::to_string(width);
-      for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5f * (1.0f + std::fabs(want[i]))) << what << " " << i;
+      const std::string what =
+          std::string(kn::isa_name(isa)) + " n " + std::to_string(n) + " width " + std::to_string(width);
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-5f * (1.0f + std::fabs(want[i]))) << what << " " << i;
       for (int64_t t = 0; t < n; ++t) {  // the columns past the width are left alone
         for (int64_t c = width; c < dx_stride; ++c) ASSERT_EQ(got[t * dx_stride + c], start[t * dx_stride + c]) << what;
       }
@@ -563,14 +587,18 @@ TEST(Kernels, PackedCopyIsAboutTheFileSize) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PackedTypes, PackedMatmul,
-                         ::testing::Values(DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,
-                                           DType::q2_k, DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k),
-                         [](const ::testing::TestParamInfo<DType>& p) { return std::string(owl::dtype_name(p.param)); });
+                         ::testing::Values(DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0, DType::q2_k,
+                                           DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k),
+                         [](const ::testing::TestParamInfo<DType>& p) {
+                           return std::string(owl::dtype_name(p.param));
+                         });
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulIsa,
                          ::testing::Values(DType::f32, DType::f16, DType::bf16, DType::q4_0, DType::q4_1, DType::q5_0,
-                                           DType::q5_1, DType::q8_0, DType::q2_k, DType::q3_k, DType::q4_k,
-                                           DType::q5_k, DType::q6_k),
-                         [](const ::testing::TestParamInfo<DType>& p) { return std::string(owl::dtype_name(p.param)); });
+                                           DType::q5_1, DType::q8_0, DType::q2_k, DType::q3_k, DType::q4_k, DType::q5_k,
+                                           DType::q6_k),
+                         [](const ::testing::TestParamInfo<DType>& p) {
+                           return std::string(owl::dtype_name(p.param));
+                         });
 
 }  // namespace

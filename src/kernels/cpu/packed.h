@@ -152,6 +152,27 @@ size_t packed_group_bytes(const PackedFormat& f, int64_t k);  // a whole row gro
 size_t packed_scale_offset(const PackedFormat& f, int64_t sb);
 size_t packed_unit_offset(const PackedFormat& f, int64_t k, int64_t n);
 
+// Calls fn(unit, col, scales, n) for the 32-value units of a row group in order: unit points at the
+// unit's chunks, col is its first value, scales is a Scales built from its super-block's scale area
+// (once per super-block: each ISA reads the scales its own way) and n the unit's index there.
+template <PackedFormat F, typename Scales, typename Fn>
+[[gnu::always_inline]] inline void for_each_unit(const uint8_t* grp, int64_t k, Fn&& fn) {
+  constexpr size_t kUnitBytes = packed_unit_bytes(F);
+  constexpr size_t kFullChunk = packed_chunk_scale_bytes(F, kPackChunk) + kUnitBytes * (kPackChunk / 32);
+  for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
+    const int64_t n_values = k - c0 < kPackChunk ? k - c0 : kPackChunk;
+    const uint8_t* chunk = grp + (c0 / kPackChunk) * kFullChunk;
+    const uint8_t* units = chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk)
+                                                           : packed_chunk_scale_bytes(F, n_values));
+    for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
+      const Scales scales(chunk + sbl * packed_superblock_scale_bytes(F));
+      for (int n = 0; n < F.superblock / 32; ++n) {
+        fn(units + (sbl * (F.superblock / 32) + n) * kUnitBytes, c0 + sbl * F.superblock + n * 32, scales, n);
+      }
+    }
+  }
+}
+
 namespace ref {
 // Packs n_rows (1..16) rows of `type` (row_stride bytes apart, k values each) into one row group at dst
 // (packed_group_bytes long, zero-filled beforehand: fresh HugeBuffer memory is). Missing rows stay

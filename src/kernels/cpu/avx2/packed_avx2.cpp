@@ -1,11 +1,9 @@
 // AVX2 kernel over packed row groups (layout: kernels/cpu/packed.h) for CPUs without AVX-512 VNNI.
 // A 64-byte chunk holds 16 rows; each half (8 rows) is one 256-bit register. Without vpdpbusd the
-// 4-value dot products are vpmaddubsw + vpmaddwd: exact while a byte pair stays below 32768, which
-// holds for values up to 6 bits; 8-bit values (q8_0) are split into nibbles first. The integer sums
-// are thus those of the AVX-512 kernel, and so are the float steps: the results are bit-identical.
+// 4-value dot products are vpmaddubsw + vpmaddwd (see run_steps for why that is exact). The integer
+// sums are thus those of the AVX-512 kernel, and so are the float steps: the results are bit-identical.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -70,130 +68,181 @@ inline __m256i decode_step(const uint8_t* unit, int h) {
   }
 }
 
-template <PackedFormat F, int S0, int... Is>
-inline void decode_steps(const uint8_t* unit, int h, __m256i* w, std::integer_sequence<int, Is...>) {
-  ((w[Is] = decode_step<F, S0 + Is>(unit, h)), ...);
-}
+// vpmaddubsw multiplies unsigned weight bytes with signed activation bytes and adds pairs into int16,
+// at most 2 * (2^vbits - 1) * 128 in magnitude: no saturation up to 7 bits, and the pair sums of
+// several steps can be added in int16 before one vpmaddwd (with ones) widens them to int32: 8 steps
+// of up to 4 bits (30720), 4 of 5 bits (31744), 2 of 6 bits (32256). 8-bit values (q8_0) go through
+// as two nibbles, each a run of 8. Integer sums are exact in any order.
+constexpr int run_steps(int vbits) { return vbits == 5 ? 4 : vbits == 6 ? 2 : 8; }
 
-// Sum over 4 values per dword lane of unsigned w times signed a (vpdpbusd without VNNI).
-template <int VBITS>
-inline __m256i dot4(__m256i w, __m256i a) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  if constexpr (VBITS == 8) {
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    const __m256i lo = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(w, low4), a), ones);
-    const __m256i hi =
-        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), low4), a), ones);
-    return _mm256_add_epi32(lo, _mm256_slli_epi32(hi, 4));
-  } else {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), ones);
+// The scales of one super-block of a row group, and from them each group's s and m, per 8-row half.
+template <PackedFormat F>
+struct HalfScales {
+  const uint8_t* area;
+  __m256 d[2];
+  __m256 second[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};  // m, or -dmin
+
+  explicit HalfScales(const uint8_t* scales) : area(scales) {
+    for (int h = 0; h < 2; ++h) {
+      d[h] = load_f16x8(area + 16 * h);
+      if constexpr (F.scale == PackScale::d_and_m) second[h] = load_f16x8(area + 32 + 16 * h);
+      if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
+        second[h] = _mm256_xor_ps(load_f16x8(area + 32 + 16 * h), _mm256_set1_ps(-0.0f));
+      }
+    }
   }
+
+  // Group gi of the super-block for rows 8h..8h+7: value = sv * u + mv, as the unpackers compute them
+  // (no mv for a whole offset, which enters the integer sums instead).
+  [[gnu::always_inline]] void group(int gi, int h, __m256& sv, __m256& mv) const {
+    constexpr int kGroupsPerSb = F.superblock / F.group;
+    mv = second[h];
+    if constexpr (F.scale == PackScale::d_only || F.scale == PackScale::d_and_m) {
+      sv = d[h];
+    } else if constexpr (F.scale == PackScale::d_dmin_u8) {
+      sv = _mm256_mul_ps(d[h], load_u8x8(area + 64 + gi * 16 + 8 * h));
+      mv = _mm256_mul_ps(second[h], load_u8x8(area + 64 + (kGroupsPerSb + gi) * 16 + 8 * h));
+    } else if constexpr (F.scale == PackScale::d_dmin_u4) {
+      const __m256i both = _mm256_cvtepu8_epi32(load_8_bytes(area + 64 + gi * 16 + 8 * h));
+      sv = _mm256_mul_ps(d[h], _mm256_cvtepi32_ps(_mm256_and_si256(both, _mm256_set1_epi32(0x0f))));
+      mv = _mm256_mul_ps(second[h], _mm256_cvtepi32_ps(_mm256_srli_epi32(both, 4)));
+    } else {
+      sv = _mm256_mul_ps(d[h], load_i8x8(area + 32 + gi * 16 + 8 * h));
+    }
+  }
+};
+
+// isum[t][h] += the integer dot products of one scale group, steps S0.. of a unit, for rows
+// 8(h0 + h)..+7 and token t, whose activations for the group start at q[t] + col.
+template <PackedFormat F, int NT, int NH, int S0, int... Is>
+[[gnu::always_inline]] inline void add_group_sums(const uint8_t* unit, int h0, const int8_t* const* q, int64_t col,
+                                                  __m256i (&isum)[NT][NH], std::integer_sequence<int, Is...>) {
+  constexpr int kRun = run_steps(F.vbits);
+  constexpr int kSteps = sizeof...(Is);
+  constexpr bool kSplit = F.vbits == 8;
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256i lo[NT][NH];  // int16 runs (of the low nibbles when split)
+  __m256i hi[NT][NH];  // of the high nibbles (split only)
+  for (int t = 0; t < NT; ++t) {
+    for (int h = 0; h < NH; ++h) lo[t][h] = hi[t][h] = _mm256_setzero_si256();
+  }
+  auto step = [&]<int I>() [[gnu::always_inline]] {
+    __m256i w[NH];
+    __m256i wh[NH];
+    for (int h = 0; h < NH; ++h) {
+      w[h] = decode_step<F, S0 + I>(unit, h0 + h);
+      if constexpr (kSplit) {
+        wh[h] = _mm256_and_si256(_mm256_srli_epi16(w[h], 4), low4);
+        w[h] = _mm256_and_si256(w[h], low4);
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m256i av = _mm256_set1_epi32(load_i32(q[t] + col + 4 * I));
+      for (int h = 0; h < NH; ++h) {
+        // A saturating add never saturates here (see run_steps), but unlike a plain one the compiler
+        // cannot reassociate it into a tree that keeps every product live (and spills them).
+        lo[t][h] = _mm256_adds_epi16(lo[t][h], _mm256_maddubs_epi16(w[h], av));
+        if constexpr (kSplit) hi[t][h] = _mm256_adds_epi16(hi[t][h], _mm256_maddubs_epi16(wh[h], av));
+      }
+    }
+    if constexpr ((I + 1) % kRun == 0 || I + 1 == kSteps) {  // widen the run into the int32 sums
+      for (int t = 0; t < NT; ++t) {
+        for (int h = 0; h < NH; ++h) {
+          __m256i s = _mm256_madd_epi16(lo[t][h], ones);
+          if constexpr (kSplit) s = _mm256_add_epi32(s, _mm256_slli_epi32(_mm256_madd_epi16(hi[t][h], ones), 4));
+          isum[t][h] = _mm256_add_epi32(isum[t][h], s);
+          lo[t][h] = hi[t][h] = _mm256_setzero_si256();
+        }
+      }
+    }
+  };
+  (step.template operator()<Is>(), ...);
 }
 
-template <PackedFormat F, int NT>
-void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, int h, float* out) {
+constexpr int64_t kPrefetch = 4096;  // bytes ahead of the unit being read, as the AVX-512 kernel
+
+// Tokens t0..t0+NT-1 through rows 8h0..8(h0 + NH)-1 of a row group, into out (n_tokens, 16).
+// Decoding (NH = 2) takes both halves in one pass, so the group streams from memory once.
+template <PackedFormat F, int NT, int NH>
+void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, int h0, float* out) {
   constexpr int kGroup = F.group;
   constexpr int kSteps = kGroup / 4;
   constexpr int kGroupsPerUnit = 32 / kGroup;
-  constexpr int kGroupsPerSb = F.superblock / kGroup;
-  constexpr size_t kSbBytes = packed_superblock_scale_bytes(F);
-  constexpr size_t kUnitBytes = packed_unit_bytes(F);
-  constexpr size_t kFullChunk = packed_chunk_scale_bytes(F, kPackChunk) + kUnitBytes * (kPackChunk / 32);
+  constexpr int kUnitsPerSb = F.superblock / 32;
+  constexpr bool kWholeOffset = packed_whole_offset(F);  // enters the integer sums, as in gemm_q16
+  constexpr bool kPerBlock = F.superblock == 256;        // one activation scale per super-block, as there
   const int64_t ng = kp / kGroup;
   const float* ad = kGroup == 16 ? a.d16 : a.d32;
   const float* as = kGroup == 16 ? a.s16 : a.s32;
   const int32_t* asq = kGroup == 16 ? a.sq16 : a.sq32;
-  constexpr bool kWholeOffset = packed_whole_offset(F);  // enters the integer sums, as in gemm_q16
-  constexpr bool kPerBlock = F.superblock == 256;        // one activation scale per super-block, as there
-  __m256 acc[NT];
-  __m256 blk[NT];
+  __m256 acc[NT][NH];
+  __m256 blk[NT][NH];  // kPerBlock: the super-block's sums before the activation scale
   const int8_t* q[NT];
   for (int t = 0; t < NT; ++t) {
-    acc[t] = blk[t] = _mm256_setzero_ps();
+    for (int h = 0; h < NH; ++h) acc[t][h] = blk[t][h] = _mm256_setzero_ps();
     q[t] = a.q + (t0 + t) * kp;
   }
-  for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
-    const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
-    const uint8_t* chunk = grp + (c0 / kPackChunk) * kFullChunk;
-    const uint8_t* units = chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk)
-                                                           : packed_chunk_scale_bytes(F, n_values));
-    for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
-      const uint8_t* area = chunk + sbl * kSbBytes;
-      const __m256 dv = load_f16x8(area + 16 * h);
-      __m256 second = _mm256_setzero_ps();
-      if constexpr (F.scale == PackScale::d_and_m) second = load_f16x8(area + 32 + 16 * h);
-      if constexpr (F.scale == PackScale::d_dmin_u8 || F.scale == PackScale::d_dmin_u4) {
-        second = _mm256_xor_ps(load_f16x8(area + 32 + 16 * h), _mm256_set1_ps(-0.0f));
+  auto unit_fn = [&](const uint8_t* unit, int64_t col0, const HalfScales<F>& scales, int n) [[gnu::always_inline]] {
+    if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
+      for (size_t off = 0; off < packed_unit_bytes(F); off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(unit + kPrefetch + off), _MM_HINT_T0);
       }
-      for (int n = 0; n < F.superblock / 32; ++n) {
-        const uint8_t* unit = units + (sbl * (F.superblock / 32) + n) * kUnitBytes;
-        for (int half = 0; half < kGroupsPerUnit; ++half) {
-          const int gi = n * kGroupsPerUnit + half;
-          __m256 sv;
-          __m256 mv;
-          if constexpr (F.scale == PackScale::d_only) {
-            sv = dv;
-            mv = _mm256_setzero_ps();
-          } else if constexpr (F.scale == PackScale::d_and_m) {
-            sv = dv;
-            mv = second;
-          } else if constexpr (F.scale == PackScale::d_dmin_u8) {
-            sv = _mm256_mul_ps(dv, load_u8x8(area + 64 + gi * 16 + 8 * h));
-            mv = _mm256_mul_ps(second, load_u8x8(area + 64 + (kGroupsPerSb + gi) * 16 + 8 * h));
-          } else if constexpr (F.scale == PackScale::d_dmin_u4) {
-            const __m256i both = _mm256_cvtepu8_epi32(load_8_bytes(area + 64 + gi * 16 + 8 * h));
-            sv = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_and_si256(both, _mm256_set1_epi32(0x0f))));
-            mv = _mm256_mul_ps(second, _mm256_cvtepi32_ps(_mm256_srli_epi32(both, 4)));
+    }
+    for (int half = 0; half < kGroupsPerUnit; ++half) {
+      const int gi = n * kGroupsPerUnit + half;
+      const int64_t col = col0 + half * kGroup;
+      const int64_t gidx = col / kGroup;
+      __m256i isum[NT][NH];
+      for (int t = 0; t < NT; ++t) {
+        const int32_t offset = kWholeOffset ? static_cast<int32_t>(F.offset) * asq[(t0 + t) * ng + gidx] : 0;
+        for (int h = 0; h < NH; ++h) isum[t][h] = _mm256_set1_epi32(offset);
+      }
+      if (half == 0) {
+        add_group_sums<F, NT, NH, 0>(unit, h0, q, col, isum, std::make_integer_sequence<int, kSteps>{});
+      } else {
+        add_group_sums<F, NT, NH, 4>(unit, h0, q, col, isum, std::make_integer_sequence<int, kSteps>{});
+      }
+      for (int h = 0; h < NH; ++h) {
+        __m256 sv;
+        __m256 mv;
+        scales.group(gi, h0 + h, sv, mv);
+        for (int t = 0; t < NT; ++t) {
+          const int64_t idx = (t0 + t) * ng + gidx;
+          const __m256 fsum = _mm256_cvtepi32_ps(isum[t][h]);
+          if constexpr (kPerBlock) {
+            blk[t][h] = _mm256_fmadd_ps(fsum, sv, blk[t][h]);
+            if constexpr (!kWholeOffset) {
+              blk[t][h] = _mm256_fmadd_ps(mv, _mm256_set1_ps(static_cast<float>(asq[idx])), blk[t][h]);
+            }
+            if (n == kUnitsPerSb - 1 && half == kGroupsPerUnit - 1) {  // the super-block's last group
+              acc[t][h] = _mm256_fmadd_ps(blk[t][h], _mm256_set1_ps(ad[idx]), acc[t][h]);
+              blk[t][h] = _mm256_setzero_ps();
+            }
           } else {
-            sv = _mm256_mul_ps(dv, load_i8x8(area + 32 + gi * 16 + 8 * h));
-            mv = _mm256_setzero_ps();
-          }
-          __m256i w[kSteps];
-          if constexpr (kGroupsPerUnit == 1) {
-            decode_steps<F, 0>(unit, h, w, std::make_integer_sequence<int, kSteps>{});
-          } else if (half == 0) {
-            decode_steps<F, 0>(unit, h, w, std::make_integer_sequence<int, kSteps>{});
-          } else {
-            decode_steps<F, 4>(unit, h, w, std::make_integer_sequence<int, kSteps>{});
-          }
-          const int64_t col = c0 + sbl * F.superblock + n * 32 + half * kGroup;
-          const int64_t gidx = col / kGroup;
-          for (int t = 0; t < NT; ++t) {
-            const int64_t idx = (t0 + t) * ng + gidx;
-            __m256i isum = dot4<F.vbits>(w[0], _mm256_set1_epi32(load_i32(q[t] + col)));
-            if constexpr (kWholeOffset) {
-              isum = _mm256_add_epi32(isum, _mm256_set1_epi32(static_cast<int32_t>(F.offset) * asq[idx]));
-            }
-            for (int i = 1; i < kSteps; ++i) {
-              isum = _mm256_add_epi32(isum, dot4<F.vbits>(w[i], _mm256_set1_epi32(load_i32(q[t] + col + 4 * i))));
-            }
-            if constexpr (kPerBlock) {
-              blk[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sv, blk[t]);
-              if constexpr (!kWholeOffset)
-                blk[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(static_cast<float>(asq[idx])), blk[t]);
-              if (gi == kGroupsPerSb - 1) {  // the super-block's last group
-                acc[t] = _mm256_fmadd_ps(blk[t], _mm256_set1_ps(ad[idx]), acc[t]);
-                blk[t] = _mm256_setzero_ps();
-              }
-            } else {
-              const __m256 scale = _mm256_mul_ps(sv, _mm256_set1_ps(ad[idx]));
-              acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[t]);
-              if constexpr (!kWholeOffset) acc[t] = _mm256_fmadd_ps(mv, _mm256_set1_ps(as[idx]), acc[t]);
-            }
+            acc[t][h] = _mm256_fmadd_ps(fsum, _mm256_mul_ps(sv, _mm256_set1_ps(ad[idx])), acc[t][h]);
+            if constexpr (!kWholeOffset) acc[t][h] = _mm256_fmadd_ps(mv, _mm256_set1_ps(as[idx]), acc[t][h]);
           }
         }
       }
     }
+  };
+  for_each_unit<F, HalfScales<F>>(grp, k, unit_fn);
+  for (int t = 0; t < NT; ++t) {
+    for (int h = 0; h < NH; ++h) _mm256_storeu_ps(out + (t0 + t) * 16 + 8 * (h0 + h), acc[t][h]);
   }
-  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + (t0 + t) * 16 + 8 * h, acc[t]);
 }
 
 template <PackedFormat F>
 void packed_gemm(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t n_tokens, float* out) {
-  for (int h = 0; h < 2; ++h) {  // rows 0-7, then 8-15 (the second pass finds the group in cache)
-    int64_t t = 0;
-    for (; t + 4 <= n_tokens; t += 4) packed_tile<F, 4>(grp, k, kp, a, t, h, out);
-    with_count<3>(n_tokens - t, [&]<int N>() { packed_tile<F, N>(grp, k, kp, a, t, h, out); });
+  int64_t t = 0;
+  for (; t + 4 <= n_tokens; t += 4) {  // rows 0-7, then 8-15 (the second pass finds the group in cache)
+    for (int h = 0; h < 2; ++h) packed_tile<F, 4, 1>(grp, k, kp, a, t, h, out);
+  }
+  if (n_tokens - t == 3) {
+    for (int h = 0; h < 2; ++h) packed_tile<F, 3, 1>(grp, k, kp, a, t, h, out);
+  } else {
+    with_count<2>(n_tokens - t, [&]<int N>() { packed_tile<F, N, 2>(grp, k, kp, a, t, 0, out); });
   }
 }
 
@@ -205,9 +254,6 @@ void gemm_packed(const uint8_t* grp, uint32_t type, int64_t k, int64_t kp, const
 }  // namespace
 
 void fill_packed(KernelTable& t);
-void fill_packed(KernelTable& t) {
-  t.quantize_acts = ref::quantize_acts;  // bit-identical to the AVX-512 one, and cheap next to the product
-  t.gemm_packed = gemm_packed;
-}
+void fill_packed(KernelTable& t) { t.gemm_packed = gemm_packed; }
 
 }  // namespace owl::kernels::avx2

@@ -11,6 +11,7 @@ void fill_attention(KernelTable& t);
 void fill_gemm_float(KernelTable& t);
 void fill_blocks(KernelTable& t);
 void fill_add_rows_product(KernelTable& t);
+void fill_qgemm(KernelTable& t);
 
 void fill(KernelTable& t) {
   fill_packed(t);
@@ -19,6 +20,7 @@ void fill(KernelTable& t) {
   fill_gemm_float(t);
   fill_blocks(t);
   fill_add_rows_product(t);
+  fill_qgemm(t);
   simd::fill_vec<Simd>(t);
 }
 

@@ -112,26 +112,6 @@ struct SuperblockScales {
   }
 };
 
-// Calls fn(unit, col, scales, n) for the 32-value units of a row group in order: unit points at the
-// unit's chunks, col is its first value, scales are its super-block's and n its index there.
-template <PackedFormat F, typename Fn>
-[[gnu::always_inline]] inline void for_each_unit(const uint8_t* grp, int64_t k, Fn&& fn) {
-  constexpr size_t kUnitBytes = packed_unit_bytes(F);
-  constexpr size_t kFullChunk = packed_chunk_scale_bytes(F, kPackChunk) + kUnitBytes * (kPackChunk / 32);
-  for (int64_t c0 = 0; c0 < k; c0 += kPackChunk) {
-    const int64_t n_values = std::min<int64_t>(kPackChunk, k - c0);
-    const uint8_t* chunk = grp + (c0 / kPackChunk) * kFullChunk;
-    const uint8_t* units = chunk + (n_values == kPackChunk ? packed_chunk_scale_bytes(F, kPackChunk)
-                                                           : packed_chunk_scale_bytes(F, n_values));
-    for (int64_t sbl = 0; sbl < n_values / F.superblock; ++sbl) {
-      const SuperblockScales<F> scales(chunk + sbl * packed_superblock_scale_bytes(F));
-      for (int n = 0; n < F.superblock / 32; ++n) {
-        fn(units + (sbl * (F.superblock / 32) + n) * kUnitBytes, c0 + sbl * F.superblock + n * 32, scales, n);
-      }
-    }
-  }
-}
-
 template <PackedFormat F, int NT>
 void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, int64_t t0, float* out) {
   constexpr int kGroup = F.group;
@@ -151,7 +131,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
     acc[t] = blk[t] = _mm512_setzero_ps();
     q[t] = a.q + (t0 + t) * kp;
   }
-  for_each_unit<F>(
+  for_each_unit<F, SuperblockScales<F>>(
       grp, k, [&](const uint8_t* unit, int64_t col0, const SuperblockScales<F>& scales, int n) [[gnu::always_inline]] {
         if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
           for (size_t off = 0; off < packed_unit_bytes(F); off += 64) {
@@ -209,19 +189,20 @@ template <PackedFormat F>
 void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, float* s_il, float* m_il) {
   constexpr int kGroup = F.group;
   constexpr int kGroupsPerUnit = 32 / kGroup;
-  for_each_unit<F>(grp, k, [&](const uint8_t* unit, int64_t col, const SuperblockScales<F>& scales, int n) {
-    __m512i w[8];
-    decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, 8>{});
-    for (int i = 0; i < 8; ++i) _mm512_storeu_si512(u_il + (col / 4 + i) * 64, w[i]);
-    for (int half = 0; half < kGroupsPerUnit; ++half) {
-      __m512 sv;
-      __m512 mv;
-      scales.group(n * kGroupsPerUnit + half, sv, mv);
-      const int64_t j = (col + half * kGroup) / kGroup;
-      _mm512_storeu_ps(s_il + j * 16, sv);
-      _mm512_storeu_ps(m_il + j * 16, mv);
-    }
-  });
+  for_each_unit<F, SuperblockScales<F>>(
+      grp, k, [&](const uint8_t* unit, int64_t col, const SuperblockScales<F>& scales, int n) {
+        __m512i w[8];
+        decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, 8>{});
+        for (int i = 0; i < 8; ++i) _mm512_storeu_si512(u_il + (col / 4 + i) * 64, w[i]);
+        for (int half = 0; half < kGroupsPerUnit; ++half) {
+          __m512 sv;
+          __m512 mv;
+          scales.group(n * kGroupsPerUnit + half, sv, mv);
+          const int64_t j = (col + half * kGroup) / kGroup;
+          _mm512_storeu_ps(s_il + j * 16, sv);
+          _mm512_storeu_ps(m_il + j * 16, mv);
+        }
+      });
   std::memset(u_il + k * 16, 0, static_cast<size_t>((kp - k) * 16));
   for (int64_t j = k / kGroup; j < kp / kGroup; ++j) {
     _mm512_storeu_ps(s_il + j * 16, _mm512_setzero_ps());
