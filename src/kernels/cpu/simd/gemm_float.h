@@ -47,6 +47,13 @@ template <class S, DType T>
   if constexpr (T == DType::bf16) return S::load_bf16(reinterpret_cast<const uint16_t*>(row) + i, m);
 }
 
+template <DType T>
+inline constexpr int64_t elem_bytes = T == DType::f32 ? 4 : 2;
+// Decoding streams the rows from memory; a tile asks for the next tile's rows (R rows further) at
+// the column it reads, once per 64-byte line, so that they arrive while this one computes.
+template <DType T>
+inline constexpr int64_t kPrefetchEvery = 64 / elem_bytes<T>;
+
 // Adds the products over columns [i0, i1) of R rows and N tokens (token t at x + t·k) to the
 // register tile a: full vectors, then one masked step where i1 is not on a vector boundary (only
 // at k: panels start and end on vector boundaries). The unroll pragmas keep the tile in registers:
@@ -57,6 +64,12 @@ template <class S, DType T, int R, int N>
   using F = typename S::F;
   int64_t i = i0;
   for (; i + S::kLanes <= i1; i += S::kLanes) {
+    if constexpr (N == 1) {  // decode: see kPrefetchEvery
+      if (i % kPrefetchEvery<T> == 0) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) __builtin_prefetch(w + (R + r) * row_stride + i * elem_bytes<T>, 0, 3);
+      }
+    }
     F xv[N];
 #pragma GCC unroll 8
     for (int t = 0; t < N; ++t) xv[t] = S::load(x + t * k + i);
