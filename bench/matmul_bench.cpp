@@ -2,6 +2,7 @@
 //  - decode: 1 token through 8 different matrices in turn (their weights do not fit in L3, so this
 //    streams from memory like a real decode), in GB/s of weights read;
 //  - prefill: 64 and 512 tokens through one matrix, in GMAC/s;
+//  - the decode's roofline: the same product on rows that stay in the caches, and a plain read loop;
 // for the scalar reference, the unpacking path and the packed path (weights packed at load,
 // ops/packed_matrix.h) of this CPU's kernels (OWL_CPU=avx2 picks the AVX2 ones on an AVX-512 CPU).
 // Run: build/bench/bench_matmul [type] [threads].
@@ -88,4 +89,35 @@ int main(int argc, char** argv) {
                   static_cast<double>(rows * cols * nt) / b / 1e9);
     }
   }
+  // The decode's two ceilings, for the last path: the same product on 1024 rows of one matrix,
+  // which stay in the caches (what the arithmetic allows), and a plain read of the eight matrices,
+  // two streams a thread as owl bench's probe reads them (what memory allows).
+  const Path& last = paths.back();
+  owl::Weight slice = last.w[0];
+  slice.rows = 1024;
+  double cached = 1e9;
+  for (int rep = 0; rep < 200; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    owl::ops::matmul(y.data(), slice, x.data(), 1, pool, last.kt);
+    cached = std::min(cached, seconds_since(t0));
+  }
+  std::printf("  %-7s decode from cache  : %8.3f ms  %6.2f GB/s\n", last.name, cached * 1e3,
+              static_cast<double>(rb * 1024) / cached / 1e9);
+  const auto len = static_cast<int64_t>(rb * rows / sizeof(float)) / threads / 2;  // floats a stream
+  std::vector<float> sink(static_cast<size_t>(threads));
+  double read = 1e9;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int m = 0; m < kMatrices; ++m) {
+      pool.parallel_for(threads, [&](int64_t p0, int64_t p1, int) {
+        for (int64_t p = p0; p < p1; ++p) {
+          const float* a = reinterpret_cast<const float*>(data[static_cast<size_t>(m)].data()) + p * 2 * len;
+          sink[static_cast<size_t>(p)] = simd.dot_f32(a, a + len, len);
+        }
+      });
+    }
+    read = std::min(read, seconds_since(t0) / kMatrices);
+  }
+  std::printf("  read loop (2 streams a thread): %6.2f GB/s%s\n",
+              static_cast<double>(len * 2 * threads * 4) / read / 1e9, sink[0] == 12345.0f ? " " : "");
 }

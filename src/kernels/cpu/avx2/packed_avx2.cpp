@@ -162,8 +162,6 @@ template <PackedFormat F, int NT, int S0, int... Is>
   (step.template operator()<Is>(), ...);
 }
 
-constexpr int64_t kPrefetch = 4096;  // bytes ahead of the unit being read, as the AVX-512 kernel
-
 // Tokens t0..t0+NT-1 through the 16 rows of a row group, into out (n_tokens, 16). Both halves in one
 // pass: the group streams from memory once, and each activation broadcast serves both.
 template <PackedFormat F, int NT>
@@ -186,11 +184,6 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
     q[t] = a.q + (t0 + t) * kp;
   }
   auto unit_fn = [&](const uint8_t* unit, int64_t col0, const HalfScales<F>& scales, int n) [[gnu::always_inline]] {
-    if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
-      for (size_t off = 0; off < packed_unit_bytes(F); off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(unit + kPrefetch + off), _MM_HINT_T0);
-      }
-    }
     for (int half = 0; half < kGroupsPerUnit; ++half) {
       const int gi = n * kGroupsPerUnit + half;
       const int64_t col = col0 + half * kGroup;
@@ -229,7 +222,7 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
       }
     }
   };
-  for_each_unit<F, HalfScales<F>>(grp, k, unit_fn);
+  for_each_unit<F, HalfScales<F>, NT <= 2>(grp, k, unit_fn);
   for (int t = 0; t < NT; ++t) {
     for (int h = 0; h < kHalves; ++h) _mm256_storeu_ps(out + (t0 + t) * 16 + 8 * h, acc[t][h]);
   }

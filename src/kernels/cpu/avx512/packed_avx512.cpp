@@ -4,7 +4,6 @@
 // are those of unpack + gemm_q16, operation for operation, so the results are bit-identical.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -73,8 +72,6 @@ inline void decode_steps(const uint8_t* unit, __m512i* w, std::integer_sequence<
   ((w[Is] = decode_step<F, S0 + Is>(unit)), ...);
 }
 
-constexpr int64_t kPrefetch = 4096;  // bytes ahead of the unit being read (measured against 1, 2 and 8 KiB)
-
 // The scales of one super-block of a row group, and from them each group's s and m for 16 rows.
 template <PackedFormat F>
 struct SuperblockScales {
@@ -131,13 +128,8 @@ void packed_tile(const uint8_t* grp, int64_t k, int64_t kp, const QuantActs& a, 
     acc[t] = blk[t] = _mm512_setzero_ps();
     q[t] = a.q + (t0 + t) * kp;
   }
-  for_each_unit<F, SuperblockScales<F>>(
+  for_each_unit<F, SuperblockScales<F>, NT <= 2>(
       grp, k, [&](const uint8_t* unit, int64_t col0, const SuperblockScales<F>& scales, int n) [[gnu::always_inline]] {
-        if constexpr (NT <= 2) {  // decode streams from memory: ask for the data well ahead
-          for (size_t off = 0; off < packed_unit_bytes(F); off += 64) {
-            _mm_prefetch(reinterpret_cast<const char*>(unit + kPrefetch + off), _MM_HINT_T0);
-          }
-        }
         for (int half = 0; half < kGroupsPerUnit; ++half) {
           __m512 sv;
           __m512 mv;
@@ -189,7 +181,7 @@ template <PackedFormat F>
 void expand_group(const uint8_t* grp, int64_t k, int64_t kp, uint8_t* u_il, float* s_il, float* m_il) {
   constexpr int kGroup = F.group;
   constexpr int kGroupsPerUnit = 32 / kGroup;
-  for_each_unit<F, SuperblockScales<F>>(
+  for_each_unit<F, SuperblockScales<F>, false>(
       grp, k, [&](const uint8_t* unit, int64_t col, const SuperblockScales<F>& scales, int n) {
         __m512i w[8];
         decode_steps<F, 0>(unit, w, std::make_integer_sequence<int, 8>{});
