@@ -2,7 +2,7 @@
 # The AVX2 table of bench/RESULTS.md (issue 20): the AVX2 kernels (OWL_CPU=avx2, also on an AVX-512
 # CPU) on synthetic models of real shape, 2 threads. Each file runs on every owl binary given, one
 # after the other, so their figures come from the same minutes; the synthetic files are written on
-# first use (about 17 GB in all).
+# first use (about 20 GB in all).
 # Usage: bench/avx2_table.sh MODEL_DIR OWL [OWL...]
 set -euo pipefail
 dir=$1
