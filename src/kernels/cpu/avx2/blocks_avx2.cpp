@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/fp16.h"
+#include "kernels/cpu/avx2/avx2_util.h"
 #include "kernels/cpu/kernels.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
@@ -109,13 +110,6 @@ inline __m128i low_bytes(__m256i v) {
 }
 
 inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
-
-inline float hmax(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
 
 struct Block32 {
   __m256 v[4];
