@@ -226,6 +226,10 @@ void add_rows_product(float* dx, int64_t dx_stride, const float* dy, int64_t dy_
                       int64_t n_tokens, int64_t n_rows, int64_t width);
 void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, float* d16, float* s16, float* d32,
                    float* s32, int32_t* sq16, int32_t* sq32);
+// What every ISA's quantize_acts writes for the 32 values of block b, given their scale d and the
+// sums of their two halves of 16: d16, s16, sq16 per half, d32, s32, sq32 for the block.
+void store_act_sums(int64_t b, float d, int32_t sum0, int32_t sum1, float* d16, float* s16, float* d32, float* s32,
+                    int32_t* sq16, int32_t* sq32);
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
                 float* m_il);
 void gemm_q16(const uint8_t* u_il, const float* s_il, const float* m_il, int64_t kp, int g, const TiledActs& acts,

@@ -43,15 +43,7 @@ void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, 
                           _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
       const int32_t sum0 = hsum_i32(_mm256_add_epi32(v[0], v[1]));
       const int32_t sum1 = hsum_i32(_mm256_add_epi32(v[2], v[3]));
-      d16[2 * b] = d;
-      d16[2 * b + 1] = d;
-      s16[2 * b] = d * static_cast<float>(sum0);
-      s16[2 * b + 1] = d * static_cast<float>(sum1);
-      d32[b] = d;
-      s32[b] = d * static_cast<float>(sum0 + sum1);
-      sq16[2 * b] = sum0;
-      sq16[2 * b + 1] = sum1;
-      sq32[b] = sum0 + sum1;
+      ref::store_act_sums(b, d, sum0, sum1, d16, s16, d32, s32, sq16, sq32);
     }
   }
 }

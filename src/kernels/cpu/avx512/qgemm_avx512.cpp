@@ -41,15 +41,7 @@ void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, 
       _mm_storeu_si128(reinterpret_cast<__m128i*>(q + base + 16), _mm512_cvtsepi32_epi8(q1));
       const int32_t sum0 = _mm512_reduce_add_epi32(q0);
       const int32_t sum1 = _mm512_reduce_add_epi32(q1);
-      d16[2 * b] = d;
-      d16[2 * b + 1] = d;
-      s16[2 * b] = d * static_cast<float>(sum0);
-      s16[2 * b + 1] = d * static_cast<float>(sum1);
-      d32[b] = d;
-      s32[b] = d * static_cast<float>(sum0 + sum1);
-      sq16[2 * b] = sum0;
-      sq16[2 * b + 1] = sum1;
-      sq32[b] = sum0 + sum1;
+      ref::store_act_sums(b, d, sum0, sum1, d16, s16, d32, s32, sq16, sq32);
     }
   }
 }

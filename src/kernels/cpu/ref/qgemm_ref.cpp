@@ -39,17 +39,22 @@ void quantize_acts(const float* x, int64_t k, int64_t kp, int block, int8_t* q, 
         q[base + j] = static_cast<int8_t>(qi);
         sums[j / 16] += qi;
       }
-      d16[2 * b] = d;
-      d16[2 * b + 1] = d;
-      s16[2 * b] = d * static_cast<float>(sums[0]);
-      s16[2 * b + 1] = d * static_cast<float>(sums[1]);
-      d32[b] = d;
-      s32[b] = d * static_cast<float>(sums[0] + sums[1]);
-      sq16[2 * b] = sums[0];
-      sq16[2 * b + 1] = sums[1];
-      sq32[b] = sums[0] + sums[1];
+      store_act_sums(b, d, sums[0], sums[1], d16, s16, d32, s32, sq16, sq32);
     }
   }
+}
+
+void store_act_sums(int64_t b, float d, int32_t sum0, int32_t sum1, float* d16, float* s16, float* d32, float* s32,
+                    int32_t* sq16, int32_t* sq32) {
+  d16[2 * b] = d;
+  d16[2 * b + 1] = d;
+  s16[2 * b] = d * static_cast<float>(sum0);
+  s16[2 * b + 1] = d * static_cast<float>(sum1);
+  d32[b] = d;
+  s32[b] = d * static_cast<float>(sum0 + sum1);
+  sq16[2 * b] = sum0;
+  sq16[2 * b + 1] = sum1;
+  sq32[b] = sum0 + sum1;
 }
 
 void interleave(const uint8_t* u, const float* s, const float* m, int64_t kp, int g, uint8_t* u_il, float* s_il,
