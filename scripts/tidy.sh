@@ -23,11 +23,22 @@ if [ ${#files[@]} -eq 0 ]; then
   exit 0
 fi
 
-# The build's compile commands without g++'s precompiled header (clang cannot read a .gch) and with
-# g++-only warning options left to g++.
+# The build's compile commands without g++'s precompiled header (clang cannot read a .gch), and in
+# a unity build each batch's command given to every file the batch includes (CMakeFiles/*/Unity/).
 db=$(mktemp -d)
 trap 'rm -rf "$db"' EXIT
-sed -E 's# -Winvalid-pch -include [^ ]*cmake_pch\.hxx##g' build/compile_commands.json >"$db/compile_commands.json"
+python3 - build/compile_commands.json >"$db/compile_commands.json" <<'PY'
+import json, re, sys
+entries = []
+for e in json.load(open(sys.argv[1])):
+    command = re.sub(r" -Winvalid-pch -include \S*cmake_pch\.hxx", "", e["command"])
+    if "/Unity/unity_" not in e["file"]:
+        entries.append({**e, "command": command})
+        continue
+    for source in re.findall(r'^#include "([^"]+)"', open(e["file"]).read(), re.M):
+        entries.append({"directory": e["directory"], "file": source, "command": command.replace(e["file"], source)})
+json.dump(entries, sys.stdout)
+PY
 
 echo "tidy: ${#files[@]} files"
 printf '%s\n' "${files[@]}" |

@@ -24,6 +24,10 @@ inline std::filesystem::path test_scratch_dir() {
   return dir.path;
 }
 
+// owl's own model, which every clone has (models/README.md).
+inline const std::string kStoriesModel =
+    (std::filesystem::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
+
 inline std::filesystem::path scratch_path(const std::string& name) { return test_scratch_dir() / name; }
 
 inline std::string read_file(const std::filesystem::path& p) {

@@ -21,6 +21,9 @@ int64_t to_int_or(const Value& v, int64_t fallback, bool* ok = nullptr);
 // Python str.split(sep, maxsplit); sep none splits on runs of whitespace.
 List split_string(Evaluator& ev, const std::string& s, const Value& sep, int64_t maxsplit);
 
+// str(v) for a filter's argument, within the evaluator's output limit.
+inline std::string str_of(Evaluator& ev, const Value& v) { return to_str(v, ev.max_bytes()); }
+
 using FilterTable = std::unordered_map<std::string, FilterFn>;
 // The rarely used filters (filters_extra.cpp): truncate, urlencode, xmlattr, batch, slice.
 void add_extra_filters(FilterTable& table);

@@ -175,8 +175,6 @@ Value do_tojson(Evaluator& ev, const Value& v, CallArgs& a) {
   return ev.make_string(json_dumps(v, o));
 }
 
-std::string str_of(Evaluator& ev, const Value& v) { return to_str(v, ev.max_bytes()); }
-
 using Table = FilterTable;
 
 // What jinja2 returns as a generator (see Value::generator).

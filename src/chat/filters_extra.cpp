@@ -10,8 +10,6 @@ namespace owl::chat {
 
 namespace {
 
-std::string str_of(Evaluator& ev, const Value& v) { return to_str(v, ev.max_bytes()); }
-
 // Python's urllib.parse.quote over UTF-8 bytes: letters, digits, "_.-~" and `safe` stay.
 std::string url_quote(const std::string& s, bool for_query) {
   static const char* hex = "0123456789ABCDEF";

@@ -12,7 +12,7 @@ namespace owl::chat {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kHermesOpen = "<tool_call>";
 constexpr std::string_view kHermesClose = "</tool_call>";
@@ -58,14 +58,14 @@ size_t json_value_end(std::string_view s, size_t pos) {
   return std::string_view::npos;
 }
 
-std::optional<json> parse_json(std::string_view s) {
-  json j = json::parse(s.begin(), s.end(), nullptr, false);
+std::optional<Json> parse_json(std::string_view s) {
+  Json j = Json::parse(s.begin(), s.end(), nullptr, false);
   if (j.is_discarded()) return std::nullopt;
   return j;
 }
 
 // {"name": ..., "arguments" | "parameters": {...} or "{...}"} as a call.
-std::optional<ToolCall> call_of(const json& j) {
+std::optional<ToolCall> call_of(const Json& j) {
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) return std::nullopt;
   ToolCall call;
   call.name = j["name"].get<std::string>();
@@ -96,7 +96,7 @@ std::optional<std::vector<ToolCall>> calls_in(std::string_view s) {
     const auto j = parse_json(s.substr(pos, end - pos));
     if (!j) return std::nullopt;
     if (j->is_array()) {
-      for (const json& item : *j) {
+      for (const Json& item : *j) {
         auto call = call_of(item);
         if (!call) return std::nullopt;
         calls.push_back(std::move(*call));

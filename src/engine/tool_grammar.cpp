@@ -10,21 +10,21 @@ namespace owl {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using Json = nlohmann::ordered_json;
 
 struct Tool {
   std::string name;
-  json parameters;
+  Json parameters;
 };
 
-std::vector<Tool> selected_tools(const json& tools, const std::string& only) {
+std::vector<Tool> selected_tools(const Json& tools, const std::string& only) {
   std::vector<Tool> out;
-  for (const json& t : tools) {
-    const json& f = t.contains("function") ? t["function"] : t;
+  for (const Json& t : tools) {
+    const Json& f = t.contains("function") ? t["function"] : t;
     if (!f.is_object() || !f.contains("name") || !f["name"].is_string()) fail("tools: every tool needs a function name");
     const std::string name = f["name"].get<std::string>();
     if (!only.empty() && name != only) continue;
-    json params = f.contains("parameters") && !f["parameters"].is_null() ? f["parameters"] : json{{"type", "object"}};
+    Json params = f.contains("parameters") && !f["parameters"].is_null() ? f["parameters"] : Json{{"type", "object"}};
     out.push_back({name, std::move(params)});
   }
   if (out.empty() && only.empty()) fail("tools: no tool to call");
@@ -33,7 +33,7 @@ std::vector<Tool> selected_tools(const json& tools, const std::string& only) {
 }
 
 
-std::string rules_of(const json& schema, const std::string& rule, const std::string& tool) {
+std::string rules_of(const Json& schema, const std::string& rule, const std::string& tool) {
   try {
     return grammar::json_schema_rules(schema, rule);
   } catch (const Error& e) {
@@ -43,7 +43,7 @@ std::string rules_of(const json& schema, const std::string& rule, const std::str
 
 }  // namespace
 
-std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const std::string& only, bool parallel) {
+std::string tool_call_gbnf(chat::ToolCallFormat format, const Json& tools, const std::string& only, bool parallel) {
   const std::vector<Tool> selected = selected_tools(tools, only);
   std::string rules;
   // Calls after the first, when parallel calls are allowed.
@@ -67,7 +67,7 @@ std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const
   }
   // The others write each call as a JSON object with the name inside.
   const std::string args_key = format == chat::ToolCallFormat::llama3 ? "parameters" : "arguments";
-  json any = json::array();
+  Json any = Json::array();
   for (const Tool& t : selected) {
     any.push_back({{"type", "object"},
                    {"properties", {{"name", {{"const", t.name}}}, {args_key, t.parameters}}},
@@ -76,7 +76,7 @@ std::string tool_call_gbnf(chat::ToolCallFormat format, const json& tools, const
   }
   std::string call_rules;
   try {
-    call_rules = grammar::json_schema_rules(json{{"anyOf", any}}, "call");
+    call_rules = grammar::json_schema_rules(Json{{"anyOf", any}}, "call");
   } catch (const Error& e) {
     fail("tools: {}", e.what());
   }

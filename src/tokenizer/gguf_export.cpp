@@ -13,10 +13,13 @@
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/gguf_export_hf.h"
 #include "tokenizer/hf_loaders.h"
+#include "tokenizer/spm_text.h"
 #include "tokenizer/spm_tokenizer.h"
 #include "tokenizer/unicode.h"
 
 namespace owl {
+
+using spm::kSpace;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -52,7 +55,6 @@ Metadata vocab_metadata(const Vocab& vocab) {
 
 namespace {
 
-constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581
 constexpr float kAddedScore = -1000.0f;              // what _create_vocab_sentencepiece gives added tokens
 constexpr float kPadScore = -10000.0f;               // and the [PAD<id>] fillers
 

@@ -13,17 +13,18 @@
 #include "base/error.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/spm_text.h"
 #include "tokenizer/spm_tokenizer.h"
 #include "tokenizer/utf8.h"
 
 namespace owl {
 
+using spm::kSpace;
+
 namespace {
 
 using Json = nlohmann::ordered_json;
 using Lookup = std::unordered_map<std::string_view, int32_t>;
-
-constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's escaped space
 
 // Special ids and flags with the tokenizer model's defaults for absent keys applied.
 struct Specials {

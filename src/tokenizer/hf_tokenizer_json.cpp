@@ -8,17 +8,18 @@
 #include "base/error.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/hf_loaders.h"
+#include "tokenizer/spm_text.h"
 #include "tokenizer/spm_tokenizer.h"
 #include "tokenizer/unigram_tokenizer.h"
 #include "tokenizer/wordpiece_tokenizer.h"
 
 namespace owl {
 
+using spm::kSpace;
+
 using nlohmann::json;
 
 namespace {
-
-constexpr std::string_view kSpace = "\xE2\x96\x81";
 
 struct Parsed {
   std::string path;

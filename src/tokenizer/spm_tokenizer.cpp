@@ -10,34 +10,22 @@
 #include <unordered_set>
 
 #include "base/error.h"
+#include "tokenizer/spm_text.h"
 #include "tokenizer/utf8.h"
 
 namespace owl {
 
-namespace {
+using spm::kSpace;
+using spm::kUnknownSurface;
+using spm::unescape_spaces;
 
-constexpr std::string_view kSpace = "\xE2\x96\x81";         // U+2581, SentencePiece's escaped space
-constexpr std::string_view kUnknownSurface = " \xE2\x81\x87 ";  // " ⁇ ", what SentencePiece prints for <unk>
+namespace {
 
 // Control / user-defined pieces that end a turn in common chat formats, besides eos/eot/eom.
 constexpr std::string_view kEndOfTurnPieces[] = {
     "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
     "<|END_OF_TURN_TOKEN|>",
 };
-
-std::string unescape_spaces(std::string_view piece) {
-  std::string out;
-  out.reserve(piece.size());
-  for (size_t i = 0; i < piece.size();) {
-    if (piece.compare(i, kSpace.size(), kSpace) == 0) {
-      out.push_back(' ');
-      i += kSpace.size();
-    } else {
-      out.push_back(piece[i++]);
-    }
-  }
-  return out;
-}
 
 // True when the piece holds U+2581 right after some other character (at a byte offset > 0 whose
 // preceding three bytes are not U+2581 themselves).

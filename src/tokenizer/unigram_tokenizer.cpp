@@ -8,30 +8,19 @@
 #include <limits>
 
 #include "base/error.h"
+#include "tokenizer/spm_text.h"
 #include "tokenizer/unicode.h"
 #include "tokenizer/utf8.h"
 
 namespace owl {
 
+using spm::kSpace;
+using spm::kUnknownSurface;
+using spm::unescape_spaces;
+
 namespace {
 
-constexpr std::string_view kSpace = "\xE2\x96\x81";            // U+2581
-constexpr std::string_view kUnknownSurface = " \xE2\x81\x87 ";  // " ⁇ ", SentencePiece's <unk> text
 constexpr float kUnkPenalty = 10.0f;
-
-std::string unescape_spaces(std::string_view piece) {
-  std::string out;
-  out.reserve(piece.size());
-  for (size_t i = 0; i < piece.size();) {
-    if (piece.compare(i, kSpace.size(), kSpace) == 0) {
-      out.push_back(' ');
-      i += kSpace.size();
-    } else {
-      out.push_back(piece[i++]);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 

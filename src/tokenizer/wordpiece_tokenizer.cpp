@@ -4,12 +4,14 @@
 #include "tokenizer/wordpiece_tokenizer.h"
 
 #include "base/error.h"
+#include "tokenizer/spm_text.h"
 #include "tokenizer/unicode.h"
 
 namespace owl {
 
+using spm::kSpace;
+
 namespace {
-constexpr std::string_view kSpace = "\xE2\x96\x81";
 
 bool bert_punctuation(uint32_t cp) {
   if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;

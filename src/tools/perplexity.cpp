@@ -23,7 +23,7 @@ constexpr char kMagic[8] = {'O', 'W', 'L', 'K', 'L', 'B', '0', '1'};
 constexpr size_t kHeaderBytes = sizeof(kMagic) + 4 * sizeof(int64_t);
 
 // Sums for a mean and its standard error.
-struct Accumulator {
+struct MeanAccumulator {
   double sum = 0.0, sum2 = 0.0;
   int64_t n = 0;
   void add(double x) {
@@ -88,7 +88,7 @@ void check_options(const PerplexityOptions& o) {
   if (o.max_chunks < 0) fail("--chunks {}: must not be negative", o.max_chunks);
 }
 
-void finish_chunk(PerplexityReport& r, const Accumulator& nll) {
+void finish_chunk(PerplexityReport& r, const MeanAccumulator& nll) {
   const MeanWithError m = nll.get();
   r.perplexity = std::exp(m.mean);
   r.error = r.perplexity * m.error;
@@ -135,7 +135,7 @@ PerplexityReport perplexity(const Model& model, std::span<const int32_t> tokens,
       for (int64_t v : {n_vocab, o.n_ctx, r.n_chunks, static_cast<int64_t>(o.bos)}) put(*base, v);
       base->write(reinterpret_cast<const char*>(all.data()), static_cast<std::streamsize>(all.size() * sizeof(int32_t)));
     }
-    Accumulator nll;
+    MeanAccumulator nll;
     std::vector<float> lp;
     std::vector<uint16_t> half(static_cast<size_t>(n_vocab));
     for (int64_t c = 0; c < r.n_chunks; ++c) {
@@ -202,7 +202,7 @@ PerplexityReport perplexity_against_base(const Model& model, const std::string& 
   r.n_chunks = n_chunks;
   r.scored_per_chunk = scored;
   ChunkEvaluator eval(model, o, pool);
-  Accumulator nll, base_nll, kl, same;
+  MeanAccumulator nll, base_nll, kl, same;
   std::vector<float> lp, base_lp(static_cast<size_t>(n_vocab));
   for (int64_t c = 0; c < n_chunks; ++c) {
     const std::span<const int32_t> chunk(all.data() + c * n_ctx, static_cast<size_t>(n_ctx));

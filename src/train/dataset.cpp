@@ -11,7 +11,7 @@
 namespace owl::train {
 
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
+using Json = nlohmann::ordered_json;
 
 int64_t Dataset::n_targets() const {
   int64_t n = 0;
@@ -42,17 +42,17 @@ void append_eos(std::vector<int32_t>& tokens, int32_t eos) {
   if (eos >= 0 && (tokens.empty() || tokens.back() != eos)) tokens.push_back(eos);
 }
 
-std::string string_field(const json& line, const char* key, const std::string& where) {
-  const json& v = line[key];
+std::string string_field(const Json& line, const char* key, const std::string& where) {
+  const Json& v = line[key];
   if (!v.is_string()) fail("{}: \"{}\" must be a string", where, key);
   return v.get<std::string>();
 }
 
 // Tokens of the chat prefix a masked prompt ends with: the conversation before the last turn, with
 // the generation prompt the assistant's reply follows.
-size_t chat_prefix(const Encoder& enc, const json& messages, const json& tools, const std::vector<int32_t>& full,
+size_t chat_prefix(const Encoder& enc, const Json& messages, const Json& tools, const std::vector<int32_t>& full,
                    const std::string& where) {
-  json head = json::array();
+  Json head = Json::array();
   for (size_t i = 0; i + 1 < messages.size(); ++i) head.push_back(messages[i]);
   const std::vector<int32_t> prefix = enc.chat_tokens(enc.render(head, tools, true));
   if (prefix.size() > full.size() || !std::equal(prefix.begin(), prefix.end(), full.begin())) {
@@ -63,7 +63,7 @@ size_t chat_prefix(const Encoder& enc, const json& messages, const json& tools, 
   return prefix.size();
 }
 
-Example chat_example(const Encoder& enc, const json& messages, const json& tools, bool mask_prompt,
+Example chat_example(const Encoder& enc, const Json& messages, const Json& tools, bool mask_prompt,
                      const std::string& where) {
   if (!messages.is_array() || messages.empty()) fail("{}: \"messages\" must be a non-empty list", where);
   if (!tools.is_null() && !tools.is_array()) fail("{}: \"tools\" must be a list", where);
@@ -71,7 +71,7 @@ Example chat_example(const Encoder& enc, const json& messages, const json& tools
   std::vector<int32_t> tokens = enc.chat_tokens(enc.render(messages, tools, false));
   size_t from = 1;
   if (mask_prompt) {
-    const json& last = messages.back();
+    const Json& last = messages.back();
     if (!last.is_object() || last.value("role", "") != "assistant") {
       fail("{}: --mask-prompt needs the last message to be the assistant's", where);
     }
@@ -80,20 +80,20 @@ Example chat_example(const Encoder& enc, const json& messages, const json& tools
   return with_targets_from(std::move(tokens), from);
 }
 
-Example parse_line(const json& line, const Encoder& enc, const DatasetOptions& o, const std::string& where) {
+Example parse_line(const Json& line, const Encoder& enc, const DatasetOptions& o, const std::string& where) {
   if (!line.is_object()) fail("{}: each line must be a JSON object", where);
   if (line.contains("tokens")) {
-    const json& tokens = line["tokens"];
+    const Json& tokens = line["tokens"];
     if (!tokens.is_array() || tokens.empty()) fail("{}: \"tokens\" must be a non-empty list of ids", where);
     Example e;
-    for (const json& id : tokens) {
+    for (const Json& id : tokens) {
       if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= enc.n_vocab) {
         fail("{}: token {} is not an id of this model's vocabulary (0 to {})", where, id.dump(), enc.n_vocab - 1);
       }
       e.tokens.push_back(static_cast<int32_t>(id.get<int64_t>()));
     }
     if (line.contains("mask")) {
-      const json& mask = line["mask"];
+      const Json& mask = line["mask"];
       if (!mask.is_array() || mask.size() != tokens.size()) fail("{}: \"mask\" must list one 0 or 1 per token", where);
       for (size_t t = 0; t < mask.size(); ++t) {
         if (!mask[t].is_number_integer() || (mask[t] != 0 && mask[t] != 1)) fail("{}: \"mask\" values must be 0 or 1", where);
@@ -105,13 +105,13 @@ Example parse_line(const json& line, const Encoder& enc, const DatasetOptions& o
     return e;
   }
   if (line.contains("messages")) {
-    return chat_example(enc, line["messages"], line.contains("tools") ? line["tools"] : json(nullptr), o.mask_prompt, where);
+    return chat_example(enc, line["messages"], line.contains("tools") ? line["tools"] : Json(nullptr), o.mask_prompt, where);
   }
   if (line.contains("prompt") || line.contains("completion")) {
     const std::string prompt = string_field(line, "prompt", where), completion = string_field(line, "completion", where);
     if (enc.render) {  // mlx-lm: a user turn and the assistant's reply through the chat template
-      const json messages = json::array({json{{"role", "user"}, {"content", prompt}},
-                                         json{{"role", "assistant"}, {"content", completion}}});
+      const Json messages = Json::array({Json{{"role", "user"}, {"content", prompt}},
+                                         Json{{"role", "assistant"}, {"content", completion}}});
       return chat_example(enc, messages, nullptr, o.mask_prompt, where);
     }
     std::vector<int32_t> tokens = enc.text(prompt, true);
@@ -139,15 +139,15 @@ void for_each_json_line(const std::string& path, Fn&& fn) {
   for (int64_t line_no = 1; std::getline(in, text); ++line_no) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(line_no);
-    json line;
+    Json line;
     try {
-      line = json::parse(text);
-    } catch (const json::exception& e) {
+      line = Json::parse(text);
+    } catch (const Json::exception& e) {
       fail("{}: not valid JSON: {}", where, e.what());
     }
     try {
       fn(line, where);
-    } catch (const json::exception& ex) {
+    } catch (const Json::exception& ex) {
       fail("{}: {}", where, ex.what());
     } catch (const Error& ex) {  // one from the encoder (no tokenizer, ...) gets the line too
       if (std::string_view(ex.what()).starts_with(where + ":")) throw;
@@ -161,7 +161,7 @@ void for_each_json_line(const std::string& path, Fn&& fn) {
 Dataset load_jsonl(const std::string& path, const Encoder& encoder, const DatasetOptions& options) {
   Dataset d;
   d.path = path;
-  for_each_json_line(path, [&](const json& line, const std::string& where) {
+  for_each_json_line(path, [&](const Json& line, const std::string& where) {
     Example e = parse_line(line, encoder, options, where);
     if (e.tokens.size() < 2) fail("{}: fewer than two tokens: nothing to learn", where);
     if (options.max_seq_len > 0 && static_cast<int64_t>(e.tokens.size()) > options.max_seq_len) {
@@ -178,7 +178,7 @@ Dataset load_jsonl(const std::string& path, const Encoder& encoder, const Datase
 std::vector<std::string> load_texts(const std::string& path) {
   std::vector<std::string> texts;
   if (path.ends_with(".jsonl")) {
-    for_each_json_line(path, [&](const json& line, const std::string& where) {
+    for_each_json_line(path, [&](const Json& line, const std::string& where) {
       if (!line.is_object() || !line.contains("text")) fail("{}: no \"text\" field", where);
       texts.push_back(string_field(line, "text", where));
     });

@@ -18,7 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 fs::path write(const std::string& name, const std::string& content) {
   const fs::path p = scratch_path(name);
@@ -27,7 +26,7 @@ fs::path write(const std::string& name, const std::string& content) {
 }
 
 std::vector<std::string> chat_args(std::vector<std::string> extra) {
-  std::vector<std::string> args = {OWL_BINARY, "chat", "-m", kModel, "-t", "1"};
+  std::vector<std::string> args = {OWL_BINARY, "chat", "-m", kStoriesModel, "-t", "1"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -162,7 +161,7 @@ TEST(ChatPiped, ExactlyOneLinePerMessageEscapedOrJson) {
   const fs::path two_lines = write("two-lines.gbnf", "root ::= \"Once\\nupon \\\\ a time\"\n");
   const fs::path in = write("piped-in.txt", "Hello\n\nfirst \\\ncontinued\n/show system\n/set top_k x\nBye\n");
   const auto out = scratch_path("piped-out.txt");
-  const std::string cmd = std::string(OWL_BINARY) + " chat -m " + kModel + " -t 1 --temp 0 -n 16 --grammar " +
+  const std::string cmd = std::string(OWL_BINARY) + " chat -m " + kStoriesModel + " -t 1 --temp 0 -n 16 --grammar " +
                           two_lines.string() + " <" + in.string() + " >" + out.string() + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   const std::vector<std::string> lines = lines_of(read_file(out));
@@ -175,7 +174,7 @@ TEST(ChatPiped, ExactlyOneLinePerMessageEscapedOrJson) {
   EXPECT_TRUE(lines[4].starts_with("error: /set top_k: 'x' is not a whole number")) << lines[4];
   EXPECT_EQ(lines[5], lines[0]);
 
-  const std::string json_cmd = std::string(OWL_BINARY) + " chat --json -m " + kModel + " -t 1 --temp 0 -n 16 --grammar " +
+  const std::string json_cmd = std::string(OWL_BINARY) + " chat --json -m " + kStoriesModel + " -t 1 --temp 0 -n 16 --grammar " +
                                two_lines.string() + " <" + in.string() + " >" + out.string() + " 2>/dev/null";
   ASSERT_EQ(std::system(json_cmd.c_str()), 0);
   const std::vector<std::string> objects = lines_of(read_file(out));
@@ -194,7 +193,7 @@ TEST(ChatPiped, TheContextShiftDropsTheOldestTurnsOrTheTurnIsRefused) {
   const fs::path in = write("many-in.txt", many);
   const auto out = scratch_path("many-out.txt");
   const auto err = scratch_path("many-err.txt");
-  const std::string base = std::string(OWL_BINARY) + " chat -m " + kModel + " -t 1 --temp 0 -n 24 -c 160 --system 'Be brief.'";
+  const std::string base = std::string(OWL_BINARY) + " chat -m " + kStoriesModel + " -t 1 --temp 0 -n 24 -c 160 --system 'Be brief.'";
   ASSERT_EQ(std::system((base + " <" + in.string() + " >" + out.string() + " 2>" + err.string()).c_str()), 0);
   std::vector<std::string> lines = lines_of(read_file(out));
   ASSERT_EQ(lines.size(), 10u) << read_file(out);

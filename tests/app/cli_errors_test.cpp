@@ -17,7 +17,6 @@
 
 namespace {
 
-const std::string kModel = (std::filesystem::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -30,22 +29,22 @@ void expect_error(const std::string& args, const std::string& says) {
 
 TEST(CliErrors, SayWhatIsWrong) {
   expect_error("frobnicate", "unknown command 'frobnicate' (owl --help lists the commands)");
-  expect_error("run -m " + kModel + " --bogus", "(see owl run --help)");
-  expect_error("run -m " + kModel + " -p hi --temp abc", "'abc' is not a number");
-  expect_error("run -m " + kModel + " -p hi --top-k -3", "-3 is not a whole number in [0, 1073741824]");
-  expect_error("run -m " + kModel + " -p hi --top-p 2", "2 is not in [0, 1]");
-  expect_error("run -m " + kModel + " -p hi -n -5", "-5 is not a whole number in [-1, 1073741824]");
-  expect_error("run -m " + kModel + " -p hi -s 99999999999999999999", "99999999999999999999 is not a whole number");
-  expect_error("tokenize -m " + kModel, "text is required (see owl tokenize --help)");
+  expect_error("run -m " + kStoriesModel + " --bogus", "(see owl run --help)");
+  expect_error("run -m " + kStoriesModel + " -p hi --temp abc", "'abc' is not a number");
+  expect_error("run -m " + kStoriesModel + " -p hi --top-k -3", "-3 is not a whole number in [0, 1073741824]");
+  expect_error("run -m " + kStoriesModel + " -p hi --top-p 2", "2 is not in [0, 1]");
+  expect_error("run -m " + kStoriesModel + " -p hi -n -5", "-5 is not a whole number in [-1, 1073741824]");
+  expect_error("run -m " + kStoriesModel + " -p hi -s 99999999999999999999", "99999999999999999999 is not a whole number");
+  expect_error("tokenize -m " + kStoriesModel, "text is required (see owl tokenize --help)");
   const std::string readme = (std::filesystem::path(OWL_SOURCE_DIR) / "README.md").string();
   expect_error("tokenize -m " + readme + " hi", "neither a model (GGUF) nor a tokenizer file owl reads");
 }
 
 TEST(CliErrors, RepeatedOptionsTakeTheLastAndEveryModelCommandTakesThreads) {
-  const OwlResult r = run_owl("run -m " + kModel + " -p \"Once upon a time\" -n 50 -n 3 --temp 0 --json -t 2");
+  const OwlResult r = run_owl("run -m " + kStoriesModel + " -p \"Once upon a time\" -n 50 -n 3 --temp 0 --json -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("\"generated_tokens\":3"), std::string::npos) << r.out;
-  for (const std::string& cmd : {"info " + kModel, "tokenize " + kModel + " hello", "detokenize -m " + kModel + " 1 2"}) {
+  for (const std::string& cmd : {"info " + kStoriesModel, "tokenize " + kStoriesModel + " hello", "detokenize -m " + kStoriesModel + " 1 2"}) {
     const OwlResult t = run_owl(cmd + " -t 2");
     EXPECT_EQ(t.status, 0) << cmd << ": " << t.err;
   }
@@ -53,19 +52,19 @@ TEST(CliErrors, RepeatedOptionsTakeTheLastAndEveryModelCommandTakesThreads) {
 
 // Progress that rewrites a line in place belongs on a terminal: into a file, inspect --stats writes none.
 TEST(CliErrors, NoCarriageReturnsIntoFiles) {
-  const OwlResult r = run_owl("inspect " + kModel + " --stats -t 2");
+  const OwlResult r = run_owl("inspect " + kStoriesModel + " --stats -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
 }
 
 // tokenize and logits -p show what run feeds the model: no BOS when the file says add_bos_token = false.
 TEST(CliErrors, TokenizeAndLogitsFollowAddBosToken) {
-  const auto base = owl::gguf::File::open(kModel);
+  const auto base = owl::gguf::File::open(kStoriesModel);
   auto w = owl::gguf::Writer::from(*base);
   w.set("tokenizer.ggml.add_bos_token", {false});
   const std::string no_bos = scratch_path("owl-stories-no-bos.gguf").string();
   w.write(no_bos);
-  const OwlResult with = run_owl("tokenize " + kModel + " \"Once upon\""), without = run_owl("tokenize " + no_bos + " \"Once upon\"");
+  const OwlResult with = run_owl("tokenize " + kStoriesModel + " \"Once upon\""), without = run_owl("tokenize " + no_bos + " \"Once upon\"");
   ASSERT_EQ(with.status, 0) << with.err;
   ASSERT_EQ(without.status, 0) << without.err;
   EXPECT_EQ(with.out.rfind("1 ", 0), 0u) << with.out;  // BOS is 1
@@ -78,8 +77,8 @@ TEST(CliErrors, TokenizeAndLogitsFollowAddBosToken) {
 
 // A full disk under stdout: exit 1 with the reason, not 0 with half the output.
 TEST(CliErrors, OutputThatCannotBeWrittenIsAnError) {
-  for (const std::string& args : {"tokenize " + kModel + " \"Once upon a time\"", "info " + kModel,
-                                 "run -m " + kModel + " -p hi -n 8 --temp 0"}) {
+  for (const std::string& args : {"tokenize " + kStoriesModel + " \"Once upon a time\"", "info " + kStoriesModel,
+                                 "run -m " + kStoriesModel + " -p hi -n 8 --temp 0"}) {
     const auto err = scratch_path("dev-full.err");
     const int raw = std::system((std::string(OWL_BINARY) + " " + args + " >/dev/full 2>" + err.string()).c_str());
     EXPECT_EQ(WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, 1) << args;

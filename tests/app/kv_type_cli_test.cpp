@@ -10,20 +10,19 @@
 
 namespace {
 
-const std::string kModel = (std::filesystem::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(KvTypeCli, ChosenRefusedOrUnknown) {
   for (const char* type : {"f16", "F32"}) {
-    const OwlResult r = run_owl("run -m " + kModel + " -p \"Once upon a time\" -n 12 --temp 0 -t 2 --kv-type " + type);
+    const OwlResult r = run_owl("run -m " + kStoriesModel + " -p \"Once upon a time\" -n 12 --temp 0 -t 2 --kv-type " + type);
     EXPECT_EQ(r.status, 0) << type << ": " << r.err;
     EXPECT_NE(r.out.find("Once upon a time"), std::string::npos) << r.out;
   }
-  const OwlResult q8 = run_owl("run -m " + kModel + " -p hi -n 4 --kv-type q8_0");
+  const OwlResult q8 = run_owl("run -m " + kStoriesModel + " -p hi -n 4 --kv-type q8_0");
   EXPECT_EQ(q8.status, 1);  // (after the license line when the model is new to this state directory)
   EXPECT_NE(q8.err.find("multiple of 32"), std::string::npos) << q8.err;
-  for (const std::string& cmd : {"run -m " + kModel + " -p hi -n 4", "serve " + kModel + " --port 0", "bench -m " + kModel + " -p 4 -n 4"}) {
+  for (const std::string& cmd : {"run -m " + kStoriesModel + " -p hi -n 4", "serve " + kStoriesModel + " --port 0", "bench -m " + kStoriesModel + " -p 4 -n 4"}) {
     const OwlResult r = run_owl(cmd + " --kv-type q4_0");
     EXPECT_EQ(r.status, 1) << cmd;
     EXPECT_EQ(lines(r.err), 1u) << cmd << ": " << r.err;

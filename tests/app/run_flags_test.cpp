@@ -16,8 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
-const std::string kGreedy = "run -m " + kModel + " -n 24 --temp 0 -t 2 ";
+const std::string kGreedy = "run -m " + kStoriesModel + " -n 24 --temp 0 -t 2 ";
 
 fs::path write(const std::string& name, const std::string& content) {
   const fs::path p = scratch_path(name);
@@ -94,7 +93,7 @@ TEST(RunFlags, SystemMessagesAndTemplateFile) {
 
   // owl chat takes the same file: a piped turn gets the templated reply.
   const fs::path turn = write("chat-turn.txt", "hello\n");
-  const OwlResult chat = run_with_stdin("chat -m " + kModel + " -n 24 --temp 0 -t 2 --chat-template-file " + tmpl.string(), turn);
+  const OwlResult chat = run_with_stdin("chat -m " + kStoriesModel + " -n 24 --temp 0 -t 2 --chat-template-file " + tmpl.string(), turn);
   ASSERT_EQ(chat.status, 0) << chat.err;
   EXPECT_EQ(chat.out, templated["text"].get<std::string>() + "\n");
 }

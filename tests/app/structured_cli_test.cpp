@@ -13,8 +13,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
-const std::string kRun = "run -m " + kModel + " -t 2 --no-prompt -p 'Once upon a time' ";
+const std::string kRun = "run -m " + kStoriesModel + " -t 2 --no-prompt -p 'Once upon a time' ";
 
 fs::path write(const std::string& name, const std::string& content) {
   const fs::path p = scratch_path(name);

@@ -22,12 +22,11 @@ namespace {
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 // A random rank-4 adapter on every projection, large enough to change greedy text.
 std::string write_random_adapter() {
   const std::string dir = scratch_path("server-lora-adapter").string();
-  const auto model = owl::Model::load(kModel);
+  const auto model = owl::Model::load(kStoriesModel);
   owl::LoraAdapter a;
   a.alpha = 8.0f;
   std::mt19937 rng(4);
@@ -56,7 +55,7 @@ class LoraServer {
     po.scheduler.threads = 2;
     po.loras = {{adapter, 1.0f}};
     pool_ = std::make_unique<owl::server::ModelPool>(po);
-    pool_->add_file(kModel);
+    pool_->add_file(kStoriesModel);
     owl::server::ServerOptions so;
     so.host = "127.0.0.1";
     so.port = 0;
@@ -94,7 +93,7 @@ class LoraServer {
 
 // owl run's greedy continuation, with or without the adapter: what the server must reproduce.
 std::string cli_text(const std::string& prompt, const std::string& lora_args) {
-  const OwlResult r = run_owl("run -m " + kModel + " -p \"" + prompt + "\" -n 12 --temp 0 --no-prompt -t 2 " + lora_args);
+  const OwlResult r = run_owl("run -m " + kStoriesModel + " -p \"" + prompt + "\" -n 12 --temp 0 --no-prompt -t 2 " + lora_args);
   EXPECT_EQ(r.status, 0) << r.err;
   return r.out.ends_with('\n') ? r.out.substr(0, r.out.size() - 1) : r.out;  // owl run ends the text with a newline
 }

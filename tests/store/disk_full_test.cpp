@@ -13,12 +13,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 TEST(DiskFull, APullIsRefusedBeforeItStartsAndLeavesNothing) {
   if (std::system("unshare -rm true >/dev/null 2>&1") != 0) GTEST_SKIP() << "unshare -rm is not permitted here (no user namespaces)";
   FakeHub hub;
-  hub.add_registry_model("library/owl-stories:latest", kModel);
+  hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
   const fs::path home = scratch_path("disk-full-store"), out = scratch_path("disk-full-log");
   fs::create_directories(home);
   fs::create_directories(out);

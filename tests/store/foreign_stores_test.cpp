@@ -16,20 +16,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
-// An Ollama store holding kModel as library/tiny:latest.
+// An Ollama store holding kStoriesModel as library/tiny:latest.
 fs::path ollama_store(const fs::path& root) {
-  const std::string digest = sha256_of(kModel), config = R"({"model_format":"gguf"})";
+  const std::string digest = sha256_of(kStoriesModel), config = R"({"model_format":"gguf"})";
   fs::create_directories(root / "blobs");
-  fs::copy_file(kModel, root / "blobs" / ("sha256-" + digest.substr(7)));
+  fs::copy_file(kStoriesModel, root / "blobs" / ("sha256-" + digest.substr(7)));
   write_file(root / "blobs" / ("sha256-" + FakeHub::digest_of(config).substr(7)), config);
   const nlohmann::json m = {{"schemaVersion", 2},
                             {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
                             {"config", {{"mediaType", "application/vnd.docker.container.image.v1+json"},
                                         {"digest", FakeHub::digest_of(config)}, {"size", config.size()}}},
                             {"layers", {{{"mediaType", "application/vnd.ollama.image.model"}, {"digest", digest},
-                                         {"size", fs::file_size(kModel)}}}}};
+                                         {"size", fs::file_size(kStoriesModel)}}}}};
   fs::create_directories(root / "manifests" / "registry.ollama.ai" / "library" / "tiny");
   write_file(root / "manifests" / "registry.ollama.ai" / "library" / "tiny" / "latest", m.dump());
   return root;
@@ -55,7 +54,7 @@ TEST(ForeignStores, OllamaStoreAndHubCacheAreListedAndRunInPlace) {
   const fs::path base = scratch_path("foreign");
   const fs::path ollama = ollama_store(base / "ollama");
   const fs::path hf_home = base / "hf";
-  hf_cache_repo(hf_home / "hub", "owl", "stories-GGUF", {{"owl-stories-F16.gguf", kModel}});
+  hf_cache_repo(hf_home / "hub", "owl", "stories-GGUF", {{"owl-stories-F16.gguf", kStoriesModel}});
   const std::string env = "OWL_HOME=" + (base / "owl").string() + " OLLAMA_MODELS=" + ollama.string() +
                           " HF_HOME=" + hf_home.string() + " HF_HUB_CACHE=";
   const OwlResult list = run_owl_env(env, "list --json");
@@ -66,7 +65,7 @@ TEST(ForeignStores, OllamaStoreAndHubCacheAreListedAndRunInPlace) {
   EXPECT_EQ(j[0]["store"], "ollama");
   EXPECT_EQ(j[1]["name"], "hf.co/owl/stories-GGUF:owl-stories-F16.gguf");
   EXPECT_EQ(j[1]["store"], "hf-cache");
-  const OwlResult direct = run_owl("run " + kModel + " -p 'The fox' -n 16 --temp 0 --no-prompt");
+  const OwlResult direct = run_owl("run " + kStoriesModel + " -p 'The fox' -n 16 --temp 0 --no-prompt");
   for (const char* name : {"tiny", "owl/stories-GGUF", "hf.co/owl/stories-GGUF:F16"}) {
     const OwlResult r = run_owl_env(env, std::string("run ") + name + " -p 'The fox' -n 16 --temp 0 --no-prompt");
     ASSERT_EQ(r.status, 0) << name << ": " << r.err;

@@ -17,7 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 bool can_unshare(const std::string& flags) { return std::system(("unshare " + flags + " true >/dev/null 2>&1").c_str()) == 0; }
 
@@ -30,7 +29,7 @@ nlohmann::json check_verdicts(const std::string& out) {
 TEST(Offline, CommandsBehaveTheSameWithoutANetwork) {
   if (!can_unshare("-rn")) GTEST_SKIP() << "unshare -rn is not permitted here (no user namespaces)";
   FakeHub hub;
-  hub.add_registry_model("library/owl-stories:latest", kModel);
+  hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
   const fs::path home = scratch_path("offline-store");
   owl::store::ModelStore store(home);
   owl::store::PullOptions po;

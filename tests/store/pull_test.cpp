@@ -22,7 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using owl::store::ModelStore;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 struct StoreTest : ::testing::Test {
   FakeHub hub;
@@ -62,17 +61,17 @@ TEST(ModelNames, AreParsedStrictly) {
 }
 
 TEST_F(StoreTest, RegistryPullRunsAsTheFileItCameFrom) {
-  hub.add_registry_model("library/owl-stories:latest", kModel);
+  hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
   const OwlResult pull = owl("pull owl-stories");
   ASSERT_EQ(pull.status, 0) << pull.err;
   EXPECT_EQ(pull.out, "owl-stories:latest\n");
   EXPECT_NE(pull.err.find("success"), std::string::npos) << pull.err;
   const auto path = store.model_path(owl::store::parse_model_name("owl-stories"));
   ASSERT_TRUE(path.has_value());
-  EXPECT_EQ(sha256_of(path->string()), sha256_of(kModel));
+  EXPECT_EQ(sha256_of(path->string()), sha256_of(kStoriesModel));
   // The same greedy text by name as by path.
   const OwlResult by_name = owl("run owl-stories -p 'Once upon a time' -n 24 --temp 0 --no-prompt");
-  const OwlResult by_path = owl("run " + kModel + " -p 'Once upon a time' -n 24 --temp 0 --no-prompt");
+  const OwlResult by_path = owl("run " + kStoriesModel + " -p 'Once upon a time' -n 24 --temp 0 --no-prompt");
   ASSERT_EQ(by_name.status, 0) << by_name.err;
   EXPECT_EQ(by_name.out, by_path.out);
   const OwlResult list = owl("list --json");
@@ -81,20 +80,20 @@ TEST_F(StoreTest, RegistryPullRunsAsTheFileItCameFrom) {
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0]["name"], "owl-stories:latest");
   const uint64_t template_and_config = std::string("{{ .Prompt }}").size() + std::string(R"({"model_format":"gguf"})").size();
-  EXPECT_EQ(j[0]["size"].get<uint64_t>(), fs::file_size(kModel) + template_and_config);
+  EXPECT_EQ(j[0]["size"].get<uint64_t>(), fs::file_size(kStoriesModel) + template_and_config);
   // A second pull downloads nothing.
-  const int before = hub.blob("blob:" + sha256_of(kModel)).requests;
+  const int before = hub.blob("blob:" + sha256_of(kStoriesModel)).requests;
   ASSERT_EQ(owl("pull owl-stories").status, 0);
-  EXPECT_EQ(hub.blob("blob:" + sha256_of(kModel)).requests, before);
+  EXPECT_EQ(hub.blob("blob:" + sha256_of(kStoriesModel)).requests, before);
 }
 
 TEST_F(StoreTest, ADroppedConnectionIsResumedWithARange) {
-  hub.add_registry_model("library/owl-stories:latest", kModel);
-  const std::string key = "blob:" + sha256_of(kModel);
+  hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
+  const std::string key = "blob:" + sha256_of(kStoriesModel);
   hub.blob(key).drop_at = 500000;
   owl::store::pull(store, "owl-stories", options());
   EXPECT_EQ(hub.blob(key).requests, 2);  // the first dropped at byte 500000, the second resumed there
-  EXPECT_EQ(sha256_of(store.model_path(owl::store::parse_model_name("owl-stories"))->string()), sha256_of(kModel));
+  EXPECT_EQ(sha256_of(store.model_path(owl::store::parse_model_name("owl-stories"))->string()), sha256_of(kStoriesModel));
   // Interrupted for good (every attempt dropped): the partial file stays, nothing else; the next pull resumes it.
   ModelStore other(home.string() + "-2");
   hub.blob(key).drop_at = 300000;
@@ -102,15 +101,15 @@ TEST_F(StoreTest, ADroppedConnectionIsResumedWithARange) {
   once.attempts = 1;
   EXPECT_THROW(owl::store::pull(other, "owl-stories", once), owl::Error);
   EXPECT_FALSE(other.manifest(owl::store::parse_model_name("owl-stories")).has_value());
-  EXPECT_EQ(missing_ranges(other.partial_path(sha256_of(kModel))), (Ranges{{300000, fs::file_size(kModel)}}));
+  EXPECT_EQ(missing_ranges(other.partial_path(sha256_of(kStoriesModel))), (Ranges{{300000, fs::file_size(kStoriesModel)}}));
   owl::store::pull(other, "owl-stories", options());
-  EXPECT_EQ(sha256_of(other.model_path(owl::store::parse_model_name("owl-stories"))->string()), sha256_of(kModel));
-  EXPECT_FALSE(fs::exists(other.partial_path(sha256_of(kModel))));
+  EXPECT_EQ(sha256_of(other.model_path(owl::store::parse_model_name("owl-stories"))->string()), sha256_of(kStoriesModel));
+  EXPECT_FALSE(fs::exists(other.partial_path(sha256_of(kStoriesModel))));
 }
 
 TEST_F(StoreTest, ACorruptedByteIsRefusedAndNothingIsStored) {
-  hub.add_registry_model("library/owl-stories:latest", kModel);
-  hub.blob("blob:" + sha256_of(kModel)).corrupt_at = 123456;
+  hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
+  hub.blob("blob:" + sha256_of(kStoriesModel)).corrupt_at = 123456;
   try {
     owl::store::pull(store, "owl-stories", options());
     ADD_FAILURE() << "a corrupted download was accepted";
@@ -118,8 +117,8 @@ TEST_F(StoreTest, ACorruptedByteIsRefusedAndNothingIsStored) {
     EXPECT_NE(std::string(e.what()).find("do not match their digest"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(store.manifest(owl::store::parse_model_name("owl-stories")).has_value());
-  EXPECT_FALSE(fs::exists(store.blob_path(sha256_of(kModel))));
-  EXPECT_FALSE(fs::exists(store.partial_path(sha256_of(kModel))));
+  EXPECT_FALSE(fs::exists(store.blob_path(sha256_of(kStoriesModel))));
+  EXPECT_FALSE(fs::exists(store.partial_path(sha256_of(kStoriesModel))));
 }
 
 TEST_F(StoreTest, ATraversalDigestIsRefused) {
@@ -133,7 +132,7 @@ TEST_F(StoreTest, ATraversalDigestIsRefused) {
     }
   }
   // A Hub listing whose file path climbs out of the repository.
-  hub.add_repo("evil/repo", {{"../../../escaped.gguf", kModel}});
+  hub.add_repo("evil/repo", {{"../../../escaped.gguf", kStoriesModel}});
   try {
     owl::store::pull(store, "hf.co/evil/repo:escaped.gguf", options());
     ADD_FAILURE() << "a climbing path was accepted";
@@ -145,10 +144,10 @@ TEST_F(StoreTest, ATraversalDigestIsRefused) {
 }
 
 TEST_F(StoreTest, NamesShareBlobsAndRmKeepsWhatAnotherUses) {
-  hub.add_registry_model("library/owl-stories:latest", kModel);
+  hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
   owl::store::pull(store, "owl-stories", options());
   ASSERT_EQ(owl("cp owl-stories my-model:v1").status, 0);
-  const fs::path blob = store.blob_path(sha256_of(kModel));
+  const fs::path blob = store.blob_path(sha256_of(kStoriesModel));
   EXPECT_EQ(*store.model_path(owl::store::parse_model_name("my-model:v1")), blob);
   ASSERT_EQ(owl("rm owl-stories").status, 0);
   EXPECT_TRUE(fs::exists(blob));  // my-model:v1 still uses it
@@ -164,9 +163,9 @@ TEST_F(StoreTest, NamesShareBlobsAndRmKeepsWhatAnotherUses) {
 
 TEST_F(StoreTest, HuggingFaceGgufPullPicksTheQuantization) {
   const fs::path q8 = scratch_path("owl-stories-Q8_0.gguf");
-  ASSERT_EQ(run_owl("quantize " + kModel + " " + q8.string() + " --type Q8_0").status, 0);
-  hub.add_repo("owl/owl-stories-GGUF", {{"owl-stories-F16.gguf", kModel}, {"owl-stories-Q8_0.gguf", q8.string()},
-                                         {"README.md", (fs::path(kModel).parent_path() / "README.md").string()}});
+  ASSERT_EQ(run_owl("quantize " + kStoriesModel + " " + q8.string() + " --type Q8_0").status, 0);
+  hub.add_repo("owl/owl-stories-GGUF", {{"owl-stories-F16.gguf", kStoriesModel}, {"owl-stories-Q8_0.gguf", q8.string()},
+                                         {"README.md", (fs::path(kStoriesModel).parent_path() / "README.md").string()}});
   const OwlResult pull = owl("pull hf.co/owl/owl-stories-GGUF:q8_0");
   ASSERT_EQ(pull.status, 0) << pull.err;
   EXPECT_EQ(pull.out, "hf.co/owl/owl-stories-GGUF:q8_0\n");

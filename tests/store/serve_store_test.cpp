@@ -15,13 +15,13 @@
 #include "store_server.h"
 #include "store/catalog.h"
 #include "store/pull.h"
+#include "test_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 struct ServeStoreTest : ::testing::Test {
   FakeHub hub;
@@ -30,7 +30,7 @@ struct ServeStoreTest : ::testing::Test {
     ::setenv("OWL_REGISTRY", hub.url().c_str(), 1);
     ::setenv("OLLAMA_MODELS", (home / "no-ollama").c_str(), 1);  // this machine's other stores stay out
     ::setenv("HF_HUB_CACHE", (home / "no-hf").c_str(), 1);
-    hub.add_registry_model("library/owl-stories:latest", kModel);
+    hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
     return true;
   }();
   StoreServer server{[this](owl::server::ModelPool& pool) { pool.serve_store(owl::store::ModelStore(home)); }, 256, 2};
@@ -61,17 +61,17 @@ TEST_F(ServeStoreTest, PullStreamsProgressThenTheModelServesUnderItsName) {
   const std::vector<Json> lines = ndjson(r->body);
   ASSERT_GE(lines.size(), 5u) << r->body;
   EXPECT_EQ(lines.front(), (Json{{"status", "pulling manifest"}}));
-  const std::string digest = sha256_of(kModel);
+  const std::string digest = sha256_of(kStoriesModel);
   const std::string pulling = "pulling " + digest.substr(7, 12);
   uint64_t last = 0;
   bool model_done = false;
   for (const Json& l : lines) {
     if (l.at("status") != pulling) continue;
     EXPECT_EQ(l.at("digest"), digest);
-    EXPECT_EQ(l.at("total"), fs::file_size(kModel));
+    EXPECT_EQ(l.at("total"), fs::file_size(kStoriesModel));
     EXPECT_GE(l.at("completed").get<uint64_t>(), last);  // never backwards
     last = l.at("completed").get<uint64_t>();
-    model_done = model_done || last == fs::file_size(kModel);
+    model_done = model_done || last == fs::file_size(kStoriesModel);
   }
   EXPECT_TRUE(model_done) << r->body;
   EXPECT_NE(r->body.find(R"({"status":"verifying sha256 digest")"), std::string::npos);
@@ -133,7 +133,7 @@ namespace {
 // owl serve NAME: one stored model served by its name (every spelling of it), not the whole store.
 TEST(ServeStoredName, AnswersToItsNameAndRefusesStoreRoutes) {
   FakeHub hub;
-  hub.add_registry_model("library/owl-stories:latest", kModel);
+  hub.add_registry_model("library/owl-stories:latest", kStoriesModel);
   const fs::path home = scratch_path("serve-stored-name");
   ::setenv("OLLAMA_MODELS", (home / "no-ollama").c_str(), 1);
   ::setenv("HF_HUB_CACHE", (home / "no-hf").c_str(), 1);

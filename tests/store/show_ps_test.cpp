@@ -20,7 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 const std::string kParams = R"({"stop":["<|end|>","User:"],"temperature":0.7})";
 
 struct ShowTest : ::testing::Test {
@@ -30,7 +29,7 @@ struct ShowTest : ::testing::Test {
   std::string env = "OWL_HOME=" + home.string() + " OLLAMA_MODELS=" + (home / "none").string() + " HF_HUB_CACHE=" + (home / "none").string();
 
   ShowTest() {
-    hub.add_registry_model("library/owl-stories:latest", kModel,
+    hub.add_registry_model("library/owl-stories:latest", kStoriesModel,
                            {{"params", kParams}, {"system", "You are Owl."}, {"license", "The owl-stories license text."}});
     owl::store::PullOptions o;
     o.registry = hub.url();
@@ -53,7 +52,7 @@ TEST_F(ShowTest, ShowPrintsTheModelItsCheckAndItsLayers) {
   ASSERT_EQ(tmpl.status, 0) << tmpl.err;
   EXPECT_NE(all.out.find("chat template:\n" + tmpl.out), std::string::npos);
   // A path works too (no store lines); an unknown name says how to get it.
-  const OwlResult file = run_owl_env(env, "show " + kModel);
+  const OwlResult file = run_owl_env(env, "show " + kStoriesModel);
   EXPECT_EQ(file.status, 0) << file.err;
   EXPECT_EQ(file.out.find("store:"), std::string::npos);
   const OwlResult missing = run_owl_env(env, "show nothing-here");
@@ -106,11 +105,11 @@ TEST(StoredAdapter, IsAppliedWhenTheNameRuns) {
     for (int i = 0; i < 64; ++i) out << Json{{"text", "Once upon a time, there was a little bird named Zig " + std::to_string(i % 7) + "."}}.dump() << "\n";
   }
   const fs::path adapter = scratch_path("stored-adapter");
-  const OwlResult tune = run_owl("finetune " + kModel + " --data " + data.string() + " -o " + adapter.string() +
+  const OwlResult tune = run_owl("finetune " + kStoriesModel + " --data " + data.string() + " -o " + adapter.string() +
                                  " --format gguf --iters 30 --batch-size 8 --lr 1e-2 --seed 1 -t 2");
   ASSERT_EQ(tune.status, 0) << tune.err;
   FakeHub hub;
-  hub.add_registry_model("library/zig:latest", kModel, {{"adapter", read_file(adapter / "adapter.gguf")}});
+  hub.add_registry_model("library/zig:latest", kStoriesModel, {{"adapter", read_file(adapter / "adapter.gguf")}});
   const fs::path home = scratch_path("stored-adapter-store");
   owl::store::ModelStore store(home);
   owl::store::PullOptions o;
@@ -119,8 +118,8 @@ TEST(StoredAdapter, IsAppliedWhenTheNameRuns) {
   const std::string args = " -p 'Once upon a time, there was a little bird named' -n 12 --temp 0 -t 1";
   const std::string env = "OWL_HOME=" + home.string() + " OLLAMA_MODELS=/nonexistent HF_HUB_CACHE=/nonexistent";
   const OwlResult by_name = run_owl_env(env, "run zig" + args);
-  const OwlResult with_lora = run_owl("run " + kModel + " --lora " + (adapter / "adapter.gguf").string() + args);
-  const OwlResult base = run_owl("run " + kModel + args);
+  const OwlResult with_lora = run_owl("run " + kStoriesModel + " --lora " + (adapter / "adapter.gguf").string() + args);
+  const OwlResult base = run_owl("run " + kStoriesModel + args);
   ASSERT_EQ(by_name.status, 0) << by_name.err;
   EXPECT_EQ(by_name.out, with_lora.out);
   EXPECT_NE(with_lora.out, base.out) << "the adapter changed nothing; the test would not see it missing";

@@ -24,7 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 std::string stories(uint64_t seed, int64_t count) {
   std::string text;
@@ -33,7 +32,7 @@ std::string stories(uint64_t seed, int64_t count) {
 }
 
 TEST(Imatrix, SumsEachProjectionsInputPerColumn) {
-  const auto model = owl::Model::load(kModel);
+  const auto model = owl::Model::load(kStoriesModel);
   const auto tok = owl::Tokenizer::from_gguf(model->file());
   std::vector<int32_t> ids = tok->encode(stories(3, 6), true);
   owl::ImatrixOptions o;
@@ -96,19 +95,19 @@ TEST(ImatrixCli, ImportanceMakesQuantizationsCloserToTheModel) {
   std::ofstream(dir / "calibration.txt") << stories(11, 60);
   std::ofstream(dir / "held-out.txt") << stories(12, 30);
   const fs::path imatrix = dir / "imatrix.gguf", base = dir / "base.kl";
-  OwlResult r = run_owl("imatrix -m " + kModel + " -f " + (dir / "calibration.txt").string() + " -c 256 --chunks 40 -o " +
+  OwlResult r = run_owl("imatrix -m " + kStoriesModel + " -f " + (dir / "calibration.txt").string() + " -c 256 --chunks 40 -o " +
                         imatrix.string());
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("Final estimate: PPL"), std::string::npos) << r.err;
-  r = run_owl("perplexity -m " + kModel + " -f " + (dir / "held-out.txt").string() + " -c 256 --chunks 24 --kl-divergence-base " +
+  r = run_owl("perplexity -m " + kStoriesModel + " -f " + (dir / "held-out.txt").string() + " -c 256 --chunks 24 --kl-divergence-base " +
               base.string());
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* type : {"Q4_1", "Q2_K"}) {
     const std::string plain = (dir / (std::string(type) + ".gguf")).string();
     const std::string weighted = (dir / (std::string(type) + "-imatrix.gguf")).string();
     // --pure: the type itself wherever its blocks fit (the preset's higher-precision tensors would blur the measure).
-    ASSERT_EQ(run_owl("quantize " + kModel + " " + plain + " --pure --type " + type).status, 0);
-    r = run_owl("quantize " + kModel + " " + weighted + " --pure --type " + type + " --imatrix " + imatrix.string());
+    ASSERT_EQ(run_owl("quantize " + kStoriesModel + " " + plain + " --pure --type " + type).status, 0);
+    r = run_owl("quantize " + kStoriesModel + " " + weighted + " --pure --type " + type + " --imatrix " + imatrix.string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.err.find("under the importance matrix"), std::string::npos) << r.err;
     const double kl_plain = mean_kl(plain, base), kl_weighted = mean_kl(weighted, base);
@@ -124,7 +123,7 @@ TEST(ImatrixCli, ImportanceMakesQuantizationsCloserToTheModel) {
   r = run_owl("imatrix --in-file " + imatrix.string() + " -o " + dat.string());
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string from_dat = (dir / "Q4_1-dat.gguf").string();
-  ASSERT_EQ(run_owl("quantize " + kModel + " " + from_dat + " --pure --type Q4_1 --imatrix " + dat.string()).status, 0);
+  ASSERT_EQ(run_owl("quantize " + kStoriesModel + " " + from_dat + " --pure --type Q4_1 --imatrix " + dat.string()).status, 0);
   EXPECT_NEAR(mean_kl(from_dat, base), mean_kl((dir / "Q4_1-imatrix.gguf").string(), base), 1e-4);
 
   // An importance matrix of another model (other column counts) is refused before anything is written.
@@ -134,7 +133,7 @@ TEST(ImatrixCli, ImportanceMakesQuantizationsCloserToTheModel) {
     e.sums.clear();
   }
   owl::write_imatrix(other, (dir / "other.gguf").string(), owl::ImatrixFormat::gguf);
-  r = run_owl("quantize " + kModel + " " + (dir / "x.gguf").string() + " --type Q4_0 --imatrix " + (dir / "other.gguf").string());
+  r = run_owl("quantize " + kStoriesModel + " " + (dir / "x.gguf").string() + " --type Q4_0 --imatrix " + (dir / "other.gguf").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("another model"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "x.gguf"));

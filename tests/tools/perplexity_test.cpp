@@ -23,7 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 std::string story_text() {
   std::string text;
@@ -74,7 +73,7 @@ Scored score_directly(const std::string& path, int64_t n_ctx, int64_t chunks) {
 }
 
 TEST(Perplexity, MatchesADirectComputationWhateverTheBatch) {
-  const Scored s = score_directly(kModel, 64, 5);
+  const Scored s = score_directly(kStoriesModel, 64, 5);
   double nll = 0, nll2 = 0;
   for (size_t i = 0; i < s.next.size(); ++i) {
     const double x = -s.lp[i][static_cast<size_t>(s.next[i])];
@@ -87,7 +86,7 @@ TEST(Perplexity, MatchesADirectComputationWhateverTheBatch) {
   const double expected_error = expected * std::sqrt((nll2 / n - (nll / n) * (nll / n)) / (n - 1));
   ASSERT_EQ(s.next.size(), 5u * 31u);
   for (const char* batch : {"64", "7"}) {
-    const OwlResult r = run_owl("perplexity " + kModel + " -f " + text_file().string() + " -c 64 --chunks 5 -b " +
+    const OwlResult r = run_owl("perplexity " + kStoriesModel + " -f " + text_file().string() + " -c 64 --chunks 5 -b " +
                                 batch + " --json -t 2");
     ASSERT_EQ(r.status, 0) << r.err;
     const json j = json::parse(r.out);
@@ -97,7 +96,7 @@ TEST(Perplexity, MatchesADirectComputationWhateverTheBatch) {
     EXPECT_EQ(j["running"].size(), 5u);
     EXPECT_NEAR(j["perplexity_error"].get<double>(), expected_error, 1e-4 * expected_error);
   }
-  const OwlResult text = run_owl("perplexity " + kModel + " -f " + text_file().string() + " -c 64 --chunks 2 -t 2");
+  const OwlResult text = run_owl("perplexity " + kStoriesModel + " -f " + text_file().string() + " -c 64 --chunks 2 -t 2");
   ASSERT_EQ(text.status, 0) << text.err;
   EXPECT_NE(text.out.find("[1]"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("Final estimate: PPL = "), std::string::npos) << text.out;
@@ -106,10 +105,10 @@ TEST(Perplexity, MatchesADirectComputationWhateverTheBatch) {
 TEST(Perplexity, KlDivergenceAgainstASavedBase) {
   const std::string base = scratch_path("stories.kld").string();
   const std::string file = text_file().string();
-  const OwlResult save = run_owl("perplexity " + kModel + " -f " + file + " -c 64 --chunks 4 --kl-divergence-base " + base + " -t 2");
+  const OwlResult save = run_owl("perplexity " + kStoriesModel + " -f " + file + " -c 64 --chunks 4 --kl-divergence-base " + base + " -t 2");
   ASSERT_EQ(save.status, 0) << save.err;
   // The model against itself: only the saved values' f16 rounding.
-  const OwlResult self = run_owl("perplexity " + kModel + " --kl-divergence-base " + base + " --kl-divergence --json -t 2");
+  const OwlResult self = run_owl("perplexity " + kStoriesModel + " --kl-divergence-base " + base + " --kl-divergence --json -t 2");
   ASSERT_EQ(self.status, 0) << self.err;
   const json s = json::parse(self.out);
   EXPECT_LT(s["kl_divergence"]["mean"].get<double>(), 1e-4);
@@ -118,11 +117,11 @@ TEST(Perplexity, KlDivergenceAgainstASavedBase) {
 
   // A Q4_0 copy: KL and the share of same top tokens as computed here from both models' logits.
   const std::string q4 = scratch_path("perplexity-q4_0.gguf").string();
-  ASSERT_EQ(run_owl("quantize " + kModel + " " + q4 + " --type q4_0").status, 0);
+  ASSERT_EQ(run_owl("quantize " + kStoriesModel + " " + q4 + " --type q4_0").status, 0);
   const OwlResult cmp = run_owl("perplexity " + q4 + " --kl-divergence-base " + base + " --kl-divergence --json -t 2");
   ASSERT_EQ(cmp.status, 0) << cmp.err;
   const json c = json::parse(cmp.out);
-  const Scored a = score_directly(kModel, 64, 4), b = score_directly(q4, 64, 4);
+  const Scored a = score_directly(kStoriesModel, 64, 4), b = score_directly(q4, 64, 4);
   double kl = 0, same = 0;
   for (size_t i = 0; i < a.lp.size(); ++i) {
     for (size_t v = 0; v < a.lp[i].size(); ++v) kl += std::exp(a.lp[i][v]) * (a.lp[i][v] - b.lp[i][v]);
@@ -142,25 +141,25 @@ TEST(Perplexity, KlDivergenceAgainstASavedBase) {
 TEST(Perplexity, BadInputIsAOneLineError) {
   const std::string base = scratch_path("stories-bad.kld").string();
   const std::string file = text_file().string();
-  ASSERT_EQ(run_owl("perplexity " + kModel + " -f " + file + " -c 64 --chunks 2 --kl-divergence-base " + base + " -t 2").status, 0);
+  ASSERT_EQ(run_owl("perplexity " + kStoriesModel + " -f " + file + " -c 64 --chunks 2 --kl-divergence-base " + base + " -t 2").status, 0);
   const auto size = fs::file_size(base);
   fs::resize_file(base, size - 10);
-  OwlResult r = run_owl("perplexity " + kModel + " --kl-divergence-base " + base + " --kl-divergence");
+  OwlResult r = run_owl("perplexity " + kStoriesModel + " --kl-divergence-base " + base + " --kl-divergence");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
   std::ofstream(base, std::ios::binary) << "not a base file at all, just some text";
-  r = run_owl("perplexity " + kModel + " --kl-divergence-base " + base + " --kl-divergence");
+  r = run_owl("perplexity " + kStoriesModel + " --kl-divergence-base " + base + " --kl-divergence");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("not a KL base file"), std::string::npos) << r.err;
-  r = run_owl("perplexity " + kModel + " -f " + file + " -c 100000");
+  r = run_owl("perplexity " + kStoriesModel + " -f " + file + " -c 100000");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("fewer than one chunk"), std::string::npos) << r.err;
-  r = run_owl("perplexity " + kModel + " --kl-divergence");
+  r = run_owl("perplexity " + kStoriesModel + " --kl-divergence");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--kl-divergence-base"), std::string::npos) << r.err;
   // A failed save leaves no file behind.
   const std::string none = scratch_path("never.kld").string();
-  r = run_owl("perplexity " + kModel + " -f " + file + " -c 100000 --kl-divergence-base " + none);
+  r = run_owl("perplexity " + kStoriesModel + " -f " + file + " -c 100000 --kl-divergence-base " + none);
   EXPECT_EQ(r.status, 1);
   EXPECT_FALSE(fs::exists(none));
 }

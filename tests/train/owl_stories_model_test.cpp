@@ -25,7 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModel = (fs::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string();
 
 // Scores on 60 held-out stories (corpus seed 2; the recipe trained on seed 1): what owl story-score prints.
 owl::train::StoryScore held_out_score(const std::string& path) {
@@ -57,7 +56,7 @@ double held_out_perplexity_by_dataset_loss(const std::string& path) {
 }
 
 TEST(OwlStoriesModel, GreedyStoryIsPinned) {
-  const OwlResult r = run_owl("run -m " + kModel + " -p \"Once upon a time\" -n 40 --temp 0 --no-prompt -t 2");
+  const OwlResult r = run_owl("run -m " + kStoriesModel + " -p \"Once upon a time\" -n 40 --temp 0 --no-prompt -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
             ", there was a young panda named Breembie. She lived in a big green forest. The forest was full of soft "
@@ -65,12 +64,12 @@ TEST(OwlStoriesModel, GreedyStoryIsPinned) {
 }
 
 TEST(OwlStoriesModel, PerplexityIsPinnedAndQuantizedVariantsStayClose) {
-  const double f16 = held_out_score(kModel).perplexity;
+  const double f16 = held_out_score(kStoriesModel).perplexity;
   EXPECT_NEAR(f16, 1.3678, 0.01 * 1.3678);  // models/README.md
-  EXPECT_NEAR(held_out_perplexity_by_dataset_loss(kModel), f16, 1e-5 * f16);  // padded batches of 8: float sums differ
+  EXPECT_NEAR(held_out_perplexity_by_dataset_loss(kStoriesModel), f16, 1e-5 * f16);  // padded batches of 8: float sums differ
   for (const auto& [type, margin] : {std::pair<const char*, double>{"q8_0", 0.01}, {"q4_0", 0.10}}) {
     const std::string q = scratch_path(std::string("owl-stories-") + type + ".gguf").string();
-    ASSERT_EQ(run_owl("quantize " + kModel + " " + q + " --type " + type).status, 0);
+    ASSERT_EQ(run_owl("quantize " + kStoriesModel + " " + q + " --type " + type).status, 0);
     const double ppl = held_out_score(q).perplexity;
     EXPECT_LT(std::fabs(ppl - f16), margin * f16) << type << ": " << ppl << " against " << f16;
     std::printf("held-out perplexity: f16 %.4f, %s %.4f\n", f16, type, ppl);
@@ -83,13 +82,13 @@ TEST(OwlStoriesModel, PerplexityIsPinnedAndQuantizedVariantsStayClose) {
 // the very name in most of them. The model committed before (trained on 60 names only, never
 // invented ones) kept 1.4% on these stories; this one keeps 90%.
 TEST(OwlStoriesModel, KeepsItsCharactersNames) {
-  const OwlResult r = run_owl("story-score " + kModel + " --json -t 2");
+  const OwlResult r = run_owl("story-score " + kStoriesModel + " --json -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_GE(j["name_slots"].get<int64_t>(), 500);
   EXPECT_GE(j["names_consistent"].get<double>(), 0.85) << r.out;
   EXPECT_GE(j["names_exact"].get<double>(), 0.85) << r.out;
-  EXPECT_NEAR(j["perplexity"].get<double>(), held_out_score(kModel).perplexity, 1e-9);
+  EXPECT_NEAR(j["perplexity"].get<double>(), held_out_score(kStoriesModel).perplexity, 1e-9);
 }
 
 // Stories whose hero is always called Owl: the corpus with each story's hero renamed.
@@ -112,10 +111,10 @@ fs::path owl_hero_stories(int n_train, int n_valid) {
 TEST(OwlStoriesModel, LoraFineTuneTeachesANewHeroName) {
   const fs::path data = owl_hero_stories(160, 20);
   const fs::path adapter = scratch_path("owl-hero-adapter");
-  const OwlResult r = run_owl("finetune " + kModel + " --data " + data.string() + " -o " + adapter.string() +
+  const OwlResult r = run_owl("finetune " + kStoriesModel + " --data " + data.string() + " -o " + adapter.string() +
                               " --iters 16 --batch-size 8 --lr 1e-2 --targets all --rank 8 --seed 1 -t 2");
   ASSERT_EQ(r.status, 0) << r.err;
-  const std::string prompt = "run " + kModel + " -p \"Once upon a time, there was a little fox named\" -n 4 --temp 0 -t 2";
+  const std::string prompt = "run " + kStoriesModel + " -p \"Once upon a time, there was a little fox named\" -n 4 --temp 0 -t 2";
   const OwlResult base = run_owl(prompt), tuned = run_owl(prompt + " --lora " + adapter.string());
   ASSERT_EQ(tuned.status, 0) << tuned.err;
   EXPECT_EQ(base.out.find("named Owl"), std::string::npos) << base.out;
@@ -123,7 +122,7 @@ TEST(OwlStoriesModel, LoraFineTuneTeachesANewHeroName) {
 }
 
 TEST(OwlStoriesModel, CheckCallsItOpenSource) {
-  const OwlResult r = run_owl("check " + kModel + " --json");
+  const OwlResult r = run_owl("check " + kStoriesModel + " --json");
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["openness"], "open-source") << j["openness_reason"];
   EXPECT_EQ(j["license"]["id"], "mit");
