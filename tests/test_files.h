@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -35,10 +36,20 @@ inline std::string read_file(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Lines in a program's output.
+inline size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
 // Removes before writing: truncating a file in place makes ext4 flush it on close (slow in a loop).
 inline void write_file(const std::filesystem::path& p, const std::string& bytes) {
   std::error_code ec;
   std::filesystem::remove(p, ec);
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A file of the scratch folder with these bytes; its path.
+inline std::filesystem::path write_scratch(const std::string& name, const std::string& bytes) {
+  const std::filesystem::path p = scratch_path(name);
+  write_file(p, bytes);
+  return p;
 }

@@ -19,12 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 
-fs::path write(const std::string& name, const std::string& content) {
-  const fs::path p = scratch_path(name);
-  std::ofstream(p, std::ios::binary) << content;
-  return p;
-}
-
 std::vector<std::string> chat_args(std::vector<std::string> extra) {
   std::vector<std::string> args = {OWL_BINARY, "chat", "-m", kStoriesModel, "-t", "1"};
   args.insert(args.end(), extra.begin(), extra.end());
@@ -39,7 +33,7 @@ json saved_messages(const fs::path& file) {
 TEST(ChatRepl, CtrlCStopsAReplyAndKeepsTheConversation) {
   ::setenv("OWL_STATE_DIR", scratch_path("repl-state-1").c_str(), 1);
   // A grammar that never lets the reply end, and room for thousands of tokens: only Ctrl-C stops it.
-  const fs::path endless = write("endless.gbnf", "root ::= [a-z]+ \" \" root\n");
+  const fs::path endless = write_scratch("endless.gbnf", "root ::= [a-z]+ \" \" root\n");
   Pty chat(chat_args({"-c", "32768", "-n", "32000", "--grammar", endless.string()}));
   ASSERT_TRUE(chat.ok());
   ASSERT_NE(chat.read_until(">>> ").find(">>> "), std::string::npos) << "no prompt";
@@ -158,8 +152,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 TEST(ChatPiped, ExactlyOneLinePerMessageEscapedOrJson) {
   ::setenv("OWL_STATE_DIR", scratch_path("piped-state").c_str(), 1);
   // A grammar whose every reply has a line break, to see it escaped.
-  const fs::path two_lines = write("two-lines.gbnf", "root ::= \"Once\\nupon \\\\ a time\"\n");
-  const fs::path in = write("piped-in.txt", "Hello\n\nfirst \\\ncontinued\n/show system\n/set top_k x\nBye\n");
+  const fs::path two_lines = write_scratch("two-lines.gbnf", "root ::= \"Once\\nupon \\\\ a time\"\n");
+  const fs::path in = write_scratch("piped-in.txt", "Hello\n\nfirst \\\ncontinued\n/show system\n/set top_k x\nBye\n");
   const auto out = scratch_path("piped-out.txt");
   const std::string cmd = std::string(OWL_BINARY) + " chat -m " + kStoriesModel + " -t 1 --temp 0 -n 16 --grammar " +
                           two_lines.string() + " <" + in.string() + " >" + out.string() + " 2>/dev/null";
@@ -190,7 +184,7 @@ TEST(ChatPiped, TheContextShiftDropsTheOldestTurnsOrTheTurnIsRefused) {
   ::setenv("OWL_STATE_DIR", scratch_path("piped-state").c_str(), 1);
   std::string many;
   for (int i = 0; i < 10; ++i) many += "Tell me about the little owl number " + std::to_string(i) + " and the fox\n";
-  const fs::path in = write("many-in.txt", many);
+  const fs::path in = write_scratch("many-in.txt", many);
   const auto out = scratch_path("many-out.txt");
   const auto err = scratch_path("many-err.txt");
   const std::string base = std::string(OWL_BINARY) + " chat -m " + kStoriesModel + " -t 1 --temp 0 -n 24 -c 160 --system 'Be brief.'";

@@ -18,12 +18,10 @@
 namespace {
 
 
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
-
 void expect_error(const std::string& args, const std::string& says) {
   const OwlResult r = run_owl(args);
   EXPECT_EQ(r.status, 1) << args;
-  EXPECT_EQ(lines(r.err), 1u) << args << ": " << r.err;
+  EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
   EXPECT_NE(r.err.find(says), std::string::npos) << args << ": " << r.err;
 }
 

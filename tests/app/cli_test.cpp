@@ -16,8 +16,6 @@ namespace {
 using Result = OwlResult;
 OwlResult owl_cmd(const std::string& args) { return run_owl(args); }
 
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
-
 TEST(Cli, HelpAndVersionExitZero) {
   EXPECT_EQ(owl_cmd("--help").status, 0);
   for (const char* sub : {"run", "tokenize", "logits", "info", "convert", "quantize"}) {
@@ -31,7 +29,7 @@ TEST(Cli, HelpAndVersionExitZero) {
 TEST(Cli, BadPathIsOneLineAndExitOne) {
   const Result r = owl_cmd("run -m /nonexistent/model.gguf -p hi");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("/nonexistent/model.gguf"), std::string::npos) << r.err;
 }
 
@@ -39,7 +37,7 @@ TEST(Cli, BadArgumentIsOneLineAndExitOne) {
   for (const char* args : {"run --no-such-flag", "frobnicate", "run -m x.gguf --temp abc", "quantize a b --type q9_9"}) {
     const Result r = owl_cmd(args);
     EXPECT_EQ(r.status, 1) << args;
-    EXPECT_EQ(lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
   }
 }
 
@@ -48,7 +46,7 @@ TEST(Cli, NotAGgufFileIsAnError) {
   std::ofstream(junk) << "this is not a model";
   const Result r = owl_cmd("info " + junk.string());
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
 }
 
 class CliStories : public ::testing::Test {

@@ -10,8 +10,6 @@
 
 namespace {
 
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
-
 TEST(ConvertCli, EveryFormatGeneratesTheSameText) {
   OWL_REQUIRE_FIXTURE(dir, "llama2c-stories260K");
   const std::string gguf = stories260k_gguf(fixtures, owl::DType::f32).string();
@@ -57,7 +55,7 @@ TEST(ConvertCli, RefusalsAreOneLine) {
                                   "convert /nonexistent/model " + scratch_path("o3.gguf").string()}) {
     const OwlResult r = run_owl(args);
     EXPECT_EQ(r.status, 1) << args;
-    EXPECT_EQ(lines(r.err), 1u) << args << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << args << ": " << r.err;
   }
 }
 

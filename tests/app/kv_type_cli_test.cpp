@@ -11,8 +11,6 @@
 namespace {
 
 
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
-
 TEST(KvTypeCli, ChosenRefusedOrUnknown) {
   for (const char* type : {"f16", "F32"}) {
     const OwlResult r = run_owl("run -m " + kStoriesModel + " -p \"Once upon a time\" -n 12 --temp 0 -t 2 --kv-type " + type);
@@ -25,7 +23,7 @@ TEST(KvTypeCli, ChosenRefusedOrUnknown) {
   for (const std::string& cmd : {"run -m " + kStoriesModel + " -p hi -n 4", "serve " + kStoriesModel + " --port 0", "bench -m " + kStoriesModel + " -p 4 -n 4"}) {
     const OwlResult r = run_owl(cmd + " --kv-type q4_0");
     EXPECT_EQ(r.status, 1) << cmd;
-    EXPECT_EQ(lines(r.err), 1u) << cmd << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << cmd << ": " << r.err;
     EXPECT_NE(r.err.find("use f16, q8_0 or f32"), std::string::npos) << cmd << ": " << r.err;
   }
 }

@@ -18,12 +18,6 @@ using nlohmann::json;
 
 const std::string kGreedy = "run -m " + kStoriesModel + " -n 24 --temp 0 -t 2 ";
 
-fs::path write(const std::string& name, const std::string& content) {
-  const fs::path p = scratch_path(name);
-  std::ofstream(p, std::ios::binary) << content;
-  return p;
-}
-
 // run_owl with stdin from a file.
 OwlResult run_with_stdin(const std::string& args, const fs::path& input) {
   static int counter = 0;
@@ -55,7 +49,7 @@ TEST(RunFlags, JsonStopAndPromptSources) {
   EXPECT_EQ(stopped["text"], ", there was a young panda");
   EXPECT_EQ(stopped["stop_reason"], "stop");
 
-  const fs::path prompt = write("run-prompt.txt", "Once upon a time");
+  const fs::path prompt = write_scratch("run-prompt.txt", "Once upon a time");
   EXPECT_EQ(run_json("-f " + prompt.string())["text"], text);
   const OwlResult from_stdin = run_with_stdin(kGreedy + "-p - --json", prompt);
   ASSERT_EQ(from_stdin.status, 0) << from_stdin.err;
@@ -69,7 +63,7 @@ TEST(RunFlags, SystemMessagesAndTemplateFile) {
   const json conversation = {{"messages",
                               {{{"role", "system"}, {"content", "You tell stories."}},
                                {{"role", "user"}, {"content", "Tell me one."}}}}};
-  const fs::path conv = write("run-conversation.json", conversation.dump());
+  const fs::path conv = write_scratch("run-conversation.json", conversation.dump());
   EXPECT_EQ(run_json("--messages " + conv.string())["text"], with_system["text"]);
   const OwlResult piped = run_with_stdin(kGreedy + "--messages - --json", conv);
   ASSERT_EQ(piped.status, 0) << piped.err;
@@ -77,13 +71,13 @@ TEST(RunFlags, SystemMessagesAndTemplateFile) {
 
   // A template that ignores the messages and writes a story opening: the reply continues it exactly as
   // a completion of that text would (a reply would drop a leading space; this one starts with ",").
-  const fs::path tmpl = write("run-template.jinja", "Once upon a time");
+  const fs::path tmpl = write_scratch("run-template.jinja", "Once upon a time");
   const json templated = run_json("--messages " + conv.string() + " --chat-template-file " + tmpl.string());
   const std::string completion = run_json("-p \"Once upon a time\"")["text"];
   EXPECT_EQ(templated["text"].get<std::string>(), completion);
   EXPECT_NE(templated["text"], with_system["text"]);
 
-  const fs::path bad = write("run-bad-template.jinja", "{% for m in messages %}{{ m.content }");
+  const fs::path bad = write_scratch("run-bad-template.jinja", "{% for m in messages %}{{ m.content }");
   OwlResult r = run_owl(kGreedy + "--messages " + conv.string() + " --chat-template-file " + bad.string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find(bad.string()), std::string::npos) << r.err;
@@ -92,7 +86,7 @@ TEST(RunFlags, SystemMessagesAndTemplateFile) {
   EXPECT_NE(r.err.find("/nonexistent.jinja"), std::string::npos) << r.err;
 
   // owl chat takes the same file: a piped turn gets the templated reply.
-  const fs::path turn = write("chat-turn.txt", "hello\n");
+  const fs::path turn = write_scratch("chat-turn.txt", "hello\n");
   const OwlResult chat = run_with_stdin("chat -m " + kStoriesModel + " -n 24 --temp 0 -t 2 --chat-template-file " + tmpl.string(), turn);
   ASSERT_EQ(chat.status, 0) << chat.err;
   EXPECT_EQ(chat.out, templated["text"].get<std::string>() + "\n");

@@ -15,14 +15,8 @@ using nlohmann::json;
 
 const std::string kRun = "run -m " + kStoriesModel + " -t 2 --no-prompt -p 'Once upon a time' ";
 
-fs::path write(const std::string& name, const std::string& content) {
-  const fs::path p = scratch_path(name);
-  std::ofstream(p, std::ios::binary) << content;
-  return p;
-}
-
 TEST(StructuredCli, JsonSchemaFromAFileOrInline) {
-  const fs::path schema = write("hero.json", R"({"type": "object", "properties": {
+  const fs::path schema = write_scratch("hero.json", R"({"type": "object", "properties": {
       "hero": {"type": "string", "maxLength": 16}, "age": {"type": "integer", "minimum": 1, "maximum": 9},
       "kind": {"enum": ["owl", "fox", "bear"]}}, "required": ["hero", "age", "kind"]})");
   for (const std::string seed : {"1", "2", "3"}) {
@@ -50,7 +44,7 @@ TEST(StructuredCli, FormatJsonAndGrammar) {
   const OwlResult r = run_owl(kRun + "-n 300 --temp 0.8 -s 4 --format json");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.front(), '{') << r.out;
-  const fs::path g = write("answer.gbnf", "# yes or no, then a reason in lower case\n"
+  const fs::path g = write_scratch("answer.gbnf", "# yes or no, then a reason in lower case\n"
                                           "root ::= (\"yes\" | \"no\") \", because \" [a-z ]{1,30} \".\"\n");
   const OwlResult yes_no = run_owl(kRun + "-n 60 --temp 1 -s 2 --grammar " + g.string());
   ASSERT_EQ(yes_no.status, 0) << yes_no.err;
@@ -59,7 +53,7 @@ TEST(StructuredCli, FormatJsonAndGrammar) {
 }
 
 TEST(StructuredCli, ErrorsNameTheOptionAndTheProblem) {
-  const fs::path bad_grammar = write("bad.gbnf", "root ::= \"a\" item\n");
+  const fs::path bad_grammar = write_scratch("bad.gbnf", "root ::= \"a\" item\n");
   OwlResult r = run_owl(kRun + "--grammar " + bad_grammar.string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--grammar " + bad_grammar.string() + ": grammar: rule 'item' is used at line 1, column 14 but never defined"),
@@ -68,7 +62,7 @@ TEST(StructuredCli, ErrorsNameTheOptionAndTheProblem) {
   r = run_owl(kRun + "--json-schema '{\"type\": \"object\", \"minProperties\": 1}'");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--json-schema: json schema: 'minProperties' is not supported"), std::string::npos) << r.err;
-  r = run_owl(kRun + "--json-schema " + write("broken.json", "{\"type\": ").string());
+  r = run_owl(kRun + "--json-schema " + write_scratch("broken.json", "{\"type\": ").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
   r = run_owl(kRun + "--format yaml");

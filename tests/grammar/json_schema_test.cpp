@@ -35,7 +35,7 @@ struct SchemaLang {
 
 SchemaLang schema_lang(const std::string& schema) { return SchemaLang(json_schema_to_gbnf(ordered::parse(schema))); }
 
-std::string error_of(const std::string& schema) {
+std::string schema_error_of(const std::string& schema) {
   try {
     json_schema_to_gbnf(ordered::parse(schema));
   } catch (const Error& e) {
@@ -122,8 +122,8 @@ TEST(JsonSchema, NumberBoundsMatchArithmetic) {
     }
     EXPECT_GT(accepted, 0) << text;
   }
-  EXPECT_NE(error_of(R"({"type": "number", "minimum": 0.5})").find("not a whole number (0.5)"), std::string::npos);
-  EXPECT_NE(error_of(R"({"type": "number", "minimum": 3, "maximum": 2})").find("no number is within"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"type": "number", "minimum": 0.5})").find("not a whole number (0.5)"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"type": "number", "minimum": 3, "maximum": 2})").find("no number is within"), std::string::npos);
 }
 
 TEST(JsonSchema, PatternsMatchEcmaScriptRegex) {
@@ -155,8 +155,8 @@ TEST(JsonSchema, PatternsMatchEcmaScriptRegex) {
   SchemaLang quoted = schema_lang(R"({"type": "string", "pattern": "^[\"\\\\]{2}$"})");
   EXPECT_TRUE(quoted.matches(R"("\"\\")"));
   EXPECT_FALSE(quoted.matches(R"(""\")"));
-  EXPECT_NE(error_of(R"({"type": "string", "pattern": "^(?=a)b$"})").find("look-around"), std::string::npos);
-  EXPECT_NE(error_of(R"({"type": "string", "pattern": "^(a)\\1$"})").find("unsupported escape '\\1'"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"type": "string", "pattern": "^(?=a)b$"})").find("look-around"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"type": "string", "pattern": "^(a)\\1$"})").find("unsupported escape '\\1'"), std::string::npos);
 }
 
 TEST(JsonSchema, FormatsAndStrings) {
@@ -186,7 +186,7 @@ TEST(JsonSchema, FormatsAndStrings) {
   EXPECT_TRUE(len.matches("\"\xC3\xA9\\n\\u00e9\""));  // three characters, one escaped
   EXPECT_FALSE(len.matches(R"("abcd")"));
   EXPECT_FALSE(len.matches(R"("\ud800")"));  // a lone surrogate is never written
-  EXPECT_NE(error_of(R"({"type": "string", "format": "ipv4"})").find("format 'ipv4' is not supported"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"type": "string", "format": "ipv4"})").find("format 'ipv4' is not supported"), std::string::npos);
 }
 
 TEST(JsonSchema, ObjectsArraysAndCombinators) {
@@ -231,19 +231,19 @@ TEST(JsonSchema, ObjectsArraysAndCombinators) {
 }
 
 TEST(JsonSchema, WhatCannotBeHonouredIsAnErrorNamingIt) {
-  EXPECT_NE(error_of(R"({"type": "object", "patternProperties": {"^x": {}}})").find("'patternProperties' is not supported"),
+  EXPECT_NE(schema_error_of(R"({"type": "object", "patternProperties": {"^x": {}}})").find("'patternProperties' is not supported"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"properties": {"a": {"type": "integer", "multipleOf": 2}}})").find("(at #/properties/a)"),
+  EXPECT_NE(schema_error_of(R"({"properties": {"a": {"type": "integer", "multipleOf": 2}}})").find("(at #/properties/a)"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"type": "array", "uniqueItems": true})").find("'uniqueItems'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"$ref": "other.json#/x"})").find("points outside the schema"), std::string::npos);
-  EXPECT_NE(error_of(R"({"$ref": "#/$defs/missing"})").find("points to nothing"), std::string::npos);
-  EXPECT_NE(error_of(R"({"type": "string", "maxLength": "5"})").find("'maxLength' must be a whole number"), std::string::npos);
-  EXPECT_NE(error_of(R"({"type": "strin"})").find("unknown type 'strin'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"required": ["a"]})").find("required property 'a' has no schema"), std::string::npos);
-  EXPECT_NE(error_of(R"({"allOf": [{"type": "string"}, {"type": "integer"}]})").find("nothing in common"),
+  EXPECT_NE(schema_error_of(R"({"type": "array", "uniqueItems": true})").find("'uniqueItems'"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"$ref": "other.json#/x"})").find("points outside the schema"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"$ref": "#/$defs/missing"})").find("points to nothing"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"type": "string", "maxLength": "5"})").find("'maxLength' must be a whole number"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"type": "strin"})").find("unknown type 'strin'"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"required": ["a"]})").find("required property 'a' has no schema"), std::string::npos);
+  EXPECT_NE(schema_error_of(R"({"allOf": [{"type": "string"}, {"type": "integer"}]})").find("nothing in common"),
             std::string::npos);
-  EXPECT_NE(error_of("false").find("nothing validates"), std::string::npos);
+  EXPECT_NE(schema_error_of("false").find("nothing validates"), std::string::npos);
 }
 
 TEST(JsonSchema, EveryCollectedSchemaConverts) {

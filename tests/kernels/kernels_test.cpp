@@ -14,6 +14,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/packed.h"
+#include "nmse.h"
 #include "ops/matmul.h"
 #include "ops/packed_matrix.h"
 #include "tensor/quant.h"
@@ -37,16 +38,6 @@ std::vector<float> random_floats(int64_t n, uint32_t seed, float scale = 1.0f) {
   std::vector<float> v(static_cast<size_t>(n));
   for (float& x : v) x = normal(rng);
   return v;
-}
-
-double nmse(const std::vector<float>& a, const std::vector<float>& ref) {
-  double num = 0;
-  double den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (static_cast<double>(a[i]) - ref[i]) * (static_cast<double>(a[i]) - ref[i]);
-    den += static_cast<double>(ref[i]) * ref[i];
-  }
-  return den > 0 ? num / den : num;
 }
 
 const std::vector<DType> kQuantTypes = {DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,

@@ -9,6 +9,7 @@
 
 #include "base/fp16.h"
 #include "kernels/cpu/kernels.h"
+#include "nmse.h"
 #include "tensor/blocks.h"
 
 namespace {
@@ -21,15 +22,6 @@ std::vector<float> normal_floats(int64_t n, uint32_t seed) {
   std::vector<float> v(static_cast<size_t>(n));
   for (float& x : v) x = normal(rng);
   return v;
-}
-
-double nmse(const std::vector<float>& a, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (double(a[i]) - ref[i]) * (double(a[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return num / den;
 }
 
 std::vector<kn::Isa> isas() {

@@ -14,6 +14,7 @@
 
 #include "base/thread_pool.h"
 #include "models/decoder.h"
+#include "nmse.h"
 #include "test_files.h"
 
 struct RefCase {
@@ -37,15 +38,6 @@ inline std::vector<RefCase> load_ref_cases(const std::filesystem::path& ref_json
     out.push_back(std::move(r));
   }
   return out;
-}
-
-inline double nmse(const float* a, const float* ref, int64_t n) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    num += (double(a[i]) - ref[i]) * (double(a[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return num / den;
 }
 
 inline int32_t argmax(const float* x, int64_t n) { return static_cast<int32_t>(std::max_element(x, x + n) - x); }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "nmse.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
 #include "tensor/quant.h"
@@ -40,17 +41,6 @@ std::vector<float> gaussian(size_t n, uint32_t seed, float scale = 1.0f, float o
   std::vector<float> v(n);
   for (float& x : v) x = offset + scale * dist(rng);
   return v;
-}
-
-double nmse(const std::vector<float>& x, const std::vector<float>& y) {
-  double err = 0;
-  double sig = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double d = static_cast<double>(y[i]) - x[i];
-    err += d * d;
-    sig += static_cast<double>(x[i]) * x[i];
-  }
-  return sig > 0 ? err / sig : err;
 }
 
 // Quantizes and dequantizes one row; checks that nothing is written past the row's bytes.
@@ -102,7 +92,7 @@ class QuantRoundTrip : public ::testing::TestWithParam<TypeBound> {};
 TEST_P(QuantRoundTrip, GaussianNmseWithinBound) {
   const TypeBound& b = GetParam();
   const std::vector<float> x = gaussian(16 * 1024, 1234);
-  const double e = nmse(x, round_trip(b.type, x));
+  const double e = nmse(round_trip(b.type, x), x);
   EXPECT_LE(e, b.max_nmse) << dtype_name(b.type);
   if (b.type != DType::f32) {
     EXPECT_GT(e, 0.0) << dtype_name(b.type) << ": a lossy type came back exact";
@@ -132,7 +122,7 @@ TEST_P(QuantRoundTrip, OffsetDataAndConstants) {
   const TypeBound& b = GetParam();
   // Data far from zero (the affine types' min matters) and a constant row.
   const std::vector<float> x = gaussian(4096, 7, 0.5f, 10.0f);
-  const double e = nmse(x, round_trip(b.type, x));
+  const double e = nmse(round_trip(b.type, x), x);
   EXPECT_LE(e, b.max_nmse) << dtype_name(b.type);
   const std::vector<float> c(512, 3.25f);
   const std::vector<float> yc = round_trip(b.type, c);

@@ -15,8 +15,8 @@
 namespace owl {
 namespace {
 
-constexpr int64_t kCols = 1024;
-constexpr int kRows = 24;
+constexpr int64_t kWeightedCols = 1024;
+constexpr int kWeightedRows = 24;
 
 struct Errors {
   double weighted = 0;  // sum of importance * error^2
@@ -26,14 +26,14 @@ struct Errors {
 
 // Dequantized quantization of x, by the weighted search (importance given) or the reference.
 std::vector<float> round_trip(DType type, const std::vector<float>& x, const float* importance) {
-  std::vector<uint8_t> q(row_bytes(type, kCols));
+  std::vector<uint8_t> q(row_bytes(type, kWeightedCols));
   if (importance != nullptr) {
-    quantize_row_weighted(type, x.data(), q.data(), kCols, importance);
+    quantize_row_weighted(type, x.data(), q.data(), kWeightedCols, importance);
   } else {
-    quantize_row(type, x.data(), q.data(), kCols);
+    quantize_row(type, x.data(), q.data(), kWeightedCols);
   }
-  std::vector<float> y(static_cast<size_t>(kCols));
-  dequantize_row(type, q.data(), y.data(), kCols);
+  std::vector<float> y(static_cast<size_t>(kWeightedCols));
+  dequantize_row(type, q.data(), y.data(), kWeightedCols);
   return y;
 }
 
@@ -57,12 +57,12 @@ Case make_case(uint32_t seed) {
   std::student_t_distribution<float> weight(4.0f);
   std::uniform_real_distribution<float> log_imp(-2.0f, 2.0f);
   Case c;
-  for (int r = 0; r < kRows; ++r) {
-    std::vector<float> row(static_cast<size_t>(kCols));
+  for (int r = 0; r < kWeightedRows; ++r) {
+    std::vector<float> row(static_cast<size_t>(kWeightedCols));
     for (float& v : row) v = 0.02f * weight(rng);
     c.rows.push_back(std::move(row));
   }
-  c.importance.resize(static_cast<size_t>(kCols));
+  c.importance.resize(static_cast<size_t>(kWeightedCols));
   for (float& v : c.importance) v = std::pow(10.0f, log_imp(rng));
   return c;
 }
@@ -90,7 +90,7 @@ TEST_P(WeightedQuant, LowersTheImportanceWeightedError) {
 TEST_P(WeightedQuant, UniformImportanceIsASoundQuantization) {
   const DType type = GetParam();
   const Case c = make_case(9);
-  const std::vector<float> ones(static_cast<size_t>(kCols), 1.0f);
+  const std::vector<float> ones(static_cast<size_t>(kWeightedCols), 1.0f);
   Errors ref, uniform;
   for (const std::vector<float>& x : c.rows) {
     add_errors(ref, x, round_trip(type, x, nullptr), ones);
@@ -109,15 +109,15 @@ TEST(WeightedQuant, TypesWithoutASearchQuantizeAsTheReference) {
   const Case c = make_case(4);
   for (DType type : {DType::q8_0, DType::f16, DType::bf16, DType::q8_k}) {
     EXPECT_FALSE(has_importance_search(type));
-    std::vector<uint8_t> a(row_bytes(type, kCols)), b(row_bytes(type, kCols));
-    quantize_row(type, c.rows[0].data(), a.data(), kCols);
-    quantize_row_weighted(type, c.rows[0].data(), b.data(), kCols, c.importance.data());
+    std::vector<uint8_t> a(row_bytes(type, kWeightedCols)), b(row_bytes(type, kWeightedCols));
+    quantize_row(type, c.rows[0].data(), a.data(), kWeightedCols);
+    quantize_row_weighted(type, c.rows[0].data(), b.data(), kWeightedCols, c.importance.data());
     EXPECT_EQ(a, b) << dtype_name(type);
   }
 }
 
 TEST(WeightedQuant, AllZeroRowsAndImportanceStayFinite) {
-  const std::vector<float> zeros(static_cast<size_t>(kCols), 0.0f);
+  const std::vector<float> zeros(static_cast<size_t>(kWeightedCols), 0.0f);
   const Case c = make_case(5);
   for (DType type : {DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1, DType::q2_k, DType::q3_k, DType::q4_k,
                      DType::q5_k, DType::q6_k}) {

@@ -29,7 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Differences HF files cannot avoid, by id.
-struct Expect {
+struct HfExpect {
   std::set<int32_t> types_differ;             // from_hf_dir vs from_gguf: HF has no unknown / unused types
   std::set<int32_t> round_trip_types_differ;  // hf_tokenizer_metadata vs the GGUF: llama.cpp's typing rules
 };
@@ -77,7 +77,7 @@ std::string show(const std::set<int32_t>& ids) {
 
 // Writes the vocabulary of gguf as HF files and compares what owl reads from both.
 void expect_same_tokenizer(const ModelFile& gguf, const std::string& name, const std::vector<std::string>& texts,
-                           const Expect& e = {}) {
+                           const HfExpect& e = {}) {
   const Vocab vocab = Vocab::from_gguf(gguf);
   const fs::path dir = write_hf_dir(name, hf_tokenizer_files(vocab, std::nullopt));
   const auto gg = Tokenizer::from_gguf(gguf);
@@ -132,7 +132,7 @@ void expect_same_tokenizer(const ModelFile& gguf, const std::string& name, const
   }
 }
 
-void expect_same_gguf(const fs::path& path, const std::string& vectors, const Expect& e = {}) {
+void expect_same_gguf(const fs::path& path, const std::string& vectors, const HfExpect& e = {}) {
   OWL_REQUIRE_FIXTURES();
   if (!fs::exists(path)) GTEST_SKIP() << "fixtures not found at " << path;
   const auto file = gguf::File::open(path.string());
@@ -156,7 +156,7 @@ TEST(HfTokenizerFiles, Baichuan) { expect_same_gguf(vocab_file("baichuan"), "lla
 TEST(HfTokenizerFiles, Phi3) {
   // The <unk> of Phi-3's GGUF is control-typed, its [PAD] fillers unknown-typed: HF's unk token reads back
   // as unknown, the fillers as normal (HF files have no unknown type but the unk token's).
-  Expect e;
+  HfExpect e;
   e.types_differ = range(32011, 32063);
   e.types_differ.insert(0);
   e.round_trip_types_differ = range(32011, 32063);
@@ -167,7 +167,7 @@ TEST(HfTokenizerFiles, Gpt2) { expect_same_gguf(vocab_file("gpt-2"), "gpt-2"); }
 TEST(HfTokenizerFiles, DeepseekCoder) {
   // hf_tokenizer_metadata types added tokens that look special ("<｜fim▁hole｜>", "<pad>", "<|User|>", ...)
   // control, as llama.cpp does; this GGUF has them user-defined.
-  Expect e;
+  HfExpect e;
   e.round_trip_types_differ = range(32015, 32021);
   expect_same_gguf(vocab_file("deepseek-coder"), "deepseek-coder", e);
 }
@@ -190,7 +190,7 @@ TEST(HfTokenizerFiles, TinyModels) {
 }
 
 // Llama 3 and Qwen2 have no GGUF among the fixtures: built from their HF files by hf_tokenizer_metadata.
-void expect_same_from_hf(const fs::path& src, const std::string& vectors, const Expect& e = {}) {
+void expect_same_from_hf(const fs::path& src, const std::string& vectors, const HfExpect& e = {}) {
   OWL_REQUIRE_FIXTURES();
   if (!fs::exists(src)) GTEST_SKIP() << "fixtures not found at " << src;
   AssembledModelFile file(src.string(), "hf");
@@ -205,7 +205,7 @@ TEST(HfTokenizerFiles, Llama3) {
 
 TEST(HfTokenizerFiles, Qwen2) {
   // config.json's vocab_size pads the vocabulary with unused [PAD] fillers: normal in HF files.
-  Expect e;
+  HfExpect e;
   e.types_differ = e.round_trip_types_differ = range(151646, 151935);
   const auto root = owl_fixtures();
   expect_same_from_hf(root ? *root / "qwen2-tokenizer" : fs::path(), "qwen2", e);

@@ -19,7 +19,6 @@ namespace owl {
 namespace {
 
 namespace fs = std::filesystem;
-using test::Case;
 using test::read_pairs;
 using test::run_pair;
 using test::streamed;
@@ -29,10 +28,10 @@ std::unique_ptr<Tokenizer> load_gguf(const fs::path& path) {
   return Tokenizer::from_gguf(*file);
 }
 
-std::vector<std::string> vector_texts(const fs::path& vocab_dir, const std::string& name) {
+std::vector<std::string> vocab_vector_texts(const fs::path& vocab_dir, const std::string& name) {
   const fs::path base = vocab_dir / ("ggml-vocab-" + name + ".gguf");
   std::vector<std::string> texts;
-  for (const Case& c : read_pairs(fs::path(base.string() + ".inp"), fs::path(base.string() + ".out"))) texts.push_back(c.text);
+  for (const test::Case& c : read_pairs(fs::path(base.string() + ".inp"), fs::path(base.string() + ".out"))) texts.push_back(c.text);
   return texts;
 }
 
@@ -93,7 +92,7 @@ void expect_same_ids(const Tokenizer& a, const Tokenizer& b, const std::vector<s
 TEST(SpmTokenizerHfFiles, Llama2ModelAndJsonMatchGguf) {
   OWL_REQUIRE_FIXTURE(vocab_dir, "llamacpp-vocab");
   const auto gguf = load_gguf(vocab_dir / "ggml-vocab-llama-spm.gguf");
-  auto texts = vector_texts(vocab_dir, "llama-spm");
+  auto texts = vocab_vector_texts(vocab_dir, "llama-spm");
   texts.push_back(read_file(vocab_dir / "LICENSE"));
   const auto model = Tokenizer::from_file((fixtures / "llama2c-tokenizer/tokenizer.model").string());
   expect_same_ids(*model, *gguf, texts, "llama2 tokenizer.model vs GGUF");
@@ -108,7 +107,7 @@ TEST(SpmTokenizerHfFiles, Phi3JsonMatchesGguf) {
   OWL_REQUIRE_FIXTURE(vocab_dir, "llamacpp-vocab");
   const auto gguf = load_gguf(vocab_dir / "ggml-vocab-phi-3.gguf");
   const auto json = Tokenizer::from_file((fixtures / "ortx-hf-tokenizers/phi-3-mini/tokenizer.json").string());
-  expect_same_ids(*json, *gguf, vector_texts(vocab_dir, "phi-3"), "phi-3 tokenizer.json vs GGUF");
+  expect_same_ids(*json, *gguf, vocab_vector_texts(vocab_dir, "phi-3"), "phi-3 tokenizer.json vs GGUF");
   EXPECT_EQ(run_pair(*json, vocab_dir, "phi-3"), 46);
   const auto a = json->encode("<|user|>\nHi<|end|>", false, true);
   // HF marks <|user|> rstrip: the newline after it is absorbed (the GGUF vocabulary has no such flag).
@@ -123,11 +122,11 @@ TEST(BpeTokenizerHfFiles, Phi2JsonMatchesGpt2) {
   const auto gpt2 = load_gguf(vocab_dir / "ggml-vocab-gpt-2.gguf");
   // Phi-2 (CodeGen) adds tokens for runs of spaces and tabs; elsewhere it is GPT-2.
   std::vector<std::string> texts;
-  for (const std::string& t : vector_texts(vocab_dir, "gpt-2")) {
+  for (const std::string& t : vocab_vector_texts(vocab_dir, "gpt-2")) {
     if (t.find("  ") == std::string::npos && t.find("\t\t") == std::string::npos) texts.push_back(t);
   }
   expect_same_ids(*json, *gpt2, texts, "phi-2 tokenizer.json vs gpt-2 GGUF");
-  for (const std::string& t : vector_texts(vocab_dir, "gpt-2")) {
+  for (const std::string& t : vocab_vector_texts(vocab_dir, "gpt-2")) {
     EXPECT_EQ(json->decode(json->encode(t, false)), t);
   }
 }

@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kU = "\xE2\x96\x81";  // U+2581
+const std::string kSpaceMark = "\xE2\x96\x81";  // U+2581
 
 struct P {
   std::string text;
@@ -32,10 +32,10 @@ struct P {
 // ids 0-17, then (with bytes) the 256 <0xXX> pieces at 18-273.
 std::vector<P> pieces(bool bytes) {
   std::vector<P> v = {
-      {"<unk>", 0, 2},     {"<s>", 0, 3},      {"</s>", 0, 3},      {kU + "he", -1, 1},     {"llo", -2, 1},
-      {kU + "hello", -2.5f, 1}, {kU + "h", -3, 1}, {"e", -3, 1},     {"l", -3, 1},           {"o", -3, 1},
-      {kU, -2, 1},         {"w", -3, 1},       {kU + "world", -9, 1}, {"or", -2.5f, 1},     {kU + "w", -3, 1},
-      {"ld", -2.5f, 1},    {kU + "wor", -3.2f, 1}, {"[x]", 0, 4},
+      {"<unk>", 0, 2},     {"<s>", 0, 3},      {"</s>", 0, 3},      {kSpaceMark + "he", -1, 1},     {"llo", -2, 1},
+      {kSpaceMark + "hello", -2.5f, 1}, {kSpaceMark + "h", -3, 1}, {"e", -3, 1},     {"l", -3, 1},           {"o", -3, 1},
+      {kSpaceMark, -2, 1},         {"w", -3, 1},       {kSpaceMark + "world", -9, 1}, {"or", -2.5f, 1},     {kSpaceMark + "w", -3, 1},
+      {"ld", -2.5f, 1},    {kSpaceMark + "wor", -3.2f, 1}, {"[x]", 0, 4},
   };
   if (bytes) {
     for (int b = 0; b < 256; ++b) v.push_back({fmt::format("<0x{:02X}>", b), 0, 6});
@@ -57,8 +57,8 @@ std::string tokenizer_json(bool bytes) {
       {"version", "1.0"},
       {"added_tokens", added},
       {"normalizer", nullptr},
-      {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", kU}, {"prepend_scheme", "always"}, {"split", true}}},
-      {"decoder", {{"type", "Metaspace"}, {"replacement", kU}, {"prepend_scheme", "always"}, {"split", true}}},
+      {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", kSpaceMark}, {"prepend_scheme", "always"}, {"split", true}}},
+      {"decoder", {{"type", "Metaspace"}, {"replacement", kSpaceMark}, {"prepend_scheme", "always"}, {"split", true}}},
       {"model", {{"type", "Unigram"}, {"unk_id", 0}, {"vocab", vocab}, {"byte_fallback", bytes}}},
   };
   return j.dump();
@@ -129,18 +129,18 @@ using Strings = std::vector<std::string>;
 void check_viterbi(const Tokenizer& tok) {
   EXPECT_EQ(tok.kind(), "unigram");
   // ▁hello (-2.5) beats ▁he + llo (-3) and ▁h e l l o (-15).
-  EXPECT_EQ(texts_of(tok, tok.encode("hello", false)), (Strings{kU + "hello"}));
+  EXPECT_EQ(texts_of(tok, tok.encode("hello", false)), (Strings{kSpaceMark + "hello"}));
   // ▁wor + ld (-5.7) beats ▁world (-9), ▁w + or + ld (-8) and ▁ + w + or + ld (-10).
-  EXPECT_EQ(texts_of(tok, tok.encode("world", false)), (Strings{kU + "wor", "ld"}));
+  EXPECT_EQ(texts_of(tok, tok.encode("world", false)), (Strings{kSpaceMark + "wor", "ld"}));
   // ▁hello + w (-5.5) beats ▁he + llo + w (-6).
-  EXPECT_EQ(texts_of(tok, tok.encode("hellow", false)), (Strings{kU + "hello", "w"}));
-  EXPECT_EQ(texts_of(tok, tok.encode("hello world", false)), (Strings{kU + "hello", kU + "wor", "ld"}));
+  EXPECT_EQ(texts_of(tok, tok.encode("hellow", false)), (Strings{kSpaceMark + "hello", "w"}));
+  EXPECT_EQ(texts_of(tok, tok.encode("hello world", false)), (Strings{kSpaceMark + "hello", kSpaceMark + "wor", "ld"}));
   // Two spaces: the second ▁ stands alone.
-  EXPECT_EQ(texts_of(tok, tok.encode("he  he", false)), (Strings{kU + "he", kU, kU + "he"}));
+  EXPECT_EQ(texts_of(tok, tok.encode("he  he", false)), (Strings{kSpaceMark + "he", kSpaceMark, kSpaceMark + "he"}));
   EXPECT_EQ(tok.encode("hello", false), (std::vector<int32_t>{5}));
   EXPECT_EQ(tok.encode("", false), (std::vector<int32_t>{}));
   // User-defined pieces are matched whole, wherever they are.
-  EXPECT_EQ(texts_of(tok, tok.encode("he[x]llo", false)), (Strings{kU + "he", "[x]", "llo"}));
+  EXPECT_EQ(texts_of(tok, tok.encode("he[x]llo", false)), (Strings{kSpaceMark + "he", "[x]", "llo"}));
 }
 
 void check_round_trips(const Tokenizer& tok) {
@@ -186,7 +186,7 @@ TEST(UnigramTokenizer, RandomTextRoundTrips) {
   const auto json = load("tokenizer.json", tokenizer_json(true));
   const auto spm = load("tokenizer.model", sentencepiece_model(true));
   const std::vector<std::string> parts = {"h", "e", "l", "o", "w", "r", "d", " ", "  ", "\xC3\xA9", "[x]", "y", "\xFF",
-                                          kU, "hello", "world", "\xF0\x9F\x98\x80"};
+                                          kSpaceMark, "hello", "world", "\xF0\x9F\x98\x80"};
   std::mt19937 rng(7);
   for (int round = 0; round < 300; ++round) {
     std::string text;
@@ -197,14 +197,14 @@ TEST(UnigramTokenizer, RandomTextRoundTrips) {
     // U+2581 in the text comes back as a space (as with SentencePiece).
     std::string want;
     for (size_t i = 0; i < text.size();) {
-      if (text.compare(i, kU.size(), kU) == 0) {
+      if (text.compare(i, kSpaceMark.size(), kSpaceMark) == 0) {
         want += ' ';
-        i += kU.size();
+        i += kSpaceMark.size();
       } else {
         want += text[i++];
       }
     }
-    if (want.starts_with(" ") && text.starts_with(kU)) continue;  // the dummy-prefix rule eats it
+    if (want.starts_with(" ") && text.starts_with(kSpaceMark)) continue;  // the dummy-prefix rule eats it
     EXPECT_EQ(spm->decode(ids), want) << text;
     EXPECT_EQ(test::streamed(*spm, ids), want) << text;
   }

@@ -5,6 +5,7 @@
 #include "base/error.h"
 #include "models/model_fixtures.h"
 #include "models/random_llama.h"
+#include "nmse.h"
 #include "tools/quantize.h"
 
 namespace {
@@ -15,15 +16,6 @@ std::vector<float> logits_of(const owl::Model& m, const std::vector<int32_t>& to
   owl::KvCache cache(m.spec(), static_cast<int64_t>(tokens.size()));
   const auto l = d.eval(cache, tokens, true);
   return {l.begin(), l.end()};
-}
-
-double nmse(const std::vector<float>& got, const std::vector<float>& ref) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return num / den;
 }
 
 struct Case {

@@ -11,7 +11,7 @@
 namespace {
 
 namespace tr = owl::train;
-using json = nlohmann::ordered_json;
+using Json = nlohmann::ordered_json;
 
 // One token per byte (+3), BOS 1, EOS 2; a "template" that writes <role>content</role>.
 tr::Encoder char_encoder(bool with_template) {
@@ -23,9 +23,9 @@ tr::Encoder char_encoder(bool with_template) {
     return ids;
   };
   if (with_template) {
-    e.render = [](const json& messages, const json&, bool gen) {
+    e.render = [](const Json& messages, const Json&, bool gen) {
       std::string out;
-      for (const json& m : messages) {
+      for (const Json& m : messages) {
         out.append("<").append(m["role"].get<std::string>()).append(">");
         out.append(m["content"].get<std::string>()).append("|");
       }
