@@ -21,7 +21,7 @@ namespace owl::app {
 
 namespace {
 
-using Json = nlohmann::ordered_json;  // as in the other app files (one alias for a unity build)
+using SortedJson = nlohmann::json;  // (Json is ordered_json in the app files beside it)
 using Clock = std::chrono::steady_clock;
 
 struct BenchServeArgs {
@@ -94,12 +94,12 @@ RequestResult run_one(const std::string& host, int port, const std::string& body
     for (size_t end; (end = buffer.find("\n\n")) != std::string::npos; buffer.erase(0, end + 2)) {
       const std::string event = buffer.substr(0, end);
       if (!event.starts_with("data: ") || event == "data: [DONE]") continue;
-      const Json j = Json::parse(event.substr(6), nullptr, false);
+      const SortedJson j = SortedJson::parse(event.substr(6), nullptr, false);
       if (j.is_discarded()) continue;
       if (j.contains("error")) r.error = j["error"].dump();
       if (j.contains("usage") && j["usage"].is_object()) r.n_out = j["usage"].value("completion_tokens", int64_t{0});
       if (!j.contains("choices") || j["choices"].empty()) continue;
-      const Json& choice = j["choices"][0];
+      const SortedJson& choice = j["choices"][0];
       if (!choice.contains("text") || !choice["text"].is_string() || choice["text"].get<std::string>().empty()) continue;
       const auto now = Clock::now();
       if (first) r.ttft = std::chrono::duration<double>(now - t0).count(), first = false;
@@ -116,7 +116,7 @@ RequestResult run_one(const std::string& host, int port, const std::string& body
   return r;
 }
 
-Json run_level(const BenchServeArgs& a, const std::string& host, int port, int concurrency, int64_t n_vocab,
+SortedJson run_level(const BenchServeArgs& a, const std::string& host, int port, int concurrency, int64_t n_vocab,
                std::mt19937_64& rng) {
   const int n_requests = a.requests > 0 ? a.requests : std::max(4, 2 * concurrency);
   std::vector<std::string> bodies;
@@ -124,7 +124,7 @@ Json run_level(const BenchServeArgs& a, const std::string& host, int port, int c
   for (int i = 0; i < n_requests; ++i) {
     std::vector<int64_t> prompt;
     for (int64_t k = 0; k < a.n_prompt; ++k) prompt.push_back(token(rng));
-    bodies.push_back(Json{{"model", a.model},
+    bodies.push_back(SortedJson{{"model", a.model},
                           {"prompt", prompt},
                           {"max_tokens", a.n_predict},
                           {"temperature", 0},
@@ -168,8 +168,8 @@ Json run_level(const BenchServeArgs& a, const std::string& host, int port, int c
     if (r.n_out > 1) tpot.push_back((r.latency - r.ttft) / static_cast<double>(r.n_out - 1));
     itl.insert(itl.end(), r.itl.begin(), r.itl.end());
   }
-  auto ms = [](const Summary& s) { return Json{{"mean", s.mean * 1e3}, {"median", s.median * 1e3}, {"p99", s.p99 * 1e3}}; };
-  Json j{{"concurrency", concurrency},
+  auto ms = [](const Summary& s) { return SortedJson{{"mean", s.mean * 1e3}, {"median", s.median * 1e3}, {"p99", s.p99 * 1e3}}; };
+  SortedJson j{{"concurrency", concurrency},
          {"requests", n_requests},
          {"failed", failed},
          {"duration_s", duration},
@@ -190,15 +190,15 @@ void bench_serve(const BenchServeArgs& a0) {
   c.set_read_timeout(600, 0);
   const auto models = c.Get("/v1/models");
   if (!models || models->status != 200) fail("{}: no OpenAI-compatible server answers there (GET /v1/models)", a.url);
-  const Json list = Json::parse(models->body, nullptr, false);
+  const SortedJson list = SortedJson::parse(models->body, nullptr, false);
   if (a.model.empty()) {
     if (list.is_discarded() || !list.contains("data") || list["data"].empty()) fail("{}: the server lists no model", a.url);
     a.model = list["data"][0].value("id", "");
   }
   // The vocabulary size bounds the random prompt ids (Ollama's /api/show; 1000 when not told).
   int64_t n_vocab = 1000;
-  if (const auto show = c.Post("/api/show", Json{{"model", a.model}}.dump(), "application/json"); show && show->status == 200) {
-    const Json j = Json::parse(show->body, nullptr, false);
+  if (const auto show = c.Post("/api/show", SortedJson{{"model", a.model}}.dump(), "application/json"); show && show->status == 200) {
+    const SortedJson j = SortedJson::parse(show->body, nullptr, false);
     if (!j.is_discarded() && j.contains("model_info")) {
       for (const auto& [k, v] : j["model_info"].items()) {
         if (k.ends_with(".vocab_size") && v.is_number_integer()) n_vocab = v.get<int64_t>();
@@ -206,11 +206,11 @@ void bench_serve(const BenchServeArgs& a0) {
     }
   }
   // One request before timing anything, so that loading the model on first use is not measured.
-  const auto warm = c.Post("/v1/completions", Json{{"model", a.model}, {"prompt", "Hello"}, {"max_tokens", 1}}.dump(),
+  const auto warm = c.Post("/v1/completions", SortedJson{{"model", a.model}, {"prompt", "Hello"}, {"max_tokens", 1}}.dump(),
                            "application/json");
   if (!warm || warm->status != 200) fail("{}: the warm-up request failed ({})", a.url, warm ? warm->body : httplib::to_string(warm.error()));
   std::mt19937_64 rng(a.seed);
-  Json levels = Json::array();
+  SortedJson levels = SortedJson::array();
   if (!a.json) {
     std::printf("model %s at %s: prompts of %lld random tokens, %lld generated (greedy, end token ignored)\n\n",
                 a.model.c_str(), a.url.c_str(), static_cast<long long>(a.n_prompt), static_cast<long long>(a.n_predict));
@@ -218,7 +218,7 @@ void bench_serve(const BenchServeArgs& a0) {
     std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
   }
   for (int level : a.concurrency) {
-    const Json j = run_level(a, host, port, level, n_vocab, rng);
+    const SortedJson j = run_level(a, host, port, level, n_vocab, rng);
     levels.push_back(j);
     if (a.json) continue;
     auto three = [&](const char* key) {
@@ -232,7 +232,7 @@ void bench_serve(const BenchServeArgs& a0) {
     std::fflush(stdout);
     if (j["failed"].get<int>() > 0) std::fprintf(stderr, "first error: %s\n", j.value("first_error", "").c_str());
   }
-  if (a.json) std::printf("%s\n", Json{{"model", a.model}, {"prompt_tokens", a.n_prompt}, {"max_tokens", a.n_predict}, {"levels", levels}}.dump(2).c_str());
+  if (a.json) std::printf("%s\n", SortedJson{{"model", a.model}, {"prompt_tokens", a.n_prompt}, {"max_tokens", a.n_predict}, {"levels", levels}}.dump(2).c_str());
 }
 
 }  // namespace

@@ -35,6 +35,8 @@ for e in json.load(open(sys.argv[1])):
     if "/Unity/unity_" not in e["file"]:
         entries.append({**e, "command": command})
         continue
+    if e["file"] not in command:
+        sys.exit(f"tidy: cannot find {e['file']} in its compile command")
     for source in re.findall(r'^#include "([^"]+)"', open(e["file"]).read(), re.M):
         entries.append({"directory": e["directory"], "file": source, "command": command.replace(e["file"], source)})
 json.dump(entries, sys.stdout)

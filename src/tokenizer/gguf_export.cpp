@@ -19,8 +19,6 @@
 
 namespace owl {
 
-using spm::kSpace;
-
 namespace fs = std::filesystem;
 using nlohmann::json;
 using Metadata = std::vector<std::pair<std::string, gguf::Value>>;
@@ -185,12 +183,7 @@ void apply_added_tokens(Vocab& v, const std::vector<HfAddedToken>& added) {
     if (a.id < 0 || a.id >= v.size()) continue;  // past config.json's vocab_size: dropped, as llama.cpp does
     const auto id = static_cast<size_t>(a.id);
     const bool control = a.special || looks_special(a.content);
-    std::string text = a.content;
-    if (!control) {
-      for (size_t p = text.find(kSpace); p != std::string::npos; p = text.find(kSpace, p + 1))
-        text.replace(p, kSpace.size(), " ");
-    }
-    v.tokens[id] = std::move(text);
+    v.tokens[id] = control ? a.content : spm::unescape_spaces(a.content);
     v.types[id] = control ? TokenType::control : TokenType::user_defined;
     if (!v.scores.empty()) v.scores[id] = kAddedScore;
   }

@@ -10,13 +10,14 @@
 #include <fmt/format.h>
 
 #include "base/error.h"
+#include "tokenizer/spm_text.h"
 #include "tokenizer/utf8.h"
 
 namespace owl::train {
 
 namespace {
 
-const std::string kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's space
+using spm::kSpace;
 
 // The UTF-8 characters of s (an invalid byte stands alone).
 std::vector<std::string> characters(const std::string& s) {

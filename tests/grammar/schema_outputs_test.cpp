@@ -111,7 +111,7 @@ TEST(SchemaOutputs, EveryFinishedOutputValidatesAgainstItsSchema) {
   const fs::path jsonl_path = scratch_path("schema_outputs.jsonl");
   std::ofstream jsonl(jsonl_path);
   // owl's own model's tokenizer (1,536 pieces, always in the clone), greedy and sampled.
-  const fs::path small = random_model_with_tokenizer(kSource / "models" / "owl-stories-f16.gguf", "random-owl-vocab");
+  const fs::path small = random_model_with_tokenizer(kStoriesModel, "random-owl-vocab");
   Outcome o = generate_all(small, {{1, 0.0f}, {2, 0.7f}, {3, 1.0f}, {4, 1.5f}}, jsonl, "owl-vocab");
   // Llama 2's 32k vocabulary when the fixtures are there.
   const auto fixtures = owl_fixtures();

@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "engine/grammar_vocabulary.h"
 #include "fixtures.h"
+#include "test_files.h"
 #include "grammar/grammar.h"
 #include "grammar/json_schema.h"
 #include "grammar/recognizer.h"
@@ -81,7 +82,7 @@ TEST(TokenMatcher, MaskEqualsCheckingEachToken) {
 // (where masks take whole subtrees of string characters at once).
 TEST(TokenMatcher, MaskEqualsCheckingEachTokenOnRealVocabularies) {
   std::vector<std::pair<std::string, int>> vocabularies = {
-      {(std::filesystem::path(OWL_SOURCE_DIR) / "models" / "owl-stories-f16.gguf").string(), 400}};
+      {kStoriesModel, 400}};
   if (const auto fixtures = owl_fixtures()) {
     vocabularies.emplace_back((*fixtures / "llamacpp-vocab" / "ggml-vocab-llama-spm.gguf").string(), 120);
     vocabularies.emplace_back((*fixtures / "llama3-tiktoken" / "tokenizer.model").string(), 40);

@@ -325,7 +325,9 @@ TEST_P(MatmulIsa, MatchesReferenceForAnyThreadsAndBatch) {
                                                                                          : cols_for(type, variant);
     const int64_t rows = variant ? 53 : 5;  // not multiples of 16
     const auto q = make_weight(type, rows, cols, 11 + static_cast<uint32_t>(variant));
-    for (int64_t n_tokens : {1, 3, 17}) {
+    // 26 tokens of 2500 floats: blocks of 15 + 11 (AVX-512) or 18 + 8 (AVX2), both through
+    // panels, each ISA's with a partial token tile.
+    for (int64_t n_tokens : {1, 3, 17, 26}) {
       const auto x = random_floats(n_tokens * cols, 21);
       std::vector<float> y_ref(static_cast<size_t>(rows * n_tokens));
       owl::ops::matmul(y_ref.data(), q.w, x.data(), n_tokens, pool2, ref);

@@ -8,9 +8,9 @@
 // Speed: register tiles of S::kGemmRows rows x S::kGemmTokens tokens (the most accumulators the
 // ISA's registers hold beside one vector per token and one of weights), rows outer, so a tile's
 // rows stay in L1 while every token of a block passes them (gemm_typed: blocks of tokens whose
-// activations stay in L2). Long rows with many tokens are cut into panels, a row tile's lane-wise
-// sums waiting in a small buffer between its panels. Measured against the hand-written kernels this
-// replaced (bench/train_gemm_bench.cpp, f32, 2 threads, Zen 4, bench/RESULTS.md): AVX2 1.4-1.9x (their
+// activations stay in L2). Long rows with many tokens are cut into panels, the lane-wise sums
+// waiting in a buffer between panels. Measured against the hand-written kernels this replaced
+// (bench/train_gemm_bench.cpp, f32, 2 threads, Zen 4, bench/RESULTS.md): AVX2 1.4-1.9x (their
 // 2 x 4 tile against 4 x 3), AVX-512 0.96-1.1x.
 #pragma once
 
@@ -160,35 +160,33 @@ void gemm_block(const uint8_t* w, size_t row_stride, int64_t n_rows, int64_t k, 
     }
     return;
   }
-  // Rows outer: a row tile's panel stays in L1 while every token of the block passes it, and its
-  // lane-wise sums (R x n_tokens vectors) stay in cache between panels.
   thread_local std::vector<float> acc_buf;
-  const auto n_acc = static_cast<size_t>(kR * n_tokens * kL);
+  const auto n_acc = static_cast<size_t>(n_rows * n_tokens * kL);
   if (acc_buf.size() < n_acc) acc_buf.resize(n_acc);
   float* acc = acc_buf.data();
-  for (int64_t r = 0; r < n_rows; r += kR) {
-    const int64_t rr = std::min<int64_t>(kR, n_rows - r);
-    std::fill_n(acc, n_acc, 0.0f);
-    for (int64_t i0 = 0; i0 < k; i0 += kPanel) {
-      const int64_t i1 = std::min(k, i0 + kPanel);
+  std::fill_n(acc, n_acc, 0.0f);
+  for (int64_t i0 = 0; i0 < k; i0 += kPanel) {
+    const int64_t i1 = std::min(k, i0 + kPanel);
+    for (int64_t r = 0; r < n_rows; r += kR) {
+      const int64_t rr = std::min<int64_t>(kR, n_rows - r);
       for (int64_t t = 0; t < n_tokens; t += kN) {
         const int64_t nt = std::min<int64_t>(kN, n_tokens - t);
         kPanelTiles[static_cast<size_t>((rr - 1) * kN + nt - 1)](w + r * row_stride, row_stride, i0, i1, k, x + t * k,
-                                                                 acc + t * kL, n_tokens);
+                                                                 acc + (r * n_tokens + t) * kL, n_tokens);
       }
     }
-    for (int64_t i = 0; i < rr; ++i) {
-      for (int64_t t = 0; t < n_tokens; ++t)
-        y[t * y_stride + r + i] = S::reduce_add(S::load(acc + (i * n_tokens + t) * kL));
-    }
+  }
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t t = 0; t < n_tokens; ++t) y[t * y_stride + r] = S::reduce_add(S::load(acc + (r * n_tokens + t) * kL));
   }
 }
 
-// Tokens go in blocks whose activations (all their columns: a row tile passes every panel) take at
-// most kTokenBytes, so that every row tile finds them in L2: 128 tokens of a 2048-wide model are
-// 1 MiB, which each 4-row tile would fetch again from L3. (Sizing the blocks by one panel's columns
-// kept the sums of every row between panels, megabytes: bench_train_gemm's 2048 x 5632 shape is
-// 1.06-1.26x faster since, on AVX-512 and AVX2, Zen 5.)
+// Tokens go in blocks whose activations (whole rows of them) take at most kTokenBytes, so that
+// every row tile finds them in L2: 128 tokens of a 2048-wide model are 1 MiB, which each 4-row tile
+// would fetch again from L3 (bench_train_gemm's 5632-wide shape: 1.1-1.2x on both ISAs). Rows
+// longer than a panel thus take fewer tokens at a time: a 5632-wide row's blocks of 5-6 tokens go
+// through the direct tiles, 1.06-1.26x faster on Zen 5 (both ISAs) than blocks of 20 sized by one
+// 2048-column panel.
 inline constexpr int64_t kTokenBytes = 192 * 1024;
 
 template <class S, DType T>
