@@ -63,7 +63,7 @@ double summary_value(const std::string& err, const std::string& key, int which) 
 TEST(Finetune, TeachesTheModelANewName) {
   OWL_REQUIRE_FIXTURES();
   const std::string model = stories260k_gguf(fixtures, owl::DType::f32).string();
-  const fs::path data = write_owl_stories("owl-stories", 240, 40);
+  const fs::path data = write_owl_stories("name-stories", 240, 40);
   const fs::path adapter = scratch_path("owl-adapter");
   const OwlResult r = run_owl("finetune " + model + " --data " + data.string() + " -o " + adapter.string() +
                               " --iters 60 --batch-size 8 --lr 3e-3 --targets all --seed 1 -t 2");
