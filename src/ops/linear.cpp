@@ -33,6 +33,44 @@ void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, cons
   }, std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, lora.rank * (in + out))));
 }
 
+void add_lora_backward(float* dx, float* da, float* db, const float* dy, const float* x, const float* u, int64_t n,
+                       int64_t in, int64_t out, const LoraTerm& lora, ThreadPool& pool) {
+  const int64_t r = lora.rank;
+  const float scale = lora.scale;
+  // Items of at least 2^14 multiply-adds a thread, so that small models do not pay for waking threads.
+  const auto min_items = [](int64_t cost) { return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, cost)); };
+  std::vector<float> du(static_cast<size_t>(n * r));
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t j = 0; j < r; ++j) {
+        float s = 0.0f;
+        for (int64_t o = 0; o < out; ++o) s += dy[t * out + o] * lora.b[o * r + j];
+        du[static_cast<size_t>(t * r + j)] = scale * s;
+      }
+    }
+  }, min_items(out * r));
+  pool.parallel_for(out, [&](int64_t o0, int64_t o1, int) {
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t o = o0; o < o1; ++o) {
+        for (int64_t j = 0; j < r; ++j) db[o * r + j] += scale * dy[t * out + o] * u[t * r + j];
+      }
+    }
+  }, min_items(n * r));
+  constexpr int64_t kCols = 256;
+  pool.parallel_for((in + kCols - 1) / kCols, [&](int64_t c0, int64_t c1, int) {
+    const int64_t i0 = c0 * kCols, i1 = std::min(in, c1 * kCols);
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t j = 0; j < r; ++j) {
+        const float g = du[static_cast<size_t>(t * r + j)];
+        for (int64_t i = i0; i < i1; ++i) {
+          da[j * in + i] += g * x[t * in + i];
+          dx[t * in + i] += g * lora.a[j * in + i];
+        }
+      }
+    }
+  }, min_items(n * r * kCols));
+}
+
 void linear(float* y, const Weight& w, const float* x, int64_t n, std::span<const LoraTerm> loras, ThreadPool& pool) {
   matmul(y, w, x, n, pool);
   for (const LoraTerm& l : loras) add_lora(y, x, n, w.cols, w.rows, l, nullptr, pool);

@@ -26,6 +26,13 @@ struct LoraTerm {
 void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, const LoraTerm& lora, float* u,
               ThreadPool& pool, const float* row_scale = nullptr);
 
+// add_lora's gradients in training: dx += du·A, dA += duᵀ·x, dB += scale·dyᵀ·u, with du = scale·dy·B
+// and u = x·Aᵀ as add_lora kept it. Every sum runs over its terms in train/grad_ops.h lora_backward's
+// order, so the numbers are its numbers for any thread count; threads split the tokens, then B's
+// rows, then blocks of x's columns.
+void add_lora_backward(float* dx, float* da, float* db, const float* dy, const float* x, const float* u, int64_t n,
+                       int64_t in, int64_t out, const LoraTerm& lora, ThreadPool& pool);
+
 // y = x·Wᵀ (ops::matmul) plus each adapter's term.
 void linear(float* y, const Weight& w, const float* x, int64_t n, std::span<const LoraTerm> loras, ThreadPool& pool);
 

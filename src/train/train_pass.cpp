@@ -10,6 +10,7 @@
 #include "models/packing.h"
 #include "kernels/cpu/kernels.h"
 #include "ops/attention.h"
+#include "ops/attention_backward.h"
 #include "ops/elementwise.h"
 #include "ops/linear.h"
 #include "ops/matmul.h"
@@ -27,10 +28,50 @@ namespace {
 
 using Vec = std::vector<float>;
 
-// v as n zeros, in the memory it already holds: the buffers of a training step live as long as the
-// TrainPass, so each step writes memory it already touched (a fresh allocation of these sizes is
-// a fresh mapping whose every page faults on first use: a third of a 100m step's time).
-void zero(Vec& v, int64_t n) { v.assign(static_cast<size_t>(n), 0.0f); }
+// Values a thread takes at least, so that small models' rows do not pay for waking the threads.
+constexpr int64_t kMinValuesPerThread = int64_t{1} << 14;
+
+// f(r) for rows [0, n) of `width` values, the threads sharing out the rows. Each row is computed as
+// it would be alone, so the numbers do not depend on the thread count. The step's element-wise work
+// runs here: on one thread it was a sixth of a TinyLlama step while the other thread waited.
+template <class F>
+void each_row(ThreadPool& pool, int64_t n, int64_t width, F&& f) {
+  pool.parallel_for(n, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) f(r);
+  }, std::max<int64_t>(1, kMinValuesPerThread / std::max<int64_t>(width, 1)));
+}
+
+// f(t, angles) for positions [0, n) of `width` values, as each_row; angles has room for one
+// position's RoPE angles (ops::rope_angles), a buffer per thread.
+template <class F>
+void each_position(ThreadPool& pool, int64_t n, int64_t width, int64_t n_rot, F&& f) {
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    std::vector<float> angles(static_cast<size_t>(std::max<int64_t>(n_rot, 2)));
+    for (int64_t t = t0; t < t1; ++t) f(t, angles.data());
+  }, std::max<int64_t>(1, kMinValuesPerThread / std::max<int64_t>(width, 1)));
+}
+
+// x += y over n rows of `width` values.
+void add_rows(Vec& x, const Vec& y, int64_t n, int64_t width, ThreadPool& pool) {
+  each_row(pool, n, width, [&](int64_t t) {
+    for (int64_t i = t * width; i < (t + 1) * width; ++i) x[static_cast<size_t>(i)] += y[static_cast<size_t>(i)];
+  });
+}
+
+// v as n values the caller writes whole, in the memory it already holds: the buffers of a training
+// step live as long as the TrainPass, so each step writes memory it already touched (a fresh
+// allocation of these sizes is a fresh mapping whose every page faults on first use: a third of a
+// 100m step's time).
+void size_to(Vec& v, int64_t n) { v.resize(static_cast<size_t>(n)); }
+
+// v as n zeros (see size_to), filled by the threads.
+void zero(Vec& v, int64_t n, ThreadPool& pool) {
+  size_to(v, n);
+  float* p = v.data();
+  each_row(pool, (n + kMinValuesPerThread - 1) / kMinValuesPerThread, kMinValuesPerThread, [&](int64_t c) {
+    std::fill(p + c * kMinValuesPerThread, p + std::min(n, (c + 1) * kMinValuesPerThread), 0.0f);
+  });
+}
 
 // One projection: the weight, the adapter module joining it if any, and in a full run the
 // weight's own gradient.
@@ -74,7 +115,7 @@ struct TrainPass::Forward {
 struct TrainPass::Work {
   Forward f;
   Layer scratch;  // a layer's activations when they are not kept (and recomputed in backward)
-  Vec x, branch, cos_sin, attention;  // the residual stream; forward_layer's temporaries
+  Vec x, branch, attention;  // the residual stream; forward_layer's temporaries
   Vec dlogits, d_norm, dx, d_branch, dh, dgate, dup, dxn, datt, dq, dk, dv, raw;
 };
 
@@ -154,20 +195,26 @@ void linear_backward(float* dx, const Projection& p, const float* dy, const floa
   if (p.lora == nullptr || grads == nullptr) return;
   const LoraModule& m = *p.lora;
   const auto i = static_cast<size_t>(p.index);
-  lora_backward<float>(dx, grads->a[i].data(), grads->b[i].data(), dy, x, u.data(), m.a.data(), m.b.data(), n, m.in,
-                       m.out, m.rank, p.scale);
+  ops::add_lora_backward(dx, grads->a[i].data(), grads->b[i].data(), dy, x, u.data(), n, m.in, m.out,
+                         ops::LoraTerm{m.a.data(), m.b.data(), m.rank, p.scale}, pool);
 }
 
-void norm_rows_forward(float* x, const std::vector<float>& w, int64_t rows, int64_t width, float eps) {
-  for (int64_t r = 0; r < rows; ++r) ops::rms_norm(x + r * width, x + r * width, w.data(), width, eps);
+void norm_rows_forward(float* x, const std::vector<float>& w, int64_t rows, int64_t width, float eps,
+                       ThreadPool& pool) {
+  each_row(pool, rows, width, [&](int64_t r) { ops::rms_norm(x + r * width, x + r * width, w.data(), width, eps); });
 }
 
 // dx += the gradient of rows of x normed with w, given dy; dw += the weight's, when given.
 void norm_rows_backward(float* dx, const float* dy, const float* x, const std::vector<float>& w, int64_t rows,
-                        int64_t width, float eps, std::vector<float>* dw = nullptr) {
-  for (int64_t r = 0; r < rows; ++r) {
+                        int64_t width, float eps, ThreadPool& pool, std::vector<float>* dw = nullptr) {
+  auto row = [&](int64_t r) {
     rms_norm_backward<float>(dx + r * width, dw != nullptr ? dw->data() : nullptr, dy + r * width, x + r * width,
                              w.data(), width, eps);
+  };
+  if (dw != nullptr) {  // full training: every row adds into dw, in order
+    for (int64_t r = 0; r < rows; ++r) row(r);
+  } else {
+    each_row(pool, rows, width, row);
   }
 }
 
@@ -185,9 +232,9 @@ ops::RopeParams rope_params(const Model& model, const LayerSpec& ls, int64_t seq
   return rope;
 }
 
-AttentionDims attention_dims(const ModelSpec& s, const LayerSpec& ls, int64_t seq_len) {
+ops::AttentionShape attention_shape(const ModelSpec& s, const LayerSpec& ls) {
   const float scale = s.attn_scale > 0.0f ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-  return AttentionDims{seq_len, s.n_head, s.n_head_kv, s.head_dim, scale, s.attn_softcap, ls.sliding_window};
+  return ops::AttentionShape{s.n_head, s.n_head_kv, s.head_dim, scale, s.attn_softcap, ls.sliding_window};
 }
 
 }  // namespace
@@ -204,9 +251,11 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   auto u = [&](LoraTarget t) -> Vec& { return L.u[static_cast<int>(t)]; };
 
   L.x_in = x;
-  zero(L.xn1, n * d);
-  for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn1.data() + t * d, x.data() + t * d, lw.attn_norm.data(), d, s.norm_eps);
-  zero(L.q, n * qd), zero(L.k, n * kd), zero(L.v, n * kd);
+  size_to(L.xn1, n * d);
+  each_row(pool_, n, d, [&](int64_t t) {
+    ops::rms_norm(L.xn1.data() + t * d, x.data() + t * d, lw.attn_norm.data(), d, s.norm_eps);
+  });
+  size_to(L.q, n * qd), size_to(L.k, n * kd), size_to(L.v, n * kd);
   linear_forward(L.q.data(), u(LoraTarget::q), proj(LoraTarget::q), L.xn1.data(), n, pool_);
   linear_forward(L.k.data(), u(LoraTarget::k), proj(LoraTarget::k), L.xn1.data(), n, pool_);
   linear_forward(L.v.data(), u(LoraTarget::v), proj(LoraTarget::v), L.xn1.data(), n, pool_);
@@ -214,21 +263,18 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   add_bias(L.k.data(), lw.attn_k_bias, n);
   add_bias(L.v.data(), lw.attn_v_bias, n);
   L.q_raw = L.q, L.k_raw = L.k;
-  if (!lw.attn_q_norm.empty()) norm_rows_forward(L.q.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
-  if (!lw.attn_k_norm.empty()) norm_rows_forward(L.k.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
+  if (!lw.attn_q_norm.empty()) norm_rows_forward(L.q.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps, pool_);
+  if (!lw.attn_k_norm.empty()) norm_rows_forward(L.k.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps, pool_);
   const ops::RopeParams rope = rope_params(model_, ls, T);
-  Vec& cos_sin = work_->cos_sin;
-  cos_sin.resize(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
-  for (int64_t t = 0; t < n; ++t) {
-    ops::rope_angles(t % T, rope, cos_sin.data());
-    for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(L.q.data() + t * qd + h * s.head_dim, cos_sin.data(), rope);
-    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(L.k.data() + t * kd + h * s.head_dim, cos_sin.data(), rope);
-  }
-  const AttentionDims dims = attention_dims(s, ls, T);
-  zero(L.att, n * qd);
-  zero(L.probs, batch.n_seq * s.n_head * T * T);
+  each_position(pool_, n, qd, s.n_rot, [&](int64_t t, float* cos_sin) {
+    ops::rope_angles(t % T, rope, cos_sin);
+    for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(L.q.data() + t * qd + h * s.head_dim, cos_sin, rope);
+    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(L.k.data() + t * kd + h * s.head_dim, cos_sin, rope);
+  });
+  zero(L.att, n * qd, pool_);
+  zero(L.probs, batch.n_seq * s.n_head * T * T, pool_);
   // The inference kernels (ops::attention, each sequence a cache of T positions), keeping the weights.
-  const ops::AttentionShape shape{s.n_head, s.n_head_kv, s.head_dim, dims.scale, dims.softcap, dims.window};
+  const ops::AttentionShape shape = attention_shape(s, ls);
   Vec& scratch = work_->attention;
   scratch.resize(static_cast<size_t>(pool_.size() * kernels::kMaxQueries * T));
   for (int64_t b = 0; b < batch.n_seq; ++b) {
@@ -237,17 +283,19 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
     ops::attention(L.att.data() + b * T * qd, L.q.data() + b * T * qd, k, v, 0, T, shape, scratch.data(), pool_,
                    L.probs.data() + b * s.n_head * T * T);
   }
-  zero(L.o_out, n * d);
+  size_to(L.o_out, n * d);
   linear_forward(L.o_out.data(), u(LoraTarget::o), proj(LoraTarget::o), L.att.data(), n, pool_);
   Vec& branch = work_->branch;
   branch = L.o_out;
-  if (!lw.post_attn_norm.empty()) norm_rows_forward(branch.data(), lw.post_attn_norm, n, d, s.norm_eps);
-  for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
+  if (!lw.post_attn_norm.empty()) norm_rows_forward(branch.data(), lw.post_attn_norm, n, d, s.norm_eps, pool_);
+  add_rows(x, branch, n, d, pool_);
 
   L.x_mid = x;
-  zero(L.xn2, n * d);
-  for (int64_t t = 0; t < n; ++t) ops::rms_norm(L.xn2.data() + t * d, x.data() + t * d, lw.ffn_norm.data(), d, s.norm_eps);
-  zero(L.gate, n * s.n_ff), zero(L.up, n * s.n_ff);
+  size_to(L.xn2, n * d);
+  each_row(pool_, n, d, [&](int64_t t) {
+    ops::rms_norm(L.xn2.data() + t * d, x.data() + t * d, lw.ffn_norm.data(), d, s.norm_eps);
+  });
+  size_to(L.gate, n * s.n_ff), size_to(L.up, n * s.n_ff);
   linear_forward(L.gate.data(), u(LoraTarget::gate), proj(LoraTarget::gate), L.xn2.data(), n, pool_);
   linear_forward(L.up.data(), u(LoraTarget::up), proj(LoraTarget::up), L.xn2.data(), n, pool_);
   L.h = L.gate;
@@ -256,11 +304,11 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   } else {
     ops::swiglu(L.h.data(), L.up.data(), n * s.n_ff, pool_);
   }
-  zero(L.f_out, n * d);
+  size_to(L.f_out, n * d);
   linear_forward(L.f_out.data(), u(LoraTarget::down), proj(LoraTarget::down), L.h.data(), n, pool_);
   branch = L.f_out;
-  if (!lw.post_ffn_norm.empty()) norm_rows_forward(branch.data(), lw.post_ffn_norm, n, d, s.norm_eps);
-  for (int64_t i = 0; i < n * d; ++i) x[static_cast<size_t>(i)] += branch[static_cast<size_t>(i)];
+  if (!lw.post_ffn_norm.empty()) norm_rows_forward(branch.data(), lw.post_ffn_norm, n, d, s.norm_eps, pool_);
+  add_rows(x, branch, n, d, pool_);
 }
 
 void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
@@ -276,7 +324,7 @@ void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
   }
   f.n = n;
   Vec& x = work_->x;
-  zero(x, n * d);
+  size_to(x, n * d);
   for (int64_t t = 0; t < n; ++t) {
     ops::weight_row(x.data() + t * d, w.token_embd, batch.ids[static_cast<size_t>(t)]);
     if (s.embd_scale != 1.0f) {
@@ -295,11 +343,11 @@ void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
     }
   }
   f.x_final = x;
-  zero(f.out_norm, n * d);
-  for (int64_t t = 0; t < n; ++t) {
+  size_to(f.out_norm, n * d);
+  each_row(pool_, n, d, [&](int64_t t) {
     ops::rms_norm(f.out_norm.data() + t * d, x.data() + t * d, w.output_norm.data(), d, s.norm_eps);
-  }
-  zero(f.logits, n * s.n_vocab);
+  });
+  size_to(f.logits, n * s.n_vocab);
   ops::matmul(f.logits.data(), w.output, f.out_norm.data(), n, pool_);
   if (s.final_softcap > 0.0f) ops::softcap(f.logits.data(), n * s.n_vocab, s.final_softcap);
 }
@@ -307,20 +355,25 @@ void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
 namespace {
 
 // The loss over the batch's targets and, when dlogits is given, its gradient with respect to the logits.
-double batch_loss(const TrainBatch& batch, const std::vector<float>& logits, int64_t n_vocab, float* dlogits) {
+// The rows' losses are computed by the threads and summed in order.
+double batch_loss(const TrainBatch& batch, const std::vector<float>& logits, int64_t n_vocab, float* dlogits,
+                  ThreadPool& pool) {
   const int64_t count = batch.n_targets();
   if (count == 0) fail("training batch: no target tokens");
   const float weight = 1.0f / static_cast<float>(count);
+  const int64_t n = batch.n_seq * batch.seq_len;
+  std::vector<float> losses(static_cast<size_t>(n), 0.0f);  // by the target's position
+  auto is_target = [&](int64_t at) { return at % batch.seq_len != 0 && batch.targets[static_cast<size_t>(at)] != 0; };
+  each_row(pool, n, n_vocab, [&](int64_t at) {
+    if (!is_target(at)) return;
+    const int64_t row = at - 1;
+    losses[static_cast<size_t>(at)] = cross_entropy_forward_backward<float>(
+        dlogits != nullptr ? dlogits + row * n_vocab : nullptr, logits.data() + row * n_vocab, n_vocab,
+        batch.ids[static_cast<size_t>(at)], weight);
+  });
   double total = 0.0;
-  for (int64_t sq = 0; sq < batch.n_seq; ++sq) {
-    for (int64_t t = 1; t < batch.seq_len; ++t) {
-      const int64_t at = sq * batch.seq_len + t;
-      if (batch.targets[static_cast<size_t>(at)] == 0) continue;
-      const int64_t row = at - 1;
-      total += cross_entropy_forward_backward<float>(dlogits != nullptr ? dlogits + row * n_vocab : nullptr,
-                                                     logits.data() + row * n_vocab, n_vocab,
-                                                     batch.ids[static_cast<size_t>(at)], weight);
-    }
+  for (int64_t at = 0; at < n; ++at) {
+    if (is_target(at)) total += losses[static_cast<size_t>(at)];
   }
   return total / static_cast<double>(count);
 }
@@ -335,19 +388,23 @@ double TrainPass::backward(const TrainBatch& batch, Forward& f, const Sink& sink
   ModelGrads* full = sink.full;
   Work& wk = *work_;
   Vec& dlogits = wk.dlogits;
-  zero(dlogits, n * s.n_vocab);
-  const double loss = batch_loss(batch, f.logits, s.n_vocab, dlogits.data());
-  if (s.final_softcap > 0.0f) softcap_backward<float>(dlogits.data(), f.logits.data(), n * s.n_vocab, s.final_softcap);
+  zero(dlogits, n * s.n_vocab, pool_);
+  const double loss = batch_loss(batch, f.logits, s.n_vocab, dlogits.data(), pool_);
+  if (s.final_softcap > 0.0f) {
+    each_row(pool_, n, s.n_vocab, [&](int64_t t) {
+      softcap_backward<float>(dlogits.data() + t * s.n_vocab, f.logits.data() + t * s.n_vocab, s.n_vocab, s.final_softcap);
+    });
+  }
   Vec& d_norm = wk.d_norm;
-  zero(d_norm, n * d);
+  zero(d_norm, n * d, pool_);
   ops::matmul_backward_input(d_norm.data(), w.output, dlogits.data(), n, pool_);
   if (full != nullptr) {
     Vec& d_output = s.tied_output ? full->token_embd : full->output;
     ops::matmul_backward_weight(d_output.data(), dlogits.data(), f.out_norm.data(), n, s.n_vocab, d, pool_);
   }
   Vec& dx = wk.dx;
-  zero(dx, n * d);
-  norm_rows_backward(dx.data(), d_norm.data(), f.x_final.data(), w.output_norm, n, d, s.norm_eps,
+  zero(dx, n * d, pool_);
+  norm_rows_backward(dx.data(), d_norm.data(), f.x_final.data(), w.output_norm, n, d, s.norm_eps, pool_,
                      full != nullptr ? &full->output_norm : nullptr);
 
   for (int64_t il = s.n_layer - 1; il >= 0; --il) {
@@ -366,68 +423,62 @@ double TrainPass::backward(const TrainBatch& batch, Forward& f, const Sink& sink
     Vec& d_branch = wk.d_branch;
     d_branch = dx;
     if (!lw.post_ffn_norm.empty()) {
-      zero(d_branch, n * d);
-      norm_rows_backward(d_branch.data(), dx.data(), L.f_out.data(), lw.post_ffn_norm, n, d, s.norm_eps);
+      zero(d_branch, n * d, pool_);
+      norm_rows_backward(d_branch.data(), dx.data(), L.f_out.data(), lw.post_ffn_norm, n, d, s.norm_eps, pool_);
     }
     Vec& dh = wk.dh;
-    zero(dh, n * s.n_ff);
+    zero(dh, n * s.n_ff, pool_);
     linear_backward(dh.data(), proj(LoraTarget::down), d_branch.data(), L.h.data(), u(LoraTarget::down), n, sink.lora, pool_);
     Vec &dgate = wk.dgate, &dup = wk.dup;
-    zero(dgate, n * s.n_ff), zero(dup, n * s.n_ff);
-    if (s.activation == Activation::gelu_tanh) {
-      geglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
-    } else {
-      swiglu_backward<float>(dgate.data(), dup.data(), dh.data(), L.gate.data(), L.up.data(), n * s.n_ff);
-    }
+    zero(dgate, n * s.n_ff, pool_), zero(dup, n * s.n_ff, pool_);
+    const bool gelu = s.activation == Activation::gelu_tanh;
+    each_row(pool_, n, s.n_ff, [&](int64_t t) {
+      const int64_t at = t * s.n_ff;
+      (gelu ? geglu_backward<float> : swiglu_backward<float>)(dgate.data() + at, dup.data() + at, dh.data() + at,
+                                                              L.gate.data() + at, L.up.data() + at, s.n_ff);
+    });
     Vec& dxn = wk.dxn;
-    zero(dxn, n * d);
+    zero(dxn, n * d, pool_);
     linear_backward(dxn.data(), proj(LoraTarget::gate), dgate.data(), L.xn2.data(), u(LoraTarget::gate), n, sink.lora, pool_);
     linear_backward(dxn.data(), proj(LoraTarget::up), dup.data(), L.xn2.data(), u(LoraTarget::up), n, sink.lora, pool_);
-    norm_rows_backward(dx.data(), dxn.data(), L.x_mid.data(), lw.ffn_norm, n, d, s.norm_eps,
+    norm_rows_backward(dx.data(), dxn.data(), L.x_mid.data(), lw.ffn_norm, n, d, s.norm_eps, pool_,
                        lg != nullptr ? &lg->ffn_norm : nullptr);
 
     // Attention branch: x += post_norm(o(attention(rope(q), rope(k), v))).
     d_branch = dx;
     if (!lw.post_attn_norm.empty()) {
-      zero(d_branch, n * d);
-      norm_rows_backward(d_branch.data(), dx.data(), L.o_out.data(), lw.post_attn_norm, n, d, s.norm_eps);
+      zero(d_branch, n * d, pool_);
+      norm_rows_backward(d_branch.data(), dx.data(), L.o_out.data(), lw.post_attn_norm, n, d, s.norm_eps, pool_);
     }
     Vec& datt = wk.datt;
-    zero(datt, n * qd);
+    zero(datt, n * qd, pool_);
     linear_backward(datt.data(), proj(LoraTarget::o), d_branch.data(), L.att.data(), u(LoraTarget::o), n, sink.lora, pool_);
     Vec &dq = wk.dq, &dk = wk.dk, &dv = wk.dv;
-    zero(dq, n * qd), zero(dk, n * kd), zero(dv, n * kd);
-    const AttentionDims dims = attention_dims(s, ls, T);
-    pool_.parallel_for(batch.n_seq, [&](int64_t b0, int64_t b1, int) {
-      for (int64_t b = b0; b < b1; ++b) {
-        attention_backward<float>(dq.data() + b * T * qd, dk.data() + b * T * kd, dv.data() + b * T * kd,
-                                  datt.data() + b * T * qd, L.probs.data() + b * s.n_head * T * T, L.q.data() + b * T * qd,
-                                  L.k.data() + b * T * kd, L.v.data() + b * T * kd, dims);
-      }
-    });
+    zero(dq, n * qd, pool_), zero(dk, n * kd, pool_), zero(dv, n * kd, pool_);
+    const ops::AttentionShape shape = attention_shape(s, ls);
+    ops::attention_backward(dq.data(), dk.data(), dv.data(), datt.data(), L.probs.data(), L.q.data(), L.k.data(),
+                            L.v.data(), batch.n_seq, T, shape, pool_);
     const ops::RopeParams rope = rope_params(model_, ls, T);
-    Vec& cos_sin = wk.cos_sin;
-    cos_sin.resize(static_cast<size_t>(std::max<int64_t>(s.n_rot, 2)));
-    for (int64_t t = 0; t < n; ++t) {
-      ops::rope_angles(t % T, rope, cos_sin.data());
-      for (int64_t h = 0; h < s.n_head; ++h) rope_backward<float>(dq.data() + t * qd + h * s.head_dim, cos_sin.data(), s.n_rot, rope.interleaved);
-      for (int64_t h = 0; h < s.n_head_kv; ++h) rope_backward<float>(dk.data() + t * kd + h * s.head_dim, cos_sin.data(), s.n_rot, rope.interleaved);
-    }
+    each_position(pool_, n, qd, s.n_rot, [&](int64_t t, float* cos_sin) {
+      ops::rope_angles(t % T, rope, cos_sin);
+      for (int64_t h = 0; h < s.n_head; ++h) rope_backward<float>(dq.data() + t * qd + h * s.head_dim, cos_sin, s.n_rot, rope.interleaved);
+      for (int64_t h = 0; h < s.n_head_kv; ++h) rope_backward<float>(dk.data() + t * kd + h * s.head_dim, cos_sin, s.n_rot, rope.interleaved);
+    });
     if (!lw.attn_q_norm.empty()) {
-      zero(wk.raw, n * qd);
-      norm_rows_backward(wk.raw.data(), dq.data(), L.q_raw.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps);
+      zero(wk.raw, n * qd, pool_);
+      norm_rows_backward(wk.raw.data(), dq.data(), L.q_raw.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps, pool_);
       dq.swap(wk.raw);
     }
     if (!lw.attn_k_norm.empty()) {
-      zero(wk.raw, n * kd);
-      norm_rows_backward(wk.raw.data(), dk.data(), L.k_raw.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps);
+      zero(wk.raw, n * kd, pool_);
+      norm_rows_backward(wk.raw.data(), dk.data(), L.k_raw.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps, pool_);
       dk.swap(wk.raw);
     }
-    dxn.assign(dxn.size(), 0.0f);
+    zero(dxn, n * d, pool_);
     linear_backward(dxn.data(), proj(LoraTarget::q), dq.data(), L.xn1.data(), u(LoraTarget::q), n, sink.lora, pool_);
     linear_backward(dxn.data(), proj(LoraTarget::k), dk.data(), L.xn1.data(), u(LoraTarget::k), n, sink.lora, pool_);
     linear_backward(dxn.data(), proj(LoraTarget::v), dv.data(), L.xn1.data(), u(LoraTarget::v), n, sink.lora, pool_);
-    norm_rows_backward(dx.data(), dxn.data(), L.x_in.data(), lw.attn_norm, n, d, s.norm_eps,
+    norm_rows_backward(dx.data(), dxn.data(), L.x_in.data(), lw.attn_norm, n, d, s.norm_eps, pool_,
                        lg != nullptr ? &lg->attn_norm : nullptr);
   }
   if (full != nullptr) {  // the embedding rows the batch looked up (times the embedding scale)
@@ -485,7 +536,7 @@ double TrainPass::loss(const TrainBatch& batch) {
   Forward& f = work_->f;
   f.checkpointed = false;
   forward(batch, f, Keep::none);
-  return batch_loss(batch, f.logits, model_.spec().n_vocab, nullptr);
+  return batch_loss(batch, f.logits, model_.spec().n_vocab, nullptr, pool_);
 }
 
 std::vector<float> TrainPass::logits(std::span<const int32_t> ids) {

@@ -23,11 +23,6 @@ using test::read_pairs;
 using test::run_pair;
 using test::streamed;
 
-std::unique_ptr<Tokenizer> load_gguf(const fs::path& path) {
-  const auto file = gguf::File::open(path.string());
-  return Tokenizer::from_gguf(*file);
-}
-
 std::vector<std::string> vocab_vector_texts(const fs::path& vocab_dir, const std::string& name) {
   const fs::path base = vocab_dir / ("ggml-vocab-" + name + ".gguf");
   std::vector<std::string> texts;
@@ -91,7 +86,7 @@ void expect_same_ids(const Tokenizer& a, const Tokenizer& b, const std::vector<s
 
 TEST(SpmTokenizerHfFiles, Llama2ModelAndJsonMatchGguf) {
   OWL_REQUIRE_FIXTURE(vocab_dir, "llamacpp-vocab");
-  const auto gguf = load_gguf(vocab_dir / "ggml-vocab-llama-spm.gguf");
+  const auto gguf = test::load_gguf_tokenizer(vocab_dir / "ggml-vocab-llama-spm.gguf");
   auto texts = vocab_vector_texts(vocab_dir, "llama-spm");
   texts.push_back(read_file(vocab_dir / "LICENSE"));
   const auto model = Tokenizer::from_file((fixtures / "llama2c-tokenizer/tokenizer.model").string());
@@ -105,7 +100,7 @@ TEST(SpmTokenizerHfFiles, Llama2ModelAndJsonMatchGguf) {
 
 TEST(SpmTokenizerHfFiles, Phi3JsonMatchesGguf) {
   OWL_REQUIRE_FIXTURE(vocab_dir, "llamacpp-vocab");
-  const auto gguf = load_gguf(vocab_dir / "ggml-vocab-phi-3.gguf");
+  const auto gguf = test::load_gguf_tokenizer(vocab_dir / "ggml-vocab-phi-3.gguf");
   const auto json = Tokenizer::from_file((fixtures / "ortx-hf-tokenizers/phi-3-mini/tokenizer.json").string());
   expect_same_ids(*json, *gguf, vocab_vector_texts(vocab_dir, "phi-3"), "phi-3 tokenizer.json vs GGUF");
   EXPECT_EQ(run_pair(*json, vocab_dir, "phi-3"), 46);
@@ -119,7 +114,7 @@ TEST(SpmTokenizerHfFiles, Phi3JsonMatchesGguf) {
 TEST(BpeTokenizerHfFiles, Phi2JsonMatchesGpt2) {
   OWL_REQUIRE_FIXTURE(vocab_dir, "llamacpp-vocab");
   const auto json = Tokenizer::from_file((fixtures / "ortx-hf-tokenizers/phi-2/tokenizer.json").string());
-  const auto gpt2 = load_gguf(vocab_dir / "ggml-vocab-gpt-2.gguf");
+  const auto gpt2 = test::load_gguf_tokenizer(vocab_dir / "ggml-vocab-gpt-2.gguf");
   // Phi-2 (CodeGen) adds tokens for runs of spaces and tabs; elsewhere it is GPT-2.
   std::vector<std::string> texts;
   for (const std::string& t : vocab_vector_texts(vocab_dir, "gpt-2")) {
@@ -216,7 +211,7 @@ TEST(TokenizerHfFiles, InvalidUtf8EncodesWithoutCrash) {
   const std::string bad = "ok \xFF\xFE broken \xC3 utf8 \xE2\x82 end \xED\xA0\x80 \xF0\x9F\xA6";
   std::vector<std::unique_ptr<Tokenizer>> toks;
   for (const char* name : {"gpt-2", "llama-spm", "deepseek-llm", "falcon", "bert-bge"}) {
-    toks.push_back(load_gguf(vocab_dir / (std::string("ggml-vocab-") + name + ".gguf")));
+    toks.push_back(test::load_gguf_tokenizer(vocab_dir / (std::string("ggml-vocab-") + name + ".gguf")));
   }
   toks.push_back(Tokenizer::from_file((fixtures / "llama3-tiktoken/tokenizer.model").string()));
   toks.push_back(Tokenizer::from_hf_dir((fixtures / "qwen2-tokenizer").string()));

@@ -6,10 +6,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "formats/gguf.h"
 #include "test_files.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -17,6 +19,12 @@
 namespace owl::test {
 
 namespace fs = std::filesystem;
+
+// The tokenizer a GGUF file carries.
+inline std::unique_ptr<Tokenizer> load_gguf_tokenizer(const fs::path& path) {
+  const auto file = gguf::File::open(path.string());
+  return Tokenizer::from_gguf(*file);
+}
 
 struct Case {
   std::string text;

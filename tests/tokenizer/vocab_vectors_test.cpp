@@ -20,17 +20,12 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_pair;
 
-std::unique_ptr<Tokenizer> load_gguf(const fs::path& path) {
-  const auto file = gguf::File::open(path.string());
-  return Tokenizer::from_gguf(*file);
-}
-
 class GgufVocabVectors : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GgufVocabVectors, MatchGgufVocabulary) {
   OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
   const std::string name = GetParam();
-  const auto tok = load_gguf(dir / ("ggml-vocab-" + name + ".gguf"));
+  const auto tok = test::load_gguf_tokenizer(dir / ("ggml-vocab-" + name + ".gguf"));
   const int passed = run_pair(*tok, dir, name);
   EXPECT_EQ(passed, 46);
 }

@@ -200,6 +200,30 @@ TEST(GradOps, AddLoraEqualsItsReference) {
   EXPECT_EQ(u1, u2);
 }
 
+// ops::add_lora_backward, the training pass's adapter gradients, computes its reference's numbers
+// for any thread count.
+TEST(GradOps, AddLoraBackwardEqualsItsReference) {
+  const int64_t n = 7, in = 300, out = 19, r = 4;
+  auto floats = [](const D& d) { return std::vector<float>(d.begin(), d.end()); };
+  const auto x = floats(random_vec(static_cast<size_t>(n * in), 27)), a = floats(random_vec(static_cast<size_t>(r * in), 28)),
+             b = floats(random_vec(static_cast<size_t>(out * r), 29)), dy = floats(random_vec(static_cast<size_t>(n * out), 30)),
+             u = floats(random_vec(static_cast<size_t>(n * r), 31));
+  const auto dx0 = floats(random_vec(x.size(), 32)), da0 = floats(random_vec(a.size(), 33)),
+             db0 = floats(random_vec(b.size(), 34));
+  std::vector<float> dx1 = dx0, da1 = da0, db1 = db0;
+  tr::lora_backward<float>(dx1.data(), da1.data(), db1.data(), dy.data(), x.data(), u.data(), a.data(), b.data(), n, in,
+                           out, r, 0.75f);
+  for (int threads : {1, 2, 3}) {
+    owl::ThreadPool pool(threads);
+    std::vector<float> dx2 = dx0, da2 = da0, db2 = db0;
+    owl::ops::add_lora_backward(dx2.data(), da2.data(), db2.data(), dy.data(), x.data(), u.data(), n, in, out,
+                                owl::ops::LoraTerm{a.data(), b.data(), r, 0.75f}, pool);
+    EXPECT_EQ(dx1, dx2) << threads << " threads";
+    EXPECT_EQ(da1, da2) << threads << " threads";
+    EXPECT_EQ(db1, db2) << threads << " threads";
+  }
+}
+
 // The float instantiation computes what the double one does, to float rounding.
 TEST(GradOps, FloatAgreesWithDouble) {
   tr::AttentionDims a{9, 4, 2, 8, 0.35f, 0.0f, 0};

@@ -22,18 +22,22 @@ template <class S, int T, int V, bool kTail>
 void tile(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, const float* w, int64_t w_stride,
           int64_t n_rows, int64_t left) {
   constexpr int kL = S::kLanes;
+  // Only the tail's vector is masked: AVX2's masked moves are slow (its masked store is
+  // microcoded on AMD), and an all-ones mask would still pay for them.
   const auto last = kTail ? S::tail(left) : S::all();
-  const auto mask = [&](int v) { return kTail && v == V - 1 ? last : S::all(); };
+  const auto load = [&](const float* p, int v) {
+    return kTail && v == V - 1 ? S::load(p, last) : S::load(p);
+  };
   typename S::F acc[T][V];
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) {
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[t][v] = S::load(dx + t * dx_stride + v * kL, mask(v));
+    for (int v = 0; v < V; ++v) acc[t][v] = load(dx + t * dx_stride + v * kL, v);
   }
   for (int64_t r = 0; r < n_rows; ++r) {
     typename S::F wv[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) wv[v] = S::load(w + r * w_stride + v * kL, mask(v));
+    for (int v = 0; v < V; ++v) wv[v] = load(w + r * w_stride + v * kL, v);
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const auto g = S::broadcast(dy + t * dy_stride + r);
@@ -44,7 +48,13 @@ void tile(float* dx, int64_t dx_stride, const float* dy, int64_t dy_stride, cons
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) {
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) S::store(dx + t * dx_stride + v * kL, mask(v), acc[t][v]);
+    for (int v = 0; v < V; ++v) {
+      if (kTail && v == V - 1) {
+        S::store(dx + t * dx_stride + v * kL, last, acc[t][v]);
+      } else {
+        S::store(dx + t * dx_stride + v * kL, acc[t][v]);
+      }
+    }
   }
 }
 
