@@ -15,12 +15,7 @@ void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, cons
     for (int64_t t = t0; t < t1; ++t) {
       float* ut = u != nullptr ? u + t * lora.rank : local.data();
       const float* xt = x + t * in;
-      for (int64_t j = 0; j < lora.rank; ++j) {
-        const float* aj = lora.a + j * in;
-        float s = 0.0f;
-        for (int64_t i = 0; i < in; ++i) s += xt[i] * aj[i];
-        ut[j] = s;
-      }
+      for (int64_t j = 0; j < lora.rank; ++j) ut[j] = dot8(xt, lora.a + j * in, in);
       float* yt = y + t * out;
       const float scale = row_scale != nullptr ? lora.own_scale * row_scale[t] : lora.scale;
       for (int64_t o = 0; o < out; ++o) {
@@ -41,12 +36,13 @@ void add_lora_backward(float* dx, float* da, float* db, const float* dy, const f
   const auto min_items = [](int64_t cost) { return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, cost)); };
   std::vector<float> du(static_cast<size_t>(n * r));
   pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    std::vector<float> sums(static_cast<size_t>(r));  // one per j, each over o in order
     for (int64_t t = t0; t < t1; ++t) {
-      for (int64_t j = 0; j < r; ++j) {
-        float s = 0.0f;
-        for (int64_t o = 0; o < out; ++o) s += dy[t * out + o] * lora.b[o * r + j];
-        du[static_cast<size_t>(t * r + j)] = scale * s;
+      std::fill(sums.begin(), sums.end(), 0.0f);
+      for (int64_t o = 0; o < out; ++o) {
+        for (int64_t j = 0; j < r; ++j) sums[static_cast<size_t>(j)] += dy[t * out + o] * lora.b[o * r + j];
       }
+      for (int64_t j = 0; j < r; ++j) du[static_cast<size_t>(t * r + j)] = scale * sums[static_cast<size_t>(j)];
     }
   }, min_items(out * r));
   pool.parallel_for(out, [&](int64_t o0, int64_t o1, int) {

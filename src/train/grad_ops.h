@@ -11,6 +11,8 @@
 #include <limits>
 #include <vector>
 
+#include "ops/linear.h"
+
 namespace owl::train {
 
 // ---- RMSNorm: y = x / sqrt(mean(x²) + eps) * w (Gemma's 1 + w is stored as such in the weights) ----
@@ -250,16 +252,12 @@ T cross_entropy_forward_backward(T* dlogits, const T* logits, int64_t n_vocab, i
 // B (out, r), x (n, in). The frozen W's products are the caller's (ops::matmul and
 // ops::matmul_backward_input, every weight type); these are the adapter's. ----
 
-// u (n, r) = x·Aᵀ; y (n, out) += scale · u·Bᵀ (the scalar reference of ops::add_lora).
+// u (n, r) = x·Aᵀ (each value ops::dot8); y (n, out) += scale · u·Bᵀ (the scalar reference of ops::add_lora).
 template <typename T>
 void lora_forward(T* y, T* u, const T* x, const T* a, const T* b, int64_t n, int64_t in, int64_t out, int64_t r,
                   T scale) {
   for (int64_t t = 0; t < n; ++t) {
-    for (int64_t j = 0; j < r; ++j) {
-      T s = 0;
-      for (int64_t i = 0; i < in; ++i) s += x[t * in + i] * a[j * in + i];
-      u[t * r + j] = s;
-    }
+    for (int64_t j = 0; j < r; ++j) u[t * r + j] = ops::dot8(x + t * in, a + j * in, in);
     for (int64_t o = 0; o < out; ++o) {
       T s = 0;
       for (int64_t j = 0; j < r; ++j) s += u[t * r + j] * b[o * r + j];
