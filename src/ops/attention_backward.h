@@ -13,9 +13,9 @@ namespace owl::ops {
 // n_seq sequences of n positions each, every sequence attending to itself from position 0:
 // dq, dk, dv += the gradients of out given dout. q, dq, dout: (n_seq·n, n_head·head_dim); k, v,
 // dk, dv: (n_seq·n, n_head_kv·head_dim); probs: the weights ops::attention kept, (n_seq, n_head,
-// n, n), zero where a query does not see a key. A work item is one sequence's KV group: its heads
-// alone add into its columns of dk and dv, in head order, so the numbers do not depend on the
-// thread count.
+// n, n) (the entries a query does not see are not read). A work item is one sequence's KV group:
+// its heads alone add into its columns of dk and dv, in head order, so the numbers do not depend on
+// the thread count.
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
                         const float* k, const float* v, int64_t n_seq, int64_t n, const AttentionShape& shape,
                         ThreadPool& pool);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/dot8.h"
 #include "ops/matmul.h"
 
 namespace owl::ops {

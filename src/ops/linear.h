@@ -19,28 +19,14 @@ struct LoraTerm {
   int32_t adapter = 0;     // which of the model's attached adapters (the order of --lora)
 };
 
-// Σ x[i]·a[i] as eight interleaved partial sums (lane l adds the terms i ≡ l mod 8, in order), then
-// added pairwise: one fixed order, which vectorises (a single running sum waits on each add), for
-// add_lora and its scalar reference (train/grad_ops.h lora_forward).
-template <typename T>
-T dot8(const T* x, const T* a, int64_t n) {
-  T s[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int l = 0; l < 8; ++l) s[l] += x[i + l] * a[i + l];
-  }
-  for (int l = 0; i < n; ++i, ++l) s[l] += x[i] * a[i];
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
-
-// y (n, out) += scale·u·Bᵀ with u (n, rank) = x·Aᵀ (each value dot8), kept in u when it is not null. With row_scale,
+// y (n, out) += scale·u·Bᵀ with u (n, rank) = x·Aᵀ (each value ops::dot8), kept in u when it is not null. With row_scale,
 // token t's term is weighted by own_scale·row_scale[t] instead (the scale the request of that
 // token asked for: a server batches requests with different ones). Every sum runs in a fixed order;
 // threads split the tokens.
 void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, const LoraTerm& lora, float* u,
               ThreadPool& pool, const float* row_scale = nullptr);
 
-// add_lora's gradients in training: dx += du·A, dA += duᵀ·x, dB += scale·dyᵀ·u, with du = scale·dy·B
+// add_lora's gradients in training: dx (required) += du·A, dA += duᵀ·x, dB += scale·dyᵀ·u, with du = scale·dy·B
 // and u = x·Aᵀ as add_lora kept it. Every sum runs over its terms in train/grad_ops.h lora_backward's
 // order, so the numbers are its numbers for any thread count; threads split the tokens, then B's
 // rows, then blocks of x's columns.

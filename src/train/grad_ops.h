@@ -11,7 +11,7 @@
 #include <limits>
 #include <vector>
 
-#include "ops/linear.h"
+#include "ops/dot8.h"
 
 namespace owl::train {
 

@@ -64,12 +64,13 @@ void add_rows(Vec& x, const Vec& y, int64_t n, int64_t width, ThreadPool& pool) 
 // 100m step's time).
 void size_to(Vec& v, int64_t n) { v.resize(static_cast<size_t>(n)); }
 
-// v as n zeros (see size_to), filled by the threads.
+// v as n zeros (see size_to), filled by the threads in chunks of 256 KiB.
 void zero(Vec& v, int64_t n, ThreadPool& pool) {
+  constexpr int64_t kChunk = int64_t{1} << 16;
   size_to(v, n);
   float* p = v.data();
-  each_row(pool, (n + kMinValuesPerThread - 1) / kMinValuesPerThread, kMinValuesPerThread, [&](int64_t c) {
-    std::fill(p + c * kMinValuesPerThread, p + std::min(n, (c + 1) * kMinValuesPerThread), 0.0f);
+  each_row(pool, (n + kChunk - 1) / kChunk, kChunk, [&](int64_t c) {
+    std::fill(p + c * kChunk, p + std::min(n, (c + 1) * kChunk), 0.0f);
   });
 }
 
@@ -83,12 +84,12 @@ struct Projection {
   std::vector<float>* dw = nullptr;
 };
 
-void add_bias(float* y, const std::vector<float>& bias, int64_t n) {
+void add_bias(float* y, const std::vector<float>& bias, int64_t n, ThreadPool& pool) {
   if (bias.empty()) return;
   const auto width = static_cast<int64_t>(bias.size());
-  for (int64_t t = 0; t < n; ++t) {
+  each_row(pool, n, width, [&](int64_t t) {
     for (int64_t i = 0; i < width; ++i) y[t * width + i] += bias[static_cast<size_t>(i)];
-  }
+  });
 }
 
 }  // namespace
@@ -111,7 +112,7 @@ struct TrainPass::Forward {
   Vec x_final, out_norm, logits;
 };
 
-// Every buffer of a step, kept from step to step (see zero()).
+// Every buffer of a step, kept from step to step (see size_to()).
 struct TrainPass::Work {
   Forward f;
   Layer scratch;  // a layer's activations when they are not kept (and recomputed in backward)
@@ -183,7 +184,7 @@ void linear_forward(float* y, Vec& u, const Projection& p, const float* x, int64
   ops::matmul(y, *p.w, x, n, pool);
   if (p.lora == nullptr) return;
   const LoraModule& m = *p.lora;
-  u.assign(static_cast<size_t>(n * m.rank), 0.0f);
+  size_to(u, n * m.rank);
   ops::add_lora(y, x, n, m.in, m.out, ops::LoraTerm{m.a.data(), m.b.data(), m.rank, p.scale}, u.data(), pool);
 }
 
@@ -259,9 +260,9 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
   linear_forward(L.q.data(), u(LoraTarget::q), proj(LoraTarget::q), L.xn1.data(), n, pool_);
   linear_forward(L.k.data(), u(LoraTarget::k), proj(LoraTarget::k), L.xn1.data(), n, pool_);
   linear_forward(L.v.data(), u(LoraTarget::v), proj(LoraTarget::v), L.xn1.data(), n, pool_);
-  add_bias(L.q.data(), lw.attn_q_bias, n);
-  add_bias(L.k.data(), lw.attn_k_bias, n);
-  add_bias(L.v.data(), lw.attn_v_bias, n);
+  add_bias(L.q.data(), lw.attn_q_bias, n, pool_);
+  add_bias(L.k.data(), lw.attn_k_bias, n, pool_);
+  add_bias(L.v.data(), lw.attn_v_bias, n, pool_);
   L.q_raw = L.q, L.k_raw = L.k;
   if (!lw.attn_q_norm.empty()) norm_rows_forward(L.q.data(), lw.attn_q_norm, n * s.n_head, s.head_dim, s.norm_eps, pool_);
   if (!lw.attn_k_norm.empty()) norm_rows_forward(L.k.data(), lw.attn_k_norm, n * s.n_head_kv, s.head_dim, s.norm_eps, pool_);
@@ -271,8 +272,8 @@ void TrainPass::forward_layer(int64_t il, const TrainBatch& batch, Vec& x, Layer
     for (int64_t h = 0; h < s.n_head; ++h) ops::rope_rotate(L.q.data() + t * qd + h * s.head_dim, cos_sin, rope);
     for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_rotate(L.k.data() + t * kd + h * s.head_dim, cos_sin, rope);
   });
-  zero(L.att, n * qd, pool_);
-  zero(L.probs, batch.n_seq * s.n_head * T * T, pool_);
+  size_to(L.att, n * qd);
+  size_to(L.probs, batch.n_seq * s.n_head * T * T);  // the entries a query does not see are never read
   // The inference kernels (ops::attention, each sequence a cache of T positions), keeping the weights.
   const ops::AttentionShape shape = attention_shape(s, ls);
   Vec& scratch = work_->attention;
@@ -349,7 +350,10 @@ void TrainPass::forward(const TrainBatch& batch, Forward& f, Keep keep) {
   });
   size_to(f.logits, n * s.n_vocab);
   ops::matmul(f.logits.data(), w.output, f.out_norm.data(), n, pool_);
-  if (s.final_softcap > 0.0f) ops::softcap(f.logits.data(), n * s.n_vocab, s.final_softcap);
+  if (s.final_softcap > 0.0f) {
+    each_row(pool_, n, s.n_vocab,
+             [&](int64_t t) { ops::softcap(f.logits.data() + t * s.n_vocab, s.n_vocab, s.final_softcap); });
+  }
 }
 
 namespace {

@@ -78,11 +78,13 @@ TEST_P(AttentionBackward, MatchesTheReferenceForAnyThreads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionBackward,
-                         ::testing::Values(AttnCase{1, 9, 4, 2, 8, 0, 0.0f},    // grouped heads, n off the blocks
-                                           AttnCase{2, 13, 4, 4, 16, 0, 0.0f},  // two sequences
-                                           AttnCase{1, 11, 2, 1, 67, 0, 0.0f},  // head_dim off the vectors
-                                           AttnCase{1, 12, 4, 2, 8, 3, 0.0f},   // sliding window
-                                           AttnCase{2, 10, 6, 2, 32, 4, 5.0f},  // window and soft-cap
-                                           AttnCase{1, 1, 2, 1, 8, 0, 0.0f}));  // one position
+                         ::testing::Values(AttnCase{1, 9, 4, 2, 8, 0, 0.0f},       // grouped heads, n off the blocks
+                                           AttnCase{2, 13, 4, 4, 16, 0, 0.0f},     // two sequences
+                                           AttnCase{1, 11, 2, 1, 67, 0, 0.0f},     // head_dim off the vectors
+                                           AttnCase{1, 12, 4, 2, 8, 3, 0.0f},      // sliding window
+                                           AttnCase{2, 10, 6, 2, 32, 4, 5.0f},     // window and soft-cap
+                                           AttnCase{1, 1, 2, 1, 8, 0, 0.0f},       // one position
+                                           AttnCase{2, 40, 8, 2, 64, 0, 0.0f},     // enough work for threads
+                                           AttnCase{1, 37, 8, 4, 64, 9, 30.0f}));  // ... windowed, capped
 
 }  // namespace

@@ -10,7 +10,6 @@
 
 #include "base/error.h"
 #include "fixtures.h"
-#include "formats/gguf.h"
 #include "test_files.h"
 #include "tokenizer/tokenizer.h"
 #include "vocab_vectors.h"

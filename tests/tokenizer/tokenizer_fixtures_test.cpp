@@ -30,15 +30,10 @@ using test::Case;
 using test::read_pairs;
 using test::streamed;
 
-std::unique_ptr<Tokenizer> load(const fs::path& path) {
-  const auto file = gguf::File::open(path.string());
-  return Tokenizer::from_gguf(*file);
-}
-
 void check_vectors(const std::string& vocab_name) {
   OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
   const fs::path gguf_path = dir / ("ggml-vocab-" + vocab_name + ".gguf");
-  const auto tok = load(gguf_path);
+  const auto tok = test::load_gguf_tokenizer(gguf_path);
   const auto cases = read_pairs(fs::path(gguf_path.string() + ".inp"), fs::path(gguf_path.string() + ".out"));
   ASSERT_EQ(cases.size(), 46u);
   int passed = 0;
@@ -65,9 +60,9 @@ TEST(SpmTokenizerFixtures, Phi3Vectors) { check_vectors("phi-3"); }
 TEST(SpmTokenizerFixtures, WordSplitAndQueuesAgree) {
   OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
   for (const std::string vocab : {"llama-spm", "baichuan"}) {
-    const auto split = load(dir / ("ggml-vocab-" + vocab + ".gguf"));
-    const auto heap = load(dir / ("ggml-vocab-" + vocab + ".gguf"));
-    const auto buckets = load(dir / ("ggml-vocab-" + vocab + ".gguf"));
+    const auto split = test::load_gguf_tokenizer(dir / ("ggml-vocab-" + vocab + ".gguf"));
+    const auto heap = test::load_gguf_tokenizer(dir / ("ggml-vocab-" + vocab + ".gguf"));
+    const auto buckets = test::load_gguf_tokenizer(dir / ("ggml-vocab-" + vocab + ".gguf"));
     ASSERT_TRUE(dynamic_cast<SpmTokenizer&>(*split).splits_words());
     for (auto* t : {heap.get(), buckets.get()}) dynamic_cast<SpmTokenizer&>(*t).disable_splitting();
     dynamic_cast<SpmTokenizer&>(*heap).set_merge_queue(SpmTokenizer::MergeQueue::heap);
@@ -95,7 +90,7 @@ TEST(SpmTokenizerFixtures, WordSplitAndQueuesAgree) {
 
 TEST(SpmTokenizerFixtures, LlamaSpmMetadata) {
   OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-llama-spm.gguf");
-  const auto tok = load(path);
+  const auto tok = test::load_gguf_tokenizer(path);
   EXPECT_EQ(tok->n_vocab(), 32000);
   EXPECT_EQ(tok->bos(), 1);
   EXPECT_EQ(tok->eos(), 2);
@@ -111,7 +106,7 @@ TEST(SpmTokenizerFixtures, LlamaSpmMetadata) {
 
 TEST(SpmTokenizerFixtures, Phi3EndOfTurn) {
   OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-phi-3.gguf");
-  const auto tok = load(path);
+  const auto tok = test::load_gguf_tokenizer(path);
   EXPECT_EQ(tok->n_vocab(), 32064);
   EXPECT_EQ(tok->eos(), 32000);
   EXPECT_TRUE(tok->is_end_of_generation(32000));  // <|endoftext|>
@@ -125,7 +120,7 @@ TEST(SpmTokenizerFixtures, Llama2cPrompts) {
   const fs::path json_path = fixtures / "llama2c-tokenizer/expected_tokens.json";
   const fs::path gguf_path = fixtures / "llamacpp-vocab/ggml-vocab-llama-spm.gguf";
   if (!fs::exists(json_path) || !fs::exists(gguf_path)) GTEST_SKIP() << "fixtures not found: " << json_path;
-  const auto tok = load(gguf_path);
+  const auto tok = test::load_gguf_tokenizer(gguf_path);
   const auto json = nlohmann::json::parse(read_file(json_path));
   int passed = 0;
   int total = 0;
@@ -148,7 +143,7 @@ TEST(SpmTokenizerFixtures, BaichuanLoadsAndRoundTrips) {
   OWL_REQUIRE_FIXTURE(dir, "llamacpp-vocab");
   const fs::path path = dir / "ggml-vocab-baichuan.gguf";
   if (!fs::exists(path)) GTEST_SKIP() << "fixtures not found: " << path;
-  const auto tok = load(path);
+  const auto tok = test::load_gguf_tokenizer(path);
   EXPECT_EQ(tok->n_vocab(), 64000);
   EXPECT_EQ(tok->bos(), 1);
   EXPECT_EQ(tok->eos(), 2);
@@ -168,7 +163,7 @@ TEST(SpmTokenizerFixtures, BaichuanLoadsAndRoundTrips) {
 
 TEST(SpmTokenizerFixtures, StreamingMatchesDecodeOnEveryPrefix) {
   OWL_REQUIRE_FIXTURE(path, "llamacpp-vocab/ggml-vocab-llama-spm.gguf");
-  const auto tok = load(path);
+  const auto tok = test::load_gguf_tokenizer(path);
   const std::string text = "Hello, y'all! How are you 😁 ?我想在apple工作1314151天～ Cửa Việt \xF0\x9F\xA6";
   const auto ids = tok->encode(text, true);
   StreamDecoder stream(*tok);

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "fixtures.h"
-#include "formats/gguf.h"
 #include "vocab_vectors.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
