@@ -53,16 +53,27 @@ void add_lora_backward(float* dx, float* da, float* db, const float* dy, const f
       }
     }
   }, min_items(n * r));
-  constexpr int64_t kCols = 256;
+  // dx and dA over blocks of kLanes columns whose sums stay in registers: dx's over j, dA's over t.
+  constexpr int64_t kCols = 256, kLanes = 8;
   pool.parallel_for((in + kCols - 1) / kCols, [&](int64_t c0, int64_t c1, int) {
-    const int64_t i0 = c0 * kCols, i1 = std::min(in, c1 * kCols);
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t j = 0; j < r; ++j) {
-        const float g = du[static_cast<size_t>(t * r + j)];
-        for (int64_t i = i0; i < i1; ++i) {
-          da[j * in + i] += g * x[t * in + i];
-          dx[t * in + i] += g * lora.a[j * in + i];
+    for (int64_t i = c0 * kCols; i < std::min(in, c1 * kCols); i += kLanes) {
+      const int64_t lanes = std::min(kLanes, in - i);
+      float acc[kLanes];
+      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t l = 0; l < lanes; ++l) acc[l] = dx[t * in + i + l];
+        for (int64_t j = 0; j < r; ++j) {
+          const float g = du[static_cast<size_t>(t * r + j)];
+          for (int64_t l = 0; l < lanes; ++l) acc[l] += g * lora.a[j * in + i + l];
         }
+        for (int64_t l = 0; l < lanes; ++l) dx[t * in + i + l] = acc[l];
+      }
+      for (int64_t j = 0; j < r; ++j) {
+        for (int64_t l = 0; l < lanes; ++l) acc[l] = da[j * in + i + l];
+        for (int64_t t = 0; t < n; ++t) {
+          const float g = du[static_cast<size_t>(t * r + j)];
+          for (int64_t l = 0; l < lanes; ++l) acc[l] += g * x[t * in + i + l];
+        }
+        for (int64_t l = 0; l < lanes; ++l) da[j * in + i + l] = acc[l];
       }
     }
   }, min_items(n * r * kCols));

@@ -75,8 +75,11 @@ void add_rows_product(float* dx, int64_t dx_stride, const float* dy, int64_t dy_
   static constexpr auto kWide = outer::tiles<S, kV, false>(std::make_index_sequence<kT>());
   static constexpr auto kOne = outer::tiles<S, 1, false>(std::make_index_sequence<kT>());
   static constexpr auto kLast = outer::tiles<S, 1, true>(std::make_index_sequence<kT>());
-  for (int64_t t = 0; t < n_tokens; t += kT) {
-    const auto nt = static_cast<size_t>(std::min<int64_t>(kT, n_tokens - t) - 1);
+  // A short last tile keeps too few sums to fill the FMA units: with it the tile before splits evenly.
+  const int64_t rem = n_tokens % kT, split_at = rem > 0 && rem < kT / 2 && n_tokens > kT ? n_tokens - kT - rem : -1;
+  for (int64_t t = 0; t < n_tokens;) {
+    const int64_t tokens = t == split_at ? (kT + rem) / 2 : std::min<int64_t>(kT, n_tokens - t);
+    const auto nt = static_cast<size_t>(tokens - 1);
     float* dxt = dx + t * dx_stride;
     const float* dyt = dy + t * dy_stride;
     int64_t c = 0;
@@ -84,6 +87,7 @@ void add_rows_product(float* dx, int64_t dx_stride, const float* dy, int64_t dy_
       kWide[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, 0);
     for (; c + kL <= width; c += kL) kOne[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, 0);
     if (c < width) kLast[nt](dxt + c, dx_stride, dyt, dy_stride, w + c, w_stride, n_rows, width - c);
+    t += tokens;
   }
 }
 
