@@ -30,7 +30,7 @@ struct AttentionShape {
 // positions [0, pos0 + t] (or the last `window` of them).
 // scratch: at least pool.size() * kernels::kMaxQueries * (pos0 + n_tokens) floats.
 // probs (training, pos0 = 0): when given, also the attention weights, probs[(h·n_tokens + t)·n_tokens
-// + p]; the entries a query does not see are not written (the caller zeroes them).
+// + p]; the entries a query does not see are not written (ops::attention_backward never reads them).
 void attention(float* out, const float* q, const KvRows& k, const KvRows& v, int64_t pos0, int64_t n_tokens,
                const AttentionShape& shape, float* scratch, ThreadPool& pool, float* probs = nullptr);
 

@@ -3,10 +3,10 @@
 // for any thread count, and equal on every SIMD ISA):
 //  - dx += dy · W for a weight of any dtype: each thread takes a run of slices of columns (whole
 //    blocks of the weight type) and goes down the rows kRows at a time; a slice's rows are copied
-//    into a contiguous float32 panel
-//    (converted with the table's converters: the QLoRA base stays quantized in memory; f32 is
-//    copied too, which measured faster than reading its rows in place) and its product added
-//    into the slice's columns of dx, every token passing while the panel stays in cache.
+//    into a contiguous float32 panel (converted with the table's converters: the QLoRA base stays
+//    quantized in memory; f32 is copied too, which measured faster than reading its rows in place)
+//    and its product added into the slice's columns of dx, every token passing while the panel
+//    stays in cache.
 //  - dW += dyᵀ · x: dW's rows play the tokens and the tokens the rows: dw[o] += Σ_t dyᵀ[o][t] · x[t],
 //    the threads sharing out blocks of dW, the tokens taken in chunks (in order) over a column slice.
 #include <algorithm>

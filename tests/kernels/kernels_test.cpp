@@ -508,7 +508,9 @@ TEST(Kernels, QuantizersMatchReferenceBitForBit) {
 // kind of edge (tokens past the register tile, a partial vector of columns, strides wider than
 // the width). The SIMD ISAs run one FMA chain per value in row order, so they agree bit for bit.
 TEST(Kernels, AddRowsProductMatchesReference) {
-  for (const auto& [n, rows, width] : {std::array<int64_t, 3>{7, 37, 45}, {13, 64, 96}, {1, 5, 3}, {9, 130, 53}}) {
+  // n from 7 to 14: every short last tile, split with the one before, of both ISAs' 6 and 8 tokens.
+  for (const auto& [n, rows, width] : {std::array<int64_t, 3>{7, 37, 45}, {13, 64, 96}, {1, 5, 3}, {9, 130, 53},
+                                       {8, 21, 40}, {10, 17, 33}, {11, 9, 16}, {14, 33, 70}}) {
     const int64_t dx_stride = width + 3, w_stride = width + 5;
     const auto dy = random_floats(n * rows, 31), w = random_floats(rows * w_stride, 32);
     const auto start = random_floats(n * dx_stride, 33);

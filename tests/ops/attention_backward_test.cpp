@@ -54,7 +54,16 @@ TEST_P(AttentionBackward, MatchesTheReferenceForAnyThreads) {
                                    q.data() + qo, k.data() + ko, v.data() + ko, dims);
   }
   const owl::ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, scale, c.softcap, c.window};
-  const auto qf = as_float(q), kf = as_float(k), vf = as_float(v), doutf = as_float(dout), probsf = as_float(probs);
+  const auto qf = as_float(q), kf = as_float(k), vf = as_float(v), doutf = as_float(dout);
+  // The weights a query does not see are never read (the training pass leaves them as they were).
+  auto probsf = as_float(probs);
+  for (int64_t bh = 0; bh < c.n_seq * c.n_head; ++bh) {
+    for (int64_t i = 0; i < c.n; ++i) {
+      for (int64_t j = 0; j < c.n; ++j) {
+        if (!dims.sees(i, j)) probsf[static_cast<size_t>((bh * c.n + i) * c.n + j)] = std::nanf("");
+      }
+    }
+  }
   std::vector<std::vector<float>> first;
   for (int threads : {1, 2, 3}) {
     owl::ThreadPool pool(threads);
