@@ -8,6 +8,7 @@
 // threads than cores.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -61,5 +62,12 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   std::exception_ptr error_;  // under mutex_
 };
+
+// parallel_for's min_per_thread for items of work_per_item units of work each (multiply-adds,
+// values), so that a thread takes at least min_work units: waking one costs more than a few
+// microseconds of work.
+inline int64_t min_items(int64_t work_per_item, int64_t min_work = int64_t{1} << 16) {
+  return std::max<int64_t>(1, min_work / std::max<int64_t>(1, work_per_item));
+}
 
 }  // namespace owl

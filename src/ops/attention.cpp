@@ -138,7 +138,7 @@ void attention(float* out, const float* q, const KvRows& k_rows, const KvRows& v
           values.weighted(scores, n_ctx_used, b.nq, first, b.kv_h, n_keys, b.out, b.out_step);
         }
       },
-      std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, kBlock * n_ctx_used * d)));
+      min_items(kBlock * n_ctx_used * d, int64_t{1} << 14));
 }
 
 }  // namespace owl::ops

@@ -43,8 +43,8 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const int64_t group = shape.n_head / shape.n_head_kv;
   const int64_t window = shape.window > 0 ? shape.window : n;  // query i sees keys (i - window, i]
   const auto sees = [&](int64_t i, int64_t j) { return j <= i && i - j < window; };
-  // Items of at least 2^16 multiply-adds a thread: four per query-key pair a head reaches, per
-  // dimension (twice the causal mask's pairs: an upper bound).
+  // An item's multiply-adds: four per query-key pair a head reaches, per dimension (twice the
+  // causal mask's pairs: an upper bound).
   const int64_t item_cost = 4 * group * n * std::min(n, window) * d;
   pool.parallel_for(
       n_seq * shape.n_head_kv,
@@ -114,7 +114,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
           }
         }
       },
-      std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, item_cost)));
+      min_items(item_cost));
 }
 
 }  // namespace owl::ops

@@ -26,15 +26,14 @@ void add_lora(float* y, const float* x, int64_t n, int64_t in, int64_t out, cons
         yt[o] += scale * s;
       }
     }
-  }, std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, lora.rank * (in + out))));
+  }, min_items(lora.rank * (in + out)));
 }
 
 void add_lora_backward(float* dx, float* da, float* db, const float* dy, const float* x, const float* u, int64_t n,
                        int64_t in, int64_t out, const LoraTerm& lora, ThreadPool& pool) {
   const int64_t r = lora.rank;
   const float scale = lora.scale;
-  // Items of at least 2^14 multiply-adds a thread, so that small models do not pay for waking threads.
-  const auto min_items = [](int64_t cost) { return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, cost)); };
+  constexpr int64_t kMinWork = int64_t{1} << 14;  // multiply-adds a thread takes at least
   std::vector<float> du(static_cast<size_t>(n * r));
   pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
     std::vector<float> sums(static_cast<size_t>(r));  // one per j, each over o in order
@@ -45,14 +44,14 @@ void add_lora_backward(float* dx, float* da, float* db, const float* dy, const f
       }
       for (int64_t j = 0; j < r; ++j) du[static_cast<size_t>(t * r + j)] = scale * sums[static_cast<size_t>(j)];
     }
-  }, min_items(out * r));
+  }, min_items(out * r, kMinWork));
   pool.parallel_for(out, [&](int64_t o0, int64_t o1, int) {
     for (int64_t t = 0; t < n; ++t) {
       for (int64_t o = o0; o < o1; ++o) {
         for (int64_t j = 0; j < r; ++j) db[o * r + j] += scale * dy[t * out + o] * u[t * r + j];
       }
     }
-  }, min_items(n * r));
+  }, min_items(n * r, kMinWork));
   // dx and dA over blocks of kLanes columns whose sums stay in registers: dx's over j, dA's over t.
   constexpr int64_t kCols = 256, kLanes = 8;
   pool.parallel_for((in + kCols - 1) / kCols, [&](int64_t c0, int64_t c1, int) {
@@ -76,7 +75,7 @@ void add_lora_backward(float* dx, float* da, float* db, const float* dy, const f
         for (int64_t l = 0; l < lanes; ++l) da[j * in + i + l] = acc[l];
       }
     }
-  }, min_items(n * r * kCols));
+  }, min_items(n * r * kCols, kMinWork));
 }
 
 void linear(float* y, const Weight& w, const float* x, int64_t n, std::span<const LoraTerm> loras, ThreadPool& pool) {

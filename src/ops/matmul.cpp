@@ -25,9 +25,6 @@ namespace owl::ops {
 
 namespace {
 constexpr int64_t kChunk = 1024;                // a multiple of every block size (32, 256)
-constexpr int64_t kMinWorkPerThread = 1 << 16;  // multiply-adds worth waking a thread for
-
-int64_t min_items(int64_t work_per_item) { return std::max<int64_t>(1, kMinWorkPerThread / std::max<int64_t>(1, work_per_item)); }
 
 void check_shape(const Weight& w) {
   const int64_t block = dtype_traits(w.type).block_size;

@@ -38,7 +38,7 @@ template <class F>
 void each_row(ThreadPool& pool, int64_t n, int64_t width, F&& f) {
   pool.parallel_for(n, [&](int64_t r0, int64_t r1, int) {
     for (int64_t r = r0; r < r1; ++r) f(r);
-  }, std::max<int64_t>(1, kMinValuesPerThread / std::max<int64_t>(width, 1)));
+  }, min_items(width, kMinValuesPerThread));
 }
 
 // f(t, angles) for positions [0, n) of `width` values, as each_row; angles has room for one
@@ -48,7 +48,7 @@ void each_position(ThreadPool& pool, int64_t n, int64_t width, int64_t n_rot, F&
   pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
     std::vector<float> angles(static_cast<size_t>(std::max<int64_t>(n_rot, 2)));
     for (int64_t t = t0; t < t1; ++t) f(t, angles.data());
-  }, std::max<int64_t>(1, kMinValuesPerThread / std::max<int64_t>(width, 1)));
+  }, min_items(width, kMinValuesPerThread));
 }
 
 // x += y over n rows of `width` values.
